@@ -1,0 +1,4 @@
+export * from './app-error.js';
+export * from './config.js';
+export * from './logger.js';
+export * from './metrics.js';

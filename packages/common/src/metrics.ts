@@ -1,0 +1,100 @@
+/**
+ * Metrics with two outputs: Prometheus text for GET /metrics (local, and scrapers), and
+ * CloudWatch Embedded Metric Format lines on stdout in AWS, which the awslogs driver turns
+ * into CloudWatch metrics without an agent or PutMetricData calls.
+ */
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+/** A service's metrics registry. */
+export class Metrics {
+  readonly registry = new Registry();
+  private readonly counters = new Map<string, Counter>();
+  private readonly gauges = new Map<string, Gauge>();
+  private readonly histograms = new Map<string, Histogram>();
+  private readonly lastCounterValues = new Map<string, number>();
+
+  constructor(readonly prefix: string) {}
+
+  counter(name: string, help: string, labelNames: string[] = []): Counter {
+    let c = this.counters.get(name);
+    if (!c) {
+      c = new Counter({ name: `${this.prefix}_${name}`, help, labelNames, registers: [this.registry] });
+      this.counters.set(name, c);
+    }
+    return c;
+  }
+
+  gauge(name: string, help: string, labelNames: string[] = []): Gauge {
+    let g = this.gauges.get(name);
+    if (!g) {
+      g = new Gauge({ name: `${this.prefix}_${name}`, help, labelNames, registers: [this.registry] });
+      this.gauges.set(name, g);
+    }
+    return g;
+  }
+
+  histogram(name: string, help: string, buckets: number[], labelNames: string[] = []): Histogram {
+    let h = this.histograms.get(name);
+    if (!h) {
+      h = new Histogram({ name: `${this.prefix}_${name}`, help, buckets, labelNames, registers: [this.registry] });
+      this.histograms.set(name, h);
+    }
+    return h;
+  }
+
+  /** Prometheus exposition text. */
+  prometheusText(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+
+  /**
+   * One EMF document per label set with counter deltas since the last call and current
+   * gauge values. Histograms are summarised by their sum and count.
+   */
+  async emfDocuments(namespace: string, dimensions: Record<string, string>, now = Date.now()): Promise<Record<string, unknown>[]> {
+    const docs: Record<string, unknown>[] = [];
+    for (const metric of await this.registry.getMetricsAsJSON()) {
+      const unprefixed = metric.name.slice(this.prefix.length + 1);
+      for (const v of metric.values) {
+        const labels = Object.fromEntries(Object.entries(v.labels ?? {}).map(([k, val]) => [k, String(val)]));
+        const metricName = 'metricName' in v && typeof v.metricName === 'string' ? v.metricName.slice(this.prefix.length + 1) : unprefixed;
+        let value = v.value;
+        if (String(metric.type) === 'counter') {
+          const key = `${metricName}|${JSON.stringify(labels)}`;
+          const last = this.lastCounterValues.get(key) ?? 0;
+          this.lastCounterValues.set(key, v.value);
+          value = v.value - last;
+        } else if (String(metric.type) === 'histogram' && !metricName.endsWith('_sum') && !metricName.endsWith('_count')) {
+          continue;
+        }
+        const dims = { ...dimensions, ...labels };
+        docs.push({
+          _aws: {
+            Timestamp: now,
+            CloudWatchMetrics: [{ Namespace: namespace, Dimensions: [Object.keys(dims)], Metrics: [{ Name: metricName }] }],
+          },
+          ...dims,
+          [metricName]: value,
+        });
+      }
+    }
+    return docs;
+  }
+
+  /** Writes EMF lines every `intervalMs` until the returned stop function is called. */
+  startEmf(namespace: string, dimensions: Record<string, string>, intervalMs = 60_000, write: (line: string) => void = (l) => process.stdout.write(`${l}\n`)): () => Promise<void> {
+    const flush = async () => {
+      for (const doc of await this.emfDocuments(namespace, dimensions)) write(JSON.stringify(doc));
+    };
+    const timer = setInterval(() => void flush(), intervalMs);
+    timer.unref();
+    return async () => {
+      clearInterval(timer);
+      await flush();
+    };
+  }
+}

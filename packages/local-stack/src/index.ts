@@ -1,0 +1,3 @@
+export * from './client-config.js';
+export * from './emulators.js';
+export * from './resources.js';

@@ -1,0 +1,294 @@
+/**
+ * Validation and normalisation of client events, shared by the API (requests) and the
+ * processor (records read back from the stream).
+ */
+import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
+import { ValueErrorType, type ValueError } from '@sinclair/typebox/errors';
+import { FormatRegistry, TypeGuard, type TObject, type TSchema } from '@sinclair/typebox';
+import { closest, distance } from 'fastest-levenshtein';
+import { uuidv7 } from 'uuidv7';
+import {
+  EVENT_TYPES,
+  ENDPOINTS,
+  ID_FIELD,
+  SCHEMA_VERSION,
+  inputSchemas,
+  recordSchemas,
+  type EventRecord,
+  type EventType,
+} from './events.js';
+import { formatMicros, isTimestampError, parseTimestamp } from './timestamp.js';
+
+/** A location inside a request body or an event: object keys and array indexes. */
+export type PathSegment = string | number;
+
+/** One reason an event was refused; `path` is relative to the event itself. */
+export interface ValidationIssue {
+  path: PathSegment[];
+  reason: string;
+  hint?: string;
+}
+
+/** Outcome of `prepareEvent`: the normalised record, or every issue found. */
+export type PrepareResult = { ok: true; record: EventRecord } | { ok: false; issues: ValidationIssue[] };
+
+/** What `prepareEvent` needs to know about the request the event came in. */
+export interface PrepareContext {
+  /** Time of receipt, microseconds since the epoch (the default event time). */
+  receivedAtMicros: number;
+  /** Event id generator for events that bring none; UUIDv7 by default. */
+  newEventId?: () => string;
+}
+
+/** The canonical UTC timestamp every record carries (see `formatMicros`). */
+export const CANONICAL_TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
+
+// Records on the stream must carry the canonical form: the processor derives dt and hour
+// from fixed positions of it, so a looser date-time would silently mis-partition.
+if (!FormatRegistry.Has('date-time')) {
+  FormatRegistry.Set('date-time', (value) => CANONICAL_TIMESTAMP.test(value));
+}
+
+const inputChecks = Object.fromEntries(
+  EVENT_TYPES.map((t) => [t, TypeCompiler.Compile(inputSchemas[t])]),
+) as Record<EventType, TypeCheck<TObject>>;
+
+const recordChecks = Object.fromEntries(
+  EVENT_TYPES.map((t) => [t, TypeCompiler.Compile(recordSchemas[t])]),
+) as Record<EventType, TypeCheck<TObject>>;
+
+/** Formats a path as JSONPath: `$.events[3].items[0].price`. */
+export function formatJsonPath(segments: readonly PathSegment[]): string {
+  let out = '$';
+  for (const s of segments) {
+    if (typeof s === 'number') out += `[${s}]`;
+    else if (/^[A-Za-z_][A-Za-z0-9_]*$/.test(s)) out += `.${s}`;
+    else out += `[${JSON.stringify(s)}]`;
+  }
+  return out;
+}
+
+function pointerToSegments(pointer: string): PathSegment[] {
+  if (pointer === '' || pointer === '/') return [];
+  return pointer
+    .slice(1)
+    .split('/')
+    .map((raw) => {
+      const key = raw.replace(/~1/g, '/').replace(/~0/g, '~');
+      return /^(0|[1-9]\d*)$/.test(key) ? Number(key) : key;
+    });
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function jsonTypeOf(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'array';
+  if (typeof value === 'number') return Number.isInteger(value) ? 'integer' : 'number';
+  return typeof value;
+}
+
+/** Describes what a schema accepts, in words a curl user can act on. */
+export function describeSchema(schema: TSchema): string {
+  if (schema[ID_FIELD]) return 'a non-empty string or a non-negative integer';
+  if (Array.isArray(schema.anyOf)) {
+    return (schema.anyOf as TSchema[]).map(describeSchema).join(' or ');
+  }
+  if (TypeGuard.IsLiteral(schema)) return JSON.stringify(schema.const);
+  if (TypeGuard.IsNull(schema)) return 'null';
+  const bounds: string[] = [];
+  if (typeof schema.minimum === 'number') bounds.push(`≥ ${schema.minimum}`);
+  if (typeof schema.maximum === 'number') bounds.push(`≤ ${schema.maximum}`);
+  if (typeof schema.exclusiveMaximum === 'number') bounds.push(`< ${schema.exclusiveMaximum}`);
+  const range = bounds.length ? ` ${bounds.join(' and ')}` : '';
+  if (TypeGuard.IsInteger(schema)) return `an integer${range}`;
+  if (TypeGuard.IsNumber(schema)) return `a number${range}`;
+  if (TypeGuard.IsBoolean(schema)) return 'true or false';
+  if (TypeGuard.IsString(schema)) {
+    const parts: string[] = [];
+    if (typeof schema.minLength === 'number' && schema.minLength > 0) parts.push(`at least ${schema.minLength} characters`);
+    if (typeof schema.maxLength === 'number') parts.push(`at most ${schema.maxLength} characters`);
+    if (typeof schema.pattern === 'string') parts.push(`matching ${schema.pattern}`);
+    return parts.length ? `a string (${parts.join(', ')})` : 'a string';
+  }
+  if (TypeGuard.IsArray(schema)) {
+    return typeof schema.maxItems === 'number' ? `an array of at most ${schema.maxItems} items` : 'an array';
+  }
+  if (TypeGuard.IsObject(schema) || TypeGuard.IsRecord(schema)) return 'an object';
+  return 'a valid value';
+}
+
+function knownFields(type: EventType, path: PathSegment[]): string[] {
+  // Unknown keys inside transaction items are checked against the item fields.
+  if (type === 'transaction' && path.length === 3 && path[0] === 'items') {
+    const items = inputSchemas.transaction.properties.items as TSchema;
+    return Object.keys((items.items as TObject).properties);
+  }
+  return Object.keys(inputSchemas[type].properties);
+}
+
+function unknownFieldIssue(type: EventType, path: PathSegment[]): ValidationIssue {
+  const field = String(path[path.length - 1]);
+  const issue: ValidationIssue = { path, reason: `unknown field "${field}"` };
+  if (path.length === 1) {
+    const owner = EVENT_TYPES.find((t) => t !== type && field in inputSchemas[t].properties);
+    if (owner) {
+      issue.hint = `"${field}" is a ${owner} field; ${owner} events go to ${ENDPOINTS[owner]}`;
+      return issue;
+    }
+  }
+  const known = knownFields(type, path);
+  const guess = closest(field, known);
+  if (guess && distance(field, guess) <= Math.max(1, Math.floor(field.length / 3))) {
+    issue.hint = `did you mean "${guess}"?`;
+    return issue;
+  }
+  issue.hint = `free-form data goes in "properties"; known fields: ${known.join(', ')}`;
+  return issue;
+}
+
+/** A short rendering of a bad value for an error message (never more than 40 characters). */
+function preview(value: unknown): string {
+  if (value === null || typeof value === 'number' || typeof value === 'boolean') return String(value);
+  if (typeof value === 'string') {
+    const quoted = JSON.stringify(value);
+    return quoted.length > 40 ? `${quoted.slice(0, 36)}…"` : quoted;
+  }
+  return jsonTypeOf(value) === 'array' ? 'an array' : `an ${jsonTypeOf(value)}`;
+}
+
+function issueFromError(type: EventType, error: ValueError): ValidationIssue {
+  const path = pointerToSegments(error.path);
+  switch (error.type) {
+    case ValueErrorType.ObjectAdditionalProperties:
+      return unknownFieldIssue(type, path);
+    case ValueErrorType.ObjectRequiredProperty:
+      return { path, reason: `missing required field "${String(path[path.length - 1])}"` };
+    default: {
+      const got = error.value === undefined ? '' : `, got ${preview(error.value)}`;
+      const issue: ValidationIssue = { path, reason: `expected ${describeSchema(error.schema)}${got}` };
+      if (path.length === 1 && path[0] === 'type' && typeof error.value === 'string') {
+        issue.hint = `this endpoint takes ${type} events; ${JSON.stringify(error.value)} is not one of them`;
+      }
+      return issue;
+    }
+  }
+}
+
+function schemaIssues(type: EventType, check: TypeCheck<TObject>, value: unknown): ValidationIssue[] {
+  const seen = new Set<string>();
+  const issues: ValidationIssue[] = [];
+  for (const error of check.Errors(value)) {
+    // A missing required field is also reported as "expected string, got undefined";
+    // one issue per location keeps the 400 readable.
+    if (seen.has(error.path)) continue;
+    seen.add(error.path);
+    issues.push(issueFromError(type, error));
+  }
+  return issues;
+}
+
+function crossFieldIssues(
+  type: EventType,
+  event: Record<string, unknown>,
+  schemaFound: readonly ValidationIssue[],
+): ValidationIssue[] {
+  const issues: ValidationIssue[] = [];
+  if (typeof event.id === 'string' && typeof event.event_id === 'string' && event.id !== event.event_id) {
+    issues.push({
+      path: ['id'],
+      reason: 'id and event_id differ',
+      hint: 'id is an alias of event_id; send one of them',
+    });
+  }
+  if (event.timestamp !== undefined) {
+    const parsed = parseTimestamp(event.timestamp);
+    if (isTimestampError(parsed)) {
+      const issue: ValidationIssue = { path: ['timestamp'], reason: parsed.reason };
+      if (parsed.hint) issue.hint = parsed.hint;
+      issues.push(issue);
+    }
+  }
+  if (type === 'telemetry') {
+    const hasLat = event.latitude !== undefined && event.latitude !== null;
+    const hasLon = event.longitude !== undefined && event.longitude !== null;
+    const missing = hasLat ? 'longitude' : 'latitude';
+    // A misspelt field already reported as "did you mean longitude?" explains the gap.
+    const explained = schemaFound.some((i) => i.hint === `did you mean "${missing}"?`);
+    if (hasLat !== hasLon && !explained) {
+      issues.push({ path: [missing], reason: `${missing} is required when ${hasLat ? 'latitude' : 'longitude'} is given` });
+    }
+  }
+  return issues;
+}
+
+/**
+ * Validates one client event of `type` and normalises it into the record the API writes
+ * to Kinesis: event_id assigned when absent (`id` is accepted as its alias), ids as strings,
+ * `timestamp` as canonical UTC (time of receipt when absent), `received_at` set.
+ * Every issue is reported, not just the first.
+ */
+export function prepareEvent(type: EventType, raw: unknown, ctx: PrepareContext): PrepareResult {
+  if (!isPlainObject(raw)) {
+    return { ok: false, issues: [{ path: [], reason: `expected an object, got ${jsonTypeOf(raw)}` }] };
+  }
+  const check = inputChecks[type];
+  const issues = check.Check(raw) ? [] : schemaIssues(type, check, raw);
+  const seen = new Set(issues.map((i) => formatJsonPath(i.path)));
+  for (const issue of crossFieldIssues(type, raw, issues)) {
+    if (!seen.has(formatJsonPath(issue.path))) issues.push(issue);
+  }
+  if (issues.length > 0) return { ok: false, issues };
+  return { ok: true, record: normalize(type, raw, ctx) };
+}
+
+function normalize(type: EventType, raw: Record<string, unknown>, ctx: PrepareContext): EventRecord {
+  const receivedAt = formatMicros(ctx.receivedAtMicros);
+  let timestamp = receivedAt;
+  if (raw.timestamp !== undefined) {
+    const parsed = parseTimestamp(raw.timestamp);
+    if (!isTimestampError(parsed)) timestamp = parsed.iso;
+  }
+  const eventId = (raw.event_id as string | undefined) ?? (raw.id as string | undefined) ?? (ctx.newEventId ?? uuidv7)();
+  const out: Record<string, unknown> = {
+    event_id: eventId,
+    type,
+    schema_version: SCHEMA_VERSION,
+    timestamp,
+    received_at: receivedAt,
+  };
+  const props = inputSchemas[type].properties;
+  for (const [name, value] of Object.entries(raw)) {
+    if (value === undefined || name in out || name === 'id') continue;
+    const schema = props[name];
+    out[name] = schema && isIdSchema(schema) && typeof value === 'number' ? String(value) : value;
+  }
+  return out as unknown as EventRecord;
+}
+
+function isIdSchema(schema: TSchema): boolean {
+  if (schema[ID_FIELD]) return true;
+  return Array.isArray(schema.anyOf) && (schema.anyOf as TSchema[]).some((s) => s[ID_FIELD] === true);
+}
+
+/**
+ * Checks a record read back from the stream against the normalised schema of its type.
+ * The processor uses this: anything that fails goes to errors/ with the issues as reason.
+ */
+export function checkRecord(value: unknown): { ok: true; record: EventRecord } | { ok: false; issues: ValidationIssue[] } {
+  if (!isPlainObject(value)) {
+    return { ok: false, issues: [{ path: [], reason: `expected an object, got ${jsonTypeOf(value)}` }] };
+  }
+  const type = value.type;
+  if (typeof type !== 'string' || !(EVENT_TYPES as readonly string[]).includes(type)) {
+    return {
+      ok: false,
+      issues: [{ path: ['type'], reason: `expected one of ${EVENT_TYPES.join(', ')}, got ${JSON.stringify(type)}` }],
+    };
+  }
+  const check = recordChecks[type as EventType];
+  if (check.Check(value)) return { ok: true, record: value as unknown as EventRecord };
+  return { ok: false, issues: schemaIssues(type as EventType, check, value) };
+}

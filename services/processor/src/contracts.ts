@@ -1,0 +1,83 @@
+/**
+ * The seam between the two halves of the processor:
+ *
+ * - the consumer (`src/consumer/`): shard leases and checkpoints in DynamoDB, polling
+ *   Kinesis, resharding, lifecycle — it decides *when* and *which* records;
+ * - the lake (`src/lake/`): de-aggregation, validation, enrichment, dedupe, buffering and
+ *   Parquet/errors files in S3 — it decides *what* is written.
+ *
+ * Exactly-once rests on three promises made here:
+ * 1. A batch is a contiguous range of whole Kinesis records of one shard. Batches never
+ *    split an aggregated record, so a checkpoint always follows the last sub-record of one.
+ * 2. `flush()` is deterministic: the same records in the same order, with the same dedupe
+ *    state, produce the same set of S3 keys (named from shard id and sequence range) with the
+ *    same rows. Dedupe decides by the records' own ApproximateArrivalTimestamp, never by the
+ *    wall clock, so a replay after a crash decides exactly as the first attempt did.
+ * 3. The consumer records the batch's range in the lease (`pending`) *before* calling
+ *    `flush()`, and checkpoints `range.last` (clearing `pending`) only after `flush()` resolved.
+ *    A worker that takes over a lease with `pending` set re-reads exactly that range
+ *    (AT_SEQUENCE_NUMBER first … last), hands it to a fresh sink, flushes and checkpoints:
+ *    the same keys are overwritten with the same rows.
+ */
+
+/** A record as GetRecords returns it (possibly a KPL aggregate of many user records). */
+export interface StreamRecord {
+  sequenceNumber: string;
+  partitionKey: string;
+  /** Epoch milliseconds (ApproximateArrivalTimestamp). */
+  arrivalMs: number;
+  data: Uint8Array;
+}
+
+/** A position in a shard: after user record `subSequenceNumber` of Kinesis record `sequenceNumber`. */
+export interface Checkpoint {
+  sequenceNumber: string;
+  /** Index of the last processed user record inside an aggregate; 0 for plain records. */
+  subSequenceNumber: number;
+}
+
+/** The whole Kinesis records a batch covers, first and last inclusive. */
+export interface SequenceRange {
+  first: string;
+  last: string;
+  /** Sub-records in `last` (so a checkpoint can name the final sub-sequence number). */
+  lastSubRecords: number;
+}
+
+/** What a flush wrote. */
+export interface FlushResult {
+  range: SequenceRange;
+  /** S3 keys written (lake files and error files). */
+  keys: string[];
+  rows: number;
+  errors: number;
+  duplicates: number;
+  bytes: number;
+}
+
+/**
+ * The lake side of one shard. The consumer owns one per leased shard and calls it from a
+ * single loop (never concurrently).
+ */
+export interface ShardSink {
+  /** Adds records read from the shard, in order. Bad records are kept for errors/, never thrown. */
+  add(records: readonly StreamRecord[]): void;
+  /** Size-or-age decision over what is buffered; pure apart from the clock passed in. */
+  shouldFlush(nowMs: number): boolean;
+  /** The range buffered so far, or null when empty. */
+  range(): SequenceRange | null;
+  /** Writes every file of the buffered batch, then clears the buffer. Idempotent per batch. */
+  flush(): Promise<FlushResult>;
+  /**
+   * Feeds records that are already in the lake (read back from before the checkpoint, at
+   * most the dedupe window) so dedupe holds across restarts and lease moves. Emits nothing.
+   */
+  warm(records: readonly StreamRecord[]): void;
+  /** How far back `warm` needs records, in milliseconds of arrival time. */
+  readonly dedupeWindowMs: number;
+}
+
+/** Makes the sink for a shard. `parents` are the parent shards' sinks' seeds after a reshard. */
+export interface ShardSinkFactory {
+  forShard(shardId: string): ShardSink;
+}

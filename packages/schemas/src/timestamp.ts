@@ -27,8 +27,9 @@ export const TIMESTAMP_FORMATS =
 // Milliseconds below this are taken for seconds sent by mistake: 1e11 ms is March 1973,
 // while 1e11 s would be the year 5138, so nothing real is refused by this bound.
 const MIN_EPOCH_MS = 1e11;
-// 9999-12-31T23:59:59.999Z: the largest instant every lake reader (Athena, Spark, DuckDB) accepts.
-const MAX_EPOCH_MS = 253402300799999;
+// Instants are carried as microseconds in a JS number, exact only up to 2^53 (year 2255);
+// 2199-12-31T23:59:59.999Z keeps every accepted value exact with room to spare.
+const MAX_EPOCH_MS = Date.UTC(2200, 0, 1) - 1;
 
 const PATTERN =
   /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?(Z|z|[+-]\d{2}:?\d{2})?)?$/;
@@ -75,7 +76,7 @@ export function parseTimestamp(value: unknown): ParsedTimestamp | TimestampError
       };
     }
     if (value < 0 || value > MAX_EPOCH_MS) {
-      return { reason: `${value} is outside 1970..9999 as epoch milliseconds` };
+      return { reason: `${value} is outside 1970..2199 as epoch milliseconds` };
     }
     return ok(value * 1000);
   }
@@ -115,8 +116,8 @@ export function parseTimestamp(value: unknown): ParsedTimestamp | TimestampError
 
   const leap = second === 60;
   const baseMs = Date.UTC(year, month - 1, day, hour, minute, leap ? 59 : second) - offsetMinutes * 60_000;
-  if (year < 1970 || baseMs < 0 || baseMs > MAX_EPOCH_MS) {
-    return { reason: `"${value}" is outside 1970..9999` };
+  if (year < 1970 || year > 2199 || baseMs < 0 || baseMs > MAX_EPOCH_MS) {
+    return { reason: `"${value}" is outside 1970..2199` };
   }
   const fracMicros = leap ? 999_999 : Number((fraction + '000000').slice(0, 6));
   return ok(baseMs * 1000 + fracMicros);

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { GetRecordsCommand, GetShardIteratorCommand, KinesisClient, ListShardsCommand, PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import { CreateTableCommand, DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { ensureBucket, ensureStream, localClientConfig, localS3Options, startDynamo, startKinesis, startS3 } from '../src/index.js';
+import { ensureBucket, ensureStream, localClientConfig, localS3Options, startDynamo, startKinesis, startS3 } from '../../src/index.js';
 
 t.test('kinesalite: a stream created by ensureStream takes records and gives them back in order', async (t) => {
   const kinesisEmu = await startKinesis();

@@ -1,0 +1,36 @@
+import t from 'tap';
+import { Metrics } from '../../src/index.js';
+
+t.test('Prometheus text names metrics with the service prefix and labels', async (t) => {
+  const m = new Metrics('eventlake_api');
+  m.counter('events_accepted_total', 'Events acknowledged', ['type']).inc({ type: 'clickstream' }, 3);
+  const text = await m.prometheusText();
+  t.match(text, /# HELP eventlake_api_events_accepted_total Events acknowledged/);
+  t.match(text, /eventlake_api_events_accepted_total\{type="clickstream"\} 3/);
+});
+
+t.test('EMF documents carry counter deltas since the previous flush, and gauges as they are', async (t) => {
+  const m = new Metrics('p');
+  const c = m.counter('records_total', 'r');
+  const g = m.gauge('lag_ms', 'l');
+  c.inc(5);
+  g.set(1200);
+  const first = await m.emfDocuments('eventlake', { service: 'processor' }, 1000);
+  const value = (docs: Record<string, unknown>[], name: string) => docs.find((d) => name in d)?.[name];
+  t.equal(value(first, 'records_total'), 5);
+  t.equal(value(first, 'lag_ms'), 1200);
+  t.match(first[0], { _aws: { Timestamp: 1000, CloudWatchMetrics: [{ Namespace: 'eventlake', Dimensions: [['service']] }] }, service: 'processor' });
+  c.inc(2);
+  const second = await m.emfDocuments('eventlake', { service: 'processor' }, 2000);
+  t.equal(value(second, 'records_total'), 2, 'only what happened since the last flush');
+});
+
+t.test('startEmf writes a final flush when stopped', async (t) => {
+  const m = new Metrics('p');
+  m.counter('files_total', 'f').inc();
+  const lines: string[] = [];
+  const stop = m.startEmf('eventlake', { service: 's' }, 3_600_000, (l) => lines.push(l));
+  await stop();
+  t.equal(lines.length, 1);
+  t.match(JSON.parse(lines[0] ?? '{}'), { files_total: 1, service: 's' });
+});

@@ -1,0 +1,163 @@
+import t from 'tap';
+import {
+  checkRecord,
+  formatJsonPath,
+  prepareEvent,
+  type EventRecord,
+  type PrepareResult,
+  type ValidationIssue,
+} from '../../src/index.js';
+import { fixtureNames, loadFixture } from '../fixtures.js';
+
+const RECEIVED = Date.UTC(2026, 0, 2, 3, 4, 5, 678) * 1000;
+const ctx = { receivedAtMicros: RECEIVED, newEventId: () => 'generated-id' };
+
+function ok(r: PrepareResult): EventRecord {
+  if (!r.ok) throw new Error(`expected valid: ${JSON.stringify(r.issues)}`);
+  return r.record;
+}
+
+function issues(r: PrepareResult): ValidationIssue[] {
+  if (r.ok) throw new Error(`expected invalid: ${JSON.stringify(r.record)}`);
+  return r.issues;
+}
+
+function byPath(list: ValidationIssue[]): Record<string, ValidationIssue> {
+  return Object.fromEntries(list.map((i) => [formatJsonPath(i.path), i]));
+}
+
+t.test('seed fixtures are handled as the fixtures README says', async (t) => {
+  t.ok(fixtureNames().length >= 5, 'fixtures are present');
+
+  const txn = ok(prepareEvent('transaction', loadFixture('transaction.seed-002.json'), ctx));
+  t.equal(txn.timestamp, '2025-08-08T00:00:00.000000Z', 'date-only timestamp is midnight UTC');
+  t.match(txn, { type: 'transaction', order_id: '123', amount: 50.99, event_id: 'generated-id', schema_version: 1 });
+  t.equal(txn.received_at, '2026-01-02T03:04:05.678000Z');
+
+  const clicks = loadFixture('clickstream.seed-001.json') as unknown[];
+  const records = clicks.map((c) => ok(prepareEvent('clickstream', c, ctx)));
+  t.equal(records.length, 4);
+  t.match(records[0], { action: 'login', item_id: null, price: null, timestamp: '2025-08-08T13:45:12.000000Z' });
+  t.same(
+    records.map((r) => (r.type === 'clickstream' ? r.item_id : undefined)),
+    [null, 212, 512, 999],
+  );
+
+  const tel3 = ok(prepareEvent('telemetry', loadFixture('telemetry.seed-003.json'), ctx));
+  t.equal(tel3.timestamp, '2025-08-08T13:45:12.123456Z', 'zone-less ISO with microseconds read as UTC');
+
+  const tel0 = ok(prepareEvent('telemetry', loadFixture('telemetry.seed-000.json'), ctx));
+  t.equal(tel0.event_id, '9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d', '`id` is kept as event_id');
+  t.notOk('id' in tel0, 'the alias itself is not stored');
+  t.equal(tel0.timestamp, tel0.received_at, 'missing timestamp is the time of receipt');
+
+  const typo = issues(prepareEvent('telemetry', loadFixture('telemetry-typo.seed-000.json'), ctx));
+  t.equal(typo.length, 1, 'one issue: the typo, not a second one about the missing longitude');
+  t.same(typo[0]?.path, ['longtitude']);
+  t.match(typo[0]?.reason, /unknown field "longtitude"/);
+  t.equal(typo[0]?.hint, 'did you mean "longitude"?');
+});
+
+t.test('every problem of an event is reported, each at its JSON path', async (t) => {
+  const found = byPath(
+    issues(
+      prepareEvent(
+        'transaction',
+        {
+          amount: 'ten',
+          currency: 'usd',
+          items: [{ item_id: 5, price: 2 }, { item_id: -1, quantity: 0, colour: 'red' }],
+          timestamp: 'yesterday',
+          shop: 'x',
+        },
+        ctx,
+      ),
+    ),
+  );
+  t.same(Object.keys(found).sort(), [
+    '$.amount',
+    '$.currency',
+    '$.items[1].colour',
+    '$.items[1].item_id',
+    '$.items[1].quantity',
+    '$.order_id',
+    '$.shop',
+    '$.timestamp',
+  ]);
+  t.match(found['$.order_id']?.reason, /missing required field "order_id"/);
+  t.match(found['$.amount']?.reason, /expected a number.*got "ten"/);
+  t.match(found['$.currency']?.reason, /\^\[A-Z\]\{3\}\$/);
+  t.match(found['$.items[1].quantity']?.reason, /≥ 1.*got 0/);
+  t.match(found['$.items[1].colour']?.hint, /known fields: item_id, sku, name, quantity, price/);
+  t.match(found['$.timestamp']?.hint, /RFC 3339/);
+});
+
+t.test('unknown fields get the most useful hint available', async (t) => {
+  const a = byPath(issues(prepareEvent('clickstream', { user_id: 'u', action: 'view_item', sesion_id: 's' }, ctx)));
+  t.equal(a['$.sesion_id']?.hint, 'did you mean "session_id"?');
+  const b = byPath(issues(prepareEvent('clickstream', { user_id: 'u', action: 'view_item', sensor_id: 's' }, ctx)));
+  t.match(b['$.sensor_id']?.hint, /telemetry field; telemetry events go to \/v1\/telemetry/);
+  const c = byPath(issues(prepareEvent('clickstream', { user_id: 'u', action: 'view_item', browser: 'x' }, ctx)));
+  t.match(c['$.browser']?.hint, /free-form data goes in "properties"/);
+});
+
+t.test('identifiers may be integers and are stored as strings', async (t) => {
+  const r = ok(prepareEvent('transaction', { order_id: 77, customer_id: 12, amount: 1 }, ctx));
+  t.match(r, { order_id: '77', customer_id: '12' });
+  t.type(r.type === 'transaction' ? r.order_id : null, 'string');
+  issues(prepareEvent('transaction', { order_id: -3, amount: 1 }, ctx));
+  issues(prepareEvent('transaction', { order_id: '', amount: 1 }, ctx));
+  issues(prepareEvent('transaction', { order_id: 1.5, amount: 1 }, ctx));
+});
+
+t.test('event ids: client-supplied kept, alias accepted, conflicts and bad shapes refused', async (t) => {
+  t.equal(ok(prepareEvent('clickstream', { event_id: 'e-1', user_id: 'u', action: 'login' }, ctx)).event_id, 'e-1');
+  t.equal(ok(prepareEvent('clickstream', { id: 'e-2', user_id: 'u', action: 'login' }, ctx)).event_id, 'e-2');
+  t.equal(ok(prepareEvent('clickstream', { id: 'e-3', event_id: 'e-3', user_id: 'u', action: 'login' }, ctx)).event_id, 'e-3');
+  const conflict = issues(prepareEvent('clickstream', { id: 'a', event_id: 'b', user_id: 'u', action: 'login' }, ctx));
+  t.match(conflict[0], { path: ['id'], reason: 'id and event_id differ' });
+  issues(prepareEvent('clickstream', { event_id: 'has space', user_id: 'u', action: 'login' }, ctx));
+  issues(prepareEvent('clickstream', { event_id: 'x'.repeat(129), user_id: 'u', action: 'login' }, ctx));
+});
+
+t.test('without a generator the assigned event id is a UUIDv7', async (t) => {
+  const r = ok(prepareEvent('clickstream', { user_id: 'u', action: 'login' }, { receivedAtMicros: RECEIVED }));
+  t.match(r.event_id, /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+});
+
+t.test('type must match the endpoint', async (t) => {
+  const found = issues(prepareEvent('telemetry', { type: 'clickstream', sensor_id: 's' }, ctx));
+  t.match(found[0], { path: ['type'] });
+  t.match(found[0]?.hint, /takes telemetry events/);
+  t.equal(ok(prepareEvent('telemetry', { type: 'telemetry', sensor_id: 's' }, ctx)).type, 'telemetry');
+});
+
+t.test('telemetry coordinates come in pairs and within range', async (t) => {
+  t.match(issues(prepareEvent('telemetry', { latitude: 1 }, ctx))[0], { path: ['longitude'] });
+  t.match(issues(prepareEvent('telemetry', { longitude: 1 }, ctx))[0], { path: ['latitude'] });
+  t.match(issues(prepareEvent('telemetry', { latitude: 91, longitude: 0 }, ctx))[0], { path: ['latitude'] });
+  t.match(issues(prepareEvent('telemetry', { latitude: 0, longitude: -181 }, ctx))[0], { path: ['longitude'] });
+  ok(prepareEvent('telemetry', { latitude: null, longitude: null, sensor_id: 's' }, ctx));
+});
+
+t.test('non-objects and hostile shapes are refused, never thrown', async (t) => {
+  for (const raw of [null, 3, 'x', [], [{}], true]) {
+    const found = issues(prepareEvent('clickstream', raw, ctx));
+    t.same(found[0]?.path, [], `${JSON.stringify(raw)} refused at the root`);
+  }
+  const polluted = JSON.parse('{"user_id":"u","action":"login","__proto__":{"admin":true}}') as unknown;
+  const found = byPath(issues(prepareEvent('clickstream', polluted, ctx)));
+  t.ok(found['$.__proto__'], '__proto__ is an unknown field');
+  t.equal(({} as Record<string, unknown>).admin, undefined, 'no prototype was polluted');
+  ok(prepareEvent('clickstream', { user_id: 'u', action: 'login', properties: { nested: { deep: [1, 2, { x: null }] } } }, ctx));
+});
+
+t.test('normalised records pass checkRecord; anything else on the stream fails it', async (t) => {
+  const rec = ok(prepareEvent('clickstream', (loadFixture('clickstream.seed-001.json') as unknown[])[1], ctx));
+  t.ok(checkRecord(rec).ok);
+  t.notOk(checkRecord({ ...rec, timestamp: '2025-08-08T13:45:13Z' }).ok, 'non-canonical timestamp is refused');
+  t.notOk(checkRecord({ ...rec, type: 'pageview' }).ok, 'unknown type is refused');
+  t.notOk(checkRecord({ ...rec, user_id: 5 }).ok, 'ids on the stream are strings');
+  t.notOk(checkRecord({ ...rec, received_at: undefined }).ok, 'received_at is required on the stream');
+  t.notOk(checkRecord('{"a":1}').ok);
+});

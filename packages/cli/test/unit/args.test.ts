@@ -1,0 +1,30 @@
+import t from 'tap';
+import { durationFlag, intFlag, parseCli } from '../../src/args.js';
+import { parseGenerateArgs } from '../../src/generate/generate-command.js';
+
+t.test('unknown flags and bad values are ERR_ARGS errors that name the flag', async (t) => {
+  t.throws(() => parseCli('lake', ['--nope'], {}), { code: 'ERR_ARGS', message: /--nope/ });
+  t.throws(() => intFlag('dev', 'shards', 'two', 2, { min: 1 }), { code: 'ERR_ARGS', message: /--shards must be an integer ≥ 1/ });
+  t.throws(() => intFlag('dev', 'shards', '0', 2, { min: 1 }), { code: 'ERR_ARGS' });
+  t.equal(intFlag('dev', 'shards', undefined, 2), 2);
+  t.equal(intFlag('dev', 'shards', '4', 2, { min: 1 }), 4);
+});
+
+t.test('durations take units', async (t) => {
+  t.equal(durationFlag('g', 'duration', '30s'), 30_000);
+  t.equal(durationFlag('g', 'duration', '2m'), 120_000);
+  t.equal(durationFlag('g', 'duration', '500ms'), 500);
+  t.equal(durationFlag('g', 'duration', '1.5'), 1500);
+  t.throws(() => durationFlag('g', 'duration', 'soon'), { code: 'ERR_ARGS', message: /--duration/ });
+  t.throws(() => durationFlag('g', 'duration', '0s'), { code: 'ERR_ARGS' });
+});
+
+t.test('pnpm generate flags', async (t) => {
+  const a = parseGenerateArgs(['--type', 'clickstream', '--rate', '500', '--duration', '30s', '--batch', '25', '--seed', '7', '--url', 'http://h', '--key', 'k']);
+  t.match(a, { type: 'clickstream', rate: 500, durationMs: 30_000, batch: 25, seed: 7, url: 'http://h', key: 'k' });
+  t.equal(a.count, undefined);
+  t.match(parseGenerateArgs([]), { type: 'mix', rate: 100, batch: 50 });
+  t.throws(() => parseGenerateArgs(['--type', 'clicks']), { code: 'ERR_ARGS', message: /--type must be one of/ });
+  t.throws(() => parseGenerateArgs(['--count', '5', '--duration', '1s']), { code: 'ERR_ARGS', message: /not both/ });
+  t.throws(() => parseGenerateArgs(['--batch', '0']), { code: 'ERR_ARGS', message: /--batch/ });
+});

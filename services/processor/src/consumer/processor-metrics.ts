@@ -1,0 +1,47 @@
+/**
+ * The processor's metrics, registered once on the service's `Metrics` (Prometheus text for
+ * GET /metrics, EMF lines in AWS).
+ */
+import type { Metrics } from '@eventlake/common';
+
+type Counter = ReturnType<Metrics['counter']>;
+type Gauge = ReturnType<Metrics['gauge']>;
+type Histogram = ReturnType<Metrics['histogram']>;
+
+/** Every metric the consumer updates. */
+export interface ProcessorMetrics {
+  recordsIn: Counter;
+  bytesIn: Counter;
+  recordsOut: Counter;
+  recordsErrors: Counter;
+  duplicates: Counter;
+  bytesWritten: Counter;
+  filesWritten: Counter;
+  flushSeconds: Histogram;
+  millisBehindLatest: Gauge;
+  leasesHeld: Gauge;
+  leasesLost: Counter;
+  throttled: Counter;
+  expiredIterators: Counter;
+  shardLoopFailures: Counter;
+}
+
+/** Registers the processor's metrics on `metrics`. */
+export function processorMetrics(metrics: Metrics): ProcessorMetrics {
+  return {
+    recordsIn: metrics.counter('records_in_total', 'Kinesis records read (aggregates count once)'),
+    bytesIn: metrics.counter('bytes_in_total', 'Bytes of Kinesis record data read'),
+    recordsOut: metrics.counter('records_out_total', 'Rows written to the lake'),
+    recordsErrors: metrics.counter('records_errors_total', 'User records written to errors/'),
+    duplicates: metrics.counter('records_duplicates_total', 'User records dropped as duplicates of an event_id in the window'),
+    bytesWritten: metrics.counter('bytes_written_total', 'Bytes of lake and error files written to S3'),
+    filesWritten: metrics.counter('files_written_total', 'Lake and error files written to S3'),
+    flushSeconds: metrics.histogram('flush_seconds', 'Time to write one batch to S3', [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60]),
+    millisBehindLatest: metrics.gauge('millis_behind_latest', 'MillisBehindLatest of the last GetRecords, per shard', ['shard']),
+    leasesHeld: metrics.gauge('leases_held', 'Shard leases this worker holds'),
+    leasesLost: metrics.counter('leases_lost_total', 'Leases found taken by another worker'),
+    throttled: metrics.counter('get_records_throttled_total', 'GetRecords calls refused with ProvisionedThroughputExceeded'),
+    expiredIterators: metrics.counter('expired_iterators_total', 'Shard iterators that expired and were re-acquired'),
+    shardLoopFailures: metrics.counter('shard_loop_failures_total', 'Shard loops that stopped on an unexpected error'),
+  };
+}

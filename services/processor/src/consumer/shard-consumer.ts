@@ -1,0 +1,217 @@
+/**
+ * The loop of one leased shard: warm the sink's dedupe state, replay a pending batch if the
+ * previous owner died mid-flush, then read → add → flush on the sink's size-or-age decision,
+ * with the exactly-once protocol of contracts.ts around every flush:
+ *   pending = range (conditional) → sink.flush() → checkpoint range.last + clear pending (conditional).
+ * A failed conditional write means the lease moved: the loop stops at once, without a checkpoint.
+ */
+import type { KinesisClient } from '@aws-sdk/client-kinesis';
+import type { Logger } from '@eventlake/common';
+import type { ShardSink, ShardSinkFactory, StreamRecord, SequenceRange } from '../contracts.js';
+import { compareSequence, resumePlan, TRIM_HORIZON, type Lease } from './lease.js';
+import { LeaseLostError, type ShardLeaseManager } from './shard-lease-manager.js';
+import type { ProcessorMetrics } from './processor-metrics.js';
+import { ShardReader, type StartPosition } from './shard-reader.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+/** What a shard loop needs from the worker. */
+export interface ShardConsumerDeps {
+  kinesis: KinesisClient;
+  streamName: string;
+  leases: ShardLeaseManager;
+  sinks: ShardSinkFactory;
+  metrics: ProcessorMetrics;
+  log: Logger;
+  /** Wait after a poll that returned nothing (≥ 200 ms keeps within 5 calls/s). */
+  pollIdleMs: number;
+  /** Leases of the parent shards, read at start to warm a child's dedupe state. */
+  parentLease(shardId: string): Lease | undefined;
+}
+
+/** How a shard loop ended. */
+export type ShardExit = 'finished' | 'lost' | 'stopped' | 'failed';
+
+/** Reads one shard for as long as this worker holds its lease. */
+export class ShardConsumer {
+  private stopping = false;
+  private lost = false;
+  private readonly abort = new AbortController();
+  private lastArrivalMs: number | null = null;
+  /** Resolves when the loop has ended (after the final flush and release on a graceful stop). */
+  readonly done: Promise<ShardExit>;
+
+  constructor(
+    readonly shardId: string,
+    lease: Lease,
+    private readonly deps: ShardConsumerDeps,
+  ) {
+    this.lastArrivalMs = lease.checkpointArrivalMs;
+    this.done = this.run(lease);
+  }
+
+  /** Graceful stop: finish the current poll, flush what is buffered, checkpoint, release the lease. */
+  stop(): Promise<ShardExit> {
+    this.stopping = true;
+    this.abort.abort();
+    return this.done;
+  }
+
+  /** The lease moved to another worker: stop without writing anything more. */
+  leaseLost(): void {
+    this.lost = true;
+    this.abort.abort();
+  }
+
+  private async run(lease: Lease): Promise<ShardExit> {
+    const { log, leases, metrics } = this.deps;
+    const plan = resumePlan(lease);
+    if (plan.kind === 'finished') return 'finished';
+    const sink = this.deps.sinks.forShard(this.shardId);
+    try {
+      await this.warm(sink, lease);
+      let start: StartPosition = plan.after === null ? { type: 'TRIM_HORIZON' } : { type: 'AFTER_SEQUENCE_NUMBER', sequenceNumber: plan.after };
+      if (plan.kind === 'replay') {
+        // The previous owner recorded this range and may have written part of its files:
+        // the same records into a sink with the same dedupe state rewrite the same keys.
+        log.info({ shardId: this.shardId, range: plan.range }, 'pending_replay');
+        const records = await this.readRange({ type: 'AT_SEQUENCE_NUMBER', sequenceNumber: plan.range.first }, plan.range.last);
+        this.addToSink(sink, records);
+        await this.flush(sink);
+        start = { type: 'AFTER_SEQUENCE_NUMBER', sequenceNumber: plan.range.last };
+      }
+      const reader = this.reader(start);
+      while (!this.stopping && !this.lost) {
+        let res;
+        try {
+          res = await reader.read();
+        } catch (err) {
+          if (this.abort.signal.aborted) break;
+          throw err;
+        }
+        metrics.millisBehindLatest.set({ shard: this.shardId }, res.millisBehindLatest);
+        if (res.records.length > 0) {
+          metrics.recordsIn.inc(res.records.length);
+          metrics.bytesIn.inc(res.bytes);
+          this.addToSink(sink, res.records);
+        }
+        if (res.end) {
+          // KCL: a closed shard's last records are processed and checkpointed before SHARD_END.
+          await this.flush(sink);
+          await leases.finishShard(this.shardId);
+          log.info({ shardId: this.shardId }, 'shard_end');
+          return 'finished';
+        }
+        if (sink.shouldFlush(Date.now())) await this.flush(sink);
+        if (res.records.length === 0) await this.idle();
+      }
+      if (this.lost) return 'lost';
+      await this.flush(sink);
+      await leases.release(this.shardId);
+      log.info({ shardId: this.shardId }, 'lease_released');
+      return 'stopped';
+    } catch (err) {
+      if (err instanceof LeaseLostError || this.lost) {
+        leases.drop(this.shardId);
+        log.warn({ shardId: this.shardId }, 'shard_loop_lease_lost');
+        return 'lost';
+      }
+      if (this.stopping && this.abort.signal.aborted) {
+        // stop() interrupted warm-up or replay: nothing of this lease's batch was checkpointed yet.
+        await leases.release(this.shardId).catch(() => undefined);
+        return 'stopped';
+      }
+      metrics.shardLoopFailures.inc();
+      log.error({ shardId: this.shardId, err }, 'shard_loop_failed');
+      // Give the lease up unflushed: whoever takes it resumes from the checkpoint (or the pending range).
+      await leases.release(this.shardId).catch(() => undefined);
+      return 'failed';
+    }
+  }
+
+  private addToSink(sink: ShardSink, records: readonly StreamRecord[]): void {
+    if (records.length === 0) return;
+    sink.add(records);
+    this.lastArrivalMs = records.at(-1)?.arrivalMs ?? this.lastArrivalMs;
+  }
+
+  private async flush(sink: ShardSink): Promise<void> {
+    const range: SequenceRange | null = sink.range();
+    if (!range) return;
+    const { leases, metrics, log } = this.deps;
+    await leases.setPending(this.shardId, range);
+    const started = process.hrtime.bigint();
+    const result = await sink.flush();
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    await leases.checkpoint(this.shardId, { sequenceNumber: range.last, subSequenceNumber: Math.max(0, range.lastSubRecords - 1) }, this.lastArrivalMs);
+    metrics.flushSeconds.observe(seconds);
+    metrics.recordsOut.inc(result.rows);
+    metrics.recordsErrors.inc(result.errors);
+    metrics.duplicates.inc(result.duplicates);
+    metrics.bytesWritten.inc(result.bytes);
+    metrics.filesWritten.inc(result.keys.length);
+    log.info({ shardId: this.shardId, range, rows: result.rows, errors: result.errors, duplicates: result.duplicates, files: result.keys.length, ms: Math.round(seconds * 1000) }, 'batch_flushed');
+  }
+
+  /**
+   * Feeds the sink what is already in the lake within its dedupe window, so an event_id seen
+   * before a restart, a lease move or a reshard is still a duplicate after it: this shard from
+   * (checkpoint arrival − window) up to the checkpoint, and for a child shard its parents' tails.
+   */
+  private async warm(sink: ShardSink, lease: Lease): Promise<void> {
+    const windowMs = sink.dedupeWindowMs;
+    if (windowMs <= 0) return;
+    let warmed = 0;
+    for (const parentId of lease.parentShardIds) {
+      const parent = this.deps.parentLease(parentId);
+      if (parent?.checkpointArrivalMs == null) continue;
+      const records = await this.readRange({ type: 'AT_TIMESTAMP', timestampMs: parent.checkpointArrivalMs - windowMs }, null, parentId);
+      sink.warm(records);
+      warmed += records.length;
+    }
+    if (lease.checkpoint !== TRIM_HORIZON && lease.checkpointArrivalMs !== null) {
+      const records = await this.readRange({ type: 'AT_TIMESTAMP', timestampMs: lease.checkpointArrivalMs - windowMs }, lease.checkpoint);
+      sink.warm(records);
+      warmed += records.length;
+    }
+    if (warmed > 0) this.deps.log.info({ shardId: this.shardId, records: warmed, windowMs }, 'dedupe_warmed');
+  }
+
+  /** Reads from `start` through `last` inclusive (to the shard's end when null or when it closes first). */
+  private async readRange(start: StartPosition, last: string | null, shardId = this.shardId): Promise<StreamRecord[]> {
+    const reader = this.reader(start, shardId);
+    const out: StreamRecord[] = [];
+    for (;;) {
+      if (this.lost) throw new LeaseLostError(this.shardId);
+      const res = await reader.read();
+      for (const r of res.records) {
+        if (last !== null && compareSequence(r.sequenceNumber, last) > 0) return out;
+        out.push(r);
+        if (last !== null && r.sequenceNumber === last) return out;
+      }
+      if (res.end) return out;
+      if (res.records.length === 0) {
+        // Past everything written so far: the range's last record cannot be beyond this point.
+        if (res.millisBehindLatest === 0 && last === null) return out;
+        await sleep(this.deps.pollIdleMs);
+      }
+    }
+  }
+
+  private reader(start: StartPosition, shardId = this.shardId): ShardReader {
+    const { kinesis, streamName, metrics, log } = this.deps;
+    return new ShardReader(kinesis, streamName, shardId, start, {
+      log,
+      signal: this.abort.signal,
+      onThrottled: () => metrics.throttled.inc(),
+      onExpiredIterator: () => metrics.expiredIterators.inc(),
+    });
+  }
+
+  private async idle(): Promise<void> {
+    try {
+      await sleep(this.deps.pollIdleMs, undefined, { signal: this.abort.signal });
+    } catch {
+      // aborted by stop() or leaseLost(): the loop condition ends it
+    }
+  }
+}

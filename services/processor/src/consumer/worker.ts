@@ -1,0 +1,207 @@
+/**
+ * One processor worker: shard discovery, the lease taker and renewer loops, and a
+ * ShardConsumer per held lease. This file wires and runs the lifecycle; the decisions live
+ * in lease.ts and the protocol in shard-consumer.ts.
+ */
+import { ListShardsCommand, type KinesisClient, type Shard } from '@aws-sdk/client-kinesis';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Logger } from '@eventlake/common';
+import type { ShardSinkFactory } from '../contracts.js';
+import type { Lease } from './lease.js';
+import type { LeaseStore } from './lease-store.js';
+import type { ProcessorMetrics } from './processor-metrics.js';
+import { ShardConsumer, type ShardExit } from './shard-consumer.js';
+import { ShardLeaseManager } from './shard-lease-manager.js';
+
+/** Everything a worker needs; clients are made by the caller. */
+export interface WorkerOptions {
+  kinesis: KinesisClient;
+  streamName: string;
+  store: LeaseStore;
+  sinks: ShardSinkFactory;
+  workerId: string;
+  leaseDurationMs: number;
+  pollIdleMs: number;
+  metrics: ProcessorMetrics;
+  log: Logger;
+}
+
+/** A shard of the stream with its parents (from ListShards). */
+export interface ShardInfo {
+  shardId: string;
+  parentShardIds: string[];
+}
+
+/**
+ * Shards in an order where every parent comes before its children, so a lease for a child is
+ * never created before its parents' (see `parentsDone`).
+ */
+export function shardsParentsFirst(shards: readonly Pick<Shard, 'ShardId' | 'ParentShardId' | 'AdjacentParentShardId'>[]): ShardInfo[] {
+  const infos = shards.map((s) => ({
+    shardId: s.ShardId ?? '',
+    parentShardIds: [s.ParentShardId, s.AdjacentParentShardId].filter((p): p is string => typeof p === 'string' && p.length > 0),
+  }));
+  const byId = new Map(infos.map((s) => [s.shardId, s]));
+  const out: ShardInfo[] = [];
+  const seen = new Set<string>();
+  const visit = (s: ShardInfo): void => {
+    if (seen.has(s.shardId)) return;
+    seen.add(s.shardId);
+    for (const p of s.parentShardIds) {
+      const parent = byId.get(p);
+      if (parent) visit(parent);
+    }
+    out.push(s);
+  };
+  for (const s of infos) visit(s);
+  return out;
+}
+
+/** Lists every shard of the stream (ListShards pages through NextToken). */
+export async function listShards(kinesis: KinesisClient, streamName: string): Promise<Shard[]> {
+  const shards: Shard[] = [];
+  let nextToken: string | undefined;
+  do {
+    const res = await kinesis.send(new ListShardsCommand(nextToken ? { NextToken: nextToken } : { StreamName: streamName }));
+    shards.push(...(res.Shards ?? []));
+    nextToken = res.NextToken;
+  } while (nextToken);
+  return shards;
+}
+
+/** A running worker. */
+export class Worker {
+  readonly leases: ShardLeaseManager;
+  private readonly consumers = new Map<string, ShardConsumer>();
+  private readonly abort = new AbortController();
+  private loops: Promise<void>[] = [];
+  private lastLeases = new Map<string, Lease>();
+  private stopped: Promise<void> | null = null;
+  private syncNeeded = true;
+  private healthy = true;
+
+  constructor(private readonly opts: WorkerOptions) {
+    this.leases = new ShardLeaseManager({
+      store: opts.store,
+      workerId: opts.workerId,
+      leaseDurationMs: opts.leaseDurationMs,
+      log: opts.log,
+      onLost: (shardId) => {
+        opts.metrics.leasesLost.inc();
+        this.consumers.get(shardId)?.leaseLost();
+      },
+    });
+  }
+
+  /** Shards this worker is reading now. */
+  shards(): string[] {
+    return [...this.consumers.keys()].sort();
+  }
+
+  /** False once a background loop has failed repeatedly (GET /healthz answers 503). */
+  isHealthy(): boolean {
+    return this.healthy && this.stopped === null;
+  }
+
+  /** Starts discovery, the taker and the renewer; returns after the first taking pass. */
+  async start(): Promise<void> {
+    await this.takerPass();
+    // Taker every D/4 and renewer every D/3: a dead worker's lease is seen unchanged for D
+    // at most D/4 after its last renewal and taken at the next pass, so failover ≤ 1.5 × D.
+    this.loops = [
+      this.every(this.opts.leaseDurationMs / 4, () => this.takerPass(), 'lease_taker'),
+      this.every(this.opts.leaseDurationMs / 3, () => this.renewPass(), 'lease_renewer'),
+    ];
+  }
+
+  /**
+   * Graceful shutdown (SIGTERM): stop taking, stop every shard loop after its current poll,
+   * flush, checkpoint and release each lease so another worker takes it at once.
+   */
+  stop(): Promise<void> {
+    this.stopped ??= (async () => {
+      this.abort.abort();
+      await Promise.all(this.loops);
+      // Keep renewing while the final flushes run, so a slow flush does not lose its lease.
+      const renewing = (async () => {
+        while (this.consumers.size > 0) {
+          await sleep(this.opts.leaseDurationMs / 3);
+          await this.renewPass().catch(() => undefined);
+        }
+      })();
+      await Promise.all([...this.consumers.values()].map((c) => c.stop()));
+      await renewing;
+      this.opts.metrics.leasesHeld.set(this.leases.held().size);
+    })();
+    return this.stopped;
+  }
+
+  /** Stops the loops without flushing or releasing: what a crash looks like to other workers (tests). */
+  async abandon(): Promise<void> {
+    this.abort.abort();
+    await Promise.all(this.loops);
+    for (const c of this.consumers.values()) c.leaseLost();
+    await Promise.all([...this.consumers.values()].map((c) => c.done));
+    this.stopped = Promise.resolve();
+  }
+
+  private async takerPass(): Promise<void> {
+    if (this.syncNeeded) {
+      const shards = shardsParentsFirst(await listShards(this.opts.kinesis, this.opts.streamName));
+      const created = await this.leases.ensureLeases(shards);
+      if (created > 0) this.opts.log.info({ created }, 'leases_created');
+      this.syncNeeded = false;
+    }
+    const result = await this.leases.takeLeases();
+    this.lastLeases = new Map((await this.opts.store.list()).map((l) => [l.leaseKey, l]));
+    for (const lease of result.taken) this.startConsumer(lease);
+    this.opts.metrics.leasesHeld.set(this.leases.held().size);
+  }
+
+  private async renewPass(): Promise<void> {
+    await this.leases.renewAll();
+    this.opts.metrics.leasesHeld.set(this.leases.held().size);
+  }
+
+  private startConsumer(lease: Lease): void {
+    const shardId = lease.leaseKey;
+    const consumer = new ShardConsumer(shardId, lease, {
+      kinesis: this.opts.kinesis,
+      streamName: this.opts.streamName,
+      leases: this.leases,
+      sinks: this.opts.sinks,
+      metrics: this.opts.metrics,
+      log: this.opts.log,
+      pollIdleMs: this.opts.pollIdleMs,
+      parentLease: (id) => this.lastLeases.get(id),
+    });
+    this.consumers.set(shardId, consumer);
+    void consumer.done.then((exit: ShardExit) => {
+      this.consumers.delete(shardId);
+      this.opts.metrics.leasesHeld.set(this.leases.held().size);
+      this.opts.log.info({ shardId, exit }, 'shard_loop_ended');
+      // A finished shard's children may exist now (split or merge).
+      if (exit === 'finished') this.syncNeeded = true;
+    });
+  }
+
+  private async every(periodMs: number, pass: () => Promise<void>, name: string): Promise<void> {
+    let failures = 0;
+    while (!this.abort.signal.aborted) {
+      try {
+        await sleep(periodMs, undefined, { signal: this.abort.signal });
+      } catch {
+        return;
+      }
+      try {
+        await pass();
+        failures = 0;
+        this.healthy = true;
+      } catch (err) {
+        failures++;
+        this.opts.log.warn({ loop: name, failures, err }, 'worker_loop_failed');
+        if (failures >= 3) this.healthy = false;
+      }
+    }
+  }
+}

@@ -1,0 +1,97 @@
+/**
+ * The SQL that turns the mirrored lake into one view per event type plus `errors`.
+ * Pure string building, so a unit test can check it without files or DuckDB.
+ */
+import { EVENT_TYPES, PARTITION_COLUMNS, lakeColumns, type EventType, type LakeType } from '@eventlake/schemas';
+
+/** The view names the query tool offers, in listing order. */
+export const LAKE_VIEWS = [...EVENT_TYPES, 'errors'] as const;
+
+/** Columns of the errors view when there are no error files yet (the processor's errors/ record shape). */
+export const ERROR_COLUMNS = ['reason', 'shard', 'sequence', 'data'] as const;
+
+/** A SQL string literal. */
+export function sqlString(value: string): string {
+  return `'${value.replace(/'/g, "''")}'`;
+}
+
+/** A quoted SQL identifier. */
+export function sqlIdent(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
+/** The DuckDB type that holds a lake column. */
+export function duckdbType(type: LakeType): string {
+  switch (type.kind) {
+    case 'string':
+    case 'json':
+      return 'VARCHAR';
+    case 'int':
+      return 'INTEGER';
+    case 'bigint':
+      return 'BIGINT';
+    case 'double':
+      return 'DOUBLE';
+    case 'boolean':
+      return 'BOOLEAN';
+    case 'timestamp':
+      return 'TIMESTAMP WITH TIME ZONE';
+    case 'decimal':
+      return `DECIMAL(${type.precision},${type.scale})`;
+    case 'list':
+      return `${duckdbType(type.element)}[]`;
+    case 'struct':
+      return `STRUCT(${type.fields.map((f) => `${sqlIdent(f.name)} ${duckdbType(f.type)}`).join(', ')})`;
+  }
+}
+
+/** The glob of one type's Parquet files under a mirror root (forward slashes). */
+export function eventGlob(root: string, type: EventType): string {
+  return `${root}/events/type=${type}/*/*/*.parquet`;
+}
+
+/** The glob of the error files under a mirror root. */
+export function errorsGlob(root: string): string {
+  return `${root}/errors/*/*/*.ndjson.gz`;
+}
+
+/**
+ * The view of one event type. With files: read them with Hive partitioning, keeping dt and
+ * hour as strings as Athena's projection does. Without: an empty view with the declared
+ * columns, so queries written against a fresh lake still bind.
+ */
+export function eventViewSql(root: string, type: EventType, hasFiles: boolean): string {
+  if (hasFiles) {
+    return (
+      `CREATE OR REPLACE VIEW ${sqlIdent(type)} AS SELECT * FROM read_parquet(${sqlString(eventGlob(root, type))}, ` +
+      `hive_partitioning = true, hive_types_autocast = false, union_by_name = true)`
+    );
+  }
+  const cols = [
+    ...lakeColumns(type).map((c) => `CAST(NULL AS ${duckdbType(c.type)}) AS ${sqlIdent(c.name)}`),
+    `CAST(NULL AS VARCHAR) AS "type"`,
+    ...PARTITION_COLUMNS.map((c) => `CAST(NULL AS VARCHAR) AS ${sqlIdent(c.name)}`),
+  ];
+  return `CREATE OR REPLACE VIEW ${sqlIdent(type)} AS SELECT ${cols.join(', ')} WHERE false`;
+}
+
+/** The errors view: gzip NDJSON records with their reason, Hive-partitioned by dt and hour. */
+export function errorsViewSql(root: string, hasFiles: boolean): string {
+  if (hasFiles) {
+    return (
+      `CREATE OR REPLACE VIEW errors AS SELECT * FROM read_json(${sqlString(errorsGlob(root))}, ` +
+      `format = 'newline_delimited', compression = 'gzip', hive_partitioning = true, hive_types_autocast = false, union_by_name = true)`
+    );
+  }
+  const cols = [...ERROR_COLUMNS, ...PARTITION_COLUMNS.map((c) => c.name)].map((c) => `CAST(NULL AS VARCHAR) AS ${sqlIdent(c)}`);
+  return `CREATE OR REPLACE VIEW errors AS SELECT ${cols.join(', ')} WHERE false`;
+}
+
+/** Every view's DDL for a mirror root, given which keys exist (to know which globs match). */
+export function lakeViewStatements(root: string, keys: readonly string[]): string[] {
+  const has = (prefix: string, suffix: string) => keys.some((k) => k.startsWith(prefix) && k.endsWith(suffix));
+  return [
+    ...EVENT_TYPES.map((t) => eventViewSql(root, t, has(`events/type=${t}/`, '.parquet'))),
+    errorsViewSql(root, has('errors/', '.ndjson.gz')),
+  ];
+}

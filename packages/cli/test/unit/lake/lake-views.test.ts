@@ -1,0 +1,71 @@
+import t from 'tap';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { lakeColumns } from '@eventlake/schemas';
+import { duckdbType, eventViewSql, lakeViewStatements, sqlString } from '../../../src/lake/lake-views.js';
+import { LakeSession } from '../../../src/lake/lake-session.js';
+import { listLake as listLakeFiles } from '../../../src/lake/lake-command.js';
+
+t.test('view DDL: globs per type with Hive partitions as strings, empty typed views when there are no files', async (t) => {
+  const ddl = lakeViewStatements('/m', ['events/type=clickstream/dt=2025-08-08/hour=13/a.parquet', 'errors/dt=2025-08-08/hour=13/e.ndjson.gz']);
+  t.equal(ddl.length, 4);
+  t.match(ddl[1], /VIEW "clickstream" AS SELECT \* FROM read_parquet\('\/m\/events\/type=clickstream\/\*\/\*\/\*\.parquet', hive_partitioning = true, hive_types_autocast = false/);
+  t.match(ddl[0], /VIEW "transaction" AS SELECT CAST\(NULL AS VARCHAR\) AS "event_id".* WHERE false$/);
+  t.match(ddl[3], /VIEW errors AS SELECT \* FROM read_json\('\/m\/errors\/\*\/\*\/\*\.ndjson\.gz'/);
+  t.equal(sqlString("it's"), "'it''s'");
+  t.equal(duckdbType({ kind: 'decimal', precision: 18, scale: 4 }), 'DECIMAL(18,4)');
+  t.equal(duckdbType({ kind: 'list', element: { kind: 'string' } }), 'VARCHAR[]');
+  t.match(eventViewSql('/m', 'transaction', false), /STRUCT\("item_id" BIGINT, .*"category" VARCHAR\)\[\]\) AS "items"/);
+});
+
+t.test('empty views bind in DuckDB with every declared lake column plus type, dt and hour', async (t) => {
+  const db = await DuckDBInstance.create(':memory:');
+  const c = await db.connect();
+  t.teardown(() => {
+    c.closeSync();
+    db.closeSync();
+  });
+  for (const sql of lakeViewStatements('/nowhere', [])) await c.run(sql);
+  for (const type of ['transaction', 'clickstream', 'telemetry'] as const) {
+    const r = await c.runAndReadAll(`SELECT * FROM ${type}`);
+    t.same(r.columnNames(), [...lakeColumns(type).map((col) => col.name), 'type', 'dt', 'hour'], type);
+    t.equal(r.currentRowCount, 0);
+  }
+  const errs = await c.runAndReadAll('SELECT reason, shard, sequence, data, dt, hour FROM errors');
+  t.equal(errs.currentRowCount, 0);
+});
+
+t.test('a mirrored lake reads with partitions from the path and errors from gzip NDJSON', async (t) => {
+  const dir = t.testdir();
+  const part = join(dir, 'events', 'type=clickstream', 'dt=2025-08-08', 'hour=13');
+  await mkdir(part, { recursive: true });
+  const db = await DuckDBInstance.create(':memory:');
+  const c = await db.connect();
+  await c.run(
+    `COPY (SELECT * FROM (VALUES ('e1', 'login', 'Other'), ('e2', 'view_item', 'Clothing')) v(event_id, action, category)) ` +
+      `TO ${sqlString(join(part, 'shard-0-1-2.parquet'))} (FORMAT parquet)`,
+  );
+  c.closeSync();
+  db.closeSync();
+  const errDir = join(dir, 'errors', 'dt=2025-08-08', 'hour=13');
+  await mkdir(errDir, { recursive: true });
+  await writeFile(join(errDir, 'shard-0-1-2.ndjson.gz'), gzipSync('{"reason":"not JSON","shard":"shardId-0","sequence":"1","data":"eA=="}\n'));
+  const keys = ['events/type=clickstream/dt=2025-08-08/hour=13/shard-0-1-2.parquet', 'errors/dt=2025-08-08/hour=13/shard-0-1-2.ndjson.gz'];
+  const session = await LakeSession.openMirror(dir, keys.map((key) => ({ key, etag: 'x', size: 1 })));
+  t.teardown(() => session.close());
+  const rows = await session.query('SELECT event_id, category, type, dt, hour FROM clickstream ORDER BY event_id');
+  t.same(rows.rows, [
+    { event_id: 'e1', category: 'Other', type: 'clickstream', dt: '2025-08-08', hour: '13' },
+    { event_id: 'e2', category: 'Clothing', type: 'clickstream', dt: '2025-08-08', hour: '13' },
+  ]);
+  const errs = await session.query('SELECT reason, shard, dt FROM errors');
+  t.same(errs.rows, [{ reason: 'not JSON', shard: 'shardId-0', dt: '2025-08-08' }]);
+  const listing = await listLakeFiles(session);
+  t.same(listing.rows.map((r) => [r.partition, r.rows]), [
+    ['errors/dt=2025-08-08/hour=13', 1],
+    ['events/type=clickstream/dt=2025-08-08/hour=13', 2],
+  ]);
+  await t.rejects(session.query('SELECT nope FROM clickstream'), { code: 'ERR_LAKE_QUERY', hint: /tables/ });
+});

@@ -1,0 +1,249 @@
+import * as aws from '@pulumi/aws';
+import * as pulumi from '@pulumi/pulumi';
+import { containerDefinition } from './container.js';
+import { fargateTaskParts } from './fargate-task.js';
+import { ingestApiTaskPolicy } from './policies.js';
+import { API_DEREGISTRATION_DELAY_SECONDS, API_STOP_TIMEOUT_SECONDS, CPU_TARGET_PERCENT } from './thresholds.js';
+
+/** The API's container port (its contract). */
+export const API_PORT = 3000;
+
+/** Inputs of IngestApiService. */
+export interface IngestApiServiceArgs {
+  clusterArn: pulumi.Input<string>;
+  clusterName: pulumi.Input<string>;
+  vpcId: pulumi.Input<string>;
+  publicSubnetIds: pulumi.Input<string[]>;
+  taskSubnetIds: pulumi.Input<string[]>;
+  imageUri: pulumi.Input<string>;
+  repositoryArn: pulumi.Input<string>;
+  streamName: pulumi.Input<string>;
+  streamArn: pulumi.Input<string>;
+  keyArn: pulumi.Input<string>;
+  apiKeySecretArn: pulumi.Input<string>;
+  accountId: pulumi.Input<string>;
+  region: pulumi.Input<string>;
+  cpu: number;
+  memory: number;
+  minTasks: number;
+  maxTasks: number;
+  requestsPerTarget: number;
+  corsOrigins: string;
+  logLevel: string;
+  emfNamespace: string;
+  logRetentionDays: number;
+  /** HTTPS on 443 (and HTTP redirected) when set; plain HTTP on 80 otherwise. */
+  certificateArn: string;
+  allowedCidr: string;
+  retain: boolean;
+}
+
+/** The ingest API on Fargate in private subnets, behind a public ALB, autoscaled on CPU and requests. */
+export class IngestApiService extends pulumi.ComponentResource {
+  readonly url: pulumi.Output<string>;
+  readonly loadBalancer: aws.lb.LoadBalancer;
+  readonly service: aws.ecs.Service;
+  readonly albSecurityGroup: aws.ec2.SecurityGroup;
+  readonly taskSecurityGroup: aws.ec2.SecurityGroup;
+
+  constructor(name: string, args: IngestApiServiceArgs, opts?: pulumi.ComponentResourceOptions) {
+    super('eventlake:compute:IngestApiService', name, {}, opts);
+    const https = args.certificateArn !== '';
+    const listenerPorts = https ? [443, 80] : [80];
+
+    this.albSecurityGroup = new aws.ec2.SecurityGroup(
+      `${name}-alb-sg`,
+      {
+        vpcId: args.vpcId,
+        description: 'Clients to the ingest API load balancer',
+        ingress: listenerPorts.map((port) => ({ protocol: 'tcp', fromPort: port, toPort: port, cidrBlocks: [args.allowedCidr], description: 'clients' })),
+      },
+      { parent: this },
+    );
+    this.taskSecurityGroup = new aws.ec2.SecurityGroup(
+      `${name}-task-sg`,
+      {
+        vpcId: args.vpcId,
+        description: 'Ingest API tasks: reachable only from their load balancer',
+        ingress: [{ protocol: 'tcp', fromPort: API_PORT, toPort: API_PORT, securityGroups: [this.albSecurityGroup.id], description: 'the ALB' }],
+        egress: [{ protocol: 'tcp', fromPort: 443, toPort: 443, cidrBlocks: ['0.0.0.0/0'], description: 'AWS APIs via VPC endpoints' }],
+      },
+      { parent: this },
+    );
+    // A separate rule: the two groups reference each other, which inline rules cannot express.
+    new aws.vpc.SecurityGroupEgressRule(
+      `${name}-alb-to-tasks`,
+      { securityGroupId: this.albSecurityGroup.id, referencedSecurityGroupId: this.taskSecurityGroup.id, ipProtocol: 'tcp', fromPort: API_PORT, toPort: API_PORT, description: 'to API tasks' },
+      { parent: this },
+    );
+
+    this.loadBalancer = new aws.lb.LoadBalancer(
+      `${name}-alb`,
+      {
+        loadBalancerType: 'application',
+        internal: false,
+        subnets: args.publicSubnetIds,
+        securityGroups: [this.albSecurityGroup.id],
+        dropInvalidHeaderFields: true,
+        enableDeletionProtection: args.retain,
+        idleTimeout: 60,
+      },
+      { parent: this },
+    );
+    const targetGroup = new aws.lb.TargetGroup(
+      `${name}-tg`,
+      {
+        vpcId: args.vpcId,
+        targetType: 'ip',
+        protocol: 'HTTP',
+        port: API_PORT,
+        deregistrationDelay: API_DEREGISTRATION_DELAY_SECONDS,
+        healthCheck: { path: '/healthz', matcher: '200', interval: 15, timeout: 5, healthyThreshold: 2, unhealthyThreshold: 3 },
+      },
+      { parent: this },
+    );
+    const forward = [{ type: 'forward', targetGroupArn: targetGroup.arn }];
+    const listeners = https
+      ? [
+          new aws.lb.Listener(
+            `${name}-https`,
+            {
+              loadBalancerArn: this.loadBalancer.arn,
+              port: 443,
+              protocol: 'HTTPS',
+              certificateArn: args.certificateArn,
+              sslPolicy: 'ELBSecurityPolicy-TLS13-1-2-2021-06',
+              defaultActions: forward,
+            },
+            { parent: this },
+          ),
+          new aws.lb.Listener(
+            `${name}-http-redirect`,
+            {
+              loadBalancerArn: this.loadBalancer.arn,
+              port: 80,
+              protocol: 'HTTP',
+              defaultActions: [{ type: 'redirect', redirect: { protocol: 'HTTPS', port: '443', statusCode: 'HTTP_301' } }],
+            },
+            { parent: this },
+          ),
+        ]
+      : [new aws.lb.Listener(`${name}-http`, { loadBalancerArn: this.loadBalancer.arn, port: 80, protocol: 'HTTP', defaultActions: forward }, { parent: this })];
+
+    const parts = fargateTaskParts(name, this, {
+      accountId: args.accountId,
+      keyArn: args.keyArn,
+      repositoryArn: args.repositoryArn,
+      secretArns: [args.apiKeySecretArn],
+      logRetentionDays: args.logRetentionDays,
+      retainLogs: args.retain,
+      taskPolicy: pulumi.all([args.streamArn, args.keyArn]).apply(([streamArn, keyArn]) => ingestApiTaskPolicy({ streamArn, keyArn })),
+    });
+    const taskDefinition = new aws.ecs.TaskDefinition(
+      `${name}-task`,
+      {
+        family: `${name}-${pulumi.getStack()}`,
+        requiresCompatibilities: ['FARGATE'],
+        networkMode: 'awsvpc',
+        cpu: String(args.cpu),
+        memory: String(args.memory),
+        runtimePlatform: { operatingSystemFamily: 'LINUX', cpuArchitecture: 'X86_64' },
+        executionRoleArn: parts.executionRole.arn,
+        taskRoleArn: parts.taskRole.arn,
+        volumes: [{ name: 'tmp' }],
+        containerDefinitions: pulumi
+          .all([args.imageUri, args.streamName, args.region, parts.logGroup.name, args.apiKeySecretArn])
+          .apply(([image, streamName, region, logGroupName, secretArn]) =>
+            JSON.stringify([
+              containerDefinition({
+                name: 'ingest-api',
+                image,
+                port: API_PORT,
+                environment: {
+                  STREAM_NAME: streamName,
+                  AWS_REGION: region,
+                  CORS_ORIGINS: args.corsOrigins,
+                  LOG_LEVEL: args.logLevel,
+                  EMF_NAMESPACE: args.emfNamespace,
+                },
+                secrets: { API_KEY_HASHES: secretArn },
+                logGroupName,
+                region,
+                stopTimeoutSeconds: API_STOP_TIMEOUT_SECONDS,
+              }),
+            ]),
+          ),
+      },
+      { parent: this },
+    );
+    this.service = new aws.ecs.Service(
+      `${name}-service`,
+      {
+        cluster: args.clusterArn,
+        taskDefinition: taskDefinition.arn,
+        launchType: 'FARGATE',
+        desiredCount: args.minTasks,
+        networkConfiguration: { subnets: args.taskSubnetIds, securityGroups: [this.taskSecurityGroup.id], assignPublicIp: false },
+        loadBalancers: [{ targetGroupArn: targetGroup.arn, containerName: 'ingest-api', containerPort: API_PORT }],
+        healthCheckGracePeriodSeconds: 30,
+        deploymentMinimumHealthyPercent: 100,
+        deploymentMaximumPercent: 200,
+        deploymentCircuitBreaker: { enable: true, rollback: true },
+        propagateTags: 'SERVICE',
+        waitForSteadyState: true,
+      },
+      // Autoscaling owns desiredCount after the first deployment.
+      { parent: this, dependsOn: listeners, ignoreChanges: ['desiredCount'] },
+    );
+
+    const scaling = new aws.appautoscaling.Target(
+      `${name}-scaling`,
+      {
+        serviceNamespace: 'ecs',
+        scalableDimension: 'ecs:service:DesiredCount',
+        resourceId: pulumi.interpolate`service/${args.clusterName}/${this.service.name}`,
+        minCapacity: args.minTasks,
+        maxCapacity: args.maxTasks,
+      },
+      { parent: this },
+    );
+    new aws.appautoscaling.Policy(
+      `${name}-scale-on-cpu`,
+      {
+        policyType: 'TargetTrackingScaling',
+        serviceNamespace: scaling.serviceNamespace,
+        scalableDimension: scaling.scalableDimension,
+        resourceId: scaling.resourceId,
+        targetTrackingScalingPolicyConfiguration: {
+          predefinedMetricSpecification: { predefinedMetricType: 'ECSServiceAverageCPUUtilization' },
+          targetValue: CPU_TARGET_PERCENT,
+          scaleOutCooldown: 60,
+          scaleInCooldown: 300,
+        },
+      },
+      { parent: this },
+    );
+    new aws.appautoscaling.Policy(
+      `${name}-scale-on-requests`,
+      {
+        policyType: 'TargetTrackingScaling',
+        serviceNamespace: scaling.serviceNamespace,
+        scalableDimension: scaling.scalableDimension,
+        resourceId: scaling.resourceId,
+        targetTrackingScalingPolicyConfiguration: {
+          predefinedMetricSpecification: {
+            predefinedMetricType: 'ALBRequestCountPerTarget',
+            resourceLabel: pulumi.interpolate`${this.loadBalancer.arnSuffix}/${targetGroup.arnSuffix}`,
+          },
+          targetValue: args.requestsPerTarget,
+          scaleOutCooldown: 60,
+          scaleInCooldown: 300,
+        },
+      },
+      { parent: this },
+    );
+
+    this.url = pulumi.interpolate`${https ? 'https' : 'http'}://${this.loadBalancer.dnsName}`;
+    this.registerOutputs({ url: this.url, serviceName: this.service.name });
+  }
+}

@@ -1,0 +1,245 @@
+/**
+ * Every IAM, bucket and key policy of the pipeline as a plain function over ARNs, so the
+ * grants can be read and tested without Pulumi. Least privilege: exact actions on the exact
+ * ARNs each principal needs; S3 writes scoped to prefixes; never `service:*`.
+ */
+import { LAKE_PREFIXES, objectsUnder } from './prefixes.js';
+
+/** One IAM policy statement. */
+export interface PolicyStatement {
+  Sid: string;
+  Effect: 'Allow' | 'Deny';
+  Action: string[];
+  /** Absent only in trust policies. */
+  Resource?: string | string[];
+  Principal?: '*' | Record<string, string | string[]>;
+  Condition?: Record<string, Record<string, string | string[] | boolean>>;
+}
+
+/** An IAM policy document. */
+export interface PolicyDocument {
+  Version: '2012-10-17';
+  Statement: PolicyStatement[];
+}
+
+/**
+ * Actions that AWS does not scope to a resource, so `Resource: "*"` is their only form.
+ * Anything else with a wildcard resource is a finding.
+ */
+export const ACTIONS_WITHOUT_RESOURCE_LEVEL = new Set(['ecr:GetAuthorizationToken']);
+
+function doc(...statements: PolicyStatement[]): PolicyDocument {
+  return { Version: '2012-10-17', Statement: statements };
+}
+
+/** Trust policy letting one AWS service assume a role, only on behalf of this account. */
+export function assumeRolePolicy(service: string, accountId: string): PolicyDocument {
+  return doc({
+    Sid: 'AssumeByService',
+    Effect: 'Allow',
+    Principal: { Service: service },
+    Action: ['sts:AssumeRole'],
+    Condition: { StringEquals: { 'aws:SourceAccount': accountId } },
+  });
+}
+
+/** The ingest API writes to the one stream (KMS-encrypted, hence GenerateDataKey). */
+export function ingestApiTaskPolicy(a: { streamArn: string; keyArn: string }): PolicyDocument {
+  return doc(
+    {
+      Sid: 'WriteTheStream',
+      Effect: 'Allow',
+      Action: ['kinesis:PutRecords', 'kinesis:PutRecord', 'kinesis:ListShards', 'kinesis:DescribeStreamSummary'],
+      Resource: a.streamArn,
+    },
+    { Sid: 'EncryptForTheStream', Effect: 'Allow', Action: ['kms:GenerateDataKey'], Resource: a.keyArn },
+  );
+}
+
+/**
+ * The processor reads the stream, keeps leases in the one table and writes Parquet and error
+ * files. It never reads the lake back (dedupe state comes from the stream), so no GetObject.
+ */
+export function processorTaskPolicy(a: { streamArn: string; tableArn: string; bucketArn: string; keyArn: string }): PolicyDocument {
+  return doc(
+    {
+      Sid: 'ReadTheStream',
+      Effect: 'Allow',
+      Action: ['kinesis:GetRecords', 'kinesis:GetShardIterator', 'kinesis:ListShards', 'kinesis:DescribeStreamSummary'],
+      Resource: a.streamArn,
+    },
+    {
+      Sid: 'LeasesAndCheckpoints',
+      Effect: 'Allow',
+      Action: [
+        'dynamodb:GetItem',
+        'dynamodb:PutItem',
+        'dynamodb:UpdateItem',
+        'dynamodb:DeleteItem',
+        'dynamodb:Query',
+        'dynamodb:Scan',
+        'dynamodb:DescribeTable',
+      ],
+      Resource: a.tableArn,
+    },
+    {
+      Sid: 'WriteLakeAndErrors',
+      Effect: 'Allow',
+      // AbortMultipartUpload: large Parquet files go up in parts; a crash must be able to clean up.
+      Action: ['s3:PutObject', 's3:AbortMultipartUpload'],
+      Resource: [objectsUnder(a.bucketArn, LAKE_PREFIXES.events), objectsUnder(a.bucketArn, LAKE_PREFIXES.errors)],
+    },
+    { Sid: 'UseThePipelineKey', Effect: 'Allow', Action: ['kms:Decrypt', 'kms:GenerateDataKey'], Resource: a.keyArn },
+  );
+}
+
+/** What ECS itself needs to start a task: pull the image, write logs, read the secrets. */
+export function taskExecutionPolicy(a: { repositoryArns: string[]; logGroupArn: string; secretArns: string[]; keyArn: string }): PolicyDocument {
+  const statements: PolicyStatement[] = [
+    { Sid: 'EcrLogin', Effect: 'Allow', Action: ['ecr:GetAuthorizationToken'], Resource: '*' },
+    {
+      Sid: 'PullTheImage',
+      Effect: 'Allow',
+      Action: ['ecr:BatchCheckLayerAvailability', 'ecr:GetDownloadUrlForLayer', 'ecr:BatchGetImage'],
+      Resource: a.repositoryArns,
+    },
+    { Sid: 'WriteTheLogGroup', Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: `${a.logGroupArn}:log-stream:*` },
+  ];
+  if (a.secretArns.length > 0) {
+    statements.push(
+      { Sid: 'ReadTheSecrets', Effect: 'Allow', Action: ['secretsmanager:GetSecretValue'], Resource: a.secretArns },
+      { Sid: 'DecryptTheSecrets', Effect: 'Allow', Action: ['kms:Decrypt'], Resource: a.keyArn },
+    );
+  }
+  return doc(...statements);
+}
+
+/** Firehose reads the stream and writes gzip NDJSON under raw/ (failures under errors/firehose/). */
+export function firehoseDeliveryPolicy(a: { streamArn: string; bucketArn: string; keyArn: string; logGroupArn: string }): PolicyDocument {
+  return doc(
+    {
+      Sid: 'ReadTheStream',
+      Effect: 'Allow',
+      Action: ['kinesis:DescribeStream', 'kinesis:DescribeStreamSummary', 'kinesis:GetShardIterator', 'kinesis:GetRecords', 'kinesis:ListShards'],
+      Resource: a.streamArn,
+    },
+    {
+      Sid: 'WriteTheArchive',
+      Effect: 'Allow',
+      Action: ['s3:PutObject', 's3:AbortMultipartUpload'],
+      Resource: [objectsUnder(a.bucketArn, LAKE_PREFIXES.raw), objectsUnder(a.bucketArn, LAKE_PREFIXES.firehoseErrors)],
+    },
+    { Sid: 'LocateTheBucket', Effect: 'Allow', Action: ['s3:GetBucketLocation', 's3:ListBucketMultipartUploads'], Resource: a.bucketArn },
+    { Sid: 'UseThePipelineKey', Effect: 'Allow', Action: ['kms:Decrypt', 'kms:GenerateDataKey'], Resource: a.keyArn },
+    { Sid: 'DeliveryLogging', Effect: 'Allow', Action: ['logs:PutLogEvents'], Resource: `${a.logGroupArn}:log-stream:*` },
+  );
+}
+
+/**
+ * The lake bucket refuses plain HTTP and any upload that asks for weaker encryption than
+ * SSE-KMS with the pipeline key (uploads without a header get the bucket default, which is that).
+ */
+export function lakeBucketPolicy(a: { bucketArn: string; keyArn: string }): PolicyDocument {
+  const everything = [a.bucketArn, `${a.bucketArn}/*`];
+  return doc(
+    {
+      Sid: 'DenyInsecureTransport',
+      Effect: 'Deny',
+      Principal: '*',
+      Action: ['s3:*'],
+      Resource: everything,
+      Condition: { Bool: { 'aws:SecureTransport': false } },
+    },
+    {
+      Sid: 'DenyUploadsNotKms',
+      Effect: 'Deny',
+      Principal: '*',
+      Action: ['s3:PutObject'],
+      Resource: `${a.bucketArn}/*`,
+      Condition: { StringNotEqualsIfExists: { 's3:x-amz-server-side-encryption': 'aws:kms' } },
+    },
+    {
+      Sid: 'DenyUploadsWithOtherKeys',
+      Effect: 'Deny',
+      Principal: '*',
+      Action: ['s3:PutObject'],
+      Resource: `${a.bucketArn}/*`,
+      Condition: { StringNotEqualsIfExists: { 's3:x-amz-server-side-encryption-aws-kms-key-id': a.keyArn } },
+    },
+  );
+}
+
+/** The log bucket takes server access logs from the lake bucket only, over TLS only. */
+export function accessLogBucketPolicy(a: { logBucketArn: string; sourceBucketArn: string; accountId: string; prefix: string }): PolicyDocument {
+  return doc(
+    {
+      Sid: 'DenyInsecureTransport',
+      Effect: 'Deny',
+      Principal: '*',
+      Action: ['s3:*'],
+      Resource: [a.logBucketArn, `${a.logBucketArn}/*`],
+      Condition: { Bool: { 'aws:SecureTransport': false } },
+    },
+    {
+      Sid: 'S3ServerAccessLogs',
+      Effect: 'Allow',
+      Principal: { Service: 'logging.s3.amazonaws.com' },
+      Action: ['s3:PutObject'],
+      Resource: objectsUnder(a.logBucketArn, a.prefix),
+      Condition: { ArnLike: { 'aws:SourceArn': a.sourceBucketArn }, StringEquals: { 'aws:SourceAccount': a.accountId } },
+    },
+  );
+}
+
+/**
+ * The pipeline key's policy. The first statement is AWS's default delegation to the account
+ * (so the IAM policies above take effect); it is the one `kms:*` in the program, granted to
+ * the account root and to no role. The services that encrypt on their own behalf (CloudWatch
+ * Logs, CloudWatch alarms publishing to the encrypted topic) get the exact actions, scoped
+ * to this account.
+ */
+export function pipelineKeyPolicy(a: { accountId: string; region: string; partition: string }): PolicyDocument {
+  return doc(
+    {
+      Sid: 'DelegateToAccountIam',
+      Effect: 'Allow',
+      Principal: { AWS: `arn:${a.partition}:iam::${a.accountId}:root` },
+      Action: ['kms:*'],
+      Resource: '*',
+    },
+    {
+      Sid: 'CloudWatchLogsEncryption',
+      Effect: 'Allow',
+      Principal: { Service: `logs.${a.region}.amazonaws.com` },
+      Action: ['kms:Encrypt', 'kms:Decrypt', 'kms:ReEncryptFrom', 'kms:ReEncryptTo', 'kms:GenerateDataKey', 'kms:DescribeKey'],
+      Resource: '*',
+      Condition: { ArnLike: { 'kms:EncryptionContext:aws:logs:arn': `arn:${a.partition}:logs:${a.region}:${a.accountId}:log-group:*` } },
+    },
+    {
+      Sid: 'AlarmsPublishToEncryptedTopic',
+      Effect: 'Allow',
+      Principal: { Service: 'cloudwatch.amazonaws.com' },
+      Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
+      Resource: '*',
+      Condition: { StringEquals: { 'aws:SourceAccount': a.accountId } },
+    },
+  );
+}
+
+/** Statements of `policy` that break least privilege, with the reason; empty when clean. */
+export function leastPrivilegeFindings(policy: PolicyDocument): string[] {
+  const findings: string[] = [];
+  for (const s of policy.Statement) {
+    if (s.Effect !== 'Allow') continue;
+    for (const action of s.Action) {
+      if (action === '*' || action.endsWith(':*')) findings.push(`${s.Sid}: wildcard action ${action}`);
+      if (/FullAccess/.test(action)) findings.push(`${s.Sid}: ${action}`);
+    }
+    const resources = s.Resource === undefined ? [] : Array.isArray(s.Resource) ? s.Resource : [s.Resource];
+    if (resources.includes('*') && s.Principal === undefined) {
+      const scoped = s.Action.filter((act) => !ACTIONS_WITHOUT_RESOURCE_LEVEL.has(act));
+      if (scoped.length > 0) findings.push(`${s.Sid}: Resource "*" for ${scoped.join(', ')}, which support resource-level permissions`);
+    }
+  }
+  return findings;
+}

@@ -1,0 +1,256 @@
+/**
+ * Operations policy as data: which signals alarm and at what level, how long tasks get to
+ * drain, how far the processor may scale. The alarms and the dashboard are both built from
+ * `pipelineSignals`, so every alarm has a graph and every graph an alarm.
+ */
+import type { InfraConfig } from './config.js';
+
+/** Names of the deployed things the signals watch. */
+export interface SignalTargets {
+  streamName: string;
+  deliveryStreamName: string;
+  /** `app/<name>/<id>` as CloudWatch dimensions want it. */
+  loadBalancerArnSuffix: string;
+  clusterName: string;
+  apiServiceName: string;
+  processorServiceName: string;
+}
+
+/** One watched metric and the level that alarms. */
+export interface Signal {
+  /** Stable id; the alarm is named `<stack>-<key>`. */
+  key: string;
+  description: string;
+  namespace: string;
+  metricName: string;
+  dimensions: Record<string, string>;
+  statistic?: 'Sum' | 'Average' | 'Maximum' | 'Minimum' | 'SampleCount';
+  extendedStatistic?: string;
+  periodSeconds: number;
+  evaluationPeriods: number;
+  datapointsToAlarm: number;
+  threshold: number;
+  comparisonOperator: 'GreaterThanThreshold' | 'GreaterThanOrEqualToThreshold' | 'LessThanThreshold';
+  treatMissingData: 'missing' | 'notBreaching' | 'breaching' | 'ignore';
+}
+
+/** Seconds between ECS deregistering an API task from the ALB and sending it SIGTERM. */
+export const API_DEREGISTRATION_DELAY_SECONDS = 30;
+/**
+ * Seconds between SIGTERM and SIGKILL for the API: long enough to finish in-flight requests,
+ * whose PutRecords retries with backoff can take tens of seconds when Kinesis throttles.
+ */
+export const API_STOP_TIMEOUT_SECONDS = 60;
+/**
+ * The processor gets Fargate's maximum (120 s) to flush its buffers to S3 and checkpoint;
+ * anything it cannot flush is re-read from the stream by the next lease owner, never lost.
+ */
+export const PROCESSOR_STOP_TIMEOUT_SECONDS = 120;
+/** Fargate refuses a longer stopTimeout. */
+export const FARGATE_MAX_STOP_TIMEOUT_SECONDS = 120;
+/** CPU and memory utilisation (percent) that alarm for either service. */
+export const ECS_UTILISATION_ALARM_PERCENT = 85;
+/** CPU utilisation (percent) both services scale to. */
+export const CPU_TARGET_PERCENT = 60;
+
+/**
+ * The processor's task range. More tasks than shards only adds idle lease contenders, so the
+ * ceiling is the shard count; the floor never exceeds the ceiling.
+ */
+export function processorScaling(c: Pick<InfraConfig, 'processorMinTasks' | 'processorMaxTasks' | 'shardCount'>): { min: number; max: number } {
+  const max = Math.max(1, Math.min(c.processorMaxTasks, c.shardCount));
+  return { min: Math.min(c.processorMinTasks, max), max };
+}
+
+/** Firehose data older than its buffer interval plus 15 minutes means delivery is stuck. */
+export function firehoseFreshnessThresholdSeconds(bufferSeconds: number): number {
+  return bufferSeconds + 900;
+}
+
+/** Every signal the stack alarms on and graphs. */
+export function pipelineSignals(t: SignalTargets, c: InfraConfig): Signal[] {
+  const stream = { StreamName: t.streamName };
+  const alb = { LoadBalancer: t.loadBalancerArnSuffix };
+  const firehose = { DeliveryStreamName: t.deliveryStreamName };
+  const fiveMin = { periodSeconds: 300, evaluationPeriods: 1, datapointsToAlarm: 1 };
+  const sustained = { periodSeconds: 60, evaluationPeriods: 5, datapointsToAlarm: 3 };
+  const signals: Signal[] = [
+    {
+      key: 'iterator-age',
+      description: 'the processor is falling behind the stream',
+      namespace: 'AWS/Kinesis',
+      metricName: 'GetRecords.IteratorAgeMilliseconds',
+      dimensions: stream,
+      statistic: 'Maximum',
+      ...sustained,
+      threshold: c.iteratorAgeAlarmMs,
+      comparisonOperator: 'GreaterThanThreshold',
+      treatMissingData: 'notBreaching',
+    },
+    {
+      key: 'read-throttling',
+      description: 'reads are throttled: more consumers than the shards allow',
+      namespace: 'AWS/Kinesis',
+      metricName: 'ReadProvisionedThroughputExceeded',
+      dimensions: stream,
+      statistic: 'Sum',
+      ...sustained,
+      threshold: 0,
+      comparisonOperator: 'GreaterThanThreshold',
+      treatMissingData: 'notBreaching',
+    },
+    {
+      key: 'write-throttling',
+      description: 'writes are throttled: add shards or switch to on-demand',
+      namespace: 'AWS/Kinesis',
+      metricName: 'WriteProvisionedThroughputExceeded',
+      dimensions: stream,
+      statistic: 'Sum',
+      ...sustained,
+      threshold: 0,
+      comparisonOperator: 'GreaterThanThreshold',
+      treatMissingData: 'notBreaching',
+    },
+    {
+      key: 'put-records-failures',
+      description: 'PutRecords rejected records (the API retries, clients may see 503)',
+      namespace: 'AWS/Kinesis',
+      metricName: 'PutRecords.FailedRecords',
+      dimensions: stream,
+      statistic: 'Sum',
+      ...sustained,
+      threshold: 0,
+      comparisonOperator: 'GreaterThanThreshold',
+      treatMissingData: 'notBreaching',
+    },
+    {
+      key: 'no-incoming-events',
+      description: `no records reached the stream for ${c.noEventsMinutes} minutes`,
+      namespace: 'AWS/Kinesis',
+      metricName: 'IncomingRecords',
+      dimensions: stream,
+      statistic: 'Sum',
+      periodSeconds: 60,
+      evaluationPeriods: c.noEventsMinutes,
+      datapointsToAlarm: c.noEventsMinutes,
+      threshold: 1,
+      comparisonOperator: 'LessThanThreshold',
+      // Kinesis publishes nothing for a silent stream, so silence itself must alarm.
+      treatMissingData: 'breaching',
+    },
+    {
+      key: 'firehose-freshness',
+      description: 'the raw archive is stuck: Firehose has not delivered recent data',
+      namespace: 'AWS/Firehose',
+      metricName: 'DeliveryToS3.DataFreshness',
+      dimensions: firehose,
+      statistic: 'Maximum',
+      ...fiveMin,
+      threshold: firehoseFreshnessThresholdSeconds(c.firehoseBufferSeconds),
+      comparisonOperator: 'GreaterThanThreshold',
+      treatMissingData: 'notBreaching',
+    },
+    {
+      key: 'firehose-delivery-success',
+      description: 'Firehose deliveries to S3 are failing (see errors/firehose/ and its log group)',
+      namespace: 'AWS/Firehose',
+      metricName: 'DeliveryToS3.Success',
+      dimensions: firehose,
+      statistic: 'Minimum',
+      ...fiveMin,
+      threshold: 1,
+      comparisonOperator: 'LessThanThreshold',
+      treatMissingData: 'notBreaching',
+    },
+    {
+      key: 'alb-target-5xx',
+      description: 'the API answers 5xx',
+      namespace: 'AWS/ApplicationELB',
+      metricName: 'HTTPCode_Target_5XX_Count',
+      dimensions: alb,
+      statistic: 'Sum',
+      ...sustained,
+      threshold: c.api5xxPerMinute,
+      comparisonOperator: 'GreaterThanOrEqualToThreshold',
+      treatMissingData: 'notBreaching',
+    },
+    {
+      key: 'alb-elb-5xx',
+      description: 'the load balancer answers 5xx (no healthy API task)',
+      namespace: 'AWS/ApplicationELB',
+      metricName: 'HTTPCode_ELB_5XX_Count',
+      dimensions: alb,
+      statistic: 'Sum',
+      ...sustained,
+      threshold: c.api5xxPerMinute,
+      comparisonOperator: 'GreaterThanOrEqualToThreshold',
+      treatMissingData: 'notBreaching',
+    },
+    {
+      key: 'alb-p99-latency',
+      description: 'API p99 latency is high',
+      namespace: 'AWS/ApplicationELB',
+      metricName: 'TargetResponseTime',
+      dimensions: alb,
+      extendedStatistic: 'p99',
+      ...sustained,
+      // TargetResponseTime is in seconds.
+      threshold: c.apiP99LatencyMs / 1000,
+      comparisonOperator: 'GreaterThanThreshold',
+      treatMissingData: 'notBreaching',
+    },
+    {
+      key: 'records-to-errors',
+      description: 'the processor sent records to errors/',
+      namespace: c.emfNamespace,
+      metricName: c.errorRecordsMetric,
+      dimensions: {},
+      statistic: 'Sum',
+      ...fiveMin,
+      threshold: 0,
+      comparisonOperator: 'GreaterThanThreshold',
+      treatMissingData: 'notBreaching',
+    },
+  ];
+  for (const [service, serviceName] of [
+    ['api', t.apiServiceName],
+    ['processor', t.processorServiceName],
+  ] as const) {
+    for (const metricName of ['CPUUtilization', 'MemoryUtilization'] as const) {
+      signals.push({
+        key: `${service}-${metricName === 'CPUUtilization' ? 'cpu' : 'memory'}`,
+        description: `${service} tasks are near their ${metricName === 'CPUUtilization' ? 'CPU' : 'memory'} limit`,
+        namespace: 'AWS/ECS',
+        metricName,
+        dimensions: { ClusterName: t.clusterName, ServiceName: serviceName },
+        statistic: 'Average',
+        ...sustained,
+        threshold: ECS_UTILISATION_ALARM_PERCENT,
+        comparisonOperator: 'GreaterThanThreshold',
+        treatMissingData: 'notBreaching',
+      });
+    }
+  }
+  return signals;
+}
+
+/** A CloudWatch dashboard body with one graph per signal, the alarm level drawn on it. */
+export function dashboardBody(signals: Signal[], region: string): string {
+  const widgets = signals.map((s, i) => ({
+    type: 'metric',
+    x: (i % 3) * 8,
+    y: Math.floor(i / 3) * 6,
+    width: 8,
+    height: 6,
+    properties: {
+      title: s.description,
+      region,
+      view: 'timeSeries',
+      period: s.periodSeconds,
+      stat: s.extendedStatistic ?? s.statistic,
+      metrics: [[s.namespace, s.metricName, ...Object.entries(s.dimensions).flat()]],
+      annotations: { horizontal: [{ label: `alarm: ${s.key}`, value: s.threshold }] },
+    },
+  }));
+  return JSON.stringify({ widgets });
+}

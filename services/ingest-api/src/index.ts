@@ -1,1 +1,18 @@
-export {};
+export { buildApp, serverOptions, default as ingestApp, type AppOptions } from './app.js';
+export { IngestConfigSchema, loadIngestConfig, type IngestConfig } from './config.js';
+export { ApiKeyVerifier, hashApiKey, parseApiKeyHashes, presentedKey, type ApiKeyEntry } from './api-keys.js';
+export { prepareRequest, type EventIssue, type IngestLimits, type IngestTarget, type PreparedRequest } from './ingest-request.js';
+export { KinesisPublisher, type KinesisPublisherOptions } from './publisher/kinesis-publisher.js';
+export type { EventPublisher, OutgoingRecord } from './publisher/event-publisher.js';
+export {
+  KINESIS_LIMITS,
+  aggregateShardGroup,
+  backoffDelay,
+  buildEntries,
+  chunkPutRecords,
+  groupByShard,
+  type KinesisEntry,
+  type UserRecord,
+} from './publisher/aggregation.js';
+export { ShardMap, hashKeyOf, openShardRanges, type ShardRange } from './publisher/shard-map.js';
+export { createKinesisClient, createPublisher } from './kinesis.js';

@@ -1,0 +1,70 @@
+/**
+ * The ingest API as a Fastify plugin. Only server.ts listens; tests and tools build the
+ * same app with `buildApp` and drive it with `inject` or a real port.
+ */
+import { randomUUID } from 'node:crypto';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import fp from 'fastify-plugin';
+import type { Metrics, Logger } from '@eventlake/common';
+import type { IngestConfig } from './config.js';
+import type { EventPublisher } from './publisher/event-publisher.js';
+import metricsPlugin from './plugins/app/metrics.js';
+import errorsPlugin from './plugins/app/errors.js';
+import jsonBodyPlugin from './plugins/app/json-body.js';
+import authPlugin from './plugins/app/auth.js';
+import publisherPlugin from './plugins/app/publisher.js';
+import corsPlugin from './plugins/external/cors.js';
+import rateLimitPlugin from './plugins/external/rate-limit.js';
+import swaggerPlugin from './plugins/external/swagger.js';
+import ingestRoutes from './routes/v1/index.js';
+import healthRoutes from './routes/health/index.js';
+import metricsRoutes from './routes/metrics/index.js';
+import './types.js';
+
+/** What the app needs from outside: its config, where events go, and where metrics are kept. */
+export interface AppOptions {
+  config: IngestConfig;
+  publisher: EventPublisher;
+  metrics: Metrics;
+}
+
+/** The whole API as a plugin. */
+async function ingestApp(fastify: FastifyInstance, opts: AppOptions): Promise<void> {
+  fastify.decorate('config', opts.config);
+  await fastify.register(metricsPlugin, { metrics: opts.metrics });
+  await fastify.register(errorsPlugin);
+  await fastify.register(jsonBodyPlugin);
+  await fastify.register(publisherPlugin, { publisher: opts.publisher });
+  await fastify.register(authPlugin);
+  await fastify.register(corsPlugin);
+  await fastify.register(rateLimitPlugin);
+  await fastify.register(swaggerPlugin);
+  await fastify.register(healthRoutes);
+  await fastify.register(metricsRoutes);
+  await fastify.register(ingestRoutes);
+}
+
+export default fp(ingestApp, { name: 'ingest-api' });
+
+/** Fastify server options that the app relies on (body limit, request ids, shutdown). */
+export function serverOptions(config: IngestConfig, logger?: Logger): FastifyServerOptions & { loggerInstance?: FastifyBaseLogger } {
+  return {
+    ...(logger ? { loggerInstance: logger as FastifyBaseLogger } : { logger: false }),
+    bodyLimit: config.MAX_REQUEST_BYTES,
+    requestIdHeader: 'x-request-id',
+    genReqId: () => randomUUID(),
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+  };
+}
+
+/** Builds a ready-to-use app instance (not listening). */
+export async function buildApp(opts: AppOptions & { logger?: Logger }): Promise<FastifyInstance> {
+  const app: FastifyInstance = Fastify(serverOptions(opts.config, opts.logger));
+  app.addHook('onSend', async (request, reply) => {
+    void reply.header('x-request-id', request.id);
+  });
+  await app.register(fp(ingestApp), opts);
+  await app.ready();
+  return app;
+}

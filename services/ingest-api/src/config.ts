@@ -1,0 +1,50 @@
+/**
+ * The ingest API's configuration: environment variables, validated once at start.
+ * Every limit a client can hit is here with its default, and docs/api.md lists them.
+ */
+import { Type, type Static } from '@sinclair/typebox';
+import { loadConfig } from '@eventlake/common';
+
+const MiB = 1024 * 1024;
+
+/** Environment variables the ingest API reads, with defaults. */
+export const IngestConfigSchema = Type.Object({
+  PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3000 }),
+  HOST: Type.String({ minLength: 1, default: '0.0.0.0' }),
+  STREAM_NAME: Type.String({ minLength: 1, maxLength: 128, description: 'Kinesis stream the events are written to' }),
+  AWS_REGION: Type.String({ minLength: 1, default: 'us-east-1' }),
+  KINESIS_ENDPOINT: Type.Optional(Type.String({ pattern: '^https?://', description: 'local Kinesis endpoint, e.g. http://127.0.0.1:4567' })),
+  API_KEY_HASHES: Type.String({
+    minLength: 64,
+    description: 'comma-separated lowercase SHA-256 hex digests of accepted keys, each optionally prefixed "name:"',
+  }),
+  CORS_ORIGINS: Type.Array(Type.String({ minLength: 1 }), { default: [] }),
+  LOG_LEVEL: Type.Union(
+    ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
+    { default: 'info' },
+  ),
+  EMF_NAMESPACE: Type.Optional(Type.String({ minLength: 1, description: 'CloudWatch namespace for EMF metric lines' })),
+  // Request limits (413 past them).
+  MAX_EVENTS_PER_REQUEST: Type.Integer({ minimum: 1, maximum: 10_000, default: 500 }),
+  MAX_REQUEST_BYTES: Type.Integer({ minimum: 1024, maximum: 64 * MiB, default: 5 * MiB }),
+  // A Kinesis record holds at most 1 MiB including its partition key; the bound keeps room for it.
+  MAX_EVENT_BYTES: Type.Integer({ minimum: 256, maximum: 1000 * 1024, default: 256 * 1024 }),
+  // Per-key rate limit (429 past it).
+  RATE_LIMIT_MAX: Type.Integer({ minimum: 1, default: 6000, description: 'requests per key per window' }),
+  RATE_LIMIT_WINDOW_MS: Type.Integer({ minimum: 100, default: 60_000 }),
+  // Publisher.
+  LINGER_MS: Type.Integer({ minimum: 0, maximum: 1000, default: 5 }),
+  PUBLISH_DEADLINE_MS: Type.Integer({ minimum: 100, maximum: 120_000, default: 5_000 }),
+  MAX_IN_FLIGHT_BYTES: Type.Integer({ minimum: 64 * 1024, default: 64 * MiB }),
+  AGGREGATION: Type.Boolean({ default: true }),
+  AGGREGATION_MAX_BYTES: Type.Integer({ minimum: 1024, maximum: 1000 * 1024, default: 51_200 }),
+  RETRY_AFTER_SECONDS: Type.Integer({ minimum: 1, maximum: 3600, default: 1 }),
+});
+
+/** The validated configuration. */
+export type IngestConfig = Static<typeof IngestConfigSchema>;
+
+/** Reads and validates the configuration; throws `ERR_CONFIG` naming every bad variable. */
+export function loadIngestConfig(env: Record<string, string | undefined> = process.env): IngestConfig {
+  return loadConfig(IngestConfigSchema, env);
+}

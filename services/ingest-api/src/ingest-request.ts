@@ -1,0 +1,151 @@
+/**
+ * From a request body to the records to publish: shape checks, limits, and validation of
+ * every event (all-or-nothing). Pure: no I/O, so every 4xx path is testable without a server.
+ */
+import { AppError } from '@eventlake/common';
+import {
+  EVENT_TYPES,
+  ENDPOINTS,
+  formatJsonPath,
+  isEventType,
+  partitionKeyOf,
+  prepareEvent,
+  type EventType,
+  type PathSegment,
+} from '@eventlake/schemas';
+import type { OutgoingRecord } from './publisher/event-publisher.js';
+
+/** Which endpoint the body came to: one event type, or the mixed `/v1/events`. */
+export type IngestTarget = EventType | 'mixed';
+
+/** The limits a request is held to. */
+export interface IngestLimits {
+  maxEventsPerRequest: number;
+  maxEventBytes: number;
+}
+
+/** One reason an event was refused, located in the request body. */
+export interface EventIssue {
+  index: number;
+  path: string;
+  reason: string;
+  hint?: string;
+}
+
+/** A request ready to publish: the records, and the event ids in request order. */
+export interface PreparedRequest {
+  records: OutgoingRecord[];
+  eventIds: string[];
+}
+
+interface Located {
+  event: unknown;
+  base: PathSegment[];
+}
+
+function locate(target: IngestTarget, body: unknown): Located[] {
+  if (target === 'mixed') {
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+      throw new AppError('ERR_INVALID_BODY', 'the body must be an object with an "events" array', {
+        status: 400,
+        hint: 'send {"events": [{"type": "clickstream", ...}]}',
+      });
+    }
+    const extra = Object.keys(body).filter((k) => k !== 'events');
+    const events = (body as { events?: unknown }).events;
+    if (!Array.isArray(events) || extra.length > 0) {
+      throw new AppError('ERR_INVALID_BODY', extra.length > 0 ? `unknown field "${extra[0]}" in the body` : 'the body must have an "events" array', {
+        status: 400,
+        hint: 'send {"events": [{"type": "clickstream", ...}]}; each event names its type',
+      });
+    }
+    return events.map((event, i) => ({ event, base: ['events', i] }));
+  }
+  if (Array.isArray(body)) return body.map((event, i) => ({ event, base: [i] }));
+  if (typeof body === 'object' && body !== null) return [{ event: body, base: [] }];
+  throw new AppError('ERR_INVALID_BODY', `the body must be one ${target} event or an array of them`, {
+    status: 400,
+    hint: `POST a JSON object or array to ${ENDPOINTS[target]}`,
+  });
+}
+
+function typeOf(target: IngestTarget, event: unknown): EventType | EventIssue['reason'] {
+  if (target !== 'mixed') return target;
+  const type = typeof event === 'object' && event !== null ? (event as { type?: unknown }).type : undefined;
+  if (isEventType(type)) return type;
+  return type === undefined ? 'missing required field "type"' : `unknown event type ${JSON.stringify(type)}`;
+}
+
+/**
+ * Validates and normalises every event of a request body for `target`. Throws an AppError
+ * (400 listing every invalid event, or 413 naming the limit) when any event is refused.
+ */
+export function prepareRequest(target: IngestTarget, body: unknown, limits: IngestLimits, receivedAtMicros: number): PreparedRequest {
+  const located = locate(target, body);
+  if (located.length === 0) {
+    throw new AppError('ERR_EMPTY_BATCH', 'the request holds no event', { status: 400, hint: 'send at least one event' });
+  }
+  if (located.length > limits.maxEventsPerRequest) {
+    throw new AppError('ERR_TOO_MANY_EVENTS', `${located.length} events in one request; the limit is ${limits.maxEventsPerRequest}`, {
+      status: 413,
+      hint: 'split the batch into several requests',
+      details: { limit: 'MAX_EVENTS_PER_REQUEST', max: limits.maxEventsPerRequest, got: located.length },
+    });
+  }
+  const issues: EventIssue[] = [];
+  const oversize: { index: number; path: string; bytes: number }[] = [];
+  const records: OutgoingRecord[] = [];
+  const eventIds: string[] = [];
+  const ctx = { receivedAtMicros };
+  located.forEach(({ event, base }, index) => {
+    const type = typeOf(target, event);
+    if (!isEventType(type)) {
+      issues.push({ index, path: formatJsonPath([...base, 'type']), reason: type, hint: `one of ${EVENT_TYPES.join(', ')}` });
+      return;
+    }
+    const result = prepareEvent(type, event, ctx);
+    if (!result.ok) {
+      for (const issue of result.issues) {
+        const e: EventIssue = { index, path: formatJsonPath([...base, ...issue.path]), reason: issue.reason };
+        if (issue.hint !== undefined) e.hint = issue.hint;
+        issues.push(e);
+      }
+      return;
+    }
+    let json: string;
+    try {
+      json = JSON.stringify(result.record);
+    } catch {
+      // JSON.stringify recurses: a deeply nested "properties" overflows the stack.
+      issues.push({ index, path: formatJsonPath([...base, 'properties']), reason: 'nested too deeply', hint: 'flatten "properties"' });
+      return;
+    }
+    const data = Buffer.from(json, 'utf8');
+    if (data.length > limits.maxEventBytes) {
+      oversize.push({ index, path: formatJsonPath(base), bytes: data.length });
+      return;
+    }
+    records.push({ partitionKey: partitionKeyOf(result.record), data });
+    eventIds.push(result.record.event_id);
+  });
+  if (issues.length > 0) {
+    for (const o of oversize) {
+      issues.push({ index: o.index, path: o.path, reason: `event is ${o.bytes} bytes; the limit is ${limits.maxEventBytes}` });
+    }
+    issues.sort((a, b) => a.index - b.index);
+    const invalid = new Set(issues.map((i) => i.index)).size;
+    throw new AppError('ERR_VALIDATION', `${invalid} of ${located.length} events are invalid; nothing was written`, {
+      status: 400,
+      hint: 'fix the events listed in details.errors and send the whole request again',
+      details: { errors: issues },
+    });
+  }
+  if (oversize.length > 0) {
+    throw new AppError('ERR_EVENT_TOO_LARGE', `${oversize.length} events exceed ${limits.maxEventBytes} bytes; nothing was written`, {
+      status: 413,
+      hint: 'move bulky data out of the event, or split it',
+      details: { limit: 'MAX_EVENT_BYTES', max: limits.maxEventBytes, events: oversize },
+    });
+  }
+  return { records, eventIds };
+}

@@ -1,0 +1,30 @@
+/** The one place the ingest API constructs its AWS client and publisher. */
+import { KinesisClient } from '@aws-sdk/client-kinesis';
+import { localClientConfig } from '@eventlake/local-stack';
+import type { Logger, Metrics } from '@eventlake/common';
+import type { IngestConfig } from './config.js';
+import { KinesisPublisher } from './publisher/kinesis-publisher.js';
+
+/** A Kinesis client for the configured region, or for KINESIS_ENDPOINT when running locally. */
+export function createKinesisClient(config: Pick<IngestConfig, 'AWS_REGION' | 'KINESIS_ENDPOINT'>): KinesisClient {
+  // The publisher retries within each request's deadline itself; SDK retries would
+  // spend that deadline invisibly.
+  if (config.KINESIS_ENDPOINT) return new KinesisClient({ ...localClientConfig(config.KINESIS_ENDPOINT, { maxSockets: 128 }), maxAttempts: 1 });
+  return new KinesisClient({ region: config.AWS_REGION, maxAttempts: 1 });
+}
+
+/** The publisher the server uses, from configuration. */
+export function createPublisher(config: IngestConfig, client: KinesisClient, logger: Logger, metrics: Metrics): KinesisPublisher {
+  return new KinesisPublisher({
+    client,
+    streamName: config.STREAM_NAME,
+    logger,
+    metrics,
+    lingerMs: config.LINGER_MS,
+    deadlineMs: config.PUBLISH_DEADLINE_MS,
+    maxInFlightBytes: config.MAX_IN_FLIGHT_BYTES,
+    aggregate: config.AGGREGATION,
+    aggregationMaxBytes: config.AGGREGATION_MAX_BYTES,
+    retryAfterSeconds: config.RETRY_AFTER_SECONDS,
+  });
+}

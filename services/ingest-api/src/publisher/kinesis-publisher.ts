@@ -1,0 +1,285 @@
+/**
+ * The Kinesis side of the API: collects records across concurrent requests for a short
+ * linger, packs them into PutRecords calls (KPL aggregation per shard), retries partial
+ * failures with backoff and jitter until each request's deadline, and settles every
+ * request exactly once: resolved when all its records are stored, rejected with 503 if not.
+ */
+import { DescribeStreamSummaryCommand, ListShardsCommand, PutRecordsCommand, type KinesisClient, type Shard } from '@aws-sdk/client-kinesis';
+import { AppError, type Logger, type Metrics } from '@eventlake/common';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { backoffDelay, buildEntries, chunkPutRecords, type KinesisEntry, type UserRecord } from './aggregation.js';
+import type { EventPublisher, OutgoingRecord } from './event-publisher.js';
+import { ShardMap, hashKeyOf, openShardRanges } from './shard-map.js';
+
+/** How a KinesisPublisher batches, retries and bounds its memory. */
+export interface KinesisPublisherOptions {
+  client: KinesisClient;
+  streamName: string;
+  logger: Logger;
+  metrics?: Metrics | undefined;
+  /** How long the first record of a batch waits for company. */
+  lingerMs: number;
+  /** How long a request may wait for all its records to be stored before it gets 503. */
+  deadlineMs: number;
+  /** Bytes accepted but not yet stored, past which new requests get 503 at once. */
+  maxInFlightBytes: number;
+  aggregate: boolean;
+  aggregationMaxBytes: number;
+  retryAfterSeconds: number;
+  /** Buffered bytes that trigger a flush before the linger ends (default 4 MiB). */
+  flushBytes?: number;
+  retryBaseMs?: number;
+  retryCapMs?: number;
+  /** How often the shard map is re-read even when nothing looks wrong (default 60 s). */
+  shardRefreshMs?: number;
+  random?: () => number;
+}
+
+interface Ticket {
+  remaining: number;
+  bytes: number;
+  deadline: number;
+  settled: boolean;
+  resolve: () => void;
+  reject: (err: AppError) => void;
+}
+
+interface Pending extends UserRecord {
+  ticket: Ticket;
+}
+
+/** Publishes records to a Kinesis stream; see the module comment for the guarantees. */
+export class KinesisPublisher implements EventPublisher {
+  private pending: Pending[] = [];
+  private pendingBytes = 0;
+  private inFlightBytes = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private refreshTimer: NodeJS.Timeout | undefined;
+  private readonly sends = new Set<Promise<void>>();
+  private shardMap: ShardMap | undefined;
+  private refreshing: Promise<void> | undefined;
+  private closing = false;
+  private readonly o: Required<Omit<KinesisPublisherOptions, 'metrics'>> & { metrics?: Metrics | undefined };
+  private readonly m;
+
+  constructor(opts: KinesisPublisherOptions) {
+    this.o = { flushBytes: 4 * 1024 * 1024, retryBaseMs: 50, retryCapMs: 1_000, shardRefreshMs: 60_000, random: Math.random, ...opts };
+    const metrics = opts.metrics;
+    this.m = metrics
+      ? {
+          calls: metrics.counter('kinesis_put_records_calls_total', 'PutRecords calls by outcome', ['outcome']),
+          entries: metrics.counter('kinesis_records_total', 'Kinesis records sent, by outcome', ['outcome']),
+          userRecords: metrics.counter('kinesis_user_records_stored_total', 'Events stored in Kinesis'),
+          retries: metrics.counter('kinesis_retries_total', 'Kinesis records sent again after a failure, by error code', ['code']),
+          deadline: metrics.counter('kinesis_deadline_exceeded_total', 'Requests answered 503 because Kinesis did not store them in time'),
+          overloaded: metrics.counter('publisher_overloaded_total', 'Requests refused because the in-flight limit was reached'),
+          inFlight: metrics.gauge('publisher_in_flight_bytes', 'Bytes accepted but not yet stored'),
+          callSeconds: metrics.histogram('kinesis_put_records_seconds', 'PutRecords call latency', [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5]),
+        }
+      : undefined;
+  }
+
+  /** Loads the shard map and keeps it fresh. Aggregation waits for the map; until then records go out plain. */
+  async start(): Promise<void> {
+    await this.refreshShards();
+    this.refreshTimer = setInterval(() => void this.refreshShards(), this.o.shardRefreshMs);
+    this.refreshTimer.unref();
+  }
+
+  /** Bytes accepted but not yet stored. */
+  get inFlight(): number {
+    return this.inFlightBytes;
+  }
+
+  publish(records: readonly OutgoingRecord[]): Promise<void> {
+    if (this.closing) {
+      return Promise.reject(
+        new AppError('ERR_SHUTTING_DOWN', 'this API instance is shutting down', { status: 503, hint: 'retry; another instance takes the request' }),
+      );
+    }
+    if (records.length === 0) return Promise.resolve();
+    let bytes = 0;
+    for (const r of records) bytes += r.data.length + r.partitionKey.length;
+    if (this.inFlightBytes + bytes > this.o.maxInFlightBytes) {
+      this.m?.overloaded.inc();
+      return Promise.reject(
+        new AppError('ERR_OVERLOADED', 'too many events are waiting for Kinesis', {
+          status: 503,
+          hint: `retry after ${this.o.retryAfterSeconds} s with the same event ids`,
+        }),
+      );
+    }
+    this.inFlightBytes += bytes;
+    this.m?.inFlight.set(this.inFlightBytes);
+    return new Promise<void>((resolve, reject) => {
+      const ticket: Ticket = { remaining: records.length, bytes, deadline: Date.now() + this.o.deadlineMs, settled: false, resolve, reject };
+      for (const r of records) {
+        this.pending.push({ partitionKey: r.partitionKey, data: r.data, hashKey: hashKeyOf(r.partitionKey), ticket });
+      }
+      this.pendingBytes += bytes;
+      if (this.pendingBytes >= this.o.flushBytes || this.o.lingerMs === 0) this.flush();
+      else this.timer ??= setTimeout(() => this.flush(), this.o.lingerMs);
+    });
+  }
+
+  /** Sends everything buffered now. */
+  flush(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.pending.length === 0) return;
+    const batch = this.pending;
+    this.pending = [];
+    this.pendingBytes = 0;
+    const entries = buildEntries(batch, { map: this.shardMap, aggregate: this.o.aggregate, maxBytes: this.o.aggregationMaxBytes });
+    for (const call of chunkPutRecords(entries)) {
+      const p = this.sendWithRetry(call).finally(() => this.sends.delete(p));
+      this.sends.add(p);
+    }
+  }
+
+  async ready(): Promise<boolean> {
+    try {
+      const out = await this.o.client.send(new DescribeStreamSummaryCommand({ StreamName: this.o.streamName }), {
+        abortSignal: AbortSignal.timeout(2_000),
+      });
+      const status = out.StreamDescriptionSummary?.StreamStatus;
+      // UPDATING (a reshard or encryption change) still takes writes.
+      return !this.closing && (status === 'ACTIVE' || status === 'UPDATING');
+    } catch (err) {
+      this.o.logger.warn({ event: 'stream_unreachable', stream: this.o.streamName, err }, 'stream_unreachable');
+      return false;
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closing = true;
+    if (this.refreshTimer) clearInterval(this.refreshTimer);
+    this.flush();
+    while (this.sends.size > 0) await Promise.allSettled([...this.sends]);
+  }
+
+  /** Re-reads the open shards' hash ranges; concurrent callers share one ListShards walk. */
+  refreshShards(): Promise<void> {
+    this.refreshing ??= this.loadShards().finally(() => (this.refreshing = undefined));
+    return this.refreshing;
+  }
+
+  private async loadShards(): Promise<void> {
+    try {
+      const shards: Shard[] = [];
+      let token: string | undefined;
+      do {
+        const out = await this.o.client.send(
+          new ListShardsCommand(token ? { NextToken: token } : { StreamName: this.o.streamName }),
+          { abortSignal: AbortSignal.timeout(5_000) },
+        );
+        shards.push(...(out.Shards ?? []));
+        token = out.NextToken;
+      } while (token);
+      this.shardMap = new ShardMap(openShardRanges(shards));
+      this.o.logger.debug({ event: 'shard_map_loaded', stream: this.o.streamName, shards: this.shardMap.size }, 'shard_map_loaded');
+    } catch (err) {
+      // Without a map records go out one per Kinesis record, which is correct, only slower.
+      this.o.logger.warn({ event: 'shard_map_unavailable', stream: this.o.streamName, err }, 'shard_map_unavailable');
+    }
+  }
+
+  private async sendWithRetry(entries: KinesisEntry<Pending>[]): Promise<void> {
+    let todo = entries;
+    for (let attempt = 0; todo.length > 0; attempt++) {
+      // Entries whose every request already gave up are not sent again.
+      todo = todo.filter((e) => e.members.some((m) => !m.ticket.settled));
+      if (todo.length === 0) return;
+      const failed = await this.putOnce(todo);
+      if (failed.length === 0) return;
+      const delay = backoffDelay(attempt, this.o.retryBaseMs, this.o.retryCapMs, this.o.random);
+      const retryAt = Date.now() + delay;
+      todo = [];
+      for (const { entry, code } of failed) {
+        // A request whose deadline falls before the next try is answered 503 now; the
+        // entry is still retried for the requests in it that have time left.
+        for (const m of entry.members) if (m.ticket.deadline < retryAt) this.fail(m.ticket);
+        if (entry.members.some((m) => !m.ticket.settled)) {
+          this.m?.retries.inc({ code });
+          todo.push(entry);
+        }
+      }
+      if (todo.length > 0) await sleep(delay);
+    }
+  }
+
+  /** One PutRecords call; returns the entries that were not stored. */
+  private async putOnce(entries: KinesisEntry<Pending>[]): Promise<{ entry: KinesisEntry<Pending>; code: string }[]> {
+    let latest = 0;
+    for (const e of entries) for (const m of e.members) latest = Math.max(latest, m.ticket.deadline);
+    const end = this.m?.callSeconds.startTimer();
+    try {
+      const out = await this.o.client.send(
+        new PutRecordsCommand({
+          StreamName: this.o.streamName,
+          Records: entries.map((e) => (e.ExplicitHashKey ? { PartitionKey: e.PartitionKey, ExplicitHashKey: e.ExplicitHashKey, Data: e.Data } : { PartitionKey: e.PartitionKey, Data: e.Data })),
+        }),
+        // No call outlives the last deadline it serves.
+        { abortSignal: AbortSignal.timeout(Math.max(1, latest - Date.now())) },
+      );
+      end?.();
+      this.m?.calls.inc({ outcome: out.FailedRecordCount ? 'partial' : 'ok' });
+      const failed: { entry: KinesisEntry<Pending>; code: string }[] = [];
+      let misplaced = false;
+      const results = out.Records ?? [];
+      entries.forEach((entry, i) => {
+        const r = results[i];
+        if (!r || r.ErrorCode || !r.SequenceNumber) {
+          failed.push({ entry, code: r?.ErrorCode ?? 'Missing' });
+          this.m?.entries.inc({ outcome: 'failed' });
+          return;
+        }
+        this.m?.entries.inc({ outcome: 'ok' });
+        if (entry.expectedShardId !== undefined && r.ShardId !== entry.expectedShardId) misplaced = true;
+        for (const m of entry.members) this.stored(m.ticket);
+      });
+      if (misplaced) {
+        // The stream was resharded under us; later aggregates follow the new ranges.
+        this.o.logger.warn({ event: 'shard_map_stale', stream: this.o.streamName }, 'shard_map_stale');
+        void this.refreshShards();
+      }
+      if (failed.length > 0) {
+        this.o.logger.warn({ event: 'put_records_partial_failure', failed: failed.length, sent: entries.length, code: failed[0]!.code }, 'put_records_partial_failure');
+      }
+      return failed;
+    } catch (err) {
+      end?.();
+      this.m?.calls.inc({ outcome: 'error' });
+      const code = (err as { name?: string }).name ?? 'Error';
+      this.o.logger.warn({ event: 'put_records_failed', records: entries.length, code, err }, 'put_records_failed');
+      return entries.map((entry) => ({ entry, code }));
+    }
+  }
+
+  private stored(ticket: Ticket): void {
+    this.m?.userRecords.inc();
+    if (ticket.settled) return;
+    if (--ticket.remaining === 0) {
+      this.settle(ticket);
+      ticket.resolve();
+    }
+  }
+
+  private fail(ticket: Ticket): void {
+    if (ticket.settled) return;
+    this.settle(ticket);
+    this.m?.deadline.inc();
+    ticket.reject(
+      new AppError('ERR_STREAM_UNAVAILABLE', 'Kinesis did not store every event of this request in time', {
+        status: 503,
+        hint: `retry after ${this.o.retryAfterSeconds} s with the same event ids; duplicates are removed downstream`,
+      }),
+    );
+  }
+
+  private settle(ticket: Ticket): void {
+    ticket.settled = true;
+    this.inFlightBytes -= ticket.bytes;
+    this.m?.inFlight.set(this.inFlightBytes);
+  }
+}

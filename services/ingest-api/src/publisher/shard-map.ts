@@ -1,0 +1,57 @@
+/**
+ * Which shard a partition key lands on. Kinesis hashes the partition key with MD5 and reads
+ * the digest as an unsigned 128-bit integer; each open shard owns a contiguous range of that
+ * space. Aggregation must respect this, or events of one key would land on several shards.
+ */
+import { createHash } from 'node:crypto';
+import type { Shard } from '@aws-sdk/client-kinesis';
+
+/** The hash key range of one open shard. */
+export interface ShardRange {
+  shardId: string;
+  start: bigint;
+  end: bigint;
+}
+
+/** The 128-bit hash key Kinesis derives from a partition key. */
+export function hashKeyOf(partitionKey: string): bigint {
+  return BigInt(`0x${createHash('md5').update(partitionKey, 'utf8').digest('hex')}`);
+}
+
+/** The open shards' ranges from a ListShards answer; closed parents of a reshard take no writes. */
+export function openShardRanges(shards: readonly Shard[]): ShardRange[] {
+  return shards
+    .filter((s) => s.ShardId && s.HashKeyRange?.StartingHashKey && s.HashKeyRange.EndingHashKey && !s.SequenceNumberRange?.EndingSequenceNumber)
+    .map((s) => ({
+      shardId: s.ShardId!,
+      start: BigInt(s.HashKeyRange!.StartingHashKey!),
+      end: BigInt(s.HashKeyRange!.EndingHashKey!),
+    }));
+}
+
+/** Open shard ranges, sorted for lookup by hash key. */
+export class ShardMap {
+  private readonly ranges: ShardRange[];
+
+  constructor(ranges: readonly ShardRange[]) {
+    this.ranges = [...ranges].sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0));
+  }
+
+  get size(): number {
+    return this.ranges.length;
+  }
+
+  /** The shard owning `hashKey`, or undefined when the map has a gap there (mid-reshard). */
+  shardFor(hashKey: bigint): string | undefined {
+    let lo = 0;
+    let hi = this.ranges.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const r = this.ranges[mid]!;
+      if (hashKey < r.start) hi = mid - 1;
+      else if (hashKey > r.end) lo = mid + 1;
+      else return r.shardId;
+    }
+    return undefined;
+  }
+}

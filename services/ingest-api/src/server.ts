@@ -1,0 +1,41 @@
+/**
+ * Entry point: reads the environment, listens, and shuts down gracefully on SIGTERM
+ * (stop accepting, answer in-flight requests once their records are stored, exit).
+ */
+import closeWithGrace from 'close-with-grace';
+import { Metrics, createLogger, isAppError } from '@eventlake/common';
+import { buildApp } from './app.js';
+import { loadIngestConfig } from './config.js';
+import { createKinesisClient, createPublisher } from './kinesis.js';
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadIngestConfig();
+  } catch (err) {
+    // A bad configuration is an operator's fix: say which variable, not a stack trace.
+    process.stderr.write(`${isAppError(err) ? err.message : String(err)}\n`);
+    process.exit(78);
+  }
+  const logger = createLogger('ingest-api', { level: config.LOG_LEVEL });
+  const metrics = new Metrics('eventlake_ingest');
+  const client = createKinesisClient(config);
+  const publisher = createPublisher(config, client, logger, metrics);
+  await publisher.start();
+  const app = await buildApp({ config, publisher, metrics, logger });
+  const stopEmf = config.EMF_NAMESPACE ? metrics.startEmf(config.EMF_NAMESPACE, { service: 'ingest-api' }) : undefined;
+
+  closeWithGrace({ delay: config.PUBLISH_DEADLINE_MS + 5_000 }, async ({ signal, err }) => {
+    if (err) logger.error({ event: 'shutdown_on_error', err }, 'shutdown_on_error');
+    logger.info({ event: 'shutdown', signal: signal ?? null, inFlightBytes: publisher.inFlight }, 'shutdown');
+    await app.close();
+    await stopEmf?.();
+    client.destroy();
+    logger.info({ event: 'stopped' }, 'stopped');
+  });
+
+  const address = await app.listen({ port: config.PORT, host: config.HOST });
+  logger.info({ event: 'listening', address, stream: config.STREAM_NAME, aggregation: config.AGGREGATION }, 'listening');
+}
+
+await main();

@@ -1,0 +1,21 @@
+import type { Metrics } from '@eventlake/common';
+import type { IngestConfig } from './config.js';
+import type { ApiKeyVerifier } from './api-keys.js';
+import type { EventPublisher } from './publisher/event-publisher.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    config: IngestConfig;
+    publisher: EventPublisher;
+    metrics: Metrics;
+    apiKeys: ApiKeyVerifier;
+  }
+  interface FastifyRequest {
+    /** Name of the API key the request authenticated with. */
+    apiKeyName: string | undefined;
+  }
+  interface FastifyContextConfig {
+    /** Routes that take events require an API key. */
+    auth?: boolean;
+  }
+}

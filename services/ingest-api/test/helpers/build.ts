@@ -1,0 +1,83 @@
+/** Test factories: an app on a fake publisher, API keys, and the seed fixtures. */
+import { readFileSync } from 'node:fs';
+import type { AppError } from '@eventlake/common';
+import { Metrics } from '@eventlake/common';
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from '../../src/app.js';
+import { hashApiKey } from '../../src/api-keys.js';
+import { loadIngestConfig } from '../../src/config.js';
+import type { EventPublisher, OutgoingRecord } from '../../src/publisher/event-publisher.js';
+
+export const TEST_KEY = 'el_test_4d2c1f0a9b8e7d6c';
+export const OTHER_KEY = 'el_other_0a1b2c3d4e5f';
+
+/** The environment a test app starts from: two keys, named "tester" and "other". */
+export function testEnv(overrides: Record<string, string> = {}): Record<string, string> {
+  return {
+    STREAM_NAME: 'events',
+    API_KEY_HASHES: `tester:${hashApiKey(TEST_KEY)},other:${hashApiKey(OTHER_KEY)}`,
+    LOG_LEVEL: 'silent',
+    ...overrides,
+  };
+}
+
+/** A publisher that stores what it is given, or fails the way a test tells it to. */
+export class FakePublisher implements EventPublisher {
+  readonly batches: OutgoingRecord[][] = [];
+  failure: AppError | undefined;
+  isReady = true;
+  closed = false;
+
+  get records(): OutgoingRecord[] {
+    return this.batches.flat();
+  }
+
+  async publish(records: readonly OutgoingRecord[]): Promise<void> {
+    if (this.failure) throw this.failure;
+    this.batches.push([...records]);
+  }
+
+  async ready(): Promise<boolean> {
+    return this.isReady;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+  }
+}
+
+/** Builds the app on a FakePublisher and closes it when the test ends. */
+export async function build(
+  t: { teardown(fn: () => unknown): void },
+  env: Record<string, string> = {},
+): Promise<{ app: FastifyInstance; publisher: FakePublisher; metrics: Metrics }> {
+  const publisher = new FakePublisher();
+  const metrics = new Metrics('eventlake_ingest');
+  const app = await buildApp({ config: loadIngestConfig(testEnv(env)), publisher, metrics });
+  t.teardown(() => app.close());
+  return { app, publisher, metrics };
+}
+
+const FIXTURES = new URL('../../../../../shared/fixtures/seed-events/', import.meta.url);
+
+/** A seed payload, byte for byte as the producer sends it. */
+export function fixtureText(name: string): string {
+  return readFileSync(new URL(name, FIXTURES), 'utf8');
+}
+
+/** Headers of an authenticated JSON request. */
+export function authHeaders(key = TEST_KEY): Record<string, string> {
+  return { 'content-type': 'application/json', 'x-api-key': key };
+}
+
+/** A valid event of each type, distinct per `i`. */
+export function makeEvent(type: 'transaction' | 'clickstream' | 'telemetry', i: number): Record<string, unknown> {
+  switch (type) {
+    case 'transaction':
+      return { order_id: `o-${i}`, amount: 10 + (i % 90), currency: 'EUR', customer_id: `c-${i % 97}`, timestamp: '2025-08-08T10:00:00Z' };
+    case 'clickstream':
+      return { user_id: `u-${i % 89}`, session_id: `s-${i % 13}`, action: 'view_item', item_id: i % 1000, price: 9.5, timestamp: 1754647512000 + i };
+    case 'telemetry':
+      return { sensor_id: `sensor-${i % 53}`, temperature: 20 + (i % 10), humidity: 50, latitude: 48.1, longitude: 11.5 };
+  }
+}

@@ -8,3 +8,7 @@ export * from './lake/lake-views.js';
 export * from './lake/lake-session.js';
 export * from './lake/lake-command.js';
 export * from './lake/format-table.js';
+export * from './dev/local-pipeline.js';
+export * from './dev/dev-command.js';
+export * from './dev/ports.js';
+export * from './dev/child-process.js';

@@ -106,7 +106,8 @@ export async function lakeMain(argv: string[]): Promise<number> {
       print(await session.query(args.sql!), args.json);
     } else if (args.command === 'ls') {
       const listing = await listLake(session);
-      print(listing, args.json);
+      if (args.json) print(listing, true);
+      else process.stdout.write(formatTable(listing.columns, listing.rows, 120));
       if (!args.json) {
         const rows = listing.rows.reduce<number>((s, r) => s + Number(r.rows), 0);
         const bytes = listing.rows.reduce<number>((s, r) => s + Number(r.bytes), 0);

@@ -1,0 +1,27 @@
+/** From user record bytes to a validated stream record, or the reasons it is unusable. */
+import { checkRecord, type EventRecord } from '@eventlake/schemas';
+import { issueReasons, type ErrorStage } from './error-records.js';
+
+/** A decoded user record, or why it failed and at which stage. */
+export type DecodeResult = { ok: true; record: EventRecord } | { ok: false; stage: ErrorStage; reasons: string[] };
+
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** Decodes UTF-8 strictly, parses JSON and validates with the shared record schemas. */
+export function decodeUserRecord(data: Uint8Array): DecodeResult {
+  let text: string;
+  try {
+    text = strictUtf8.decode(data);
+  } catch {
+    return { ok: false, stage: 'utf8', reasons: ['data is not valid UTF-8'] };
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    return { ok: false, stage: 'json', reasons: [`data is not JSON: ${(err as Error).message}`] };
+  }
+  const checked = checkRecord(json);
+  if (!checked.ok) return { ok: false, stage: 'schema', reasons: issueReasons(checked.issues) };
+  return { ok: true, record: checked.record };
+}

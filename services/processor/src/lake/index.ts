@@ -1,0 +1,16 @@
+/** The lake half of the processor: records in, exactly-once Parquet lake (and errors/) out. */
+export * from './sink-factory.js';
+export * from './shard-sink.js';
+export * from './object-store.js';
+export * from './parquet-writer.js';
+export * from './parquet-schema.js';
+export * from './enrich.js';
+export * from './category-table.js';
+export * from './reading-ranges.js';
+export * from './dedupe-window.js';
+export * from './flush-policy.js';
+export * from './naming.js';
+export * from './error-records.js';
+export * from './decode.js';
+export * from './kpl.js';
+export * from './lake-metrics.js';

@@ -1,0 +1,24 @@
+/**
+ * Plausible ranges of telemetry readings; a reading outside its range flags the row as an
+ * anomaly. Data, not code: tune the bounds here.
+ */
+
+/** Inclusive bounds of one reading. */
+export interface ReadingRange {
+  min: number;
+  max: number;
+}
+
+/** The telemetry readings that are range-checked. */
+export type Reading = 'temperature' | 'humidity' | 'pressure';
+
+/**
+ * Temperature in °C (outdoor and cold-chain sensors: the coldest and hottest air ever
+ * measured, with margin), relative humidity in percent, pressure in hPa (the lowest and
+ * highest sea-level pressures recorded, widened for altitude).
+ */
+export const READING_RANGES: Readonly<Record<Reading, ReadingRange>> = {
+  temperature: { min: -90, max: 60 },
+  humidity: { min: 0, max: 100 },
+  pressure: { min: 300, max: 1100 },
+};

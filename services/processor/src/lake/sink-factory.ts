@@ -1,0 +1,76 @@
+/** `createLakeSinkFactory`: the lake half of the processor, as the consumer sees it. */
+import type { S3Client } from '@aws-sdk/client-s3';
+import { AppError, type Logger, type Metrics } from '@eventlake/common';
+import type { ShardSinkFactory } from '../contracts.js';
+import { DEFAULT_FLUSH_POLICY, MIN_FLUSH_AGE_MS } from './flush-policy.js';
+import { lakeMetrics } from './lake-metrics.js';
+import { S3ObjectStore, type ObjectStore } from './object-store.js';
+import { ParquetBatchWriter, type ParquetWriterOptions } from './parquet-writer.js';
+import { LakeShardSink } from './shard-sink.js';
+
+/** The default dedupe window: 15 minutes of arrival time covers client retry schedules. */
+export const DEFAULT_DEDUPE_WINDOW_MS = 15 * 60_000;
+
+/** Options of `createLakeSinkFactory`; clients are made by the caller and passed in. */
+export interface LakeSinkOptions {
+  s3: S3Client;
+  bucket: string;
+  /** Flush a shard's batch once it is this old (default 60 000, at least 1 000). */
+  flushMaxAgeMs?: number;
+  /** Flush a shard's batch once it holds this many input bytes (default 64 MiB). */
+  flushMaxBytes?: number;
+  /** Dedupe window in arrival time (default 15 min). */
+  dedupeWindowMs?: number;
+  logger: Logger;
+  metrics: Metrics;
+  /** Wall clock in epoch ms (buffer age, processed_at); tests pass a fixed one. */
+  now?: () => number;
+  /** Parquet encoding options. */
+  parquet?: ParquetWriterOptions;
+  /** Replaces S3 as the destination (benchmarks); `s3`/`bucket` are then unused. */
+  store?: ObjectStore;
+}
+
+/** A `ShardSinkFactory` that also releases the shared Parquet encoder. */
+export interface LakeSinkFactory extends ShardSinkFactory {
+  forShard(shardId: string): LakeShardSink;
+  /** Releases the encoder; call after every sink has flushed. */
+  close(): Promise<void>;
+}
+
+function checkPositive(name: string, value: number, min: number): number {
+  if (!Number.isFinite(value) || value < min) {
+    throw new AppError('ERR_LAKE_OPTIONS', `${name}=${value} is not valid: expected a number ≥ ${min}`, {
+      hint: `pass ${name} of at least ${min}`,
+    });
+  }
+  return value;
+}
+
+/** The lake half: one `LakeShardSink` per leased shard, sharing one store, encoder and metrics. */
+export function createLakeSinkFactory(opts: LakeSinkOptions): LakeSinkFactory {
+  const policy = {
+    maxAgeMs: checkPositive('flushMaxAgeMs', opts.flushMaxAgeMs ?? DEFAULT_FLUSH_POLICY.maxAgeMs, MIN_FLUSH_AGE_MS),
+    maxBytes: checkPositive('flushMaxBytes', opts.flushMaxBytes ?? DEFAULT_FLUSH_POLICY.maxBytes, 1),
+  };
+  const dedupeWindowMs = checkPositive('dedupeWindowMs', opts.dedupeWindowMs ?? DEFAULT_DEDUPE_WINDOW_MS, 0);
+  const store = opts.store ?? new S3ObjectStore(opts.s3, opts.bucket);
+  const writer = new ParquetBatchWriter(opts.parquet);
+  const metrics = lakeMetrics(opts.metrics);
+  const now = opts.now ?? Date.now;
+  return {
+    forShard(shardId: string): LakeShardSink {
+      return new LakeShardSink({
+        shardId,
+        store,
+        writer,
+        policy,
+        dedupeWindowMs,
+        logger: opts.logger.child({ shardId }),
+        metrics,
+        now,
+      });
+    },
+    close: () => writer.close(),
+  };
+}

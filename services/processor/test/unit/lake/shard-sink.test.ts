@@ -1,0 +1,138 @@
+import t from 'tap';
+import { MemoryObjectStore, type ObjectStore } from '../../../src/lake/index.js';
+import type { StreamRecord } from '../../../src/contracts.js';
+import { aggregatedRecord, plainRecord, RECEIVED_AT_MS, seedRecords, seq, toRecord } from './record-factory.js';
+import { memorySinkFactory, NOW_MS } from './sink-harness.js';
+
+const SHARD = 'shardId-000000000003';
+
+let cached: StreamRecord[] | undefined;
+
+/** The same records every call (the factory assigns event ids as the API would, once). */
+function batch(): StreamRecord[] {
+  cached ??= buildBatch();
+  return cached;
+}
+
+function buildBatch(): StreamRecord[] {
+  const clicks = seedRecords('clickstream', 'clickstream.seed-001.json');
+  const [txn] = seedRecords('transaction', 'transaction.seed-002.json');
+  const [tel] = seedRecords('telemetry', 'telemetry.seed-003.json');
+  return [
+    aggregatedRecord(10, clicks.slice(0, 2), RECEIVED_AT_MS),
+    plainRecord(11, txn, RECEIVED_AT_MS + 1),
+    plainRecord(12, 'poison', RECEIVED_AT_MS + 2),
+    plainRecord(13, clicks[1], RECEIVED_AT_MS + 3), // client retry of the same event
+    aggregatedRecord(14, [...clicks.slice(2), tel], RECEIVED_AT_MS + 4),
+  ];
+}
+
+t.test('range covers whole Kinesis records and names the sub-records of the last one', async (t) => {
+  const { factory } = memorySinkFactory();
+  t.teardown(() => factory.close());
+  const sink = factory.forShard(SHARD);
+  t.equal(sink.range(), null);
+  const records = batch();
+  sink.add(records.slice(0, 2));
+  t.same(sink.range(), { first: seq(10), last: seq(11), lastSubRecords: 1 });
+  sink.add(records.slice(2));
+  t.same(sink.range(), { first: seq(10), last: seq(14), lastSubRecords: 3 });
+  t.equal(sink.dedupeWindowMs, 15 * 60_000);
+});
+
+t.test('flush: one Parquet file per event-time partition plus one errors file, duplicates dropped, buffer cleared', async (t) => {
+  const { factory, metrics } = memorySinkFactory();
+  t.teardown(() => factory.close());
+  const sink = factory.forShard(SHARD);
+  sink.add(batch());
+  const result = await sink.flush();
+  const stem = `${SHARD}-${seq(10)}-${seq(14)}`;
+  t.same(result.keys, [
+    `events/type=clickstream/dt=2025-08-08/hour=13/${stem}.parquet`,
+    `events/type=telemetry/dt=2025-08-08/hour=13/${stem}.parquet`,
+    `events/type=transaction/dt=2025-08-08/hour=00/${stem}.parquet`,
+    `errors/dt=2025-08-08/hour=13/${stem}.ndjson.gz`,
+  ]);
+  t.equal(result.rows, 6);
+  t.equal(result.errors, 1);
+  t.equal(result.duplicates, 1);
+  t.ok(result.bytes > 0);
+  t.equal(sink.range(), null);
+  t.same(await sink.flush().then((r) => r.keys), [], 'a second flush has nothing to write');
+  const text = await metrics.prometheusText();
+  t.match(text, /processor_lake_rows_total\{type="clickstream"\} 4/);
+  t.match(text, /processor_lake_duplicates_total\{type="clickstream"\} 1/);
+  t.match(text, /processor_lake_error_records_total\{stage="json"\} 1/);
+  t.match(text, /processor_lake_files_total\{kind="parquet"\} 3/);
+});
+
+t.test('determinism: the same records into a fresh sink give the same keys and byte-identical files', async (t) => {
+  const runs: Map<string, Uint8Array>[] = [];
+  for (let i = 0; i < 2; i++) {
+    const { factory, store } = memorySinkFactory();
+    const sink = factory.forShard(SHARD);
+    sink.add(batch());
+    await sink.flush();
+    await factory.close();
+    runs.push(new Map([...(store as MemoryObjectStore).objects].map(([k, v]) => [k, v.body])));
+  }
+  t.same([...runs[0]!.keys()], [...runs[1]!.keys()]);
+  for (const [key, body] of runs[0]!) t.ok(Buffer.from(body).equals(Buffer.from(runs[1]!.get(key)!)), `${key.split('/')[1]} identical`);
+});
+
+t.test('warm: records already in the lake are remembered, not written, so a retry after a restart is dropped', async (t) => {
+  const { factory, store } = memorySinkFactory();
+  t.teardown(() => factory.close());
+  const sink = factory.forShard(SHARD);
+  const [first, second] = seedRecords('clickstream', 'clickstream.seed-001.json');
+  sink.warm([plainRecord(1, first, RECEIVED_AT_MS)]);
+  t.equal(sink.range(), null, 'warm emits nothing');
+  sink.add([plainRecord(2, first, RECEIVED_AT_MS + 5 * 60_000), plainRecord(3, second, RECEIVED_AT_MS + 5 * 60_000)]);
+  const result = await sink.flush();
+  t.equal(result.duplicates, 1);
+  t.equal(result.rows, 1);
+  t.equal((store as MemoryObjectStore).objects.size, 1);
+  const late = factory.forShard('shardId-000000000004');
+  late.warm([plainRecord(1, first, RECEIVED_AT_MS)]);
+  late.add([plainRecord(2, first, RECEIVED_AT_MS + 16 * 60_000)]);
+  t.equal((await late.flush()).rows, 1, 'outside the 15 min window it is a new row');
+});
+
+t.test('shouldFlush: by buffered bytes or by the age of the first record added, on the wall clock passed in', async (t) => {
+  let now = NOW_MS;
+  const { factory } = memorySinkFactory({ now: () => now });
+  t.teardown(() => factory.close());
+  const sink = factory.forShard(SHARD);
+  t.notOk(sink.shouldFlush(now + 1e9), 'never when empty');
+  sink.add([plainRecord(1, toRecord('clickstream', { user_id: 'u', action: 'login' }), RECEIVED_AT_MS)]);
+  now += 10_000;
+  sink.add([plainRecord(2, toRecord('clickstream', { user_id: 'u', action: 'login' }), RECEIVED_AT_MS)]);
+  t.notOk(sink.shouldFlush(NOW_MS + 59_999));
+  t.ok(sink.shouldFlush(NOW_MS + 60_000), 'age counts from the first record added');
+});
+
+t.test('a failed upload keeps the batch: flush() again writes the same keys', async (t) => {
+  const inner = new MemoryObjectStore();
+  let failures = 1;
+  const flaky: ObjectStore = {
+    put: (key, body, type) => (failures-- > 0 ? Promise.reject(new Error('503 Slow Down')) : inner.put(key, body, type)),
+  };
+  const { factory } = memorySinkFactory({ store: flaky });
+  t.teardown(() => factory.close());
+  const sink = factory.forShard(SHARD);
+  sink.add(batch());
+  await t.rejects(sink.flush(), { code: 'ERR_LAKE_UPLOAD' });
+  t.same(sink.range(), { first: seq(10), last: seq(14), lastSubRecords: 3 }, 'still buffered');
+  const result = await sink.flush();
+  t.equal(result.rows, 6);
+  t.equal(inner.objects.size, 4);
+});
+
+t.test('options are checked: age below 1 s is refused with a hint', async (t) => {
+  const { createLakeSinkFactory } = await import('../../../src/lake/index.js');
+  const { Metrics, createLogger } = await import('@eventlake/common');
+  t.throws(
+    () => createLakeSinkFactory({ s3: undefined as never, bucket: 'b', flushMaxAgeMs: 500, logger: createLogger('x', { level: 'silent' }), metrics: new Metrics('p') }),
+    { code: 'ERR_LAKE_OPTIONS' },
+  );
+});

@@ -9,7 +9,8 @@ import { AppError } from '@eventlake/common';
  * Prototype-poisoning keys are refused (not silently dropped), so the client learns why.
  */
 async function jsonBodyPlugin(fastify: FastifyInstance): Promise<void> {
-  fastify.removeContentTypeParser('application/json');
+  // JSON only: Fastify's built-in text/plain parser would let other bodies through to the handlers.
+  fastify.removeAllContentTypeParsers();
   fastify.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
     const text = body as string;
     if (text.trim() === '') {

@@ -1,0 +1,158 @@
+import t from 'tap';
+import { mockClient } from 'aws-sdk-client-mock';
+import {
+  DescribeStreamSummaryCommand,
+  KinesisClient,
+  ListShardsCommand,
+  PutRecordsCommand,
+  type PutRecordsCommandInput,
+  type PutRecordsResultEntry,
+} from '@aws-sdk/client-kinesis';
+import { Metrics, createLogger } from '@eventlake/common';
+import { KinesisPublisher, type KinesisPublisherOptions } from '../../../src/publisher/kinesis-publisher.js';
+import { deaggregate } from '../../helpers/kinesis.js';
+
+const MAX = 2n ** 128n - 1n;
+const HALF = (MAX + 1n) / 2n;
+const SHARDS = [
+  { ShardId: 'shard-a', HashKeyRange: { StartingHashKey: '0', EndingHashKey: String(HALF - 1n) }, SequenceNumberRange: { StartingSequenceNumber: '1' } },
+  { ShardId: 'shard-b', HashKeyRange: { StartingHashKey: String(HALF), EndingHashKey: String(MAX) }, SequenceNumberRange: { StartingSequenceNumber: '1' } },
+];
+
+function setup(t: { teardown(fn: () => unknown): void }, opts: Partial<KinesisPublisherOptions> = {}) {
+  const kinesis = mockClient(KinesisClient);
+  kinesis.on(ListShardsCommand).resolves({ Shards: SHARDS });
+  const metrics = new Metrics('test');
+  const publisher = new KinesisPublisher({
+    client: new KinesisClient({ region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } }),
+    streamName: 'events',
+    logger: createLogger('test', { level: 'silent' }),
+    metrics,
+    lingerMs: 5,
+    deadlineMs: 2_000,
+    maxInFlightBytes: 1024 * 1024,
+    aggregate: true,
+    aggregationMaxBytes: 51_200,
+    retryAfterSeconds: 1,
+    retryBaseMs: 5,
+    retryCapMs: 20,
+    ...opts,
+  });
+  t.teardown(async () => {
+    await publisher.close();
+    kinesis.restore();
+  });
+  return { kinesis, publisher, metrics };
+}
+
+/** A PutRecords answer that stores every entry, on the shard its hash key picks. */
+function stored(input: PutRecordsCommandInput, fail: (i: number) => string | undefined = () => undefined) {
+  const Records: PutRecordsResultEntry[] = (input.Records ?? []).map((r, i) => {
+    const code = fail(i);
+    if (code) return { ErrorCode: code, ErrorMessage: 'Rate exceeded for shard' };
+    const hash = r.ExplicitHashKey ? BigInt(r.ExplicitHashKey) : 0n;
+    return { SequenceNumber: String(i + 1), ShardId: hash < HALF ? 'shard-a' : 'shard-b' };
+  });
+  return { Records, FailedRecordCount: Records.filter((r) => r.ErrorCode).length };
+}
+
+const rec = (pk: string, i: number) => ({ partitionKey: pk, data: Buffer.from(JSON.stringify({ pk, i })) });
+
+function userRecords(calls: PutRecordsCommandInput[]): string[] {
+  return calls.flatMap((c) => (c.Records ?? []).flatMap((r) => deaggregate(r.Data!, r.PartitionKey!).map((u) => u.data.toString())));
+}
+
+t.test('records of concurrent requests share one PutRecords call after the linger', async (t) => {
+  const { kinesis, publisher } = setup(t);
+  await publisher.start();
+  kinesis.on(PutRecordsCommand).callsFake((input: PutRecordsCommandInput) => stored(input));
+  await Promise.all([
+    publisher.publish([rec('a', 1), rec('b', 2)]),
+    publisher.publish([rec('c', 3)]),
+    publisher.publish(Array.from({ length: 50 }, (_, i) => rec(`k${i}`, i))),
+  ]);
+  const calls = kinesis.commandCalls(PutRecordsCommand).map((c) => c.args[0].input);
+  t.equal(calls.length, 1, 'one call');
+  t.ok(calls[0]!.Records!.length <= 2, 'at most one aggregate per shard');
+  t.equal(userRecords(calls).length, 53, 'every record inside');
+  t.equal(publisher.inFlight, 0, 'nothing left in flight');
+});
+
+t.test('partial failures are retried until stored, and only the failed entries are sent again', async (t) => {
+  const { kinesis, publisher, metrics } = setup(t, { aggregate: false });
+  let call = 0;
+  kinesis.on(PutRecordsCommand).callsFake((input: PutRecordsCommandInput) => {
+    call++;
+    if (call === 1) return stored(input, (i) => (i % 2 === 0 ? 'ProvisionedThroughputExceededException' : undefined));
+    if (call === 2) return stored(input, (i) => (i === 0 ? 'InternalFailure' : undefined));
+    return stored(input);
+  });
+  const records = Array.from({ length: 10 }, (_, i) => rec(`k${i}`, i));
+  await publisher.publish(records);
+  const calls = kinesis.commandCalls(PutRecordsCommand).map((c) => c.args[0].input);
+  t.same(calls.map((c) => c.Records!.length), [10, 5, 1], 'each retry sends only what failed');
+  t.same(userRecords([calls[1]!]).sort(), userRecords([calls[0]!]).filter((_, i) => i % 2 === 0).sort(), 'the throttled ones');
+  t.match(await metrics.prometheusText(), /test_kinesis_retries_total\{code="ProvisionedThroughputExceededException"\} 5/);
+});
+
+t.test('a whole-call error is retried', async (t) => {
+  const { kinesis, publisher } = setup(t);
+  let call = 0;
+  kinesis.on(PutRecordsCommand).callsFake((input: PutRecordsCommandInput) => {
+    if (++call === 1) throw Object.assign(new Error('We encountered an internal error'), { name: 'InternalFailure', $fault: 'server' });
+    return stored(input);
+  });
+  await publisher.publish([rec('a', 1)]);
+  t.equal(kinesis.commandCalls(PutRecordsCommand).length, 2);
+});
+
+t.test('past the deadline the request is refused with 503 ERR_STREAM_UNAVAILABLE', async (t) => {
+  const { kinesis, publisher, metrics } = setup(t, { deadlineMs: 150 });
+  kinesis.on(PutRecordsCommand).callsFake((input: PutRecordsCommandInput) => stored(input, () => 'ProvisionedThroughputExceededException'));
+  await t.rejects(publisher.publish([rec('a', 1), rec('b', 2)]), { code: 'ERR_STREAM_UNAVAILABLE', status: 503 });
+  t.ok(kinesis.commandCalls(PutRecordsCommand).length > 1, 'it retried before giving up');
+  t.equal(publisher.inFlight, 0, 'its bytes are released');
+  t.match(await metrics.prometheusText(), /test_kinesis_deadline_exceeded_total 1/);
+});
+
+t.test('past the in-flight limit new requests get 503 at once', async (t) => {
+  const { kinesis, publisher } = setup(t, { maxInFlightBytes: 64 * 1024, lingerMs: 50 });
+  kinesis.on(PutRecordsCommand).callsFake((input: PutRecordsCommandInput) => stored(input));
+  const first = publisher.publish([{ partitionKey: 'a', data: Buffer.alloc(60 * 1024, 97) }]);
+  await t.rejects(publisher.publish([{ partitionKey: 'b', data: Buffer.alloc(8 * 1024, 98) }]), { code: 'ERR_OVERLOADED', status: 503 });
+  await first;
+  await publisher.publish([{ partitionKey: 'b', data: Buffer.alloc(8 * 1024, 98) }]);
+  t.pass('room again once the first was stored');
+});
+
+t.test('a record landing on another shard than expected triggers a shard map refresh', async (t) => {
+  const { kinesis, publisher } = setup(t);
+  await publisher.start();
+  t.equal(kinesis.commandCalls(ListShardsCommand).length, 1);
+  kinesis.on(PutRecordsCommand).callsFake((input: PutRecordsCommandInput) => ({
+    FailedRecordCount: 0,
+    Records: (input.Records ?? []).map((_, i) => ({ SequenceNumber: String(i), ShardId: 'shard-new' })),
+  }));
+  await publisher.publish([rec('a', 1), rec('a', 2)]);
+  await publisher.refreshShards();
+  t.equal(kinesis.commandCalls(ListShardsCommand).length, 2);
+});
+
+t.test('close sends what is buffered, waits for it, then refuses new work', async (t) => {
+  const { kinesis, publisher } = setup(t, { lingerMs: 1_000 });
+  kinesis.on(PutRecordsCommand).callsFake(async (input: PutRecordsCommandInput) => stored(input));
+  let done = false;
+  const pending = publisher.publish([rec('a', 1)]).then(() => (done = true));
+  await publisher.close();
+  t.ok(done, 'the buffered request was answered before close returned');
+  await pending;
+  await t.rejects(publisher.publish([rec('b', 1)]), { code: 'ERR_SHUTTING_DOWN' });
+});
+
+t.test('ready means the stream answers and is ACTIVE or UPDATING', async (t) => {
+  const { kinesis, publisher } = setup(t);
+  kinesis.on(DescribeStreamSummaryCommand).resolvesOnce({ StreamDescriptionSummary: { StreamStatus: 'ACTIVE' } as never }).resolvesOnce({ StreamDescriptionSummary: { StreamStatus: 'CREATING' } as never }).rejects(new Error('down'));
+  t.equal(await publisher.ready(), true);
+  t.equal(await publisher.ready(), false);
+  t.equal(await publisher.ready(), false);
+});

@@ -130,7 +130,7 @@ async function waitReady(service: ServiceProcess, url: string, deadline: number)
 /** Starts everything, waits until the API is ready and every worker healthy, and writes dev.json. */
 export async function startLocalPipeline(options: LocalPipelineOptions): Promise<LocalPipeline> {
   const opts = { ...options, dataDir: resolve(options.dataDir) };
-  const log = opts.log ?? createLogger('dev');
+  const log = opts.log ?? createLogger('dev', { level: opts.logLevel });
   const sink = opts.sink ?? prefixedSink();
   const emulators: Emulator[] = [];
   const services: ServiceProcess[] = [];

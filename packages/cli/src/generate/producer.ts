@@ -131,9 +131,15 @@ export async function produce(opts: ProduceOptions): Promise<ProduceResult> {
       for (let attempt = 0; ; attempt++) {
         const res = await post(body);
         if (res.status === 200 || res.status === 202) {
-          await res.body?.cancel();
           stats.accepted += events.length;
-          if (opts.collectIds) for (const e of events) acceptedIds.push(e.body.event_id as string);
+          if (opts.collectIds) {
+            // The API's own list is the truth of what it stored; our ids are the fallback.
+            const reply = (await res.json().catch(() => null)) as { event_ids?: unknown } | null;
+            const ids = Array.isArray(reply?.event_ids) ? (reply.event_ids as string[]) : events.map((e) => e.body.event_id as string);
+            acceptedIds.push(...ids);
+          } else {
+            await res.body?.cancel();
+          }
           break;
         }
         if (res.status === 401 || res.status === 403) {

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { AppError } from '@eventlake/common';
 import { localClientConfig, localS3Options } from '@eventlake/local-stack';
-import { readDevFacts } from '../dev/dev-state.js';
+import { readDevFacts, type DevFacts } from '../dev/dev-state.js';
 import { cachePathOf, sqlPath, syncLake, type LakeObject } from './lake-sync.js';
 import { lakeViewStatements, sqlString } from './lake-views.js';
 
@@ -27,7 +27,11 @@ export interface LakeLocation {
 
 /** The local pipeline's lake, from `.eventlake/dev.json`; mirrored under `<dataDir>/lake-cache/`. */
 export async function localLakeLocation(dataDir: string): Promise<LakeLocation> {
-  const facts = await readDevFacts(dataDir);
+  return lakeLocationOf(await readDevFacts(dataDir), dataDir);
+}
+
+/** The lake of a running local pipeline, mirrored under `<dataDir>/lake-cache/`. */
+export function lakeLocationOf(facts: Pick<DevFacts, 's3_endpoint' | 'bucket'>, dataDir: string): LakeLocation {
   return {
     s3: new S3Client({ ...localClientConfig(facts.s3_endpoint), ...localS3Options() }),
     bucket: facts.bucket,
@@ -66,6 +70,8 @@ export class LakeSession {
     const connection = await instance.connect();
     const session = new LakeSession(instance, connection, objects, cacheDir);
     try {
+      // Lake timestamps are UTC instants and partitions are UTC dates: show them that way.
+      await connection.run("SET TimeZone = 'UTC'");
       for (const sql of lakeViewStatements(sqlPath(resolve(cacheDir)), objects.map((o) => o.key))) await connection.run(sql);
     } catch (err) {
       session.close();

@@ -1,0 +1,158 @@
+/**
+ * The whole local pipeline, end to end, from a clean state: the same code as `pnpm dev`
+ * (temp data dir, free ports), the seed fixtures and a generated load posted through the
+ * API, and the lake checked with the query tool's DuckDB views.
+ */
+import t from 'tap';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import {
+  DEFAULT_PIPELINE_OPTIONS,
+  EventFactory,
+  LakeSession,
+  lakeLocationOf,
+  produce,
+  startLocalPipeline,
+  type LocalPipeline,
+} from '../../packages/cli/src/index.js';
+
+const FIXTURES = join(import.meta.dirname, '..', '..', '..', 'shared', 'fixtures', 'seed-events');
+const LOAD = 20_000;
+const LAKE_WAIT_MS = 120_000;
+
+async function fixture(name: string): Promise<unknown> {
+  return JSON.parse(await readFile(join(FIXTURES, name), 'utf8')) as unknown;
+}
+
+async function post(p: LocalPipeline, path: string, body: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
+  const res = await fetch(`${p.facts.api_url}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-api-key': p.facts.api_key },
+    body: JSON.stringify(body),
+  });
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+}
+
+const ALL_EVENTS = `(SELECT 'clickstream' AS t, event_id, timestamp, dt, hour FROM clickstream
+  UNION ALL SELECT 'transaction', event_id, timestamp, dt, hour FROM transaction
+  UNION ALL SELECT 'telemetry', event_id, timestamp, dt, hour FROM telemetry)`;
+
+t.test('accepted events land in the lake exactly once, partitioned by event time and enriched', async (t) => {
+  const dataDir = t.testdir();
+  const logs: string[] = [];
+  const pipeline = await startLocalPipeline({
+    ...DEFAULT_PIPELINE_OPTIONS,
+    dataDir,
+    ports: { api: 0, kinesis: 0, dynamodb: 0, s3: 0, metrics: 0 },
+    logLevel: 'warn',
+    sink: (source, line) => logs.push(`${source} ${line}`),
+  });
+  const lake = lakeLocationOf(pipeline.facts, dataDir);
+  t.teardown(async () => {
+    lake.s3.destroy();
+    await pipeline.stop();
+  });
+  t.equal(JSON.parse(await readFile(pipeline.devJson, 'utf8')).api_url, pipeline.facts.api_url, 'dev.json written');
+
+  // The typo first: it shares its id with telemetry.seed-000, so a leak would show as that row.
+  const typo = await post(pipeline, '/v1/telemetry', await fixture('telemetry-typo.seed-000.json'));
+  t.equal(typo.status, 400, 'typo fixture refused');
+  t.match(JSON.stringify(typo.body), /longtitude/);
+  t.match(JSON.stringify(typo.body), /did you mean \\"longitude\\"/);
+
+  const accepted: string[] = [];
+  const seeds: Record<string, string[]> = {};
+  for (const [name, path] of [
+    ['transaction.seed-002.json', '/v1/transactions'],
+    ['clickstream.seed-001.json', '/v1/clickstream'],
+    ['telemetry.seed-003.json', '/v1/telemetry'],
+    ['telemetry.seed-000.json', '/v1/telemetry'],
+  ] as const) {
+    const res = await post(pipeline, path, await fixture(name));
+    t.equal(res.status, 202, `${name} accepted`);
+    seeds[name] = res.body.event_ids as string[];
+    accepted.push(...seeds[name]);
+  }
+  t.same(seeds['telemetry.seed-000.json'], ['9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d'], "the producer's id is kept as event_id");
+
+  const load = await produce({
+    url: pipeline.facts.api_url,
+    apiKey: pipeline.facts.api_key,
+    type: 'mix',
+    factory: new EventFactory({ seed: 20_251 }),
+    count: LOAD,
+    rate: 0,
+    batchSize: 250,
+    concurrency: 4,
+    collectIds: true,
+  });
+  t.equal(load.accepted, LOAD, 'the generated load was accepted');
+  t.equal(load.rejected, 0);
+  accepted.push(...load.acceptedIds);
+  t.equal(new Set(accepted).size, accepted.length, 'every accepted id is distinct');
+
+  // Bounded wait: sync the mirror and count until every accepted event is visible.
+  const deadline = Date.now() + LAKE_WAIT_MS;
+  let session = await LakeSession.open(lake);
+  for (;;) {
+    const { rows } = await session.query(`SELECT count(*) AS n FROM ${ALL_EVENTS}`);
+    if (Number(rows[0]?.n) >= accepted.length || Date.now() > deadline) break;
+    session.close();
+    await new Promise((r) => setTimeout(r, 1_000));
+    session = await LakeSession.open(lake);
+  }
+  t.teardown(() => session.close());
+
+  const counts = await session.query(`SELECT count(*) AS n, count(DISTINCT event_id) AS d FROM ${ALL_EVENTS}`);
+  t.same(counts.rows, [{ n: String(accepted.length), d: String(accepted.length) }], 'as many rows as accepted events, none twice');
+  const lakeIds = await session.query(`SELECT event_id FROM ${ALL_EVENTS}`);
+  const inLake = new Set(lakeIds.rows.map((r) => r.event_id as string));
+  const missing = accepted.filter((id) => !inLake.has(id));
+  t.same(missing.slice(0, 5), [], `no accepted event missing (${missing.length} missing)`);
+
+  // Partitioned by event time (UTC), in paths named events/type=…/dt=…/hour=….
+  const misplaced = await session.query(
+    `SELECT t, event_id, timestamp, dt, hour FROM ${ALL_EVENTS} WHERE dt <> strftime(timestamp, '%Y-%m-%d') OR hour <> strftime(timestamp, '%H') LIMIT 5`,
+  );
+  t.same(misplaced.rows, [], 'dt and hour are the event time');
+  const badKeys = session.objects.filter((o) => o.key.startsWith('events/') && !/^events\/type=(clickstream|transaction|telemetry)\/dt=\d{4}-\d{2}-\d{2}\/hour=\d{2}\/[^/]+\.parquet$/.test(o.key));
+  t.same(badKeys, [], 'every lake file is in its Hive partition');
+  const seedTx = await session.query(`SELECT dt, hour, amount FROM transaction WHERE event_id = '${seeds['transaction.seed-002.json']![0]}'`);
+  t.same(seedTx.rows, [{ dt: '2025-08-08', hour: '00', amount: '50.9900' }], 'date-only timestamp read as midnight UTC');
+  const seedT3 = await session.query(`SELECT strftime(timestamp, '%Y-%m-%dT%H:%M:%S.%f') AS ts, dt, hour FROM telemetry WHERE event_id = '${seeds['telemetry.seed-003.json']![0]}'`);
+  t.same(seedT3.rows, [{ ts: '2025-08-08T13:45:12.123456', dt: '2025-08-08', hour: '13' }], 'zone-less microseconds read as UTC');
+
+  // Enrichment.
+  const clicks = await session.query(
+    `SELECT action, item_id, category, dt, hour FROM clickstream WHERE event_id IN (${seeds['clickstream.seed-001.json']!.map((id) => `'${id}'`).join(', ')}) ORDER BY timestamp`,
+  );
+  t.same(
+    clicks.rows.map((r) => [r.action, r.category, r.dt, r.hour]),
+    [
+      ['login', 'Other', '2025-08-08', '13'],
+      ['view_item', 'Clothing', '2025-08-08', '13'],
+      ['add_to_cart', 'Electronics', '2025-08-08', '13'],
+      ['checkout', 'Books', '2025-08-08', '13'],
+    ],
+    "the clickstream seed's categories",
+  );
+  const wrongCategory = await session.query(`SELECT count(*) AS n FROM clickstream WHERE category <> CASE
+      WHEN item_id BETWEEN 100 AND 249 THEN 'Clothing' WHEN item_id BETWEEN 250 AND 499 THEN 'Instruments'
+      WHEN item_id BETWEEN 500 AND 749 THEN 'Electronics' WHEN item_id BETWEEN 750 AND 999 THEN 'Books' ELSE 'Other' END`);
+  t.same(wrongCategory.rows, [{ n: '0' }], 'every clickstream row has the category of its item');
+  const totals = await session.query(`SELECT count(*) AS n FROM transaction WHERE items IS NOT NULL AND len(items) > 0 AND items_total <> amount`);
+  t.same(totals.rows, [{ n: '0' }], 'generated transactions: computed items_total equals the amount');
+  const geo = await session.query(`SELECT count(*) AS n FROM telemetry WHERE latitude IS NOT NULL AND (geohash IS NULL OR length(geohash) <> 9)`);
+  t.same(geo.rows, [{ n: '0' }], 'every position has a geohash');
+
+  // The typo is nowhere: its id's one row is the valid seed, and errors/ holds no trace of it.
+  const seed0 = await session.query(`SELECT latitude, longitude FROM telemetry WHERE event_id = '9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d'`);
+  t.same(seed0.rows, [{ latitude: -12.5, longitude: 133.25 }]);
+  const errorsWithTypo = session.objects.filter((o) => o.key.startsWith('errors/'));
+  if (errorsWithTypo.length > 0) {
+    const leaked = await session.query(`SELECT count(*) AS n FROM errors WHERE CAST(errors AS VARCHAR) LIKE '%longtitude%'`);
+    t.same(leaked.rows, [{ n: '0' }], 'nothing of the refused request reached errors/');
+  }
+
+  if (t.passing() === false) t.comment(logs.slice(-40).join('\n'));
+});

@@ -14,6 +14,7 @@ import { DynamoLeaseStore } from './consumer/lease-store.js';
 import { processorMetrics, type ProcessorMetrics } from './consumer/processor-metrics.js';
 import { Worker } from './consumer/worker.js';
 import { startHttpServer, type HttpServerHandle } from './http-server.js';
+import { createLakeSinkFactory } from './lake/index.js';
 
 export * from './contracts.js';
 export * from './config.js';
@@ -49,7 +50,7 @@ export function destroyClients(clients: ProcessorClients): void {
 
 /** Overrides for an in-process processor. */
 export interface StartProcessorOptions {
-  /** The lake side; the S3 lake sink of src/lake by default. */
+  /** The lake side; `createLakeSinkFactory` (Parquet and errors/ files in LAKE_BUCKET) by default. */
   sinks?: ShardSinkFactory;
   log?: Logger;
   metrics?: Metrics;
@@ -73,7 +74,18 @@ export async function startProcessor(config: ProcessorConfig, clients: Processor
   const log = opts.log ?? createLogger('processor', { level: config.LOG_LEVEL });
   const metrics = opts.metrics ?? new Metrics('eventlake_processor');
   const pm = processorMetrics(metrics);
-  const sinks = opts.sinks ?? (await defaultSinks(config, clients, log));
+  const lake = opts.sinks
+    ? null
+    : createLakeSinkFactory({
+        s3: clients.s3,
+        bucket: config.LAKE_BUCKET,
+        flushMaxAgeMs: config.FLUSH_MAX_AGE_MS,
+        flushMaxBytes: config.FLUSH_MAX_BYTES,
+        dedupeWindowMs: config.DEDUPE_WINDOW_MS,
+        logger: log,
+        metrics,
+      });
+  const sinks = opts.sinks ?? lake!;
   const worker = new Worker({
     kinesis: clients.kinesis,
     streamName: config.STREAM_NAME,
@@ -97,13 +109,10 @@ export async function startProcessor(config: ProcessorConfig, clients: Processor
     port: server?.port ?? null,
     stop: async () => {
       await worker.stop();
+      await lake?.close();
       await stopEmf?.();
       await server?.close();
       log.info({ workerId: config.WORKER_ID }, 'processor_stopped');
     },
   };
-}
-
-async function defaultSinks(_config: ProcessorConfig, _clients: ProcessorClients, _log: Logger): Promise<ShardSinkFactory> {
-  throw new Error('the lake sink is not wired yet');
 }

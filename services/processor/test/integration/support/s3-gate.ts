@@ -1,0 +1,60 @@
+/**
+ * A pass-through proxy in front of s3rver that can hold lake uploads: it lets the first
+ * `allow` PUTs under events/ through and parks the rest unanswered, so a test can kill a
+ * worker while a batch is half written. SigV4 signs the Host header, which is forwarded as
+ * received, so s3rver still accepts the signatures.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/** A running gate. */
+export interface S3Gate {
+  endpoint: string;
+  /** Uploads under events/ that went through. */
+  passed(): number;
+  /** Uploads under events/ parked unanswered. */
+  held(): number;
+  /** From now on everything goes through. */
+  open(): void;
+  close(): Promise<void>;
+}
+
+/** Starts a gate in front of `upstream` that lets `allow` lake uploads through. */
+export async function startS3Gate(upstream: string, allow: number): Promise<S3Gate> {
+  const target = new URL(upstream);
+  let passed = 0;
+  let opened = false;
+  const parked: http.ServerResponse[] = [];
+  const server = http.createServer((req, res) => {
+    const isLakePut = req.method === 'PUT' && /\/events\//.test(req.url ?? '');
+    if (isLakePut && !opened) {
+      if (passed >= allow) {
+        parked.push(res);
+        req.resume();
+        return;
+      }
+      passed++;
+    }
+    const up = http.request({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers }, (upRes) => {
+      res.writeHead(upRes.statusCode ?? 502, upRes.headers);
+      upRes.pipe(res);
+    });
+    up.on('error', () => res.destroy());
+    req.pipe(up);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  return {
+    endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    passed: () => passed,
+    held: () => parked.length,
+    open: () => {
+      opened = true;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const r of parked) r.destroy();
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}

@@ -12,3 +12,6 @@ export * from './dev/local-pipeline.js';
 export * from './dev/dev-command.js';
 export * from './dev/ports.js';
 export * from './dev/child-process.js';
+export * from './postman/postman-collection.js';
+export * from './postman/openapi-document.js';
+export * from './postman/postman-command.js';

@@ -1,0 +1,161 @@
+/**
+ * A Postman v2.1 collection from the API's OpenAPI document, with the seed fixtures as
+ * example bodies.
+ *
+ * Generated here rather than with openapi-to-postmanv2: the committed file must be
+ * byte-stable across runs (a test compares it with a fresh generation), the bodies must be
+ * the real producers' payloads rather than schema-faked ones, and auth must be the
+ * collection's `apiKey` variable. A converter's output would need rewriting on all three
+ * counts, which is more code than emitting the small subset of the format we use.
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+
+/** The OpenAPI fields the collection is built from. */
+export interface OpenApiDocument {
+  info: { title: string; description?: string; version: string };
+  paths: Record<string, Record<string, OpenApiOperation>>;
+}
+
+/** One operation of an OpenAPI document. */
+export interface OpenApiOperation {
+  summary?: string;
+  description?: string;
+  tags?: string[];
+  security?: Record<string, string[]>[];
+  requestBody?: { content?: Record<string, unknown> };
+}
+
+/** Example request bodies by `METHOD path`, plus extra named requests (e.g. a refused one). */
+export interface PostmanExamples {
+  bodies: Record<string, unknown>;
+  extras: { name: string; method: string; path: string; body: unknown; description: string }[];
+}
+
+type PostmanAuth = { type: 'noauth' } | { type: 'apikey'; apikey: { key: string; value: string; type: 'string' }[] };
+
+interface PostmanRequestItem {
+  name: string;
+  request: {
+    method: string;
+    header: { key: string; value: string }[];
+    url: { raw: string; host: string[]; path: string[] };
+    description?: string;
+    body?: { mode: 'raw'; raw: string; options: { raw: { language: 'json' } } };
+    auth?: PostmanAuth;
+  };
+}
+
+/** A Postman v2.1 collection (the subset we emit). */
+export interface PostmanCollection {
+  info: { _postman_id: string; name: string; description: string; schema: string };
+  auth: PostmanAuth;
+  variable: { key: string; value: string; type: 'string'; description: string }[];
+  item: { name: string; item: PostmanRequestItem[] }[];
+}
+
+// Fixed so that regenerating never changes the file (Postman only needs it to be unique per collection).
+const COLLECTION_ID = '6f1d7c1e-2b4a-4c55-9b0e-e7e1a4b2c9d3';
+const SCHEMA = 'https://schema.getpostman.com/json/collection/v2.1.0/collection.json';
+
+/** The default `baseUrl`: the API of `pnpm dev`. */
+export const DEFAULT_BASE_URL = 'http://127.0.0.1:3000';
+
+function request(method: string, path: string, opts: { description?: string; body?: unknown; noauth: boolean }): PostmanRequestItem['request'] {
+  const req: PostmanRequestItem['request'] = {
+    method: method.toUpperCase(),
+    header: opts.body === undefined ? [] : [{ key: 'content-type', value: 'application/json' }],
+    url: { raw: `{{baseUrl}}${path}`, host: ['{{baseUrl}}'], path: path.split('/').filter(Boolean) },
+  };
+  if (opts.description) req.description = opts.description;
+  if (opts.body !== undefined) req.body = { mode: 'raw', raw: JSON.stringify(opts.body, null, 2), options: { raw: { language: 'json' } } };
+  if (opts.noauth) req.auth = { type: 'noauth' };
+  return req;
+}
+
+/** Builds the collection: one folder per OpenAPI tag, in document order, requests in path order. */
+export function postmanCollection(doc: OpenApiDocument, examples: PostmanExamples): PostmanCollection {
+  const folders = new Map<string, PostmanRequestItem[]>();
+  for (const [path, ops] of Object.entries(doc.paths)) {
+    for (const [method, op] of Object.entries(ops)) {
+      const key = `${method.toUpperCase()} ${path}`;
+      const body = examples.bodies[key];
+      if (op.requestBody && body === undefined) throw new Error(`no example body for ${key}`);
+      const folder = op.tags?.[0] ?? 'other';
+      const items = folders.get(folder) ?? [];
+      items.push({
+        name: op.summary ?? key,
+        request: request(method, path, {
+          ...(op.description ? { description: op.description } : {}),
+          ...(op.requestBody ? { body } : {}),
+          noauth: !op.security || op.security.length === 0,
+        }),
+      });
+      folders.set(folder, items);
+    }
+  }
+  for (const extra of examples.extras) {
+    const items = folders.get('events') ?? [];
+    items.push({ name: extra.name, request: request(extra.method, extra.path, { description: extra.description, body: extra.body, noauth: false }) });
+    folders.set('events', items);
+  }
+  return {
+    info: {
+      _postman_id: COLLECTION_ID,
+      name: doc.info.title,
+      description: `${doc.info.description ?? ''}\n\nGenerated from the OpenAPI document by \`pnpm postman\`; do not edit. Set \`apiKey\` to the key \`pnpm dev\` printed (also in .eventlake/dev.json).`.trim(),
+      schema: SCHEMA,
+    },
+    auth: {
+      type: 'apikey',
+      apikey: [
+        { key: 'key', value: 'x-api-key', type: 'string' },
+        { key: 'value', value: '{{apiKey}}', type: 'string' },
+        { key: 'in', value: 'header', type: 'string' },
+      ],
+    },
+    variable: [
+      { key: 'baseUrl', value: DEFAULT_BASE_URL, type: 'string', description: 'The ingest API (pnpm dev prints it)' },
+      { key: 'apiKey', value: '', type: 'string', description: 'An API key: api_key in .eventlake/dev.json for pnpm dev' },
+    ],
+    item: [...folders.entries()].map(([name, item]) => ({ name, item })),
+  };
+}
+
+/** The collection file's text: stable formatting, trailing newline. */
+export function collectionText(collection: PostmanCollection): string {
+  return `${JSON.stringify(collection, null, 2)}\n`;
+}
+
+/** Example bodies from the seed fixtures (the real producers' payloads). */
+export async function fixtureExamples(fixturesDir: string): Promise<PostmanExamples> {
+  const read = async (name: string) => JSON.parse(await readFile(join(fixturesDir, name), 'utf8')) as Record<string, unknown>;
+  const transaction = await read('transaction.seed-002.json');
+  const clickstream = (await read('clickstream.seed-001.json')) as unknown as Record<string, unknown>[];
+  const sensor = await read('telemetry.seed-003.json');
+  const position = await read('telemetry.seed-000.json');
+  const typo = await read('telemetry-typo.seed-000.json');
+  return {
+    bodies: {
+      'POST /v1/transactions': transaction,
+      'POST /v1/clickstream': clickstream,
+      'POST /v1/telemetry': sensor,
+      'POST /v1/events': {
+        events: [
+          { type: 'transaction', ...transaction },
+          { type: 'clickstream', ...clickstream[1] },
+          { type: 'telemetry', ...position },
+        ],
+      },
+    },
+    extras: [
+      {
+        name: 'Refused: a misspelt field (400 names it and suggests the fix)',
+        method: 'POST',
+        path: '/v1/telemetry',
+        body: typo,
+        description: 'Shows a 400: `longtitude` is not a field; the error suggests `longitude`. Nothing of the request is stored.',
+      },
+    ],
+  };
+}

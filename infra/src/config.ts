@@ -29,7 +29,7 @@ export const InfraConfigSchema = Type.Object({
   corsOrigins: Type.String({ default: '', description: 'CORS_ORIGINS of the API (comma-separated; empty: none)' }),
   logLevel: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace'].map((l) => Type.Literal(l)), { default: 'info', description: 'LOG_LEVEL of both services' }),
   emfNamespace: Type.String({ minLength: 1, default: 'eventlake', description: 'CloudWatch namespace of the services\' EMF metrics' }),
-  errorRecordsMetric: Type.String({ minLength: 1, default: 'ErrorRecords', description: 'EMF metric the processor counts records sent to errors/ with' }),
+  errorRecordsMetric: Type.String({ minLength: 1, pattern: '^[A-Za-z0-9_]+$', default: 'lake_error_records_total', description: 'EMF metric the processor counts records sent to errors/ with' }),
   apiCpu: Type.Integer({ minimum: 256, maximum: 4096, default: 512, description: 'API task CPU units (256, 512, 1024, 2048, 4096)' }),
   apiMemory: Type.Integer({ minimum: 512, maximum: 30720, default: 1024, description: 'API task memory, MiB' }),
   apiMinTasks: Type.Integer({ minimum: 1, maximum: 100, default: 1, description: 'API autoscaling floor' }),

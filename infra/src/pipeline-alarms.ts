@@ -41,11 +41,15 @@ export class PipelineAlarms extends pulumi.ComponentResource {
         {
           name: `eventlake-${pulumi.getStack()}-${shape.key}`,
           alarmDescription: shape.description,
-          namespace: shape.namespace,
-          metricName: shape.metricName,
-          dimensions: signal.apply((s) => s.dimensions),
-          ...(shape.extendedStatistic ? { extendedStatistic: shape.extendedStatistic } : { statistic: shape.statistic }),
-          period: shape.periodSeconds,
+          ...(shape.query
+            ? { metricQueries: [{ id: 'q1', expression: shape.query, period: shape.periodSeconds, returnData: true }] }
+            : {
+                namespace: shape.namespace,
+                metricName: shape.metricName,
+                dimensions: signal.apply((s) => s.dimensions),
+                period: shape.periodSeconds,
+                ...(shape.extendedStatistic ? { extendedStatistic: shape.extendedStatistic } : { statistic: shape.statistic }),
+              }),
           evaluationPeriods: shape.evaluationPeriods,
           datapointsToAlarm: shape.datapointsToAlarm,
           threshold: shape.threshold,

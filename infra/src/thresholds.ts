@@ -24,6 +24,11 @@ export interface Signal {
   namespace: string;
   metricName: string;
   dimensions: Record<string, string>;
+  /**
+   * A Metrics Insights query used instead of namespace/metric/dimensions, for metrics whose
+   * dimension values are open-ended (the processor labels errors by stage).
+   */
+  query?: string;
   statistic?: 'Sum' | 'Average' | 'Maximum' | 'Minimum' | 'SampleCount';
   extendedStatistic?: string;
   periodSeconds: number;
@@ -205,7 +210,8 @@ export function pipelineSignals(t: SignalTargets, c: InfraConfig): Signal[] {
       namespace: c.emfNamespace,
       metricName: c.errorRecordsMetric,
       dimensions: {},
-      statistic: 'Sum',
+      // The processor's EMF lines carry {service, stage}; summing over every stage alarms on any.
+      query: `SELECT SUM(${c.errorRecordsMetric}) FROM SCHEMA("${c.emfNamespace}", service, stage) WHERE service = 'processor'`,
       ...fiveMin,
       threshold: 0,
       comparisonOperator: 'GreaterThanThreshold',
@@ -248,7 +254,7 @@ export function dashboardBody(signals: Signal[], region: string): string {
       view: 'timeSeries',
       period: s.periodSeconds,
       stat: s.extendedStatistic ?? s.statistic,
-      metrics: [[s.namespace, s.metricName, ...Object.entries(s.dimensions).flat()]],
+      metrics: s.query ? [[{ expression: s.query, id: 'q1', label: s.metricName }]] : [[s.namespace, s.metricName, ...Object.entries(s.dimensions).flat()]],
       annotations: { horizontal: [{ label: `alarm: ${s.key}`, value: s.threshold }] },
     },
   }));

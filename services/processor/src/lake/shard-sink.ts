@@ -8,7 +8,7 @@ import { eventTimePartition, type EventRecord, type EventType } from '@eventlake
 import type { FlushResult, SequenceRange, ShardSink, StreamRecord } from '../contracts.js';
 import { decodeUserRecord } from './decode.js';
 import { DedupeWindow } from './dedupe-window.js';
-import { enrich } from './enrich.js';
+import { enrichInPlace, processedAt } from './enrich.js';
 import { encodeErrorsFile, errorRecord, type ErrorRecord } from './error-records.js';
 import { shouldFlush, type FlushPolicy } from './flush-policy.js';
 import { deaggregate } from './kpl.js';
@@ -142,7 +142,7 @@ export class LakeShardSink implements ShardSink {
     }
     const started = performance.now();
     const { shardId, store, writer, metrics, logger } = this.deps;
-    const processedAtMicros = this.deps.now() * 1000;
+    const at = processedAt(this.deps.now() * 1000);
     // Keys sorted so the result (and the upload order) is the same on every replay.
     const partitions = [...this.partitions.values()].sort((a, b) =>
       a.type === b.type ? (a.dt === b.dt ? a.hour.localeCompare(b.hour) : a.dt.localeCompare(b.dt)) : a.type.localeCompare(b.type),
@@ -150,7 +150,7 @@ export class LakeShardSink implements ShardSink {
     const files: { key: string; body: Uint8Array; contentType: string; kind: 'parquet' | 'errors'; type?: EventType; rows: number }[] = [];
     let rows = 0;
     for (const p of partitions) {
-      const body = await writer.write(p.type, p.records.map((r) => enrich(r, processedAtMicros)));
+      const body = await writer.write(p.type, p.records.map((r) => enrichInPlace(r, at)));
       files.push({ key: lakeObjectKey(p.type, p, shardId, range), body, contentType: PARQUET_CONTENT_TYPE, kind: 'parquet', type: p.type, rows: p.records.length });
       rows += p.records.length;
     }

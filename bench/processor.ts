@@ -1,0 +1,189 @@
+/**
+ * Processor lake benchmark: records/s per core from KPL-aggregated Kinesis records to Parquet
+ * bytes (de-aggregate, decode, validate, dedupe, enrich, encode; no S3), beside DuckDB's
+ * single-thread `read_json → COPY TO parquet` on the same records as NDJSON, in the same run.
+ * Each measurement runs in its own child process so its peak RSS is its own; each is repeated
+ * and the run with the least CPU time kept, the one least disturbed by other load; records per
+ * CPU-second is the per-core rate (DuckDB's worker threads count, since the process is measured).
+ *
+ *   pnpm bench:processor [-- --records 200000 --runs 3]
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { Metrics, createLogger } from '../packages/common/dist/index.js';
+import { MemoryObjectStore, createLakeSinkFactory } from '../services/processor/src/lake/index.js';
+import { clickstreamRecords, encodeStreamFile, decodeStreamFile, BENCH_SHARD } from './processor-data.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const processorDir = join(here, '..', 'services', 'processor');
+const requireFromProcessor = createRequire(join(processorDir, 'package.json'));
+
+/** The little of @duckdb/node-api the baseline uses (it is the processor's dependency, not the root's). */
+interface DuckDBModule {
+  DuckDBInstance: {
+    create(path: string, options: Record<string, string>): Promise<{
+      connect(): Promise<{ run(sql: string): Promise<unknown>; closeSync(): void }>;
+      closeSync(): void;
+    }>;
+  };
+}
+
+interface Measurement {
+  name: string;
+  records: number;
+  wallMs: number;
+  cpuMs: number;
+  peakRssMiB: number;
+  outBytes: number;
+  detail?: string;
+}
+
+const { values } = parseArgs({
+  options: {
+    records: { type: 'string', default: '200000' },
+    runs: { type: 'string', default: '3' },
+    child: { type: 'string' },
+    input: { type: 'string' },
+    codec: { type: 'string', default: 'zstd' },
+  },
+});
+
+async function runOurs(input: string, codec: 'zstd' | 'snappy'): Promise<Measurement> {
+  const records = decodeStreamFile(readFileSync(input));
+  const store = new MemoryObjectStore();
+  const factory = createLakeSinkFactory({
+    s3: undefined as never,
+    bucket: 'bench',
+    store,
+    flushMaxBytes: Number.MAX_SAFE_INTEGER,
+    logger: createLogger('bench', { level: 'silent' }),
+    metrics: new Metrics('bench'),
+    parquet: { codec },
+  });
+  // Warm the encoder (DuckDB start-up is once per process, not per batch).
+  const warmSink = factory.forShard('warm');
+  warmSink.add(records.slice(0, 1));
+  await warmSink.flush();
+  store.objects.clear();
+
+  const sink = factory.forShard(BENCH_SHARD);
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  sink.add(records);
+  const tAdd = performance.now();
+  const result = await sink.flush();
+  const t1 = performance.now();
+  const cpu = process.cpuUsage(cpu0);
+  await factory.close();
+  return {
+    name: `eventlake lake sink (${codec})`,
+    records: result.rows + result.duplicates + result.errors,
+    wallMs: t1 - t0,
+    cpuMs: (cpu.user + cpu.system) / 1000,
+    peakRssMiB: process.resourceUsage().maxRSS / 1024,
+    outBytes: result.bytes,
+    detail: `add ${(tAdd - t0).toFixed(0)} ms, flush ${(t1 - tAdd).toFixed(0)} ms, ${result.keys.length} files`,
+  };
+}
+
+async function runDuckdb(input: string, codec: 'zstd' | 'snappy'): Promise<Measurement> {
+  const { DuckDBInstance } = requireFromProcessor('@duckdb/node-api') as DuckDBModule;
+  const instance = await DuckDBInstance.create(':memory:', { threads: '1' });
+  const conn = await instance.connect();
+  const out = join(dirname(input), `duckdb-${codec}.parquet`);
+  const lines = readFileSync(input, 'utf8').split('\n').length;
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  await conn.run(`COPY (SELECT * FROM read_json('${input}', format = 'newline_delimited')) TO '${out}' (FORMAT parquet, COMPRESSION ${codec})`);
+  const t1 = performance.now();
+  const cpu = process.cpuUsage(cpu0);
+  const outBytes = readFileSync(out).byteLength;
+  conn.closeSync();
+  instance.closeSync();
+  return {
+    name: `DuckDB read_json → COPY parquet (${codec}, 1 thread)`,
+    records: lines,
+    wallMs: t1 - t0,
+    cpuMs: (cpu.user + cpu.system) / 1000,
+    peakRssMiB: process.resourceUsage().maxRSS / 1024,
+    outBytes,
+  };
+}
+
+function child(kind: string, input: string, codec: string): Measurement {
+  const res = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--child', kind, '--input', input, '--codec', codec], {
+    encoding: 'utf8',
+    maxBuffer: 16 * 1024 * 1024,
+  });
+  if (res.status !== 0) throw new Error(`${kind} failed: ${res.stderr}`);
+  return JSON.parse(res.stdout.trim().split('\n').pop()!) as Measurement;
+}
+
+function fmt(n: number, digits = 0): string {
+  return n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+}
+
+async function main(): Promise<void> {
+  if (values.child) {
+    const codec = values.codec as 'zstd' | 'snappy';
+    const m = values.child === 'ours' ? await runOurs(values.input!, codec) : await runDuckdb(values.input!, codec);
+    process.stdout.write(`${JSON.stringify(m)}\n`);
+    return;
+  }
+  const n = Number(values.records);
+  const runs = Number(values.runs);
+  const dir = mkdtempSync(join(tmpdir(), 'eventlake-bench-processor-'));
+  try {
+    const records = clickstreamRecords(n);
+    const streamFile = join(dir, 'stream.bin');
+    const { kinesisRecords, bytes } = encodeStreamFile(records, streamFile);
+    const ndjson = join(dir, 'records.ndjson');
+    writeFileSync(ndjson, records.map((r) => JSON.stringify(r)).join('\n'));
+    console.log(`${fmt(n)} clickstream records, ${fmt(bytes / n)} B each as JSON, in ${fmt(kinesisRecords)} KPL aggregates (${fmt(bytes / 1048576, 1)} MiB)`);
+    console.log(`node ${process.version}, ${runs} runs each, fastest kept; cpu = user + sys of the whole process\n`);
+    const rows: Measurement[] = [];
+    for (const codec of ['zstd', 'snappy']) {
+      // Fastest by CPU time: on a shared machine wall time mostly measures the neighbours.
+      let best: Record<string, Measurement> = {};
+      for (let r = 0; r < runs; r++) {
+        for (const kind of ['duckdb', 'ours']) {
+          const m = child(kind, kind === 'ours' ? streamFile : ndjson, codec);
+          if (!best[kind] || m.cpuMs < best[kind].cpuMs) best = { ...best, [kind]: m };
+        }
+      }
+      rows.push(best.duckdb!, best.ours!);
+    }
+    const header = ['', 'records/s (wall)', 'records/s per CPU-second', 'vs DuckDB per CPU-s', 'peak RSS MiB', 'Parquet bytes', 'notes'];
+    const table = rows.map((m, i) => {
+      const base = rows[i - (i % 2)]!;
+      return [
+        m.name,
+        fmt(m.records / (m.wallMs / 1000)),
+        fmt(m.records / (m.cpuMs / 1000)),
+        `${fmt(base.cpuMs / m.cpuMs, 2)}×`,
+        fmt(m.peakRssMiB),
+        fmt(m.outBytes),
+        m.detail ?? '',
+      ];
+    });
+    const widths = header.map((h, c) => Math.max(h.length, ...table.map((r) => r[c]!.length)));
+    const line = (cells: string[]) => `| ${cells.map((s, c) => (c === 0 || c === 6 ? s.padEnd(widths[c]!) : s.padStart(widths[c]!))).join(' | ')} |`;
+    console.log(line(header));
+    console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
+    for (const r of table) console.log(line(r));
+    try {
+      console.log(`\nmachine load average: ${execFileSync('cat', ['/proc/loadavg'], { encoding: 'utf8' }).trim()}`);
+    } catch {
+      // not Linux
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+await main();

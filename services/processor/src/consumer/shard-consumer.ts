@@ -11,7 +11,7 @@ import type { ShardSink, ShardSinkFactory, StreamRecord, SequenceRange } from '.
 import { compareSequence, resumePlan, TRIM_HORIZON, type Lease } from './lease.js';
 import { LeaseLostError, type ShardLeaseManager } from './shard-lease-manager.js';
 import type { ProcessorMetrics } from './processor-metrics.js';
-import { ShardReader, type StartPosition } from './shard-reader.js';
+import { ShardReader, type ShardReaderOptions, type StartPosition } from './shard-reader.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 /** What a shard loop needs from the worker. */
@@ -26,6 +26,8 @@ export interface ShardConsumerDeps {
   pollIdleMs: number;
   /** Leases of the parent shards, read at start to warm a child's dedupe state. */
   parentLease(shardId: string): Lease | undefined;
+  /** Per-shard read limits (Kinesis's by default; unit tests raise them to run fast). */
+  readLimits?: Pick<ShardReaderOptions, 'maxCallsPerSecond' | 'maxBytesPerSecond'>;
 }
 
 /** How a shard loop ended. */
@@ -200,6 +202,7 @@ export class ShardConsumer {
   private reader(start: StartPosition, shardId = this.shardId): ShardReader {
     const { kinesis, streamName, metrics, log } = this.deps;
     return new ShardReader(kinesis, streamName, shardId, start, {
+      ...this.deps.readLimits,
       log,
       signal: this.abort.signal,
       onThrottled: () => metrics.throttled.inc(),

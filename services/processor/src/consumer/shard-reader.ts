@@ -45,7 +45,12 @@ export interface ShardReaderOptions {
   onThrottled?: () => void;
   onExpiredIterator?: () => void;
   signal?: AbortSignal;
+  /** Clock and wait, replaceable so unit tests check the pacing without waiting. */
+  now?: () => number;
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
 }
+
+const defaultSleep = (ms: number, signal?: AbortSignal): Promise<void> => sleep(ms, undefined, signal ? { signal } : {});
 
 const MAX_BACKOFF_MS = 5_000;
 
@@ -56,6 +61,8 @@ export class ShardReader {
   private nextCallAt = 0;
   private readonly minGapMs: number;
   private readonly bytesPerMs: number;
+  private readonly now: () => number;
+  private readonly wait: (ms: number, signal?: AbortSignal) => Promise<void>;
 
   constructor(
     private readonly kinesis: KinesisClient,
@@ -67,13 +74,15 @@ export class ShardReader {
     this.position = start;
     this.minGapMs = 1000 / (opts.maxCallsPerSecond ?? 5);
     this.bytesPerMs = (opts.maxBytesPerSecond ?? 2 * 1024 * 1024) / 1000;
+    this.now = opts.now ?? Date.now;
+    this.wait = opts.sleep ?? defaultSleep;
   }
 
   /** Polls once, waiting first as long as the per-shard limits require. */
   async read(): Promise<ReadResult> {
     for (let attempt = 0; ; attempt++) {
-      const wait = this.nextCallAt - Date.now();
-      if (wait > 0) await sleep(wait, undefined, { signal: this.opts.signal });
+      const wait = this.nextCallAt - this.now();
+      if (wait > 0) await this.wait(wait, this.opts.signal);
       try {
         this.iterator ??= await this.getIterator();
         const res = await this.kinesis.send(new GetRecordsCommand({ ShardIterator: this.iterator, Limit: this.opts.limit ?? 10_000 }), {
@@ -86,7 +95,7 @@ export class ShardReader {
           data: r.Data ?? new Uint8Array(),
         }));
         const bytes = records.reduce((n, r) => n + r.data.byteLength, 0);
-        this.nextCallAt = Date.now() + Math.max(this.minGapMs, bytes / this.bytesPerMs);
+        this.nextCallAt = this.now() + Math.max(this.minGapMs, bytes / this.bytesPerMs);
         const last = records.at(-1);
         if (last) this.position = { type: 'AFTER_SEQUENCE_NUMBER', sequenceNumber: last.sequenceNumber };
         this.iterator = res.NextShardIterator;
@@ -101,9 +110,9 @@ export class ShardReader {
         }
         if (err instanceof ProvisionedThroughputExceededException) {
           this.opts.onThrottled?.();
-          const backoff = Math.min(MAX_BACKOFF_MS, 200 * 2 ** Math.min(attempt, 5)) * (0.5 + Math.random() / 2);
+          const backoff = Math.max(this.minGapMs, Math.min(MAX_BACKOFF_MS, 200 * 2 ** Math.min(attempt, 5)) * (0.5 + Math.random() / 2));
           this.opts.log?.warn({ shardId: this.shardId, backoffMs: Math.round(backoff) }, 'get_records_throttled');
-          this.nextCallAt = Date.now() + backoff;
+          this.nextCallAt = this.now() + backoff;
           continue;
         }
         throw err;

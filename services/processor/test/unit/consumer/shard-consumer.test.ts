@@ -1,0 +1,145 @@
+import t, { type Test } from 'tap';
+import { mockClient, type AwsClientStub } from 'aws-sdk-client-mock';
+import { GetRecordsCommand, GetShardIteratorCommand, KinesisClient, type GetShardIteratorCommandInput } from '@aws-sdk/client-kinesis';
+import { createLogger, Metrics } from '@eventlake/common';
+import type { FlushResult, SequenceRange, ShardSink, StreamRecord } from '../../../src/contracts.js';
+import { newLease, type Lease } from '../../../src/consumer/lease.js';
+import { processorMetrics } from '../../../src/consumer/processor-metrics.js';
+import { ShardConsumer } from '../../../src/consumer/shard-consumer.js';
+import { ShardLeaseManager } from '../../../src/consumer/shard-lease-manager.js';
+import { MemoryLeaseStore } from './memory-lease-store.js';
+
+const SHARD = 'shardId-000000000000';
+
+/** A fake open shard of records with sequence numbers 1..n and arrival times 1000·seq. */
+function fakeShard(kinesis: AwsClientStub<KinesisClient>, n: number) {
+  const records = Array.from({ length: n }, (_, i) => ({ seq: String(i + 1), arrivalMs: (i + 1) * 1000 }));
+  const iteratorRequests: GetShardIteratorCommandInput[] = [];
+  kinesis.on(GetShardIteratorCommand).callsFake((input: GetShardIteratorCommandInput) => {
+    iteratorRequests.push(input);
+    const idx = (seq: string) => records.findIndex((r) => r.seq === seq);
+    let pos = 0;
+    if (input.ShardIteratorType === 'AT_SEQUENCE_NUMBER') pos = idx(input.StartingSequenceNumber!);
+    if (input.ShardIteratorType === 'AFTER_SEQUENCE_NUMBER') pos = idx(input.StartingSequenceNumber!) + 1;
+    if (input.ShardIteratorType === 'AT_TIMESTAMP') pos = records.findIndex((r) => r.arrivalMs >= input.Timestamp!.getTime());
+    return { ShardIterator: `pos:${pos}` };
+  });
+  kinesis.on(GetRecordsCommand).callsFake((input: { ShardIterator: string }) => {
+    const pos = Number(input.ShardIterator.split(':')[1]);
+    const page = records.slice(pos, pos + 3);
+    return {
+      Records: page.map((r) => ({ SequenceNumber: r.seq, PartitionKey: 'k', Data: Buffer.from(r.seq), ApproximateArrivalTimestamp: new Date(r.arrivalMs) })),
+      NextShardIterator: `pos:${pos + page.length}`,
+      MillisBehindLatest: 0,
+    };
+  });
+  return { iteratorRequests };
+}
+
+/** A sink double that flushes every batch and notes what it saw and the lease at flush time. */
+class NotingSink implements ShardSink {
+  readonly dedupeWindowMs = 5_000;
+  buffered: StreamRecord[] = [];
+  warmed: string[] = [];
+  flushed: { seqs: string[]; pendingAtFlush: SequenceRange | null }[] = [];
+  onFlush: () => void = () => undefined;
+  constructor(private readonly store: MemoryLeaseStore) {}
+  add(records: readonly StreamRecord[]): void {
+    this.buffered.push(...records);
+  }
+  warm(records: readonly StreamRecord[]): void {
+    this.warmed.push(...records.map((r) => r.sequenceNumber));
+  }
+  shouldFlush(): boolean {
+    return this.buffered.length >= 3;
+  }
+  range(): SequenceRange | null {
+    if (this.buffered.length === 0) return null;
+    return { first: this.buffered[0]!.sequenceNumber, last: this.buffered.at(-1)!.sequenceNumber, lastSubRecords: 2 };
+  }
+  flush(): Promise<FlushResult> {
+    const range = this.range()!;
+    this.flushed.push({ seqs: this.buffered.map((r) => r.sequenceNumber), pendingAtFlush: this.store.rows.get(SHARD)!.pending });
+    this.onFlush();
+    this.buffered = [];
+    return Promise.resolve({ range, keys: [], rows: 0, errors: 0, duplicates: 0, bytes: 0 });
+  }
+}
+
+async function setup(t: Test, lease: Lease, records = 9) {
+  const kinesisMock = mockClient(KinesisClient);
+  t.teardown(() => kinesisMock.restore());
+  const shard = fakeShard(kinesisMock, records);
+  const store = new MemoryLeaseStore();
+  store.rows.set(SHARD, { ...lease, leaseOwner: null });
+  const leases = new ShardLeaseManager({ store, workerId: 'w', leaseDurationMs: 10_000 });
+  const [held] = (await leases.takeLeases()).taken;
+  const sink = new NotingSink(store);
+  let consumer: ShardConsumer | null = null;
+  const start = () => {
+    consumer = new ShardConsumer(SHARD, held!, {
+      kinesis: new KinesisClient({ region: 'us-east-1' }),
+      streamName: 'events',
+      leases,
+      sinks: { forShard: () => sink },
+      metrics: processorMetrics(new Metrics('t')),
+      log: createLogger('test', { level: 'silent' }),
+      pollIdleMs: 1,
+      parentLease: () => undefined,
+      readLimits: { maxCallsPerSecond: 10_000 },
+    });
+    return consumer;
+  };
+  return { store, sink, shard, start, leases };
+}
+
+async function until(cond: () => boolean): Promise<void> {
+  for (let i = 0; i < 2_000 && !cond(); i++) await new Promise((r) => setTimeout(r, 2));
+  if (!cond()) throw new Error('condition never held');
+}
+
+t.test('every flush is bracketed: pending written before, checkpoint and clear after', async (t) => {
+  const { store, sink, start } = await setup(t, newLease(SHARD, []));
+  const c = start();
+  await until(() => sink.flushed.length >= 3);
+  t.same(sink.flushed[0], { seqs: ['1', '2', '3'], pendingAtFlush: { first: '1', last: '3', lastSubRecords: 2 } }, 'pending recorded before the flush');
+  await c.stop();
+  const row = store.rows.get(SHARD)!;
+  t.equal(row.checkpoint, '9');
+  t.equal(row.checkpointSubSequenceNumber, 1, 'checkpoint names the last sub-record of the aggregate');
+  t.equal(row.checkpointArrivalMs, 9000);
+  t.equal(row.pending, null);
+  t.equal(row.leaseOwner, null, 'released on stop');
+});
+
+t.test('a lease lost during a flush stops the loop without a checkpoint', async (t) => {
+  const { store, sink, start } = await setup(t, newLease(SHARD, []));
+  sink.onFlush = () => {
+    const row = store.rows.get(SHARD)!;
+    store.rows.set(SHARD, { ...row, leaseOwner: 'thief', leaseCounter: row.leaseCounter + 1 });
+  };
+  const c = start();
+  t.equal(await c.done, 'lost');
+  const row = store.rows.get(SHARD)!;
+  t.equal(row.checkpoint, 'TRIM_HORIZON', 'nothing checkpointed');
+  t.same(row.pending, { first: '1', last: '3', lastSubRecords: 2 }, 'the new owner will replay this range');
+  t.equal(row.leaseOwner, 'thief');
+  t.equal(sink.flushed.length, 1, 'no further batch');
+});
+
+t.test('a pending range is replayed exactly, after warming from the checkpoint, before reading on', async (t) => {
+  const lease: Lease = { ...newLease(SHARD, []), checkpoint: '3', checkpointArrivalMs: 3000, pending: { first: '4', last: '5', lastSubRecords: 2 } };
+  const { store, sink, shard, start } = await setup(t, lease);
+  const c = start();
+  const seen = () => [...sink.flushed.flatMap((f) => f.seqs), ...sink.buffered.map((r) => r.sequenceNumber)];
+  await until(() => seen().includes('9'));
+  await c.stop();
+  t.same(sink.warmed, ['1', '2', '3'], 'warmed from checkpoint arrival − window (3000 − 5000) through the checkpoint');
+  t.same(sink.flushed[0], { seqs: ['4', '5'], pendingAtFlush: { first: '4', last: '5', lastSubRecords: 2 } }, 'exactly the pending range first');
+  t.same(sink.flushed[1]?.seqs.slice(0, 1), ['6'], 'then on from after its last record');
+  t.same(
+    shard.iteratorRequests.map((r) => r.ShardIteratorType),
+    ['AT_TIMESTAMP', 'AT_SEQUENCE_NUMBER', 'AFTER_SEQUENCE_NUMBER'],
+  );
+  t.equal(store.rows.get(SHARD)!.checkpoint, '9');
+});

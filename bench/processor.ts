@@ -16,7 +16,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Metrics, createLogger } from '../packages/common/dist/index.js';
-import { MemoryObjectStore, createLakeSinkFactory } from '../services/processor/src/lake/index.js';
+import { MemoryObjectStore, createLakeSinkFactory } from '../services/processor/dist/lake/index.js';
 import { clickstreamRecords, encodeStreamFile, decodeStreamFile, BENCH_SHARD } from './processor-data.js';
 
 const here = dirname(fileURLToPath(import.meta.url));

@@ -1,20 +1,18 @@
 /** From user record bytes to a validated stream record, or the reasons it is unusable. */
+import { isUtf8 } from 'node:buffer';
 import { checkRecord, type EventRecord } from '@eventlake/schemas';
 import { issueReasons, type ErrorStage } from './error-records.js';
 
 /** A decoded user record, or why it failed and at which stage. */
 export type DecodeResult = { ok: true; record: EventRecord } | { ok: false; stage: ErrorStage; reasons: string[] };
 
-const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
 /** Decodes UTF-8 strictly, parses JSON and validates with the shared record schemas. */
 export function decodeUserRecord(data: Uint8Array): DecodeResult {
-  let text: string;
-  try {
-    text = strictUtf8.decode(data);
-  } catch {
-    return { ok: false, stage: 'utf8', reasons: ['data is not valid UTF-8'] };
-  }
+  // isUtf8 validates without decoding, then Buffer's decoder is the fastest in Node; a
+  // fatal TextDecoder does both but measurably slower per record.
+  if (!isUtf8(data)) return { ok: false, stage: 'utf8', reasons: ['data is not valid UTF-8'] };
+  const text = Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('utf8');
   let json: unknown;
   try {
     json = JSON.parse(text);

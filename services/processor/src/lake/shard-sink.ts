@@ -34,6 +34,8 @@ interface PartitionBuffer {
   type: EventType;
   dt: string;
   hour: string;
+  /** `YYYY-MM-DDTHH` of the canonical timestamps in this partition. */
+  prefix: string;
   records: EventRecord[];
 }
 
@@ -45,6 +47,7 @@ export class LakeShardSink implements ShardSink {
   readonly dedupeWindowMs: number;
   private readonly dedupe: DedupeWindow;
   private partitions = new Map<string, PartitionBuffer>();
+  private lastPartition: PartitionBuffer | null = null;
   private errors: ErrorRecord[] = [];
   private duplicates = 0;
   private bytes = 0;
@@ -116,13 +119,21 @@ export class LakeShardSink implements ShardSink {
   }
 
   private buffer(record: EventRecord): void {
+    // Consecutive records mostly share type and event hour: reuse the last partition
+    // rather than building a key string per record.
+    const last = this.lastPartition;
+    if (last !== null && last.type === record.type && record.timestamp.startsWith(last.prefix)) {
+      last.records.push(record);
+      return;
+    }
     const { dt, hour } = eventTimePartition(record);
     const key = `${record.type}/${dt}/${hour}`;
     let p = this.partitions.get(key);
     if (!p) {
-      p = { type: record.type, dt, hour, records: [] };
+      p = { type: record.type, dt, hour, prefix: record.timestamp.slice(0, 13), records: [] };
       this.partitions.set(key, p);
     }
+    this.lastPartition = p;
     p.records.push(record);
   }
 
@@ -187,6 +198,7 @@ export class LakeShardSink implements ShardSink {
 
   private reset(): void {
     this.partitions = new Map();
+    this.lastPartition = null;
     this.errors = [];
     this.duplicates = 0;
     this.bytes = 0;

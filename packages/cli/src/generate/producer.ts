@@ -46,6 +46,8 @@ export interface ProduceOptions {
   concurrency?: number;
   collectIds?: boolean;
   onProgress?: (stats: ProduceStats) => void;
+  /** Called per accepted request with its events' ids, when it was sent and when the 202 came (epoch ms). */
+  onAccepted?: (ids: readonly string[], sentAtMs: number, ackedAtMs: number) => void;
   signal?: AbortSignal;
   /** Resends of one request on 429/503/5xx before giving up. */
   maxRetries?: number;
@@ -128,10 +130,12 @@ export async function produce(opts: ProduceOptions): Promise<ProduceResult> {
       for (const e of events) e.body.event_id = randomUUID();
       const body = JSON.stringify(batchBody(opts.type, events));
       stats.sent += events.length;
+      const sentAtMs = Date.now();
       for (let attempt = 0; ; attempt++) {
         const res = await post(body);
         if (res.status === 200 || res.status === 202) {
           stats.accepted += events.length;
+          opts.onAccepted?.(events.map((e) => e.body.event_id as string), sentAtMs, Date.now());
           if (opts.collectIds) {
             // The API's own list is the truth of what it stored; our ids are the fallback.
             const reply = (await res.json().catch(() => null)) as { event_ids?: unknown } | null;

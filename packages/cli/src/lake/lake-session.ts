@@ -108,3 +108,18 @@ export class LakeSession {
     this.instance.closeSync();
   }
 }
+
+/** The event ids in some Parquet files (for benches and tests that watch files arrive). */
+export async function parquetEventIds(paths: readonly string[]): Promise<string[]> {
+  if (paths.length === 0) return [];
+  const instance = await DuckDBInstance.create(':memory:');
+  const connection = await instance.connect();
+  try {
+    const list = paths.map((p) => sqlString(sqlPath(resolve(p)))).join(', ');
+    const reader = await connection.runAndReadAll(`SELECT event_id FROM read_parquet([${list}], union_by_name = true)`);
+    return reader.getRowsJson().map((r) => String(r[0]));
+  } finally {
+    connection.closeSync();
+    instance.closeSync();
+  }
+}

@@ -69,6 +69,7 @@ const api = new IngestApiService(
     emfNamespace: config.emfNamespace,
     logRetentionDays: config.logRetentionDays,
     certificateArn: config.certificateArn,
+    domainName: config.apiDomainName,
     allowedCidr: config.allowedCidr,
     retain,
   },

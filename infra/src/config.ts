@@ -25,6 +25,11 @@ export const InfraConfigSchema = Type.Object({
   }),
   availabilityZones: Type.Integer({ minimum: 2, maximum: 3, default: 2, description: 'AZs of the VPC' }),
   certificateArn: Type.String({ default: '', pattern: '^(arn:aws[a-z-]*:acm:[a-z0-9-]+:\\d{12}:certificate/.+)?$', description: 'ACM certificate ARN; HTTPS on 443 when set' }),
+  apiDomainName: Type.String({
+    default: '',
+    pattern: '^([a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+)?$',
+    description: 'DNS name (covered by certificateArn) pointed at the ALB; apiUrl uses it when set',
+  }),
   allowedCidr: Type.String({ default: '0.0.0.0/0', pattern: '^\\d{1,3}(\\.\\d{1,3}){3}/\\d{1,2}$', description: 'who may reach the load balancer' }),
   corsOrigins: Type.String({ default: '', description: 'CORS_ORIGINS of the API (comma-separated; empty: none)' }),
   logLevel: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace'].map((l) => Type.Literal(l)), { default: 'info', description: 'LOG_LEVEL of both services' }),

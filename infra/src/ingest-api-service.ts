@@ -34,6 +34,8 @@ export interface IngestApiServiceArgs {
   logRetentionDays: number;
   /** HTTPS on 443 (and HTTP redirected) when set; plain HTTP on 80 otherwise. */
   certificateArn: string;
+  /** The public name clients use; the ALB's own DNS name when empty. */
+  domainName: string;
   allowedCidr: string;
   retain: boolean;
 }
@@ -243,7 +245,8 @@ export class IngestApiService extends pulumi.ComponentResource {
       { parent: this },
     );
 
-    this.url = pulumi.interpolate`${https ? 'https' : 'http'}://${this.loadBalancer.dnsName}`;
+    const host = args.domainName === '' ? this.loadBalancer.dnsName : pulumi.output(args.domainName);
+    this.url = pulumi.interpolate`${https ? 'https' : 'http'}://${host}`;
     this.registerOutputs({ url: this.url, serviceName: this.service.name });
   }
 }

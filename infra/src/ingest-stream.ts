@@ -27,7 +27,6 @@ export class IngestStream extends pulumi.ComponentResource {
         retentionPeriod: args.retentionHours,
         encryptionType: 'KMS',
         kmsKeyId: args.keyArn,
-        shardLevelMetrics: ['IncomingBytes', 'IncomingRecords', 'IteratorAgeMilliseconds', 'ReadProvisionedThroughputExceeded', 'WriteProvisionedThroughputExceeded'],
       },
       { parent: this },
     );

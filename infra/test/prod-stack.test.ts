@@ -6,7 +6,7 @@ import t from 'tap';
 import { declareStack } from './helpers/mock-stack.js';
 
 const CERTIFICATE = 'arn:aws:acm:eu-west-1:123456789012:certificate/0b1c2d3e-aaaa-bbbb-cccc-0123456789ab';
-const stack = await declareStack('prod', { certificateArn: CERTIFICATE, alarmEmail: 'oncall@example.com' });
+const stack = await declareStack('prod', { certificateArn: CERTIFICATE, apiDomainName: 'events.example.com', alarmEmail: 'oncall@example.com' });
 
 t.test('prod streams on provisioned shards with a week of retention', async (t) => {
   const stream = stack.one('aws:kinesis/stream:Stream');
@@ -21,7 +21,7 @@ t.test('prod serves HTTPS only with the configured certificate and a TLS 1.2+ po
   t.match(https?.inputs, { port: 443, certificateArn: CERTIFICATE, sslPolicy: /TLS13-1-2/ });
   const http = listeners.find((l) => l.inputs.protocol === 'HTTP');
   t.match(http?.inputs.defaultActions, [{ type: 'redirect', redirect: { protocol: 'HTTPS', statusCode: 'HTTP_301' } }], 'HTTP only redirects');
-  t.match(stack.outputs.apiUrl, /^https:\/\//);
+  t.equal(stack.outputs.apiUrl, 'https://events.example.com', 'the certificate\'s name, not the ALB\'s');
 });
 
 t.test('prod keeps its data: key, buckets, table and logs survive destroy; deletion protection on', async (t) => {

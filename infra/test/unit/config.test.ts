@@ -27,6 +27,8 @@ t.test('a bad value stops with ERR_INFRA_CONFIG naming the key and what it accep
   t.throws(() => parseInfraConfig({ alarmEmail: 'not-an-address' }), { message: /alarmEmail/ });
   t.throws(() => parseInfraConfig({ certificateArn: 'arn:aws:iam::1:thing' }), { message: /certificateArn/ });
   t.throws(() => parseInfraConfig({ streamRetentionHours: '12' }), { message: /streamRetentionHours/ });
+  t.throws(() => parseInfraConfig({ apiDomainName: 'https://events.example.com' }), { message: /apiDomainName/ });
+  t.equal(parseInfraConfig({ apiDomainName: 'events.example.com' }).apiDomainName, 'events.example.com');
 });
 
 t.test('values valid alone but not together are refused, each named', async (t) => {

@@ -39,8 +39,14 @@ export function parseApiKeyHashes(value: string): ApiKeyEntry[] {
   return entries;
 }
 
+/** Tells which configured key a presented key is, if any. */
+export interface ApiKeyCheck {
+  /** The name of the key, or undefined when it is not accepted. */
+  verify(presented: string): string | undefined;
+}
+
 /** Checks presented keys against the configured digests. */
-export class ApiKeyVerifier {
+export class ApiKeyVerifier implements ApiKeyCheck {
   constructor(private readonly entries: readonly ApiKeyEntry[]) {}
 
   /** The name of the key, or undefined when it is not accepted. */

@@ -61,8 +61,15 @@ export function serverOptions(config: IngestConfig, logger?: Logger): FastifySer
 /** Builds a ready-to-use app instance (not listening). */
 export async function buildApp(opts: AppOptions & { logger?: Logger }): Promise<FastifyInstance> {
   const app: FastifyInstance = Fastify(serverOptions(opts.config, opts.logger));
+  // Responses sent while closing end their keep-alive connection: the server stops only
+  // once every connection is gone, and a client's idle pooled socket would hold it open.
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
   app.addHook('onSend', async (request, reply) => {
     void reply.header('x-request-id', request.id);
+    if (closing) void reply.header('connection', 'close');
   });
   await app.register(fp(ingestApp), opts);
   await app.ready();

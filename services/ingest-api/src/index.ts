@@ -1,6 +1,6 @@
 export { buildApp, serverOptions, default as ingestApp, type AppOptions } from './app.js';
 export { IngestConfigSchema, loadIngestConfig, type IngestConfig } from './config.js';
-export { ApiKeyVerifier, hashApiKey, parseApiKeyHashes, presentedKey, type ApiKeyEntry } from './api-keys.js';
+export { ApiKeyVerifier, hashApiKey, parseApiKeyHashes, presentedKey, type ApiKeyCheck, type ApiKeyEntry } from './api-keys.js';
 export { prepareRequest, type EventIssue, type IngestLimits, type IngestTarget, type PreparedRequest } from './ingest-request.js';
 export { KinesisPublisher, type KinesisPublisherOptions } from './publisher/kinesis-publisher.js';
 export type { EventPublisher, OutgoingRecord } from './publisher/event-publisher.js';

@@ -2,11 +2,8 @@
  * Entry point: reads the environment, listens, and shuts down gracefully on SIGTERM
  * (stop accepting, answer in-flight requests once their records are stored, exit).
  */
-import closeWithGrace from 'close-with-grace';
-import { Metrics, createLogger, isAppError } from '@eventlake/common';
-import { buildApp } from './app.js';
+import { isAppError } from '@eventlake/common';
 import { loadIngestConfig } from './config.js';
-import { createKinesisClient, createPublisher } from './kinesis.js';
 
 async function main(): Promise<void> {
   let config;
@@ -17,9 +14,16 @@ async function main(): Promise<void> {
     process.stderr.write(`${isAppError(err) ? err.message : String(err)}\n`);
     process.exit(78);
   }
+  // The app is loaded after the configuration checked out, so a bad variable fails fast.
+  const [{ default: closeWithGrace }, { Metrics, createLogger }, { buildApp }, { createKinesisClient, createPublisher }] = await Promise.all([
+    import('close-with-grace'),
+    import('@eventlake/common'),
+    import('./app.js'),
+    import('./kinesis.js'),
+  ]);
   const logger = createLogger('ingest-api', { level: config.LOG_LEVEL });
   const metrics = new Metrics('eventlake_ingest');
-  const client = createKinesisClient(config);
+  const client = await createKinesisClient(config);
   const publisher = createPublisher(config, client, logger, metrics);
   await publisher.start();
   const app = await buildApp({ config, publisher, metrics, logger });

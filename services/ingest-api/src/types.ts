@@ -1,6 +1,6 @@
 import type { Metrics } from '@eventlake/common';
 import type { IngestConfig } from './config.js';
-import type { ApiKeyVerifier } from './api-keys.js';
+import type { ApiKeyCheck } from './api-keys.js';
 import type { EventPublisher } from './publisher/event-publisher.js';
 
 declare module 'fastify' {
@@ -8,7 +8,7 @@ declare module 'fastify' {
     config: IngestConfig;
     publisher: EventPublisher;
     metrics: Metrics;
-    apiKeys: ApiKeyVerifier;
+    apiKeys: ApiKeyCheck;
   }
   interface FastifyRequest {
     /** Name of the API key the request authenticated with. */

@@ -1,0 +1,50 @@
+/** An ingest API on a real port, writing to a kinesalite stream, for integration tests. */
+import { KinesisClient } from '@aws-sdk/client-kinesis';
+import { Metrics, createLogger } from '@eventlake/common';
+import { ensureStream, localClientConfig, startKinesis, type Emulator } from '@eventlake/local-stack';
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from '../../src/app.js';
+import { loadIngestConfig } from '../../src/config.js';
+import { createKinesisClient, createPublisher } from '../../src/kinesis.js';
+import type { KinesisPublisher } from '../../src/publisher/kinesis-publisher.js';
+import { testEnv } from './build.js';
+
+/** A running API and the emulator behind it. */
+export interface IngestStack {
+  url: string;
+  kinesis: Emulator;
+  /** A client straight to kinesalite, for reading the stream back. */
+  reader: KinesisClient;
+  app: FastifyInstance;
+  publisher: KinesisPublisher;
+  metrics: Metrics;
+}
+
+/**
+ * Starts kinesalite with a `shards`-shard stream and the API in front of it. `endpointFor`
+ * lets a test put a proxy between the API and kinesalite.
+ */
+export async function startIngestStack(
+  t: { teardown(fn: () => unknown): void },
+  opts: { shards?: number; env?: Record<string, string>; endpointFor?: (kinesisEndpoint: string) => Promise<string> } = {},
+): Promise<IngestStack> {
+  const kinesis = await startKinesis();
+  const reader = new KinesisClient(localClientConfig(kinesis.endpoint));
+  await ensureStream(reader, 'events', opts.shards ?? 2);
+  const endpoint = opts.endpointFor ? await opts.endpointFor(kinesis.endpoint) : kinesis.endpoint;
+  const config = loadIngestConfig(testEnv({ KINESIS_ENDPOINT: endpoint, RATE_LIMIT_MAX: '1000000', ...opts.env }));
+  const metrics = new Metrics('eventlake_ingest');
+  const client = await createKinesisClient(config);
+  const logger = createLogger('ingest-api-test', { level: 'silent' });
+  const publisher = createPublisher(config, client, logger, metrics);
+  await publisher.start();
+  const app = await buildApp({ config, publisher, metrics });
+  const url = await app.listen({ port: 0, host: '127.0.0.1' });
+  t.teardown(async () => {
+    await app.close();
+    client.destroy();
+    reader.destroy();
+    await kinesis.stop();
+  });
+  return { url, kinesis, reader, app, publisher, metrics };
+}

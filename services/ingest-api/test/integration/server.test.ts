@@ -1,0 +1,85 @@
+import t from 'tap';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { KinesisClient } from '@aws-sdk/client-kinesis';
+import { ensureStream, localClientConfig, startKinesis } from '@eventlake/local-stack';
+import { authHeaders, makeEvent, testEnv } from '../helpers/build.js';
+import { readStream } from '../helpers/kinesis.js';
+
+// The built entry point, as the dev stack and the container run it (`pnpm test` builds first).
+const SERVER = fileURLToPath(new URL('../../dist/server.js', import.meta.url));
+
+interface Server {
+  child: ChildProcess;
+  stderr: () => string;
+  /** Resolves with the first log entry of `event` (already logged or still to come). */
+  waitForLog: (event: string) => Promise<Record<string, unknown>>;
+}
+
+function startServer(env: Record<string, string>): Server {
+  const child = spawn(process.execPath, [SERVER], {
+    env: { PATH: process.env.PATH ?? '', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let err = '';
+  child.stderr!.on('data', (c: Buffer) => (err += c.toString()));
+  const logs: Record<string, unknown>[] = [];
+  let closed = false;
+  child.on('close', () => (closed = true));
+  const lines = createInterface({ input: child.stdout! });
+  lines.on('line', (line) => logs.push(JSON.parse(line) as Record<string, unknown>));
+  const waitForLog = async (event: string) => {
+    for (;;) {
+      const found = logs.find((l) => l.event === event);
+      if (found) return found;
+      // 'close' (not 'exit'): lines still buffered in the pipe are read before it fires.
+      if (closed) throw new Error(`the server exited before logging ${event}: ${logs.map((l) => String(l.event ?? l.msg)).join(", ")} ${err.slice(-500)}`);
+      await Promise.race([once(lines, 'line'), once(child, 'close')]);
+    }
+  };
+  return { child, stderr: () => err, waitForLog };
+}
+
+t.test('a bad configuration stops the server with a message naming the variable', async (t) => {
+  const { child, stderr } = startServer({ API_KEY_HASHES: 'nope' });
+  const [code] = (await once(child, 'exit')) as [number];
+  t.equal(code, 78);
+  t.match(stderr(), /STREAM_NAME is required/);
+  t.match(stderr(), /API_KEY_HASHES/);
+});
+
+t.test('server.ts serves, then on SIGTERM answers in-flight requests once stored and exits 0', async (t) => {
+  const kinesis = await startKinesis();
+  const reader = new KinesisClient(localClientConfig(kinesis.endpoint));
+  t.teardown(async () => {
+    reader.destroy();
+    await kinesis.stop();
+  });
+  await ensureStream(reader, 'events', 2);
+  // A long linger keeps the requests waiting in the publisher when SIGTERM arrives.
+  const { child, waitForLog } = startServer(testEnv({ PORT: '0', HOST: '127.0.0.1', KINESIS_ENDPOINT: kinesis.endpoint, LINGER_MS: '400', LOG_LEVEL: 'info' }));
+  t.teardown(() => {
+    if (child.exitCode === null) child.kill('SIGKILL');
+  });
+  const listening = await waitForLog('listening');
+  const url = String(listening.address);
+  t.equal((await fetch(`${url}/readyz`)).status, 200, 'ready: the stream is ACTIVE');
+
+  const inFlight = Array.from({ length: 10 }, (_, i) =>
+    fetch(`${url}/v1/telemetry`, { method: 'POST', headers: authHeaders(), body: JSON.stringify(makeEvent('telemetry', i)) }).then(async (r) => ({
+      status: r.status,
+      ids: ((await r.json()) as { event_ids?: string[] }).event_ids ?? [],
+    })),
+  );
+  await new Promise((r) => setTimeout(r, 150));
+  child.kill('SIGTERM');
+  const answers = await Promise.all(inFlight);
+  t.same(answers.map((a) => a.status), Array(10).fill(202), 'every in-flight request was answered 202');
+  await waitForLog('stopped');
+  const [code] = child.exitCode === null ? ((await once(child, 'exit')) as [number]) : [child.exitCode];
+  t.equal(code, 0);
+  const onStream = new Set((await readStream(reader, 'events')).events.map((e) => e.record.event_id));
+  t.ok(answers.flatMap((a) => a.ids).every((id) => onStream.has(id)), 'and stored before the process exited');
+});

@@ -35,6 +35,8 @@ export interface ShardLeaseManagerOptions {
 /** What one taking pass did. */
 export interface TakeResult extends TakeDecision {
   taken: Lease[];
+  /** The scan the decision was made on. */
+  leases: Lease[];
 }
 
 /** Lease coordination for one worker (KCL `LeaseCoordinator` = taker + renewer). */
@@ -96,7 +98,7 @@ export class ShardLeaseManager {
       taken.push(got);
       this.log?.info({ shardId: got.leaseKey, from: lease.leaseOwner, stolen, counter: got.leaseCounter }, 'lease_taken');
     }
-    return { ...decision, taken };
+    return { ...decision, taken, leases };
   }
 
   /** Renews every held lease (KCL `LeaseRenewer.renewLeases`); returns the shards lost. */

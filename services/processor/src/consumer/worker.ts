@@ -13,6 +13,8 @@ import type { ProcessorMetrics } from './processor-metrics.js';
 import { ShardConsumer, type ShardExit } from './shard-consumer.js';
 import { ShardLeaseManager } from './shard-lease-manager.js';
 
+const SHARD_SYNC_INTERVAL_MS = 60_000;
+
 /** Everything a worker needs; clients are made by the caller. */
 export interface WorkerOptions {
   kinesis: KinesisClient;
@@ -78,6 +80,7 @@ export class Worker {
   private lastLeases = new Map<string, Lease>();
   private stopped: Promise<void> | null = null;
   private syncNeeded = true;
+  private lastSyncMs = 0;
   private healthy = true;
 
   constructor(private readonly opts: WorkerOptions) {
@@ -146,14 +149,18 @@ export class Worker {
   }
 
   private async takerPass(): Promise<void> {
-    if (this.syncNeeded) {
+    // Sync on start, after a shard of ours ended, and every minute: a worker that finished a
+    // parent and died before creating its children's leases must not stall them (KCL's
+    // periodic ShardSyncTask covers the same gap).
+    if (this.syncNeeded || Date.now() - this.lastSyncMs > SHARD_SYNC_INTERVAL_MS) {
       const shards = shardsParentsFirst(await listShards(this.opts.kinesis, this.opts.streamName));
       const created = await this.leases.ensureLeases(shards);
       if (created > 0) this.opts.log.info({ created }, 'leases_created');
       this.syncNeeded = false;
+      this.lastSyncMs = Date.now();
     }
     const result = await this.leases.takeLeases();
-    this.lastLeases = new Map((await this.opts.store.list()).map((l) => [l.leaseKey, l]));
+    this.lastLeases = new Map(result.leases.map((l) => [l.leaseKey, l]));
     for (const lease of result.taken) this.startConsumer(lease);
     this.opts.metrics.leasesHeld.set(this.leases.held().size);
   }

@@ -353,3 +353,13 @@ t.test('dev data is disposable: buckets emptied on destroy, no deletion protecti
   for (const bucket of stack.ofType('aws:s3/bucket:Bucket')) t.equal(bucket.inputs.forceDestroy, true, bucket.name);
   t.equal(stack.one('aws:dynamodb/table:Table').inputs.deletionProtectionEnabled, false);
 });
+
+t.test('every AWS resource belongs to a component and is named after it', async (t) => {
+  const components = stack.resources.filter((r) => r.type.startsWith('eventlake:'));
+  t.ok(components.length >= 13);
+  for (const c of components) t.equal(c.parent, undefined, `${c.type} ${c.name} is declared by index.ts`);
+  for (const r of stack.resources.filter((x) => !x.type.startsWith('eventlake:'))) {
+    t.match(r.parent?.type, /^eventlake:/, `${r.type} ${r.name} has a component parent`);
+    t.ok(r.name.startsWith(`${r.parent?.name ?? '?'}-`), `${r.name} is named \${name}-…`);
+  }
+});

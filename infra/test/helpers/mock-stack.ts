@@ -16,6 +16,8 @@ export interface DeclaredResource {
   inputs: Record<string, unknown>;
   /** What the mock returned (inputs plus ids and ARNs). */
   state: Record<string, unknown>;
+  /** The parent's type and name, from the URN the program registered it under; undefined at the top level. */
+  parent?: { type: string; name: string };
 }
 
 /** The declared stack: its resources and the program module's exports. */
@@ -91,6 +93,38 @@ function mockState(type: string, name: string, inputs: Record<string, unknown>):
   return state;
 }
 
+/** `urn:pulumi:<stack>::<project>::<parent types $-joined>$<type>::<name>` -> the last type and the name. */
+function typeAndName(urn: string): { type: string; name: string } | undefined {
+  const parts = urn.split('::');
+  if (parts.length < 4) return undefined;
+  const type = parts[2]!.split('$').pop()!;
+  return type === 'pulumi:pulumi:Stack' ? undefined : { type, name: parts.slice(3).join('::') };
+}
+
+/**
+ * The mock API does not show parents, but every registration request carries the parent's
+ * URN; wrap the mock monitor to read it (test-only: `{ parent: this }` is otherwise invisible).
+ */
+function recordParents(resources: DeclaredResource[]): void {
+  type Request = { getName(): string; getType(): string; getParent(): string };
+  const monitor = pulumi.runtime.getMonitor() as unknown as Record<string, (req: Request, cb: unknown) => unknown>;
+  for (const method of ['registerResource'] as const) {
+    const original = monitor[method]!.bind(monitor);
+    monitor[method] = (req: Request, cb: unknown) => {
+      const parent = typeAndName(req.getParent());
+      const record = () => {
+        const r = resources.find((x) => x.name === req.getName() && x.type === req.getType() && x.parent === undefined);
+        if (r && parent) r.parent = parent;
+      };
+      const result = original(req, (err: unknown, res: unknown) => {
+        record();
+        (cb as (e: unknown, r: unknown) => void)(err, res);
+      });
+      return result;
+    };
+  }
+}
+
 function stackConfig(file: Record<string, unknown>): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries((file.config ?? {}) as Record<string, unknown>)) out[k] = String(v);
@@ -136,6 +170,7 @@ export async function declareStack(stack: string, overrides: Record<string, stri
     stack,
     false,
   );
+  recordParents(resources);
   const program = (await import('../../index.js')) as Record<string, unknown>;
   const outputs: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(program)) {

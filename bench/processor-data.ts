@@ -76,38 +76,43 @@ interface AwsRecordAggregator {
   length(): number;
 }
 
+/** KPL aggregates (≤ 50 KiB each) of the records, as a producer would put them on the stream. */
+export function aggregateRecords(records: readonly Record<string, unknown>[]): { partitionKey: string; data: Buffer }[] {
+  const { RecordAggregator } = requireFromProcessor('aws-kinesis-agg') as { RecordAggregator: new () => AwsRecordAggregator };
+  const out: { partitionKey: string; data: Buffer }[] = [];
+  let agg = new RecordAggregator();
+  let size = 0;
+  for (const r of records) {
+    const data = Buffer.from(JSON.stringify(r));
+    if (size + data.length + 64 > AGGREGATE_MAX_BYTES && agg.length() > 0) {
+      out.push(agg.build());
+      agg = new RecordAggregator();
+      size = 0;
+    }
+    agg.addUserRecord({ partitionKey: String(r.user_id), data });
+    size += data.length + 64;
+  }
+  if (agg.length() > 0) out.push(agg.build());
+  return out;
+}
+
 /**
  * Aggregates the records and writes them as length-prefixed frames (partition key, data) to
  * `file`, so a child process can load exactly the Kinesis records the parent built.
  */
 export function encodeStreamFile(records: readonly Record<string, unknown>[], file: string): { kinesisRecords: number; bytes: number } {
-  const { RecordAggregator } = requireFromProcessor('aws-kinesis-agg') as { RecordAggregator: new () => AwsRecordAggregator };
   const frames: Buffer[] = [];
-  let agg = new RecordAggregator();
-  let size = 0;
-  let bytes = 0;
-  let count = 0;
-  const emit = () => {
-    const built = agg.build();
+  for (const built of aggregateRecords(records)) {
     const pk = Buffer.from(built.partitionKey);
     const head = Buffer.alloc(8);
     head.writeUInt32LE(pk.length, 0);
     head.writeUInt32LE(built.data.length, 4);
     frames.push(head, pk, built.data);
-    count++;
-    agg = new RecordAggregator();
-    size = 0;
-  };
-  for (const r of records) {
-    const data = Buffer.from(JSON.stringify(r));
-    bytes += data.length;
-    if (size + data.length + 64 > AGGREGATE_MAX_BYTES && agg.length() > 0) emit();
-    agg.addUserRecord({ partitionKey: String(r.user_id), data });
-    size += data.length + 64;
   }
-  if (agg.length() > 0) emit();
   writeFileSync(file, Buffer.concat(frames));
-  return { kinesisRecords: count, bytes };
+  let bytes = 0;
+  for (const r of records) bytes += Buffer.byteLength(JSON.stringify(r));
+  return { kinesisRecords: frames.length / 3, bytes };
 }
 
 /** Reads the frames back as stream records with increasing sequence numbers and arrival times. */

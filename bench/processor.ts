@@ -6,7 +6,7 @@
  * and the run with the least CPU time kept, the one least disturbed by other load; records per
  * CPU-second is the per-core rate (DuckDB's worker threads count, since the process is measured).
  *
- *   pnpm bench:processor [-- --records 200000 --runs 3]
+ *   pnpm bench:processor [-- --records 200000 --runs 3 --e2e-records 100000]
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -18,6 +18,7 @@ import { parseArgs } from 'node:util';
 import { Metrics, createLogger } from '../packages/common/dist/index.js';
 import { MemoryObjectStore, createLakeSinkFactory } from '../services/processor/dist/lake/index.js';
 import { clickstreamRecords, encodeStreamFile, decodeStreamFile, BENCH_SHARD } from './processor-data.js';
+import { runE2e } from './processor-e2e.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const processorDir = join(here, '..', 'services', 'processor');
@@ -50,6 +51,7 @@ const { values } = parseArgs({
     child: { type: 'string' },
     input: { type: 'string' },
     codec: { type: 'string', default: 'zstd' },
+    'e2e-records': { type: 'string', default: '100000' },
   },
 });
 
@@ -176,6 +178,18 @@ async function main(): Promise<void> {
     console.log(line(header));
     console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
     for (const r of table) console.log(line(r));
+    const e2eRecords = Number(values['e2e-records']);
+    if (e2eRecords > 0) {
+      console.log(`\nEnd to end against the local emulators, ${fmt(e2eRecords)} records:\n`);
+      const e2e = await runE2e(e2eRecords);
+      const head = ['', 'records', 'seconds', 'records/s', 'notes'];
+      const cells = e2e.map((r) => [r.name, fmt(r.records), fmt(r.seconds, 2), fmt(r.records / r.seconds), r.note]);
+      const w = head.map((h, c) => Math.max(h.length, ...cells.map((r) => r[c]!.length)));
+      const ln = (cs: string[]) => `| ${cs.map((s, c) => (c === 0 || c === 4 ? s.padEnd(w[c]!) : s.padStart(w[c]!))).join(' | ')} |`;
+      console.log(ln(head));
+      console.log(`|${w.map((x) => '-'.repeat(x + 2)).join('|')}|`);
+      for (const r of cells) console.log(ln(r));
+    }
     try {
       console.log(`\nmachine load average: ${execFileSync('cat', ['/proc/loadavg'], { encoding: 'utf8' }).trim()}`);
     } catch {

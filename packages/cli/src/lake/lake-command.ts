@@ -114,7 +114,13 @@ export async function lakeMain(argv: string[]): Promise<number> {
         process.stdout.write(`${listing.rows.length} files, ${rows} rows, ${bytes} bytes\n`);
       }
     } else {
-      print(await session.query(`SELECT * FROM errors ORDER BY dt DESC, hour DESC LIMIT ${args.limit}`), args.json);
+      print(
+        await session.query(
+          `SELECT arrival_time, stage, array_to_string(reasons, '; ') AS reasons, shard_id, sequence_number, sub_sequence_number, data ` +
+            `FROM errors ORDER BY arrival_time DESC, shard_id, sequence_number LIMIT ${args.limit}`,
+        ),
+        args.json,
+      );
     }
   } finally {
     session.close();

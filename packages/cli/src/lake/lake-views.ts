@@ -7,8 +7,21 @@ import { EVENT_TYPES, PARTITION_COLUMNS, lakeColumns, type EventType, type LakeT
 /** The view names the query tool offers, in listing order. */
 export const LAKE_VIEWS = [...EVENT_TYPES, 'errors'] as const;
 
-/** Columns of the errors view when there are no error files yet (the processor's errors/ record shape). */
-export const ERROR_COLUMNS = ['reason', 'shard', 'sequence', 'data'] as const;
+/**
+ * Columns of an errors/ line with their DuckDB types: the processor's `ErrorRecord`.
+ * Declared rather than inferred so the view has the same types with one file or none.
+ */
+export const ERROR_COLUMNS: Record<string, string> = {
+  stage: 'VARCHAR',
+  reasons: 'VARCHAR[]',
+  shard_id: 'VARCHAR',
+  sequence_number: 'VARCHAR',
+  sub_sequence_number: 'BIGINT',
+  partition_key: 'VARCHAR',
+  arrival_time: 'TIMESTAMP WITH TIME ZONE',
+  data: 'VARCHAR',
+  data_encoding: 'VARCHAR',
+};
 
 /** A SQL string literal. */
 export function sqlString(value: string): string {
@@ -78,12 +91,19 @@ export function eventViewSql(root: string, type: EventType, hasFiles: boolean): 
 /** The errors view: gzip NDJSON records with their reason, Hive-partitioned by dt and hour. */
 export function errorsViewSql(root: string, hasFiles: boolean): string {
   if (hasFiles) {
+    const columns = Object.entries(ERROR_COLUMNS)
+      .map(([name, type]) => `${sqlString(name)}: ${sqlString(type)}`)
+      .join(', ');
     return (
       `CREATE OR REPLACE VIEW errors AS SELECT * FROM read_json(${sqlString(errorsGlob(root))}, ` +
-      `format = 'newline_delimited', compression = 'gzip', hive_partitioning = true, hive_types_autocast = false, union_by_name = true)`
+      `format = 'newline_delimited', compression = 'gzip', columns = {${columns}}, ` +
+      `hive_partitioning = true, hive_types_autocast = false)`
     );
   }
-  const cols = [...ERROR_COLUMNS, ...PARTITION_COLUMNS.map((c) => c.name)].map((c) => `CAST(NULL AS VARCHAR) AS ${sqlIdent(c)}`);
+  const cols = [
+    ...Object.entries(ERROR_COLUMNS).map(([name, type]) => `CAST(NULL AS ${type}) AS ${sqlIdent(name)}`),
+    ...PARTITION_COLUMNS.map((c) => `CAST(NULL AS VARCHAR) AS ${sqlIdent(c.name)}`),
+  ];
   return `CREATE OR REPLACE VIEW errors AS SELECT ${cols.join(', ')} WHERE false`;
 }
 

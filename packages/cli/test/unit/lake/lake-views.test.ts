@@ -33,7 +33,7 @@ t.test('empty views bind in DuckDB with every declared lake column plus type, dt
     t.same(r.columnNames(), [...lakeColumns(type).map((col) => col.name), 'type', 'dt', 'hour'], type);
     t.equal(r.currentRowCount, 0);
   }
-  const errs = await c.runAndReadAll('SELECT reason, shard, sequence, data, dt, hour FROM errors');
+  const errs = await c.runAndReadAll('SELECT stage, reasons, shard_id, sequence_number, arrival_time, data, dt, hour FROM errors');
   t.equal(errs.currentRowCount, 0);
 });
 
@@ -51,7 +51,7 @@ t.test('a mirrored lake reads with partitions from the path and errors from gzip
   db.closeSync();
   const errDir = join(dir, 'errors', 'dt=2025-08-08', 'hour=13');
   await mkdir(errDir, { recursive: true });
-  await writeFile(join(errDir, 'shard-0-1-2.ndjson.gz'), gzipSync('{"reason":"not JSON","shard":"shardId-0","sequence":"1","data":"eA=="}\n'));
+  await writeFile(join(errDir, 'shard-0-1-2.ndjson.gz'), gzipSync(`${JSON.stringify({ stage: 'json', reasons: ['data is not JSON: x'], shard_id: 'shardId-0', sequence_number: '1', sub_sequence_number: null, partition_key: 'k', arrival_time: '2025-08-08T13:00:00.000Z', data: 'x', data_encoding: 'utf8' })}\n`));
   const keys = ['events/type=clickstream/dt=2025-08-08/hour=13/shard-0-1-2.parquet', 'errors/dt=2025-08-08/hour=13/shard-0-1-2.ndjson.gz'];
   const session = await LakeSession.openMirror(dir, keys.map((key) => ({ key, etag: 'x', size: 1 })));
   t.teardown(() => session.close());
@@ -60,8 +60,8 @@ t.test('a mirrored lake reads with partitions from the path and errors from gzip
     { event_id: 'e1', category: 'Other', type: 'clickstream', dt: '2025-08-08', hour: '13' },
     { event_id: 'e2', category: 'Clothing', type: 'clickstream', dt: '2025-08-08', hour: '13' },
   ]);
-  const errs = await session.query('SELECT reason, shard, dt FROM errors');
-  t.same(errs.rows, [{ reason: 'not JSON', shard: 'shardId-0', dt: '2025-08-08' }]);
+  const errs = await session.query('SELECT stage, reasons, shard_id, arrival_time, dt FROM errors');
+  t.same(errs.rows, [{ stage: 'json', reasons: ['data is not JSON: x'], shard_id: 'shardId-0', arrival_time: '2025-08-08 13:00:00+00', dt: '2025-08-08' }]);
   const listing = await listLakeFiles(session);
   t.same(listing.rows.map((r) => [r.partition, r.rows]), [
     ['errors/dt=2025-08-08/hour=13', 1],

@@ -89,11 +89,19 @@ export function aggregatedEntries(records: readonly EventRecord[], perAggregate:
   return out;
 }
 
-/** Writes entries with PutRecords (≤ 500 a call), retrying partial failures; returns sequence numbers. */
+/** Writes entries with PutRecords (≤ 500 records and ≤ 4 MiB a call), retrying partial failures; returns the sequence numbers (in entry order when nothing was retried). */
 export async function put(kinesis: KinesisClient, streamName: string, entries: readonly Entry[]): Promise<{ shardId: string; sequenceNumber: string }[]> {
   const out: { shardId: string; sequenceNumber: string }[] = [];
-  for (let i = 0; i < entries.length; i += 500) {
-    let batch = entries.slice(i, i + 500);
+  const MAX_BYTES = 4 * 1024 * 1024;
+  for (let i = 0; i < entries.length; ) {
+    let bytes = 0;
+    let end = i;
+    while (end < entries.length && end - i < 500 && bytes + entries[end]!.data.length + entries[end]!.partitionKey.length <= MAX_BYTES) {
+      bytes += entries[end]!.data.length + entries[end]!.partitionKey.length;
+      end++;
+    }
+    let batch = entries.slice(i, Math.max(end, i + 1));
+    i = Math.max(end, i + 1);
     for (let attempt = 0; batch.length > 0; attempt++) {
       if (attempt > 10) throw new Error('PutRecords kept failing');
       const res = await kinesis.send(new PutRecordsCommand({ StreamName: streamName, Records: batch.map((e) => ({ PartitionKey: e.partitionKey, Data: e.data })) }));

@@ -71,15 +71,9 @@ export function processorTaskPolicy(a: { streamArn: string; tableArn: string; bu
     {
       Sid: 'LeasesAndCheckpoints',
       Effect: 'Allow',
-      Action: [
-        'dynamodb:GetItem',
-        'dynamodb:PutItem',
-        'dynamodb:UpdateItem',
-        'dynamodb:DeleteItem',
-        'dynamodb:Query',
-        'dynamodb:Scan',
-        'dynamodb:DescribeTable',
-      ],
+      // Item actions only: the table is created here, never by the processor in AWS. Scan
+      // lists the leases (a handful of items, one per shard).
+      Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:Scan'],
       Resource: a.tableArn,
     },
     {

@@ -32,11 +32,11 @@ async function dockerfileContract(service: string): Promise<{ pkg: string; entry
 }
 
 async function bundle(pkg: string, dir: string): Promise<void> {
-  // The Dockerfile's flags, plus: --offline (the store already holds every package) and
+  // The Dockerfile's flags, plus: --prefer-offline (the store holds the packages already) and
   // hardlinks from the store instead of copies (same bytes, a fraction of the time).
   // --ignore-scripts matters most here: deploy would otherwise run the root's `prepare`
   // (tap build) and rewrite tap's own files under every test running in parallel.
-  await run('pnpm', ['--filter', pkg, 'deploy', '--prod', '--legacy', '--ignore-scripts', '--offline', '--config.package-import-method=hardlink', dir], {
+  await run('pnpm', ['--filter', pkg, 'deploy', '--prod', '--legacy', '--ignore-scripts', '--prefer-offline', '--config.package-import-method=hardlink', dir], {
     cwd: repoRoot,
     env: { ...process.env, CI: 'true' },
     timeout: 150_000,

@@ -162,7 +162,11 @@ function fillFlat(vector: duckdb.Vector, plan: ColumnPlan, rows: readonly LakeRo
         nulls = true;
         s.validity[j >>> 5]! &= ~(1 << (j & 31));
       } else {
-        duckdb.vector_assign_string_element(vector, j, kind === 'json' ? JSON.stringify(v) : (v as string));
+        const text = kind === 'json' ? JSON.stringify(v) : (v as string);
+        // The plain setter passes a C string, which would cut the value at a NUL character
+        // (valid in JSON strings); those few values go through the length-prefixed setter.
+        if (text.indexOf('\u0000') === -1) duckdb.vector_assign_string_element(vector, j, text);
+        else duckdb.vector_assign_string_element_len(vector, j, Buffer.from(text, 'utf8'));
       }
     }
   } else {

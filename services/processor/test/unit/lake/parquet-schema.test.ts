@@ -106,3 +106,19 @@ t.test('every event type can be written (the writer covers every column kind the
     t.equal(parquetMetadata(arrayBuffer(bytes)).num_rows, 0n, `${type}: an empty file is still valid Parquet`);
   }
 });
+
+t.test('strings survive whole: NUL characters, non-ASCII text and JSON properties', async (t) => {
+  const writer = new ParquetBatchWriter();
+  t.teardown(() => writer.close());
+  const record = toRecord('clickstream', {
+    user_id: 'u\u0000tail',
+    action: 'search',
+    page: '/suche?q=Größe 🚲',
+    properties: { q: 'a\u0000b' },
+  });
+  const bytes = await writer.write('clickstream', [enrich(record, (RECEIVED_AT_MS + 1000) * 1000)]);
+  const [row] = (await parquetReadObjects({ file: arrayBuffer(bytes), compressors })) as Record<string, unknown>[];
+  t.equal(row!.user_id, 'u\u0000tail');
+  t.equal(row!.page, '/suche?q=Größe 🚲');
+  t.same(JSON.parse(row!.properties as string), { q: 'a\u0000b' });
+});

@@ -26,6 +26,8 @@ export const ProcessorConfigSchema = Type.Object({
   FLUSH_MAX_AGE_MS: Type.Integer({ minimum: 1_000, maximum: 900_000, default: 60_000 }),
   FLUSH_MAX_BYTES: Type.Integer({ minimum: 1_024, maximum: 1_073_741_824, default: 67_108_864 }),
   DEDUPE_WINDOW_MS: Type.Integer({ minimum: 0, maximum: 86_400_000, default: 900_000 }),
+  PARQUET_CODEC: Type.Union([Type.Literal('zstd'), Type.Literal('snappy')], { default: 'zstd', description: 'Parquet compression' }),
+  PARQUET_ROW_GROUP_ROWS: Type.Optional(Type.Integer({ minimum: 1_000, maximum: 10_000_000, description: 'rows per Parquet row group' })),
   POLL_IDLE_MS: Type.Integer({
     minimum: 200,
     maximum: 60_000,

@@ -82,6 +82,7 @@ export async function startProcessor(config: ProcessorConfig, clients: Processor
         flushMaxAgeMs: config.FLUSH_MAX_AGE_MS,
         flushMaxBytes: config.FLUSH_MAX_BYTES,
         dedupeWindowMs: config.DEDUPE_WINDOW_MS,
+        parquet: { codec: config.PARQUET_CODEC, ...(config.PARQUET_ROW_GROUP_ROWS ? { rowGroupRows: config.PARQUET_ROW_GROUP_ROWS } : {}) },
         logger: log,
         metrics,
       });

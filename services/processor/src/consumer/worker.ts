@@ -139,15 +139,6 @@ export class Worker {
     return this.stopped;
   }
 
-  /** Stops the loops without flushing or releasing: what a crash looks like to other workers (tests). */
-  async abandon(): Promise<void> {
-    this.abort.abort();
-    await Promise.all(this.loops);
-    for (const c of this.consumers.values()) c.leaseLost();
-    await Promise.all([...this.consumers.values()].map((c) => c.done));
-    this.stopped = Promise.resolve();
-  }
-
   private async takerPass(): Promise<void> {
     // Sync on start, after a shard of ours ended, and every minute: a worker that finished a
     // parent and died before creating its children's leases must not stall them (KCL's

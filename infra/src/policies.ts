@@ -2,6 +2,9 @@
  * Every IAM, bucket and key policy of the pipeline as a plain function over ARNs, so the
  * grants can be read and tested without Pulumi. Least privilege: exact actions on the exact
  * ARNs each principal needs; S3 writes scoped to prefixes; never `service:*`.
+ *
+ * Plain JSON rather than `aws.iam.getPolicyDocument`: that is a provider call, so the policies
+ * could then only be read through mocks, and the typed statement below checks the same shape.
  */
 import { LAKE_PREFIXES, objectsUnder } from './prefixes.js';
 

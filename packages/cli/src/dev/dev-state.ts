@@ -66,7 +66,7 @@ export async function readDevFacts(dataDir: string = DEFAULT_DATA_DIR): Promise<
     text = await readFile(path, 'utf8');
   } catch (err) {
     throw new AppError('ERR_DEV_NOT_STARTED', `no ${path}: the local pipeline has not been started here`, {
-      hint: 'run `pnpm dev` in another terminal first, or pass the endpoint flags explicitly',
+      hint: 'run `pnpm dev` in another terminal first (or point elsewhere: generate --url and --key, lake --bucket)',
       cause: err,
     });
   }

@@ -1,6 +1,7 @@
 import t from 'tap';
 import { durationFlag, intFlag, parseCli } from '../../src/args.js';
 import { parseGenerateArgs } from '../../src/generate/generate-command.js';
+import { parseLakeArgs } from '../../src/lake/lake-command.js';
 
 t.test('unknown flags and bad values are ERR_ARGS errors that name the flag', async (t) => {
   t.throws(() => parseCli('lake', ['--nope'], {}), { code: 'ERR_ARGS', message: /--nope/ });
@@ -27,4 +28,16 @@ t.test('pnpm generate flags', async (t) => {
   t.throws(() => parseGenerateArgs(['--type', 'clicks']), { code: 'ERR_ARGS', message: /--type must be one of/ });
   t.throws(() => parseGenerateArgs(['--count', '5', '--duration', '1s']), { code: 'ERR_ARGS', message: /not both/ });
   t.throws(() => parseGenerateArgs(['--batch', '0']), { code: 'ERR_ARGS', message: /--batch/ });
+});
+
+t.test('pnpm lake commands and their mistakes', async (t) => {
+  t.match(parseLakeArgs(['query', 'SELECT', '1']), { command: 'query', sql: 'SELECT 1', json: false });
+  t.match(parseLakeArgs(['query', '--json', 'SELECT 1']), { command: 'query', sql: 'SELECT 1', json: true });
+  t.match(parseLakeArgs(['ls', '--bucket', 'b', '--region', 'eu-west-1']), { command: 'ls', bucket: 'b', region: 'eu-west-1' });
+  t.match(parseLakeArgs(['errors', '--limit', '5']), { command: 'errors', limit: 5 });
+  t.match(parseLakeArgs([]), { command: 'help' });
+  t.throws(() => parseLakeArgs(['query']), { code: 'ERR_ARGS', message: /no SQL/ });
+  t.throws(() => parseLakeArgs(['drop']), { code: 'ERR_ARGS', message: /unknown command "drop"/ });
+  t.throws(() => parseLakeArgs(['ls', 'extra']), { code: 'ERR_ARGS' });
+  t.throws(() => parseLakeArgs(['errors', '--limit', '0']), { code: 'ERR_ARGS', message: /--limit/ });
 });

@@ -117,6 +117,26 @@ async function runDuckdb(input: string, codec: 'zstd' | 'snappy'): Promise<Measu
   };
 }
 
+/** JSON.parse of the same records and nothing else: the floor under any pipeline that validates in JS. */
+function runParseOnly(input: string): Measurement {
+  const lines = readFileSync(input, 'utf8').split('\n');
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  let keys = 0;
+  for (const line of lines) keys += Object.keys(JSON.parse(line) as object).length;
+  const t1 = performance.now();
+  const cpu = process.cpuUsage(cpu0);
+  return {
+    name: 'JSON.parse only (floor for a JS pipeline)',
+    records: lines.length,
+    wallMs: t1 - t0,
+    cpuMs: (cpu.user + cpu.system) / 1000,
+    peakRssMiB: process.resourceUsage().maxRSS / 1024,
+    outBytes: 0,
+    detail: `${keys} fields`,
+  };
+}
+
 function child(kind: string, input: string, codec: string): Measurement {
   const res = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--child', kind, '--input', input, '--codec', codec], {
     encoding: 'utf8',
@@ -133,7 +153,8 @@ function fmt(n: number, digits = 0): string {
 async function main(): Promise<void> {
   if (values.child) {
     const codec = values.codec as 'zstd' | 'snappy';
-    const m = values.child === 'ours' ? await runOurs(values.input!, codec) : await runDuckdb(values.input!, codec);
+    const m =
+      values.child === 'ours' ? await runOurs(values.input!, codec) : values.child === 'parse' ? runParseOnly(values.input!) : await runDuckdb(values.input!, codec);
     process.stdout.write(`${JSON.stringify(m)}\n`);
     return;
   }
@@ -160,9 +181,15 @@ async function main(): Promise<void> {
       }
       rows.push(best.duckdb!, best.ours!);
     }
+    let parse: Measurement | undefined;
+    for (let r = 0; r < runs; r++) {
+      const m = child('parse', ndjson, 'zstd');
+      if (!parse || m.cpuMs < parse.cpuMs) parse = m;
+    }
+    rows.push(parse!);
     const header = ['', 'records/s (wall)', 'records/s per CPU-second', 'vs DuckDB per CPU-s', 'peak RSS MiB', 'Parquet bytes', 'notes'];
     const table = rows.map((m, i) => {
-      const base = rows[i - (i % 2)]!;
+      const base = i === 4 ? rows[0]! : rows[i - (i % 2)]!;
       return [
         m.name,
         fmt(m.records / (m.wallMs / 1000)),

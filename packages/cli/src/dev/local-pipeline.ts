@@ -4,7 +4,7 @@
  * end-to-end test and the bench all start it through `startLocalPipeline`.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { KinesisClient } from '@aws-sdk/client-kinesis';
+import { DescribeStreamSummaryCommand, KinesisClient } from '@aws-sdk/client-kinesis';
 import { S3Client } from '@aws-sdk/client-s3';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { dirname, join, resolve } from 'node:path';
@@ -180,6 +180,12 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
     const s3 = new S3Client({ ...localClientConfig(s3Emu.endpoint), ...localS3Options() });
     clients.push(kinesis, ddb, s3);
     await ensureStream(kinesis, opts.stream, opts.shards);
+    // --shards only applies when the stream is created; a resumed stream keeps its shards.
+    const summary = await kinesis.send(new DescribeStreamSummaryCommand({ StreamName: opts.stream }));
+    const openShards = summary.StreamDescriptionSummary?.OpenShardCount;
+    if (openShards !== undefined && openShards !== opts.shards) {
+      log.warn({ stream: opts.stream, openShards, requested: opts.shards, hint: 'remove the data dir to start over with the new count' }, 'stream_shard_count_kept');
+    }
     await ensureLeaseTable(ddb, opts.leaseTable);
     await ensureBucket(s3, opts.bucket);
     log.info({ stream: opts.stream, shards: opts.shards, leaseTable: opts.leaseTable, bucket: opts.bucket }, 'resources_ready');

@@ -1,4 +1,4 @@
-import { Metrics } from '@eventlake/common';
+import { AppError, Metrics } from '@eventlake/common';
 import { buildApp, loadIngestConfig } from '@eventlake/ingest-api';
 import type { OpenApiDocument } from './postman-collection.js';
 
@@ -14,7 +14,9 @@ export async function ingestOpenApi(): Promise<OpenApiDocument> {
   });
   try {
     const res = await app.inject({ method: 'GET', url: '/openapi.json' });
-    if (res.statusCode !== 200) throw new Error(`GET /openapi.json answered ${res.statusCode}`);
+    if (res.statusCode !== 200) {
+      throw new AppError('ERR_OPENAPI', `GET /openapi.json answered ${res.statusCode}`, { hint: 'rebuild the ingest API (`pnpm build`) and check its swagger plugin' });
+    }
     return res.json<OpenApiDocument>();
   } finally {
     await app.close();

@@ -10,6 +10,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { AppError } from '@eventlake/common';
 
 /** The OpenAPI fields the collection is built from. */
 export interface OpenApiDocument {
@@ -80,7 +81,9 @@ export function postmanCollection(doc: OpenApiDocument, examples: PostmanExample
     for (const [method, op] of Object.entries(ops)) {
       const key = `${method.toUpperCase()} ${path}`;
       const body = examples.bodies[key];
-      if (op.requestBody && body === undefined) throw new Error(`no example body for ${key}`);
+      if (op.requestBody && body === undefined) {
+        throw new AppError('ERR_POSTMAN_EXAMPLE', `no example body for ${key}`, { hint: 'add one to fixtureExamples() for the new endpoint' });
+      }
       const folder = op.tags?.[0] ?? 'other';
       const items = folders.get(folder) ?? [];
       items.push({

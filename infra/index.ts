@@ -7,6 +7,7 @@ import * as pulumi from '@pulumi/pulumi';
 import { ApiKeySecret } from './src/api-key-secret.js';
 import { awsContext } from './src/aws-context.js';
 import { ContainerImage } from './src/container-image.js';
+import { exampleCurl as exampleCurlFor } from './src/example-curl.js';
 import { IngestApiService } from './src/ingest-api-service.js';
 import { IngestStream } from './src/ingest-stream.js';
 import { LakeBucket } from './src/lake-bucket.js';
@@ -20,7 +21,6 @@ import { ProcessorService } from './src/processor-service.js';
 import { RawArchive } from './src/raw-archive.js';
 import { ServiceCluster } from './src/service-cluster.js';
 import { processorScaling } from './src/thresholds.js';
-
 import { readStackConfig } from './src/stack-config.js';
 
 const { config, apiKeyHashes } = readStackConfig();
@@ -30,10 +30,12 @@ const retain = config.retainData;
 const ctx = awsContext();
 
 const key = new PipelineKey('pipeline', { retain });
-const stream = new IngestStream(
-  'events',
-  { mode: config.streamMode, shardCount: config.shardCount, retentionHours: config.streamRetentionHours, keyArn: key.arn },
-);
+const stream = new IngestStream('events', {
+  mode: config.streamMode,
+  shardCount: config.shardCount,
+  retentionHours: config.streamRetentionHours,
+  keyArn: key.arn,
+});
 const lake = new LakeBucket('lake', { keyArn: key.arn, lifecycleRules: lakeLifecycleRules(config), accessLogsExpireDays: config.accessLogsExpireDays, retain });
 const leases = new LeaseTable('leases', { keyArn: key.arn, retain });
 const network = new PrivateNetwork('network', { cidrBlock: '10.40.0.0/16', availabilityZones: config.availabilityZones, natGateways: config.natGateways });
@@ -43,105 +45,93 @@ const apiKeys = new ApiKeySecret('api-keys', { apiKeyHashes, keyArn: key.arn, re
 const apiImage = new ContainerImage('ingest-api', { context: repoRoot, dockerfile: 'services/ingest-api/Dockerfile', keyArn: key.arn });
 const processorImage = new ContainerImage('processor', { context: repoRoot, dockerfile: 'services/processor/Dockerfile', keyArn: key.arn });
 
-const api = new IngestApiService(
-  'ingest-api',
-  {
-    clusterArn: cluster.arn,
-    clusterName: cluster.name,
-    vpcId: network.vpcId,
-    publicSubnetIds: network.publicSubnetIds,
-    taskSubnetIds: network.taskSubnetIds,
-    imageUri: apiImage.imageUri,
-    repositoryArn: apiImage.repository.arn,
-    streamName: stream.name,
-    streamArn: stream.arn,
-    keyArn: key.arn,
-    apiKeySecretArn: apiKeys.arn,
-    accountId: ctx.accountId,
-    region: ctx.region,
-    cpu: config.apiCpu,
-    memory: config.apiMemory,
-    minTasks: config.apiMinTasks,
-    maxTasks: config.apiMaxTasks,
-    requestsPerTarget: config.apiRequestsPerTarget,
-    corsOrigins: config.corsOrigins,
-    logLevel: config.logLevel,
-    emfNamespace: config.emfNamespace,
-    logRetentionDays: config.logRetentionDays,
-    certificateArn: config.certificateArn,
-    domainName: config.apiDomainName,
-    allowedCidr: config.allowedCidr,
-    retain,
-  },
-);
+const api = new IngestApiService('ingest-api', {
+  clusterArn: cluster.arn,
+  clusterName: cluster.name,
+  vpcId: network.vpcId,
+  publicSubnetIds: network.publicSubnetIds,
+  taskSubnetIds: network.taskSubnetIds,
+  imageUri: apiImage.imageUri,
+  repositoryArn: apiImage.repository.arn,
+  streamName: stream.name,
+  streamArn: stream.arn,
+  keyArn: key.arn,
+  apiKeySecretArn: apiKeys.arn,
+  accountId: ctx.accountId,
+  region: ctx.region,
+  cpu: config.apiCpu,
+  memory: config.apiMemory,
+  minTasks: config.apiMinTasks,
+  maxTasks: config.apiMaxTasks,
+  requestsPerTarget: config.apiRequestsPerTarget,
+  corsOrigins: config.corsOrigins,
+  logLevel: config.logLevel,
+  emfNamespace: config.emfNamespace,
+  logRetentionDays: config.logRetentionDays,
+  certificateArn: config.certificateArn,
+  domainName: config.apiDomainName,
+  allowedCidr: config.allowedCidr,
+  retain,
+});
 const scaling = processorScaling(config);
-const processor = new ProcessorService(
-  'processor',
-  {
-    clusterArn: cluster.arn,
-    clusterName: cluster.name,
-    vpcId: network.vpcId,
-    taskSubnetIds: network.taskSubnetIds,
-    imageUri: processorImage.imageUri,
-    repositoryArn: processorImage.repository.arn,
-    streamName: stream.name,
-    streamArn: stream.arn,
-    tableName: leases.name,
-    tableArn: leases.arn,
-    bucketName: lake.name,
-    bucketArn: lake.arn,
-    keyArn: key.arn,
-    accountId: ctx.accountId,
-    region: ctx.region,
-    cpu: config.processorCpu,
-    memory: config.processorMemory,
-    minTasks: scaling.min,
-    maxTasks: scaling.max,
-    flushMaxAgeMs: config.flushMaxAgeMs,
-    flushMaxBytes: config.flushMaxBytes,
-    dedupeWindowMs: config.dedupeWindowMs,
-    leaseDurationMs: config.leaseDurationMs,
-    logLevel: config.logLevel,
-    emfNamespace: config.emfNamespace,
-    logRetentionDays: config.logRetentionDays,
-    retain,
-  },
-);
-const archive = new RawArchive(
-  'raw-archive',
-  {
-    streamArn: stream.arn,
-    bucketArn: lake.arn,
-    keyArn: key.arn,
-    accountId: ctx.accountId,
-    bufferSeconds: config.firehoseBufferSeconds,
-    bufferMb: config.firehoseBufferMb,
-    logRetentionDays: config.logRetentionDays,
-    retain,
-  },
-);
+const processor = new ProcessorService('processor', {
+  clusterArn: cluster.arn,
+  clusterName: cluster.name,
+  vpcId: network.vpcId,
+  taskSubnetIds: network.taskSubnetIds,
+  imageUri: processorImage.imageUri,
+  repositoryArn: processorImage.repository.arn,
+  streamName: stream.name,
+  streamArn: stream.arn,
+  tableName: leases.name,
+  tableArn: leases.arn,
+  bucketName: lake.name,
+  bucketArn: lake.arn,
+  keyArn: key.arn,
+  accountId: ctx.accountId,
+  region: ctx.region,
+  cpu: config.processorCpu,
+  memory: config.processorMemory,
+  minTasks: scaling.min,
+  maxTasks: scaling.max,
+  flushMaxAgeMs: config.flushMaxAgeMs,
+  flushMaxBytes: config.flushMaxBytes,
+  dedupeWindowMs: config.dedupeWindowMs,
+  leaseDurationMs: config.leaseDurationMs,
+  logLevel: config.logLevel,
+  emfNamespace: config.emfNamespace,
+  logRetentionDays: config.logRetentionDays,
+  retain,
+});
+const archive = new RawArchive('raw-archive', {
+  streamArn: stream.arn,
+  bucketArn: lake.arn,
+  keyArn: key.arn,
+  accountId: ctx.accountId,
+  bufferSeconds: config.firehoseBufferSeconds,
+  bufferMb: config.firehoseBufferMb,
+  logRetentionDays: config.logRetentionDays,
+  retain,
+});
 const catalog = new LakeCatalog('catalog', { bucketName: lake.name, keyArn: key.arn, startDate: config.lakeStartDate, retain });
-const alarms = new PipelineAlarms(
-  'alarms',
-  {
-    targets: pulumi.all([stream.name, archive.name, api.loadBalancer.arnSuffix, cluster.name, api.service.name, processor.service.name]).apply(
-      ([streamName, deliveryStreamName, loadBalancerArnSuffix, clusterName, apiServiceName, processorServiceName]) => ({
-        streamName,
-        deliveryStreamName,
-        loadBalancerArnSuffix,
-        clusterName,
-        apiServiceName,
-        processorServiceName,
-      }),
-    ),
-    config,
-    keyArn: key.arn,
-    region: ctx.region,
-  },
-);
+const alarms = new PipelineAlarms('alarms', {
+  targets: pulumi.all([stream.name, archive.name, api.loadBalancer.arnSuffix, cluster.name, api.service.name, processor.service.name]).apply(
+    ([streamName, deliveryStreamName, loadBalancerArnSuffix, clusterName, apiServiceName, processorServiceName]) => ({
+      streamName,
+      deliveryStreamName,
+      loadBalancerArnSuffix,
+      clusterName,
+      apiServiceName,
+      processorServiceName,
+    }),
+  ),
+  config,
+  keyArn: key.arn,
+  region: ctx.region,
+});
 
 export const apiUrl = api.url;
-export const exampleCurl = pulumi.interpolate`curl -sS -X POST ${api.url}/v1/clickstream -H 'content-type: application/json' -H "x-api-key: $EVENTLAKE_API_KEY" -d '{"user_id":"u-1","session_id":"s-1","action":"view_item","item_id":"120"}'`;
+export const exampleCurl = api.url.apply(exampleCurlFor);
 export const bucketName = lake.name;
 export const streamName = stream.name;
 export const leaseTableName = leases.name;

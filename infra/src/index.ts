@@ -1,5 +1,6 @@
 export * from './config.js';
 export * from './container.js';
+export * from './example-curl.js';
 export * from './glue.js';
 export * from './lifecycle.js';
 export * from './policies.js';

@@ -92,7 +92,10 @@ export function parquetColumns(type: EventType): LakeColumn[] {
   return lakeColumns(type);
 }
 
-/** `CREATE TABLE` for a staging table with a type's lake columns. */
+/**
+ * `CREATE TABLE` for a staging table with a type's lake columns (a plain table of the
+ * writer's in-memory database: the appender addresses tables in the default schema).
+ */
 export function createTableSql(table: string, columns: readonly LakeColumn[]): string {
-  return `CREATE TEMP TABLE ${quoteIdent(table)} (${columns.map((c) => `${quoteIdent(c.name)} ${duckdbSqlType(c.type)}`).join(', ')})`;
+  return `CREATE TABLE ${quoteIdent(table)} (${columns.map((c) => `${quoteIdent(c.name)} ${duckdbSqlType(c.type)}`).join(', ')})`;
 }

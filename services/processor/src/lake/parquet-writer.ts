@@ -1,9 +1,9 @@
 /**
  * `ParquetBatchWriter`: lake rows to Parquet bytes, with DuckDB as the encoder.
  *
- * Chosen by benchmark (bench/processor.ts, docs/lake-format.md): on 200k clickstream rows
- * DuckDB's Parquet writer fed through data chunks beat hyparquet-writer several times over,
- * and the node-api's per-value `setItem` path was the bottleneck, so flat columns are filled
+ * Chosen by benchmark (docs/lake-format.md): on 200k clickstream rows DuckDB's Parquet writer
+ * fed through data chunks took about half of hyparquet-writer's time, once the node-api's
+ * per-value `setItem` path (itself slower than hyparquet-writer) was bypassed: flat columns are filled
  * by copying whole typed arrays into DuckDB's vectors (`copy_data_to_vector`), one native
  * call per column per 2,048 rows; only strings and nested values still cost a call each.
  * The parquet extension is statically linked into the npm binary, so nothing is downloaded
@@ -272,7 +272,7 @@ export class ParquetBatchWriter {
     const file = join(dir, `${table}.parquet`);
     const conn = await instance.connect();
     try {
-      await conn.run(createTableSql(table, columns).replace('CREATE TEMP TABLE', 'CREATE TABLE'));
+      await conn.run(createTableSql(table, columns));
       try {
         await this.append(conn, table, plans, rows);
         const codec = this.opts.codec ?? 'zstd';

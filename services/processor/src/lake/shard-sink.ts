@@ -17,7 +17,7 @@ import { errorsObjectKey, lakeObjectKey } from './naming.js';
 import type { ObjectStore } from './object-store.js';
 import type { ParquetBatchWriter } from './parquet-writer.js';
 
-/** Everything one shard's sink needs; shared parts (store, writer, metrics) are passed in. */
+/** Everything one shard's sink needs; shared parts (store, writer, metrics) are passed in. `logger` carries the shard id. */
 export interface ShardSinkDeps {
   shardId: string;
   store: ObjectStore;
@@ -172,7 +172,7 @@ export class LakeShardSink implements ShardSink {
     try {
       await Promise.all(files.map((f) => store.put(f.key, f.body, f.contentType)));
     } catch (err) {
-      logger.error({ shardId, range, err }, 'lake.flush_failed');
+      logger.error({ first: range.first, last: range.last, err }, 'lake.flush_failed');
       throw err instanceof AppError
         ? err
         : new AppError('ERR_LAKE_UPLOAD', `flush of ${shardId} ${range.first}..${range.last} failed: ${(err as Error).message}`, {
@@ -191,7 +191,7 @@ export class LakeShardSink implements ShardSink {
     const result: FlushResult = { range, keys: files.map((f) => f.key), rows, errors: this.errors.length, duplicates: this.duplicates, bytes };
     const seconds = (performance.now() - started) / 1000;
     metrics.flushSeconds.observe(seconds);
-    logger.info({ shardId, first: range.first, last: range.last, files: files.length, rows, errors: result.errors, duplicates: result.duplicates, bytes, seconds }, 'lake.flush');
+    logger.info({ first: range.first, last: range.last, files: files.length, rows, errors: result.errors, duplicates: result.duplicates, bytes, seconds }, 'lake.flush');
     this.reset();
     return result;
   }

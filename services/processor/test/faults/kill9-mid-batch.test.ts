@@ -20,9 +20,10 @@ t.test('kill -9 while a batch is half uploaded: the restarted worker replays exa
 
   const first = spawnWorker(stack.env({ WORKER_ID: 'k1', S3_ENDPOINT: gate.endpoint, LOG_LEVEL: 'info' }));
   t.teardown(() => first.kill9());
-  const pendingLease = await until('a pending batch with an upload parked', async () => {
+  // Kill only once one file of the batch is stored and the others are parked mid-upload.
+  const pendingLease = await until('a pending batch with one file stored and the rest parked', async () => {
     const [lease] = await store.list();
-    return lease?.pending && gate.held() > 0 ? lease : null;
+    return lease?.pending && gate.held() > 0 && gate.stored() === 1 ? lease : null;
   });
   await first.kill9();
   const pending = pendingLease.pending!;

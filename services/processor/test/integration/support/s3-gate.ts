@@ -10,8 +10,8 @@ import type { AddressInfo } from 'node:net';
 /** A running gate. */
 export interface S3Gate {
   endpoint: string;
-  /** Uploads under events/ that went through. */
-  passed(): number;
+  /** Uploads under events/ that went through and were answered by S3. */
+  stored(): number;
   /** Uploads under events/ parked unanswered. */
   held(): number;
   /** From now on everything goes through. */
@@ -23,6 +23,7 @@ export interface S3Gate {
 export async function startS3Gate(upstream: string, allow: number): Promise<S3Gate> {
   const target = new URL(upstream);
   let passed = 0;
+  let stored = 0;
   let opened = false;
   const parked: http.ServerResponse[] = [];
   const server = http.createServer((req, res) => {
@@ -36,6 +37,7 @@ export async function startS3Gate(upstream: string, allow: number): Promise<S3Ga
       passed++;
     }
     const up = http.request({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers }, (upRes) => {
+      if (isLakePut && (upRes.statusCode ?? 500) < 300) stored++;
       res.writeHead(upRes.statusCode ?? 502, upRes.headers);
       upRes.pipe(res);
     });
@@ -45,7 +47,7 @@ export async function startS3Gate(upstream: string, allow: number): Promise<S3Ga
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
   return {
     endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    passed: () => passed,
+    stored: () => stored,
     held: () => parked.length,
     open: () => {
       opened = true;

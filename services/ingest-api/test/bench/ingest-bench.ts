@@ -1,0 +1,299 @@
+/**
+ * The ingest benchmark (`pnpm bench:ingest`): one run, one table. Every server runs as its
+ * own child process (its peak RSS is read from /proc), the load comes from autocannon in
+ * this process, and every row uses the same connection count and duration.
+ *
+ * Rows: the framework floor (bare Fastify), the seeds' producer pattern (one synchronous
+ * PutRecord per event), eventlake with single events, eventlake with 100-event batches;
+ * the last three both against kinesalite and against an accept-all Kinesis endpoint, so
+ * what the emulator costs is visible rather than mistaken for the API's own limit.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { loadavg } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import autocannon from 'autocannon';
+import { hashApiKey } from '../../src/api-keys.js';
+
+const PACKAGE_DIR = fileURLToPath(new URL('../../', import.meta.url));
+const SERVERS = fileURLToPath(new URL('./servers/', import.meta.url));
+const API_KEY = 'bench-key';
+
+interface Child {
+  url: string;
+  process: ChildProcess;
+  stop(): Promise<void>;
+}
+
+/** Starts a child that announces `{"event":"listening","address":…}` on stdout. */
+async function startChild(args: string[], env: Record<string, string> = {}): Promise<Child> {
+  const child = spawn(process.execPath, args, {
+    cwd: PACKAGE_DIR,
+    env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const lines = createInterface({ input: child.stdout! });
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${args.join(' ')} did not start within 30 s`)), 30_000);
+    lines.on('line', (line) => {
+      try {
+        const entry = JSON.parse(line) as { event?: string; address?: string };
+        if (entry.event === 'listening' && entry.address) {
+          clearTimeout(timer);
+          resolve(entry.address);
+        }
+      } catch {
+        // not a log line
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`${args.join(' ')} exited with ${code}`)));
+  });
+  return {
+    url,
+    process: child,
+    stop: async () => {
+      if (child.exitCode !== null) return;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await once(child, 'exit');
+      clearTimeout(timer);
+    },
+  };
+}
+
+const running = new Set<Child>();
+// A bench killed half-way must not leave servers behind.
+process.once('exit', () => {
+  for (const c of running) c.process.kill('SIGKILL');
+});
+
+async function tracked(start: Promise<Child>): Promise<Child> {
+  const child = await start;
+  running.add(child);
+  const stop = child.stop;
+  child.stop = async () => {
+    await stop();
+    running.delete(child);
+  };
+  return child;
+}
+
+const tsChild = (file: string, env?: Record<string, string>) => tracked(startChild(['--import', 'tsx', `${SERVERS}${file}`], env));
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** The API server; it logs at warn in the bench (no per-request lines), so readiness is polled. */
+async function startApi(env: Record<string, string>): Promise<Child> {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const child = spawn(process.execPath, ['dist/server.js'], {
+    cwd: PACKAGE_DIR,
+    env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...env, PORT: String(port) },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  const api: Child = {
+    url,
+    process: child,
+    stop: async () => {
+      if (child.exitCode !== null) return;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+      await once(child, 'exit');
+      clearTimeout(timer);
+    },
+  };
+  running.add(api);
+  for (let i = 0; i < 600; i++) {
+    if (child.exitCode !== null) throw new Error(`dist/server.js exited with ${child.exitCode}`);
+    try {
+      if ((await fetch(`${url}/readyz`)).status === 200) return tracked(Promise.resolve(api));
+    } catch {
+      // not listening yet
+    }
+    await sleep(100);
+  }
+  throw new Error('dist/server.js was not ready within 60 s');
+}
+
+/** Peak resident set of a process (VmHWM), in MiB. */
+function peakRssMiB(pid: number | undefined): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? NaN);
+  return kb / 1024;
+}
+
+let seq = 0;
+function clickEvent(): Record<string, unknown> {
+  const i = seq++;
+  return { user_id: `user-${i % 5000}`, session_id: `s-${i % 977}`, action: 'view_item', item_id: i % 1000, price: 19.99, page: '/item', timestamp: '2025-08-08T13:45:12.123Z' };
+}
+
+interface Row {
+  scenario: string;
+  sink: string;
+  eventsPerRequest: number;
+  eventsPerSec: number;
+  reqPerSec: number;
+  p50: number;
+  p99: number;
+  rssMiB: number;
+  non2xx: number;
+  errors: number;
+}
+
+async function load(server: Child, opts: { scenario: string; sink: string; batch: number; connections: number; seconds: number; warmup: number }): Promise<Row> {
+  const headers = { 'content-type': 'application/json', 'x-api-key': API_KEY };
+  // A pool of distinct bodies, so partition keys spread over shards as real traffic does.
+  const bodies = Array.from({ length: 256 }, () => JSON.stringify(opts.batch === 1 ? clickEvent() : Array.from({ length: opts.batch }, clickEvent)));
+  let next = 0;
+  const run = (seconds: number) =>
+    autocannon({
+      url: `${server.url}/v1/clickstream`,
+      connections: opts.connections,
+      duration: seconds,
+      method: 'POST',
+      headers,
+      requests: [{ setupRequest: (req) => ({ ...req, body: bodies[next++ % bodies.length]! }) }],
+    });
+  if (opts.warmup > 0) await run(opts.warmup);
+  const r = await run(opts.seconds);
+  const ok = r['2xx'];
+  return {
+    scenario: opts.scenario,
+    sink: opts.sink,
+    eventsPerRequest: opts.batch,
+    eventsPerSec: (ok * opts.batch) / opts.seconds,
+    reqPerSec: ok / opts.seconds,
+    p50: r.latency.p50,
+    p99: r.latency.p99,
+    rssMiB: peakRssMiB(server.process.pid),
+    non2xx: r.non2xx,
+    errors: r.errors + r.timeouts,
+  };
+}
+
+function table(rows: Row[], connections: number, seconds: number): string {
+  const head = ['scenario', 'kinesis', 'ev/req', 'events/s', 'req/s', 'p50 ms', 'p99 ms', 'peak RSS MiB', 'non-2xx', 'errors'];
+  const body = rows.map((r) => [
+    r.scenario,
+    r.sink,
+    String(r.eventsPerRequest),
+    Math.round(r.eventsPerSec).toLocaleString('en-US'),
+    Math.round(r.reqPerSec).toLocaleString('en-US'),
+    r.p50.toFixed(1),
+    r.p99.toFixed(1),
+    r.rssMiB.toFixed(0),
+    String(r.non2xx),
+    String(r.errors),
+  ]);
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
+  const line = (cells: string[]) => `| ${cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(' | ')} |`;
+  return [
+    `ingest benchmark: ${connections} connections, ${seconds} s per row, clickstream events over 5,000 users`,
+    line(head),
+    `|${widths.map((w, i) => (i < 2 ? `:${'-'.repeat(w + 1)}` : `${'-'.repeat(w + 1)}:`)).join('|')}|`,
+    ...body.map(line),
+  ].join('\n');
+}
+
+/** Runs the benchmark and prints the table and the verdict against the targets. */
+export async function runIngestBench(argv: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      connections: { type: 'string', default: '256' },
+      seconds: { type: 'string', default: '8' },
+      warmup: { type: 'string', default: '2' },
+      quick: { type: 'boolean', default: false },
+    },
+  });
+  const connections = Number(values.connections);
+  const seconds = values.quick ? 3 : Number(values.seconds);
+  const warmup = values.quick ? 1 : Number(values.warmup);
+  const opts = { connections, seconds, warmup };
+  const rows: Row[] = [];
+  const children: Child[] = [];
+  const startTime = Date.now();
+  const loadBefore = loadavg()[0]!;
+  const runRow = async (server: Child, scenario: string, sink: string, batch: number) => {
+    const row = await load(server, { ...opts, scenario, sink, batch });
+    rows.push(row);
+    console.error(`  ${scenario} (${sink}): ${Math.round(row.eventsPerSec)} events/s, p99 ${row.p99} ms`);
+  };
+  try {
+    console.error('ingest bench: starting kinesalite and the accept-all endpoint');
+    const kinesalite = await tsChild('kinesalite.ts');
+    const sink = await tsChild('kinesis-sink.ts');
+    children.push(kinesalite, sink);
+
+    const floor = await tsChild('floor.ts');
+    await runRow(floor, 'fastify floor (bare route)', '-', 1);
+    await floor.stop();
+
+    const eventlakeEnv = (endpoint: string) => ({
+      HOST: '127.0.0.1',
+      STREAM_NAME: 'events',
+      KINESIS_ENDPOINT: endpoint,
+      API_KEY_HASHES: `bench:${hashApiKey(API_KEY)}`,
+      LOG_LEVEL: 'warn',
+      RATE_LIMIT_MAX: '100000000',
+      MAX_IN_FLIGHT_BYTES: String(256 * 1024 * 1024),
+    });
+    for (const [sinkName, endpoint] of [
+      ['kinesalite', kinesalite.url],
+      ['accept-all', sink.url],
+    ] as const) {
+      const seeds = await tsChild('seeds-producer.ts', { KINESIS_ENDPOINT: endpoint });
+      await runRow(seeds, 'seeds: PutRecord per event', sinkName, 1);
+      await seeds.stop();
+      for (const batch of [1, 100]) {
+        // A fresh process per row, so each peak RSS belongs to its row.
+        const api = await startApi(eventlakeEnv(endpoint));
+        await runRow(api, batch === 1 ? 'eventlake single events' : 'eventlake 100-event batches', sinkName, batch);
+        await api.stop();
+      }
+    }
+  } finally {
+    await Promise.all([...children, ...running].map((c) => c.stop()));
+  }
+
+  console.log(table(rows, connections, seconds));
+  const floor = rows[0]!;
+  const pick = (scenario: string, sink: string) => rows.find((r) => r.scenario === scenario && r.sink === sink)!;
+  const verdicts: string[] = [];
+  for (const sink of ['kinesalite', 'accept-all']) {
+    const single = pick('eventlake single events', sink);
+    const batch = pick('eventlake 100-event batches', sink);
+    const seeds = pick('seeds: PutRecord per event', sink);
+    verdicts.push(
+      `${sink}: batches ${Math.round(batch.eventsPerSec).toLocaleString('en-US')} events/s (target ≥ 100,000: ${batch.eventsPerSec >= 100_000 ? 'met' : 'NOT met'}); ` +
+        `single events ${(single.reqPerSec / floor.reqPerSec).toFixed(2)}× the floor (target ≥ 0.5×: ${single.reqPerSec >= 0.5 * floor.reqPerSec ? 'met' : 'NOT met'}); ` +
+        `p99 single ${single.p99} ms / batches ${batch.p99} ms (target ≤ 50: ${Math.max(single.p99, batch.p99) <= 50 ? 'met' : 'NOT met'}); ` +
+        `${(single.eventsPerSec / Math.max(1, seeds.eventsPerSec)).toFixed(1)}× the seeds' pattern for single events`,
+    );
+  }
+  const kl = pick('eventlake 100-event batches', 'kinesalite');
+  const aa = pick('eventlake 100-event batches', 'accept-all');
+  if (aa.eventsPerSec > kl.eventsPerSec * 1.2) {
+    verdicts.push(`kinesalite limits the batch rows: ${Math.round(kl.eventsPerSec).toLocaleString('en-US')} events/s against it vs ${Math.round(aa.eventsPerSec).toLocaleString('en-US')} against the accept-all endpoint`);
+  }
+  console.log(verdicts.map((v) => `- ${v}`).join('\n'));
+  console.log(
+    `(whole run ${Math.round((Date.now() - startTime) / 1000)} s; autocannon, the server and the Kinesis endpoint share the machine's cores; ` +
+      `1-minute load average ${loadBefore.toFixed(1)} before, ${loadavg()[0]!.toFixed(1)} after: anything above ~2 means other work competed for the CPU)`,
+  );
+}

@@ -62,7 +62,8 @@ export class RawArchive extends pulumi.ComponentResource {
           bufferingInterval: args.bufferSeconds,
           bufferingSize: args.bufferMb,
           kmsKeyArn: args.keyArn,
-          // Records arrive without a trailing newline; NDJSON needs one per record.
+          // Firehose de-aggregates the API's KPL records by itself (Kinesis stream sources only);
+          // the events carry no trailing newline, and NDJSON needs one per event.
           processingConfiguration: { enabled: true, processors: [{ type: 'AppendDelimiterToRecord' }] },
           cloudwatchLoggingOptions: { enabled: true, logGroupName: logGroup.name, logStreamName: logStream.name },
         },

@@ -108,6 +108,8 @@ t.test('records in, typed Parquet and errors/ out in S3, read back with hyparque
     const meta = parquetMetadata(arrayBuffer(bytes));
     const ts = meta.schema.find((s) => s.name === 'timestamp')!;
     t.same(ts.logical_type, { type: 'TIMESTAMP', isAdjustedToUTC: true, unit: 'MICROS' }, `${key}: µs UTC timestamps`);
+    const money = meta.schema.find((s) => s.name === 'price' || s.name === 'amount');
+    if (money) t.same(money.logical_type, { type: 'DECIMAL', precision: 18, scale: 4 }, `${key}: money as DECIMAL(18,4)`);
     rowsByKey.set(key, (await parquetReadObjects({ file: arrayBuffer(bytes), compressors })) as Record<string, unknown>[]);
   }
   const clicks = [...rowsByKey].filter(([k]) => k.includes('type=clickstream')).flatMap(([k, rows]) => rows.map((r) => ({ k, r })));

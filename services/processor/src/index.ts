@@ -101,7 +101,15 @@ export async function startProcessor(config: ProcessorConfig, clients: Processor
   let server: HttpServerHandle | null = null;
   if (opts.http) server = await startHttpServer({ port: config.PORT, metrics, health: worker });
   const stopEmf = config.EMF_NAMESPACE ? metrics.startEmf(config.EMF_NAMESPACE, { service: 'processor' }) : null;
-  await worker.start();
+  try {
+    await worker.start();
+  } catch (err) {
+    await worker.stop();
+    await lake?.close();
+    await stopEmf?.();
+    await server?.close();
+    throw err;
+  }
   log.info({ workerId: config.WORKER_ID, stream: config.STREAM_NAME, shards: worker.shards() }, 'processor_started');
   return {
     worker,

@@ -24,6 +24,7 @@ export interface ProcessorMetrics {
   throttled: Counter;
   expiredIterators: Counter;
   shardLoopFailures: Counter;
+  workerLoopFailures: Counter;
 }
 
 /** Registers the processor's metrics on `metrics`. */
@@ -43,5 +44,6 @@ export function processorMetrics(metrics: Metrics): ProcessorMetrics {
     throttled: metrics.counter('get_records_throttled_total', 'GetRecords calls refused with ProvisionedThroughputExceeded'),
     expiredIterators: metrics.counter('expired_iterators_total', 'Shard iterators that expired and were re-acquired'),
     shardLoopFailures: metrics.counter('shard_loop_failures_total', 'Shard loops that stopped on an unexpected error'),
+    workerLoopFailures: metrics.counter('worker_loop_failures_total', 'Failed passes of the lease taker or renewer', ['loop']),
   };
 }

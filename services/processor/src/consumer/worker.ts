@@ -5,7 +5,7 @@
  */
 import { ListShardsCommand, type KinesisClient, type Shard } from '@aws-sdk/client-kinesis';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Logger } from '@eventlake/common';
+import { AppError, type Logger } from '@eventlake/common';
 import type { ShardSinkFactory } from '../contracts.js';
 import type { Lease } from './lease.js';
 import type { LeaseStore } from './lease-store.js';
@@ -108,7 +108,11 @@ export class Worker {
 
   /** Starts discovery, the taker and the renewer; returns after the first taking pass. */
   async start(): Promise<void> {
-    await this.takerPass();
+    try {
+      await this.takerPass();
+    } catch (err) {
+      throw startupError(err, this.opts.streamName);
+    }
     // Taker every D/4 and renewer every D/3: a dead worker's lease is seen unchanged for D
     // at most D/4 after its last renewal and taken at the next pass, so failover ≤ 1.5 × D.
     this.loops = [
@@ -197,9 +201,25 @@ export class Worker {
         this.healthy = true;
       } catch (err) {
         failures++;
+        this.opts.metrics.workerLoopFailures.inc({ loop: name });
         this.opts.log.warn({ loop: name, failures, err }, 'worker_loop_failed');
         if (failures >= 3) this.healthy = false;
       }
     }
   }
+}
+
+/** The first pass touches the stream and the lease table: name which one is missing. */
+function startupError(err: unknown, streamName: string): unknown {
+  if (!(err instanceof Error) || err.name !== 'ResourceNotFoundException') return err;
+  if (/stream/i.test(err.message)) {
+    return new AppError('ERR_STREAM_NOT_FOUND', `Kinesis stream ${streamName} does not exist`, {
+      hint: 'check STREAM_NAME and AWS_REGION (or KINESIS_ENDPOINT); pnpm dev and the infra create the stream',
+      cause: err,
+    });
+  }
+  return new AppError('ERR_LEASE_TABLE_NOT_FOUND', `the lease table does not exist: ${err.message}`, {
+    hint: 'check LEASE_TABLE and AWS_REGION (or DYNAMODB_ENDPOINT); ensureLeaseTable() creates it locally, the infra in AWS',
+    cause: err,
+  });
 }

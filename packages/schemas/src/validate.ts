@@ -107,6 +107,7 @@ export function describeSchema(schema: TSchema): string {
   if (TypeGuard.IsNumber(schema)) return `a number${range}`;
   if (TypeGuard.IsBoolean(schema)) return 'true or false';
   if (TypeGuard.IsString(schema)) {
+    if (schema.format === 'date-time') return 'a canonical UTC timestamp (YYYY-MM-DDTHH:MM:SS.ffffffZ)';
     const parts: string[] = [];
     if (typeof schema.minLength === 'number' && schema.minLength > 0) parts.push(`at least ${schema.minLength} characters`);
     if (typeof schema.maxLength === 'number') parts.push(`at most ${schema.maxLength} characters`);

@@ -13,9 +13,20 @@ export interface ShardRange {
   end: bigint;
 }
 
+// Partition keys repeat (one per customer, user or device), and an MD5 object per event is a
+// measurable share of the per-event cost; the bound keeps memory flat whatever the key count.
+const hashCache = new Map<string, bigint>();
+const HASH_CACHE_MAX = 50_000;
+
 /** The 128-bit hash key Kinesis derives from a partition key. */
 export function hashKeyOf(partitionKey: string): bigint {
-  return BigInt(`0x${createHash('md5').update(partitionKey, 'utf8').digest('hex')}`);
+  let hash = hashCache.get(partitionKey);
+  if (hash === undefined) {
+    hash = BigInt(`0x${createHash('md5').update(partitionKey, 'utf8').digest('hex')}`);
+    if (hashCache.size >= HASH_CACHE_MAX) hashCache.clear();
+    hashCache.set(partitionKey, hash);
+  }
+  return hash;
 }
 
 /** The open shards' ranges from a ListShards answer; closed parents of a reshard take no writes. */

@@ -129,6 +129,13 @@ async function startApi(env: Record<string, string>): Promise<Child> {
   throw new Error('dist/server.js was not ready within 60 s');
 }
 
+/** CPU time (user + system) a process has used so far, in milliseconds. */
+function cpuMs(pid: number | undefined): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  // utime and stime, fields 14 and 15 of stat, in clock ticks (100 per second on Linux).
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
 /** Peak resident set of a process (VmHWM), in MiB. */
 function peakRssMiB(pid: number | undefined): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
@@ -151,6 +158,8 @@ interface Row {
   p50: number;
   p99: number;
   rssMiB: number;
+  /** Server CPU per acknowledged event: comparable across runs even when other work competes for the cores. */
+  cpuUsPerEvent: number;
   non2xx: number;
   errors: number;
 }
@@ -170,7 +179,9 @@ async function load(server: Child, opts: { scenario: string; sink: string; batch
       requests: [{ setupRequest: (req) => ({ ...req, body: bodies[next++ % bodies.length]! }) }],
     });
   if (opts.warmup > 0) await run(opts.warmup);
+  const cpuBefore = cpuMs(server.process.pid);
   const r = await run(opts.seconds);
+  const cpu = cpuMs(server.process.pid) - cpuBefore;
   const ok = r['2xx'];
   return {
     scenario: opts.scenario,
@@ -181,13 +192,14 @@ async function load(server: Child, opts: { scenario: string; sink: string; batch
     p50: r.latency.p50,
     p99: r.latency.p99,
     rssMiB: peakRssMiB(server.process.pid),
+    cpuUsPerEvent: ok > 0 ? (cpu * 1000) / (ok * opts.batch) : NaN,
     non2xx: r.non2xx,
     errors: r.errors + r.timeouts,
   };
 }
 
 function table(rows: Row[], connections: number, seconds: number): string {
-  const head = ['scenario', 'kinesis', 'ev/req', 'events/s', 'req/s', 'p50 ms', 'p99 ms', 'peak RSS MiB', 'non-2xx', 'errors'];
+  const head = ['scenario', 'kinesis', 'ev/req', 'events/s', 'req/s', 'p50 ms', 'p99 ms', 'peak RSS MiB', 'server CPU µs/event', 'events per CPU-s', 'non-2xx', 'errors'];
   const body = rows.map((r) => [
     r.scenario,
     r.sink,
@@ -197,6 +209,8 @@ function table(rows: Row[], connections: number, seconds: number): string {
     r.p50.toFixed(1),
     r.p99.toFixed(1),
     r.rssMiB.toFixed(0),
+    r.cpuUsPerEvent.toFixed(1),
+    Math.round(1e6 / r.cpuUsPerEvent).toLocaleString('en-US'),
     String(r.non2xx),
     String(r.errors),
   ]);
@@ -286,6 +300,10 @@ export async function runIngestBench(argv: string[]): Promise<void> {
         `${(single.eventsPerSec / Math.max(1, seeds.eventsPerSec)).toFixed(1)}× the seeds' pattern for single events`,
     );
   }
+  const batchCpu = pick('eventlake 100-event batches', 'accept-all');
+  verdicts.push(
+    `CPU-bound capacity of one API process (1e6 / server CPU µs per event, accept-all): ${Math.round(1e6 / batchCpu.cpuUsPerEvent).toLocaleString('en-US')} events/s in 100-event batches per fully used core`,
+  );
   const kl = pick('eventlake 100-event batches', 'kinesalite');
   const aa = pick('eventlake 100-event batches', 'accept-all');
   if (aa.eventsPerSec > kl.eventsPerSec * 1.2) {

@@ -87,7 +87,9 @@ export class IngestApiService extends pulumi.ComponentResource {
         subnets: args.publicSubnetIds,
         securityGroups: [this.albSecurityGroup.id],
         dropInvalidHeaderFields: true,
-        enableDeletionProtection: args.retain,
+        // No deletion protection: the ALB holds no data, and protection would make
+        // `pulumi destroy` fail half-way on retained stacks.
+        enableDeletionProtection: false,
         idleTimeout: 60,
       },
       { parent: this },

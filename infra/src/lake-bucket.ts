@@ -24,30 +24,32 @@ export class LakeBucket extends pulumi.ComponentResource {
   constructor(name: string, args: LakeBucketArgs, opts?: pulumi.ComponentResourceOptions) {
     super('eventlake:lake:LakeBucket', name, {}, opts);
     const ctx = awsContext(this);
+    // Retained buckets keep their guards too: a bucket left behind without its public access
+    // block, encryption default or TLS-only policy would be weaker than the one deployed.
     const keep = { parent: this, retainOnDelete: args.retain };
     // Dev stacks empty the buckets on destroy; retained stacks never delete data.
     const forceDestroy = !args.retain;
 
     this.logBucket = new aws.s3.Bucket(`${name}-access-logs`, { forceDestroy }, keep);
-    this.privateBucket(`${name}-access-logs`, this.logBucket);
+    this.privateBucket(`${name}-access-logs`, this.logBucket, keep);
     // S3 server access logging can deliver only to SSE-S3 buckets, not SSE-KMS ones.
     new aws.s3.BucketServerSideEncryptionConfiguration(
       `${name}-access-logs-sse`,
       { bucket: this.logBucket.id, rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: 'AES256' } }] },
-      { parent: this },
+      keep,
     );
     new aws.s3.BucketLifecycleConfiguration(
       `${name}-access-logs-lifecycle`,
       { bucket: this.logBucket.id, rules: [{ id: 'access-logs-expire', status: 'Enabled', filter: {}, expiration: { days: args.accessLogsExpireDays } }] },
-      { parent: this },
+      keep,
     );
 
     this.bucket = new aws.s3.Bucket(`${name}-bucket`, { forceDestroy }, keep);
-    const access = this.privateBucket(`${name}-bucket`, this.bucket);
+    const access = this.privateBucket(`${name}-bucket`, this.bucket, keep);
     const versioning = new aws.s3.BucketVersioning(
       `${name}-versioning`,
       { bucket: this.bucket.id, versioningConfiguration: { status: 'Enabled' } },
-      { parent: this },
+      keep,
     );
     new aws.s3.BucketServerSideEncryptionConfiguration(
       `${name}-sse`,
@@ -56,17 +58,17 @@ export class LakeBucket extends pulumi.ComponentResource {
         // The bucket key cuts KMS requests (and their cost and throttling) by orders of magnitude.
         rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: 'aws:kms', kmsMasterKeyId: args.keyArn }, bucketKeyEnabled: true }],
       },
-      { parent: this },
+      keep,
     );
     new aws.s3.BucketLifecycleConfiguration(
       `${name}-lifecycle`,
       { bucket: this.bucket.id, rules: args.lifecycleRules },
-      { parent: this, dependsOn: [versioning] },
+      { ...keep, dependsOn: [versioning] },
     );
     new aws.s3.BucketPolicy(
       `${name}-policy`,
       { bucket: this.bucket.id, policy: pulumi.all([this.bucket.arn, args.keyArn]).apply(([bucketArn, keyArn]) => JSON.stringify(lakeBucketPolicy({ bucketArn, keyArn }))) },
-      { parent: this, dependsOn: [access] },
+      { ...keep, dependsOn: [access] },
     );
     new aws.s3.BucketPolicy(
       `${name}-access-logs-policy`,
@@ -78,12 +80,12 @@ export class LakeBucket extends pulumi.ComponentResource {
             JSON.stringify(accessLogBucketPolicy({ logBucketArn, sourceBucketArn, accountId, prefix: ACCESS_LOG_PREFIX })),
           ),
       },
-      { parent: this },
+      keep,
     );
     new aws.s3.BucketLogging(
       `${name}-logging`,
       { bucket: this.bucket.id, targetBucket: this.logBucket.id, targetPrefix: ACCESS_LOG_PREFIX },
-      { parent: this },
+      keep,
     );
 
     this.name = this.bucket.bucket;
@@ -92,12 +94,12 @@ export class LakeBucket extends pulumi.ComponentResource {
   }
 
   /** Blocks every form of public access and disables ACLs (the bucket owner owns every object). */
-  private privateBucket(name: string, bucket: aws.s3.Bucket): aws.s3.BucketPublicAccessBlock {
-    new aws.s3.BucketOwnershipControls(`${name}-ownership`, { bucket: bucket.id, rule: { objectOwnership: 'BucketOwnerEnforced' } }, { parent: this });
+  private privateBucket(name: string, bucket: aws.s3.Bucket, keep: pulumi.CustomResourceOptions): aws.s3.BucketPublicAccessBlock {
+    new aws.s3.BucketOwnershipControls(`${name}-ownership`, { bucket: bucket.id, rule: { objectOwnership: 'BucketOwnerEnforced' } }, keep);
     return new aws.s3.BucketPublicAccessBlock(
       `${name}-public-access`,
       { bucket: bucket.id, blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true },
-      { parent: this },
+      keep,
     );
   }
 }

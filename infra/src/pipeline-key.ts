@@ -31,7 +31,11 @@ export class PipelineKey extends pulumi.ComponentResource {
       },
       { parent: this, retainOnDelete: args.retain },
     );
-    new aws.kms.Alias(`${name}-alias`, { name: `alias/eventlake-${pulumi.getStack()}`, targetKeyId: this.key.keyId }, { parent: this });
+    new aws.kms.Alias(
+      `${name}-alias`,
+      { name: `alias/eventlake-${pulumi.getStack()}`, targetKeyId: this.key.keyId },
+      { parent: this, retainOnDelete: args.retain },
+    );
     this.arn = this.key.arn;
     this.registerOutputs({ arn: this.arn });
   }

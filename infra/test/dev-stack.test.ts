@@ -353,6 +353,7 @@ t.test('stack outputs: API URL, an example curl, bucket, stream, dashboard URL, 
 t.test('dev data is disposable: buckets emptied on destroy, no deletion protection', async (t) => {
   for (const bucket of stack.ofType('aws:s3/bucket:Bucket')) t.equal(bucket.inputs.forceDestroy, true, bucket.name);
   t.equal(stack.one('aws:dynamodb/table:Table').inputs.deletionProtectionEnabled, false);
+  t.same(stack.resources.filter((r) => r.retainOnDelete).map((r) => r.name), [], 'destroy leaves nothing behind');
 });
 
 t.test('every AWS resource belongs to a component and is named after it', async (t) => {

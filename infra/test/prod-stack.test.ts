@@ -24,10 +24,16 @@ t.test('prod serves HTTPS only with the configured certificate and a TLS 1.2+ po
   t.equal(stack.outputs.apiUrl, 'https://events.example.com', 'the certificate\'s name, not the ALB\'s');
 });
 
-t.test('prod keeps its data: key, buckets, table and logs survive destroy; deletion protection on', async (t) => {
+t.test('prod keeps its data: key, buckets (with their guards), table and logs survive destroy', async (t) => {
   for (const bucket of stack.ofType('aws:s3/bucket:Bucket')) t.equal(bucket.inputs.forceDestroy, false, `${bucket.name} is never emptied by destroy`);
+  const kept = stack.resources.filter((r) => r.retainOnDelete);
+  for (const r of stack.resources.filter((x) => x.parent?.type === 'eventlake:lake:LakeBucket')) t.ok(r.retainOnDelete, `${r.type} ${r.name} stays`);
+  for (const type of ['aws:kms/key:Key', 'aws:dynamodb/table:Table', 'aws:cloudwatch/logGroup:LogGroup']) {
+    for (const r of stack.ofType(type)) t.ok(r.retainOnDelete, `${r.name} stays`);
+  }
+  t.notOk(kept.some((r) => /^aws:(ecs|lb|ec2|appautoscaling|cloudwatch\/metricAlarm)/.test(r.type)), 'compute, network and alarms are removed');
   t.equal(stack.one('aws:dynamodb/table:Table').inputs.deletionProtectionEnabled, true);
-  t.equal(stack.one('aws:lb/loadBalancer:LoadBalancer').inputs.enableDeletionProtection, true);
+  t.equal(stack.one('aws:lb/loadBalancer:LoadBalancer').inputs.enableDeletionProtection, false, 'nothing blocks destroy half-way');
   t.equal(stack.one('aws:secretsmanager/secret:Secret').inputs.recoveryWindowInDays, 30);
   for (const group of stack.ofType('aws:cloudwatch/logGroup:LogGroup')) t.equal(group.inputs.retentionInDays, 365, group.name);
 });

@@ -18,6 +18,8 @@ export interface DeclaredResource {
   state: Record<string, unknown>;
   /** The parent's type and name, from the URN the program registered it under; undefined at the top level. */
   parent?: { type: string; name: string };
+  /** Whether `pulumi destroy` leaves it in the account (the retainOnDelete option). */
+  retainOnDelete?: boolean;
 }
 
 /** The declared stack: its resources and the program module's exports. */
@@ -102,19 +104,22 @@ function typeAndName(urn: string): { type: string; name: string } | undefined {
 }
 
 /**
- * The mock API does not show parents, but every registration request carries the parent's
- * URN; wrap the mock monitor to read it (test-only: `{ parent: this }` is otherwise invisible).
+ * The mock API does not show resource options, but every registration request carries the
+ * parent's URN and retainOnDelete; wrap the mock monitor to read them (test-only: `{ parent:
+ * this }` and retention are otherwise invisible to mocks).
  */
 function recordParents(resources: DeclaredResource[]): void {
-  type Request = { getName(): string; getType(): string; getParent(): string };
+  type Request = { getName(): string; getType(): string; getParent(): string; getRetainondelete(): boolean | undefined };
   const monitor = pulumi.runtime.getMonitor() as unknown as Record<string, (req: Request, cb: unknown) => unknown>;
   for (const method of ['registerResource'] as const) {
     const original = monitor[method]!.bind(monitor);
     monitor[method] = (req: Request, cb: unknown) => {
       const parent = typeAndName(req.getParent());
       const record = () => {
-        const r = resources.find((x) => x.name === req.getName() && x.type === req.getType() && x.parent === undefined);
-        if (r && parent) r.parent = parent;
+        const r = resources.find((x) => x.name === req.getName() && x.type === req.getType() && x.retainOnDelete === undefined);
+        if (!r) return;
+        if (parent) r.parent = parent;
+        r.retainOnDelete = req.getRetainondelete() ?? false;
       };
       const result = original(req, (err: unknown, res: unknown) => {
         record();

@@ -1,5 +1,8 @@
 import t from 'tap';
-import { authHeaders, build, makeEvent } from '../../helpers/build.js';
+import { Metrics, createLogger } from '@eventlake/common';
+import { buildApp } from '../../../src/app.js';
+import { loadIngestConfig } from '../../../src/config.js';
+import { FakePublisher, TEST_KEY, authHeaders, build, makeEvent, testEnv } from '../../helpers/build.js';
 
 t.test('healthz is up; readyz follows the publisher', async (t) => {
   const { app, publisher } = await build(t);
@@ -40,4 +43,24 @@ t.test('closing the app drains the publisher', async (t) => {
   const { app, publisher } = await build(t);
   await app.close();
   t.ok(publisher.closed);
+});
+
+t.test('request logs carry the request id and never the API key', async (t) => {
+  const lines: string[] = [];
+  const logger = createLogger('ingest-api', { level: 'info', destination: { write: (s: string) => void lines.push(s) } });
+  const publisher = new FakePublisher();
+  const app = await buildApp({ config: loadIngestConfig(testEnv({ LOG_LEVEL: 'info' })), publisher, metrics: new Metrics('eventlake_ingest'), logger });
+  t.teardown(() => app.close());
+  const res = await app.inject({
+    method: 'POST',
+    url: '/v1/telemetry',
+    headers: { ...authHeaders(), 'x-request-id': 'req-123' },
+    payload: JSON.stringify(makeEvent('telemetry', 1)),
+  });
+  t.equal(res.headers['x-request-id'], 'req-123', 'the client request id is echoed');
+  await app.inject({ method: 'POST', url: '/v1/telemetry', headers: { 'content-type': 'application/json', authorization: `Bearer ${TEST_KEY}x` }, payload: '{}' });
+  const entries = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+  t.ok(entries.some((e) => e.reqId === 'req-123'), 'logged with the request id');
+  t.ok(entries.some((e) => e.event === 'request_refused' && e.code === 'ERR_UNAUTHORIZED'), 'refusals are logged with their code');
+  t.notOk(lines.join('\n').includes(TEST_KEY), 'no key in any log line');
 });

@@ -39,7 +39,7 @@ t.test('kill -9 while a batch is half uploaded: the restarted worker replays exa
   await put(stack.clients.kinesis, stack.streamName, plainEntries(later));
 
   gate.open();
-  const second = spawnWorker(stack.env({ WORKER_ID: 'k1', LOG_LEVEL: 'info' }));
+  const second = spawnWorker(stack.env({ WORKER_ID: 'k1', LOG_LEVEL: 'info', EMF_NAMESPACE: 'eventlake-test' }));
   t.teardown(() => second.kill9());
   const replay = await second.waitForLog((l) => l.msg === 'pending_replay');
   t.same(replay.range, pending, 'the restarted worker replays the recorded range');
@@ -52,6 +52,10 @@ t.test('kill -9 while a batch is half uploaded: the restarted worker replays exa
   t.ok(partial.every((r) => r.key.endsWith(stem)), 'the file written before the crash was overwritten under the same key');
 
   t.equal(await second.terminate(), 0, 'SIGTERM exits cleanly');
+  const emf = second.logs.filter((l) => typeof l._aws === 'object');
+  const recordsOut = emf.find((l) => 'records_out_total' in l);
+  t.ok(recordsOut, 'metrics were flushed as CloudWatch EMF on shutdown');
+  t.ok(Number(recordsOut?.records_out_total) >= expected.length, 'EMF counts the rows written');
   const [done] = await store.list();
   t.equal(done?.leaseOwner, null, 'SIGTERM released the lease');
   t.equal(done?.pending, null);

@@ -117,8 +117,9 @@ export class ShardConsumer {
         log.warn({ shardId: this.shardId }, 'shard_loop_lease_lost');
         return 'lost';
       }
-      if (this.stopping && this.abort.signal.aborted) {
-        // stop() interrupted warm-up or replay: nothing of this lease's batch was checkpointed yet.
+      if (this.stopping && err instanceof Error && err.name === 'AbortError') {
+        // stop() interrupted a read during warm-up or replay: nothing new was written, and a
+        // pending range stays recorded for whoever takes the lease next.
         await leases.release(this.shardId).catch(() => undefined);
         return 'stopped';
       }

@@ -47,7 +47,11 @@ export const InfraConfigSchema = Type.Object({
   flushMaxAgeMs: Type.Integer({ minimum: 1000, default: 60_000, description: 'FLUSH_MAX_AGE_MS of the processor' }),
   flushMaxBytes: Type.Integer({ minimum: 1_048_576, default: 64 * 1_048_576, description: 'FLUSH_MAX_BYTES of the processor' }),
   dedupeWindowMs: Type.Integer({ minimum: 0, default: 3_600_000, description: 'DEDUPE_WINDOW_MS of the processor' }),
-  leaseDurationMs: Type.Integer({ minimum: 5000, default: 30_000, description: 'LEASE_DURATION_MS of the processor' }),
+  leaseDurationMs: Type.Integer({
+    minimum: 2000,
+    default: 10_000,
+    description: "LEASE_DURATION_MS of the processor; a dead task's shards move within 1.5x this",
+  }),
   firehoseBufferSeconds: Type.Integer({ minimum: 0, maximum: 900, default: 300, description: 'Firehose buffering interval' }),
   firehoseBufferMb: Type.Integer({ minimum: 1, maximum: 128, default: 64, description: 'Firehose buffering size, MiB' }),
   lakeStartDate: Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$', default: '2024-01-01', description: 'first dt of the Glue partition projection' }),

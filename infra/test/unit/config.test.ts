@@ -14,6 +14,11 @@ t.test('an empty stack config gets every default', async (t) => {
   t.equal(Object.keys(c).length, CONFIG_KEYS.length, 'every key has a default');
 });
 
+t.test('by default a dead processor task loses its shards within 15 s (renewal every D/3, takeover after D)', async (t) => {
+  const { leaseDurationMs } = parseInfraConfig({});
+  t.ok(leaseDurationMs * 1.5 <= 15_000, `failover bound ${leaseDurationMs * 1.5} ms`);
+});
+
 t.test('values arrive as strings, as pulumi config stores them', async (t) => {
   const c = parseInfraConfig({ shardCount: '8', retainData: 'true', streamMode: 'PROVISIONED', apiCpu: '1024', apiMemory: '4096' });
   t.equal(c.shardCount, 8);

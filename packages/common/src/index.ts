@@ -2,3 +2,4 @@ export * from './app-error.js';
 export * from './config.js';
 export * from './logger.js';
 export * from './metrics.js';
+export * from './local-client-config.js';

@@ -1,3 +1,4 @@
-export * from './client-config.js';
+// Re-exported so tools that start emulators get client options from the same place.
+export { LOCAL_CREDENTIALS, LOCAL_REGION, localClientConfig, localS3Options, type LocalClientConfig } from '@eventlake/common';
 export * from './emulators.js';
 export * from './resources.js';

@@ -20,7 +20,8 @@ export interface LocalClientConfig {
 }
 
 /**
- * SDK client options for a local emulator endpoint.
+ * SDK client options for a local emulator endpoint. Lives in common rather than in
+ * local-stack so services can reach emulators without shipping them in production images.
  *
  * - The SDK's default handler negotiates HTTP/2 for Kinesis, which kinesalite cannot
  *   speak; an HTTP/1.1 `NodeHttpHandler` with keep-alive works for all three emulators.

@@ -36,6 +36,7 @@ export const IngestConfigSchema = Type.Object({
   LINGER_MS: Type.Integer({ minimum: 0, maximum: 1000, default: 5 }),
   PUBLISH_DEADLINE_MS: Type.Integer({ minimum: 100, maximum: 120_000, default: 5_000 }),
   MAX_IN_FLIGHT_BYTES: Type.Integer({ minimum: 64 * 1024, default: 64 * MiB }),
+  MAX_CONCURRENT_PUTS: Type.Integer({ minimum: 1, maximum: 256, default: 4 }),
   AGGREGATION: Type.Boolean({ default: true }),
   AGGREGATION_MAX_BYTES: Type.Integer({ minimum: 1024, maximum: 1000 * 1024, default: 51_200 }),
   RETRY_AFTER_SECONDS: Type.Integer({ minimum: 1, maximum: 3600, default: 1 }),

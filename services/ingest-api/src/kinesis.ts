@@ -27,6 +27,7 @@ export function createPublisher(config: IngestConfig, client: KinesisClient, log
     lingerMs: config.LINGER_MS,
     deadlineMs: config.PUBLISH_DEADLINE_MS,
     maxInFlightBytes: config.MAX_IN_FLIGHT_BYTES,
+    maxConcurrentCalls: config.MAX_CONCURRENT_PUTS,
     aggregate: config.AGGREGATION,
     aggregationMaxBytes: config.AGGREGATION_MAX_BYTES,
     retryAfterSeconds: config.RETRY_AFTER_SECONDS,

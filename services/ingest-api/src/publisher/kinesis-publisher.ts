@@ -28,6 +28,12 @@ export interface KinesisPublisherOptions {
   retryAfterSeconds: number;
   /** Buffered bytes that trigger a flush before the linger ends (default 4 MiB). */
   flushBytes?: number;
+  /**
+   * PutRecords calls in flight at once (default 4). When all are busy, records wait for the
+   * next free call rather than each linger starting another: under load batches grow by
+   * themselves and the per-call cost (signing, HTTP) is shared by more events.
+   */
+  maxConcurrentCalls?: number;
   retryBaseMs?: number;
   retryCapMs?: number;
   /** How often the shard map is re-read even when nothing looks wrong (default 60 s). */
@@ -63,7 +69,7 @@ export class KinesisPublisher implements EventPublisher {
   private readonly m;
 
   constructor(opts: KinesisPublisherOptions) {
-    this.o = { flushBytes: 4 * 1024 * 1024, retryBaseMs: 50, retryCapMs: 1_000, shardRefreshMs: 60_000, random: Math.random, ...opts };
+    this.o = { flushBytes: 4 * 1024 * 1024, maxConcurrentCalls: 4, retryBaseMs: 50, retryCapMs: 1_000, shardRefreshMs: 60_000, random: Math.random, ...opts };
     const metrics = opts.metrics;
     this.m = metrics
       ? {
@@ -122,17 +128,22 @@ export class KinesisPublisher implements EventPublisher {
     });
   }
 
-  /** Sends everything buffered now. */
+  /** Sends everything buffered now, unless every call slot is busy (then the next free slot sends it). */
   flush(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     if (this.pending.length === 0) return;
+    if (this.sends.size >= this.o.maxConcurrentCalls && !this.closing) return;
     const batch = this.pending;
     this.pending = [];
     this.pendingBytes = 0;
     const entries = buildEntries(batch, { map: this.shardMap, aggregate: this.o.aggregate, maxBytes: this.o.aggregationMaxBytes });
     for (const call of chunkPutRecords(entries)) {
-      const p = this.sendWithRetry(call).finally(() => this.sends.delete(p));
+      const p = this.sendWithRetry(call).finally(() => {
+        this.sends.delete(p);
+        // Records that waited for a free slot go now, with no further linger.
+        if (this.pending.length > 0 && this.timer === undefined) this.flush();
+      });
       this.sends.add(p);
     }
   }

@@ -156,3 +156,25 @@ t.test('ready means the stream answers and is ACTIVE or UPDATING', async (t) => 
   t.equal(await publisher.ready(), false);
   t.equal(await publisher.ready(), false);
 });
+
+t.test('with every call slot busy, records wait and go together when a call returns', async (t) => {
+  const { kinesis, publisher } = setup(t, { maxConcurrentCalls: 1, lingerMs: 1, aggregate: false });
+  let release: () => void = () => undefined;
+  let first = true;
+  kinesis.on(PutRecordsCommand).callsFake(async (input: PutRecordsCommandInput) => {
+    if (first) {
+      first = false;
+      await new Promise<void>((r) => (release = r));
+    }
+    return stored(input);
+  });
+  const a = publisher.publish([rec('a', 1)]);
+  await new Promise((r) => setTimeout(r, 20));
+  const rest = [publisher.publish([rec('b', 2)]), publisher.publish([rec('c', 3)]), publisher.publish([rec('d', 4)])];
+  await new Promise((r) => setTimeout(r, 20));
+  t.equal(kinesis.commandCalls(PutRecordsCommand).length, 1, 'no second call while the only slot is busy');
+  release();
+  await Promise.all([a, ...rest]);
+  const calls = kinesis.commandCalls(PutRecordsCommand).map((c) => c.args[0].input.Records!.length);
+  t.same(calls, [1, 3], 'the waiting records went in one call');
+});

@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GetRecordsCommand, GetShardIteratorCommand, KinesisClient, ListShardsCommand, PutRecordsCommand } from '@aws-sdk/client-kinesis';
-import { CreateTableCommand, DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DynamoDBClient, GetItemCommand, PutItemCommand, waitUntilTableExists } from '@aws-sdk/client-dynamodb';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { ensureBucket, ensureStream, localClientConfig, localS3Options, startDynamo, startKinesis, startS3 } from '../../src/index.js';
 
@@ -48,6 +48,8 @@ t.test('dynalite: conditional writes are enforced', async (t) => {
       BillingMode: 'PAY_PER_REQUEST',
     }),
   );
+  // Tables are CREATING for a moment, as in DynamoDB; writes before ACTIVE are refused.
+  await waitUntilTableExists({ client: ddb, maxWaitTime: 10, minDelay: 0.05, maxDelay: 0.1 }, { TableName: 'leases' });
   await ddb.send(new PutItemCommand({ TableName: 'leases', Item: { k: { S: 'shard-0' }, owner: { S: 'a' } } }));
   await t.rejects(
     ddb.send(

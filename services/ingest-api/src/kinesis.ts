@@ -1,17 +1,14 @@
 /** The one place the ingest API constructs its AWS client and publisher. */
 import { KinesisClient } from '@aws-sdk/client-kinesis';
-import type { Logger, Metrics } from '@eventlake/common';
+import { localClientConfig, type Logger, type Metrics } from '@eventlake/common';
 import type { IngestConfig } from './config.js';
 import { KinesisPublisher } from './publisher/kinesis-publisher.js';
 
 /** A Kinesis client for the configured region, or for KINESIS_ENDPOINT when running locally. */
-export async function createKinesisClient(config: Pick<IngestConfig, 'AWS_REGION' | 'KINESIS_ENDPOINT'>): Promise<KinesisClient> {
+export function createKinesisClient(config: Pick<IngestConfig, 'AWS_REGION' | 'KINESIS_ENDPOINT'>): KinesisClient {
   // The publisher retries within each request's deadline itself; SDK retries would
   // spend that deadline invisibly.
   if (config.KINESIS_ENDPOINT) {
-    // Loaded only when needed: the package also holds the emulators, which cost a second
-    // and a half of start-up that a task in AWS has no use for.
-    const { localClientConfig } = await import('@eventlake/local-stack');
     return new KinesisClient({ ...localClientConfig(config.KINESIS_ENDPOINT, { maxSockets: 128 }), maxAttempts: 1 });
   }
   return new KinesisClient({ region: config.AWS_REGION, maxAttempts: 1 });

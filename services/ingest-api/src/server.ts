@@ -23,7 +23,7 @@ async function main(): Promise<void> {
   ]);
   const logger = createLogger('ingest-api', { level: config.LOG_LEVEL });
   const metrics = new Metrics('eventlake_ingest');
-  const client = await createKinesisClient(config);
+  const client = createKinesisClient(config);
   const publisher = createPublisher(config, client, logger, metrics);
   await publisher.start();
   const app = await buildApp({ config, publisher, metrics, logger });

@@ -34,7 +34,7 @@ export async function startIngestStack(
   const endpoint = opts.endpointFor ? await opts.endpointFor(kinesis.endpoint) : kinesis.endpoint;
   const config = loadIngestConfig(testEnv({ KINESIS_ENDPOINT: endpoint, RATE_LIMIT_MAX: '1000000', ...opts.env }));
   const metrics = new Metrics('eventlake_ingest');
-  const client = await createKinesisClient(config);
+  const client = createKinesisClient(config);
   const logger = createLogger('ingest-api-test', { level: 'silent' });
   const publisher = createPublisher(config, client, logger, metrics);
   await publisher.start();

@@ -4,7 +4,7 @@
  */
 import Fastify from 'fastify';
 import { KinesisClient, PutRecordCommand } from '@aws-sdk/client-kinesis';
-import { localClientConfig } from '@eventlake/local-stack';
+import { localClientConfig } from '@eventlake/common';
 import { announce } from './announce.js';
 
 const kinesis = new KinesisClient({ ...localClientConfig(process.env.KINESIS_ENDPOINT!, { maxSockets: 256 }), maxAttempts: 1 });

@@ -64,12 +64,15 @@ export async function buildApp(opts: AppOptions & { logger?: Logger }): Promise<
   // Responses sent while closing end their keep-alive connection: the server stops only
   // once every connection is gone, and a client's idle pooled socket would hold it open.
   let closing = false;
-  app.addHook('preClose', async () => {
+  app.addHook('preClose', (done) => {
     closing = true;
+    done();
   });
-  app.addHook('onSend', async (request, reply) => {
+  // Callback-style hooks on the per-request path: an async hook costs a promise per request.
+  app.addHook('onSend', (request, reply, payload, done) => {
     void reply.header('x-request-id', request.id);
     if (closing) void reply.header('connection', 'close');
+    done(null, payload);
   });
   await app.register(fp(ingestApp), opts);
   await app.ready();

@@ -6,8 +6,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { S3Client } from '@aws-sdk/client-s3';
-import { createLogger, Metrics, type Logger } from '@eventlake/common';
-import { localClientConfig, localS3Options } from '@eventlake/local-stack';
+import { createLogger, localClientConfig, localS3Options, Metrics, type Logger } from '@eventlake/common';
 import type { ProcessorConfig } from './config.js';
 import type { ShardSinkFactory } from './contracts.js';
 import { DynamoLeaseStore } from './consumer/lease-store.js';
@@ -23,6 +22,7 @@ export { ShardLeaseManager, LeaseLostError } from './consumer/shard-lease-manage
 export { Worker, listShards, shardsParentsFirst } from './consumer/worker.js';
 export { SHARD_END, TRIM_HORIZON, type Lease } from './consumer/lease.js';
 export { startHttpServer } from './http-server.js';
+export type { ErrorRecord, ErrorStage } from './lake/error-records.js';
 
 /** The AWS clients of one processor, created in one place and passed in. */
 export interface ProcessorClients {

@@ -3,15 +3,17 @@
  * Pure string building, so a unit test can check it without files or DuckDB.
  */
 import { EVENT_TYPES, PARTITION_COLUMNS, lakeColumns, type EventType, type LakeType } from '@eventlake/schemas';
+import type { ErrorRecord } from '@eventlake/processor';
 
 /** The view names the query tool offers, in listing order. */
 export const LAKE_VIEWS = [...EVENT_TYPES, 'errors'] as const;
 
 /**
  * Columns of an errors/ line with their DuckDB types: the processor's `ErrorRecord`.
- * Declared rather than inferred so the view has the same types with one file or none.
+ * Declared rather than inferred so the view has the same types with one file or none;
+ * keyed by `ErrorRecord`'s fields so a field added or renamed there fails the build here.
  */
-export const ERROR_COLUMNS: Record<string, string> = {
+export const ERROR_COLUMNS: Record<keyof ErrorRecord, string> = {
   stage: 'VARCHAR',
   reasons: 'VARCHAR[]',
   shard_id: 'VARCHAR',

@@ -15,8 +15,9 @@ import {
   startLocalPipeline,
   type LocalPipeline,
 } from '../../packages/cli/src/index.js';
+import { SEED_EVENTS_DIR } from '../../fixtures/seed-events.js';
 
-const FIXTURES = join(import.meta.dirname, '..', '..', '..', 'shared', 'fixtures', 'seed-events');
+const FIXTURES = SEED_EVENTS_DIR;
 const LOAD = 20_000;
 const LAKE_WAIT_MS = 120_000;
 

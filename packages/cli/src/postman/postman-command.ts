@@ -10,7 +10,7 @@ import { collectionText, fixtureExamples, postmanCollection } from './postman-co
 /** Where the collection is committed, relative to the repository root. */
 export const COLLECTION_PATH = 'postman/eventlake.postman_collection.json';
 /** Where the seed fixtures are, relative to the repository root. */
-export const FIXTURES_PATH = '../shared/fixtures/seed-events';
+export const FIXTURES_PATH = 'fixtures/seed-events';
 
 /** The collection's text as the script generates it now. */
 export async function generateCollectionText(fixturesDir: string): Promise<string> {

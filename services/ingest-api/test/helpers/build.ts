@@ -1,5 +1,4 @@
 /** Test factories: an app on a fake publisher, API keys, and the seed fixtures. */
-import { readFileSync } from 'node:fs';
 import type { AppError } from '@eventlake/common';
 import { Metrics } from '@eventlake/common';
 import type { FastifyInstance } from 'fastify';
@@ -7,6 +6,7 @@ import { buildApp } from '../../src/app.js';
 import { hashApiKey } from '../../src/api-keys.js';
 import { loadIngestConfig } from '../../src/config.js';
 import type { EventPublisher, OutgoingRecord } from '../../src/publisher/event-publisher.js';
+import { seedBytes } from '../../../../fixtures/seed-events.js';
 
 export const TEST_KEY = 'el_test_4d2c1f0a9b8e7d6c';
 export const OTHER_KEY = 'el_other_0a1b2c3d4e5f';
@@ -58,11 +58,9 @@ export async function build(
   return { app, publisher, metrics };
 }
 
-const FIXTURES = new URL('../../../../../shared/fixtures/seed-events/', import.meta.url);
-
 /** A seed payload, byte for byte as the producer sends it. */
 export function fixtureText(name: string): string {
-  return readFileSync(new URL(name, FIXTURES), 'utf8');
+  return seedBytes(name).toString('utf8');
 }
 
 /** Headers of an authenticated JSON request. */

@@ -3,12 +3,10 @@
  * the shared schemas exactly as the ingest API does, written as plain JSON records or as KPL
  * aggregates (built with aws-kinesis-agg, AWS's own aggregation library).
  */
-import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { PutRecordsCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
 import { partitionKeyOf, prepareEvent, type EventRecord, type EventType } from '@eventlake/schemas';
+import { loadSeed } from '../../../../../fixtures/seed-events.js';
 
 const require = createRequire(import.meta.url);
 
@@ -20,12 +18,9 @@ interface Aggregator {
 }
 const { RecordAggregator } = require('aws-kinesis-agg') as { RecordAggregator: new () => Aggregator };
 
-/** The seed-events folder: `EVENTLAKE_FIXTURES` if set, else `shared/fixtures/seed-events` beside the repository. */
-const SEEDS = process.env.EVENTLAKE_FIXTURES ?? resolve(dirname(fileURLToPath(import.meta.url)), '../../../../../../shared/fixtures/seed-events');
-
-/** A seed payload from the shared fixtures (an object or an array of them). */
+/** A seed payload (an object or an array of them). */
 export function seed(file: string): unknown {
-  return JSON.parse(readFileSync(join(SEEDS, file), 'utf8'));
+  return loadSeed(file);
 }
 
 /** Normalises a client payload of `type` into the record the API would write. */

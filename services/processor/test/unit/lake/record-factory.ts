@@ -3,22 +3,16 @@
  * plain and KPL-aggregated (with AWS's own aggregator, so the decoder is not tested
  * against itself), and sequence numbers shaped like Kinesis's.
  */
-import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { prepareEvent, type EventRecord, type EventType } from '@eventlake/schemas';
 import type { StreamRecord } from '../../../src/contracts.js';
+import { loadSeed } from '../../../../../fixtures/seed-events.js';
 
 const require = createRequire(import.meta.url);
-const here = dirname(fileURLToPath(import.meta.url));
-
-/** The shared seed payloads live beside the repository (shared/fixtures/seed-events). */
-export const SEEDS_DIR = process.env.EVENTLAKE_SEEDS_DIR ?? join(here, '..', '..', '..', '..', '..', '..', 'shared', 'fixtures', 'seed-events');
 
 /** A seed file's payload(s), as a producer sends them. */
 export function seedPayloads(file: string): Record<string, unknown>[] {
-  const parsed = JSON.parse(readFileSync(join(SEEDS_DIR, file), 'utf8')) as unknown;
+  const parsed = loadSeed(file);
   return (Array.isArray(parsed) ? parsed : [parsed]) as Record<string, unknown>[];
 }
 

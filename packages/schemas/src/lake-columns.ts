@@ -115,3 +115,38 @@ export function glueType(type: LakeType): string {
       return type.kind;
   }
 }
+
+/** A double-quoted SQL identifier (DuckDB, Athena). */
+export function quoteSqlIdent(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
+/**
+ * The DuckDB SQL type of a lake type: what the processor writes Parquet from and what the
+ * lake tool declares empty views with, so both read and write the same types.
+ */
+export function duckdbSqlType(type: LakeType): string {
+  switch (type.kind) {
+    case 'string':
+    case 'json':
+      return 'VARCHAR';
+    case 'int':
+      return 'INTEGER';
+    case 'bigint':
+      return 'BIGINT';
+    case 'double':
+      return 'DOUBLE';
+    case 'boolean':
+      return 'BOOLEAN';
+    // TIMESTAMPTZ, not TIMESTAMP: only the zoned type is written with isAdjustedToUTC=true,
+    // which is what makes Athena, Spark and DuckDB all read the instant as UTC.
+    case 'timestamp':
+      return 'TIMESTAMPTZ';
+    case 'decimal':
+      return `DECIMAL(${type.precision},${type.scale})`;
+    case 'list':
+      return `${duckdbSqlType(type.element)}[]`;
+    case 'struct':
+      return `STRUCT(${type.fields.map((f) => `${quoteSqlIdent(f.name)} ${duckdbSqlType(f.type)}`).join(', ')})`;
+  }
+}

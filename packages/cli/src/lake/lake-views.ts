@@ -2,7 +2,7 @@
  * The SQL that turns the mirrored lake into one view per event type plus `errors`.
  * Pure string building, so a unit test can check it without files or DuckDB.
  */
-import { EVENT_TYPES, PARTITION_COLUMNS, lakeColumns, type EventType, type LakeType } from '@eventlake/schemas';
+import { EVENT_TYPES, PARTITION_COLUMNS, duckdbSqlType, lakeColumns, quoteSqlIdent as sqlIdent, type EventType } from '@eventlake/schemas';
 import type { ErrorRecord } from '@eventlake/processor';
 
 /** The view names the query tool offers, in listing order. */
@@ -30,35 +30,6 @@ export function sqlString(value: string): string {
   return `'${value.replace(/'/g, "''")}'`;
 }
 
-/** A quoted SQL identifier. */
-export function sqlIdent(name: string): string {
-  return `"${name.replace(/"/g, '""')}"`;
-}
-
-/** The DuckDB type that holds a lake column. */
-export function duckdbType(type: LakeType): string {
-  switch (type.kind) {
-    case 'string':
-    case 'json':
-      return 'VARCHAR';
-    case 'int':
-      return 'INTEGER';
-    case 'bigint':
-      return 'BIGINT';
-    case 'double':
-      return 'DOUBLE';
-    case 'boolean':
-      return 'BOOLEAN';
-    case 'timestamp':
-      return 'TIMESTAMP WITH TIME ZONE';
-    case 'decimal':
-      return `DECIMAL(${type.precision},${type.scale})`;
-    case 'list':
-      return `${duckdbType(type.element)}[]`;
-    case 'struct':
-      return `STRUCT(${type.fields.map((f) => `${sqlIdent(f.name)} ${duckdbType(f.type)}`).join(', ')})`;
-  }
-}
 
 /** The glob of one type's Parquet files under a mirror root (forward slashes). */
 export function eventGlob(root: string, type: EventType): string {
@@ -83,7 +54,7 @@ export function eventViewSql(root: string, type: EventType, hasFiles: boolean): 
     );
   }
   const cols = [
-    ...lakeColumns(type).map((c) => `CAST(NULL AS ${duckdbType(c.type)}) AS ${sqlIdent(c.name)}`),
+    ...lakeColumns(type).map((c) => `CAST(NULL AS ${duckdbSqlType(c.type)}) AS ${sqlIdent(c.name)}`),
     `CAST(NULL AS VARCHAR) AS "type"`,
     ...PARTITION_COLUMNS.map((c) => `CAST(NULL AS VARCHAR) AS ${sqlIdent(c.name)}`),
   ];

@@ -7,7 +7,9 @@ import {
   lakeColumns,
   recordSchemas,
   rowSchemas,
+  duckdbSqlType,
   type LakeColumn,
+  type LakeType,
 } from '../../src/index.js';
 
 function column(cols: LakeColumn[], name: string): LakeColumn {
@@ -71,4 +73,20 @@ t.test('JSON Schema export is plain JSON with ids, no TypeBox internals', async 
     t.same(JSON.parse(JSON.stringify(s)), s, 'round-trips through JSON unchanged');
     t.ok(Object.getOwnPropertySymbols(s).length === 0, 'no symbol keys');
   }
+});
+
+t.test('every lake type maps to one DuckDB type, timestamps to the UTC-adjusted one', async (t) => {
+  const cases: [LakeType, string][] = [
+    [{ kind: 'string' }, 'VARCHAR'],
+    [{ kind: 'json' }, 'VARCHAR'],
+    [{ kind: 'int' }, 'INTEGER'],
+    [{ kind: 'bigint' }, 'BIGINT'],
+    [{ kind: 'double' }, 'DOUBLE'],
+    [{ kind: 'boolean' }, 'BOOLEAN'],
+    [{ kind: 'timestamp' }, 'TIMESTAMPTZ'],
+    [{ kind: 'decimal', precision: 18, scale: 4 }, 'DECIMAL(18,4)'],
+    [{ kind: 'list', element: { kind: 'string' } }, 'VARCHAR[]'],
+    [{ kind: 'struct', fields: [{ name: 'a b', type: { kind: 'bigint' }, nullable: true }] }, 'STRUCT("a b" BIGINT)'],
+  ];
+  for (const [type, sql] of cases) t.equal(duckdbSqlType(type), sql, type.kind);
 });

@@ -28,39 +28,10 @@ import {
   VARCHAR,
   type DuckDBType,
 } from '@duckdb/node-api';
-import { lakeColumns, type EventType, type LakeColumn, type LakeType } from '@eventlake/schemas';
+import { duckdbSqlType, lakeColumns, quoteSqlIdent as quoteIdent, type EventType, type LakeColumn, type LakeType } from '@eventlake/schemas';
 
-/** SQL identifier quoting (column names come from the schemas, but quote all the same). */
-export function quoteIdent(name: string): string {
-  return `"${name.replace(/"/g, '""')}"`;
-}
-
-/** The DuckDB SQL type of a lake type. */
-export function duckdbSqlType(type: LakeType): string {
-  switch (type.kind) {
-    case 'string':
-    case 'json':
-      return 'VARCHAR';
-    case 'int':
-      return 'INTEGER';
-    case 'bigint':
-      return 'BIGINT';
-    case 'double':
-      return 'DOUBLE';
-    case 'boolean':
-      return 'BOOLEAN';
-    // TIMESTAMPTZ, not TIMESTAMP: only the zoned type is written with isAdjustedToUTC=true,
-    // which is what makes Athena, Spark and DuckDB all read the instant as UTC.
-    case 'timestamp':
-      return 'TIMESTAMPTZ';
-    case 'decimal':
-      return `DECIMAL(${type.precision},${type.scale})`;
-    case 'list':
-      return `${duckdbSqlType(type.element)}[]`;
-    case 'struct':
-      return `STRUCT(${type.fields.map((f) => `${quoteIdent(f.name)} ${duckdbSqlType(f.type)}`).join(', ')})`;
-  }
-}
+// The SQL type mapping is shared with the lake tool, so it lives beside lakeColumns.
+export { duckdbSqlType, quoteIdent };
 
 /** The DuckDB type object of a lake type (for data chunks). */
 export function duckdbType(type: LakeType): DuckDBType {

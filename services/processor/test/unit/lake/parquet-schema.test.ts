@@ -1,8 +1,8 @@
 import t from 'tap';
 import { parquetMetadata, parquetReadObjects, type SchemaElement } from 'hyparquet';
 import { compressors } from 'hyparquet-compressors';
-import { EVENT_TYPES, lakeColumns, type LakeType } from '@eventlake/schemas';
-import { ParquetBatchWriter, duckdbSqlType, enrich } from '../../../src/lake/index.js';
+import { EVENT_TYPES, lakeColumns } from '@eventlake/schemas';
+import { ParquetBatchWriter, enrich } from '../../../src/lake/index.js';
 import { RECEIVED_AT_MS, seedRecords, toRecord } from './record-factory.js';
 
 // hyparquet turns DECIMAL into a float by multiplying by 10^-scale, so compare within float error.
@@ -13,22 +13,6 @@ function near(a: unknown, b: number): boolean {
 function arrayBuffer(b: Uint8Array): ArrayBuffer {
   return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer;
 }
-
-t.test('every lake type maps to one DuckDB type; the tables come from lakeColumns', async (t) => {
-  const cases: [LakeType, string][] = [
-    [{ kind: 'string' }, 'VARCHAR'],
-    [{ kind: 'json' }, 'VARCHAR'],
-    [{ kind: 'int' }, 'INTEGER'],
-    [{ kind: 'bigint' }, 'BIGINT'],
-    [{ kind: 'double' }, 'DOUBLE'],
-    [{ kind: 'boolean' }, 'BOOLEAN'],
-    [{ kind: 'timestamp' }, 'TIMESTAMPTZ'],
-    [{ kind: 'decimal', precision: 18, scale: 4 }, 'DECIMAL(18,4)'],
-    [{ kind: 'list', element: { kind: 'string' } }, 'VARCHAR[]'],
-    [{ kind: 'struct', fields: [{ name: 'a b', type: { kind: 'bigint' }, nullable: true }] }, 'STRUCT("a b" BIGINT)'],
-  ];
-  for (const [type, sql] of cases) t.equal(duckdbSqlType(type), sql, type.kind);
-});
 
 t.test('written files: µs UTC timestamps, DECIMAL(18,4) money, LIST/STRUCT, JSON as string, zstd, row-group statistics', async (t) => {
   const writer = new ParquetBatchWriter();

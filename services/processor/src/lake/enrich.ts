@@ -68,10 +68,13 @@ export function transactionTotals(items: TransactionRecord['items']): {
   return { items: enriched, items_total: totalUnits / MONEY_SCALE, item_count: count };
 }
 
-/** Microseconds since the epoch of a canonical `YYYY-MM-DDTHH:MM:SS.ffffffZ` timestamp. */
-export function canonicalMicros(iso: string): number {
-  // No helper closure: this runs once per row.
-  const ms = Date.UTC(
+/**
+ * Whole milliseconds since the epoch of a canonical `YYYY-MM-DDTHH:MM:SS.ffffffZ` timestamp,
+ * read from fixed positions (the schemas guarantee the form). Written without helper
+ * closures: it runs several times per row, and the lake writer's Parquet path uses it too.
+ */
+export function canonicalMillis(iso: string): number {
+  return Date.UTC(
     (iso.charCodeAt(0) - 48) * 1000 + (iso.charCodeAt(1) - 48) * 100 + (iso.charCodeAt(2) - 48) * 10 + (iso.charCodeAt(3) - 48),
     (iso.charCodeAt(5) - 48) * 10 + (iso.charCodeAt(6) - 48) - 1,
     (iso.charCodeAt(8) - 48) * 10 + (iso.charCodeAt(9) - 48),
@@ -80,7 +83,16 @@ export function canonicalMicros(iso: string): number {
     (iso.charCodeAt(17) - 48) * 10 + (iso.charCodeAt(18) - 48),
     (iso.charCodeAt(20) - 48) * 100 + (iso.charCodeAt(21) - 48) * 10 + (iso.charCodeAt(22) - 48),
   );
-  return ms * 1000 + (iso.charCodeAt(23) - 48) * 100 + (iso.charCodeAt(24) - 48) * 10 + (iso.charCodeAt(25) - 48);
+}
+
+/** The microseconds past the millisecond of a canonical timestamp (its last three fraction digits). */
+export function canonicalSubMillisMicros(iso: string): number {
+  return (iso.charCodeAt(23) - 48) * 100 + (iso.charCodeAt(24) - 48) * 10 + (iso.charCodeAt(25) - 48);
+}
+
+/** Microseconds since the epoch of a canonical timestamp. */
+export function canonicalMicros(iso: string): number {
+  return canonicalMillis(iso) * 1000 + canonicalSubMillisMicros(iso);
 }
 
 /** The batch-wide pipeline instant, formatted once per batch rather than once per row. */

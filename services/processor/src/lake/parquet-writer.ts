@@ -24,7 +24,7 @@ import {
 } from '@duckdb/node-api';
 import duckdb from '@duckdb/node-bindings';
 import type { EventType, LakeColumn, LakeType } from '@eventlake/schemas';
-import type { LakeRow } from './enrich.js';
+import { canonicalMillis as timestampMillis, canonicalSubMillisMicros as subMillisMicros, type LakeRow } from './enrich.js';
 import { createTableSql, duckdbType, parquetColumns, quoteIdent } from './parquet-schema.js';
 
 /** Parquet compression codecs the writer offers (both read by Athena, Spark and DuckDB). */
@@ -102,24 +102,6 @@ export function toDuckValue(type: LakeType, v: unknown): DuckDBValue {
       return structValue(Object.fromEntries(type.fields.map((f) => [f.name, toDuckValue(f.type, o[f.name])])));
     }
   }
-}
-
-// Written without helper closures: this runs three times per row, and bundlers wrap inner
-// arrow functions in naming helpers that cost more than the arithmetic.
-function timestampMillis(iso: string): number {
-  return Date.UTC(
-    (iso.charCodeAt(0) - 48) * 1000 + (iso.charCodeAt(1) - 48) * 100 + (iso.charCodeAt(2) - 48) * 10 + (iso.charCodeAt(3) - 48),
-    (iso.charCodeAt(5) - 48) * 10 + (iso.charCodeAt(6) - 48) - 1,
-    (iso.charCodeAt(8) - 48) * 10 + (iso.charCodeAt(9) - 48),
-    (iso.charCodeAt(11) - 48) * 10 + (iso.charCodeAt(12) - 48),
-    (iso.charCodeAt(14) - 48) * 10 + (iso.charCodeAt(15) - 48),
-    (iso.charCodeAt(17) - 48) * 10 + (iso.charCodeAt(18) - 48),
-    (iso.charCodeAt(20) - 48) * 100 + (iso.charCodeAt(21) - 48) * 10 + (iso.charCodeAt(22) - 48),
-  );
-}
-
-function subMillisMicros(iso: string): number {
-  return (iso.charCodeAt(23) - 48) * 100 + (iso.charCodeAt(24) - 48) * 10 + (iso.charCodeAt(25) - 48);
 }
 
 function timestampMicrosBig(iso: string): bigint {

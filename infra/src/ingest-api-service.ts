@@ -3,7 +3,8 @@ import * as pulumi from '@pulumi/pulumi';
 import { containerDefinition } from './container.js';
 import { fargateTaskParts } from './fargate-task.js';
 import { ingestApiTaskPolicy } from './policies.js';
-import { API_DEREGISTRATION_DELAY_SECONDS, API_STOP_TIMEOUT_SECONDS, CPU_TARGET_PERCENT } from './thresholds.js';
+import { addServiceScaling } from './service-scaling.js';
+import { API_DEREGISTRATION_DELAY_SECONDS, API_STOP_TIMEOUT_SECONDS } from './thresholds.js';
 
 /** The API's container port (its contract). */
 export const API_PORT = 3000;
@@ -200,51 +201,22 @@ export class IngestApiService extends pulumi.ComponentResource {
       { parent: this, dependsOn: listeners, ignoreChanges: ['desiredCount'] },
     );
 
-    const scaling = new aws.appautoscaling.Target(
-      `${name}-scaling`,
+    addServiceScaling(
+      name,
       {
-        serviceNamespace: 'ecs',
-        scalableDimension: 'ecs:service:DesiredCount',
-        resourceId: pulumi.interpolate`service/${args.clusterName}/${this.service.name}`,
-        minCapacity: args.minTasks,
-        maxCapacity: args.maxTasks,
-      },
-      { parent: this },
-    );
-    new aws.appautoscaling.Policy(
-      `${name}-scale-on-cpu`,
-      {
-        policyType: 'TargetTrackingScaling',
-        serviceNamespace: scaling.serviceNamespace,
-        scalableDimension: scaling.scalableDimension,
-        resourceId: scaling.resourceId,
-        targetTrackingScalingPolicyConfiguration: {
-          predefinedMetricSpecification: { predefinedMetricType: 'ECSServiceAverageCPUUtilization' },
-          targetValue: CPU_TARGET_PERCENT,
-          scaleOutCooldown: 60,
-          scaleInCooldown: 300,
+        clusterName: args.clusterName,
+        serviceName: this.service.name,
+        minTasks: args.minTasks,
+        maxTasks: args.maxTasks,
+        cpu: { scaleOut: 60, scaleIn: 300 },
+        requests: {
+          resourceLabel: pulumi.interpolate`${this.loadBalancer.arnSuffix}/${targetGroup.arnSuffix}`,
+          perTarget: args.requestsPerTarget,
+          scaleOut: 60,
+          scaleIn: 300,
         },
       },
-      { parent: this },
-    );
-    new aws.appautoscaling.Policy(
-      `${name}-scale-on-requests`,
-      {
-        policyType: 'TargetTrackingScaling',
-        serviceNamespace: scaling.serviceNamespace,
-        scalableDimension: scaling.scalableDimension,
-        resourceId: scaling.resourceId,
-        targetTrackingScalingPolicyConfiguration: {
-          predefinedMetricSpecification: {
-            predefinedMetricType: 'ALBRequestCountPerTarget',
-            resourceLabel: pulumi.interpolate`${this.loadBalancer.arnSuffix}/${targetGroup.arnSuffix}`,
-          },
-          targetValue: args.requestsPerTarget,
-          scaleOutCooldown: 60,
-          scaleInCooldown: 300,
-        },
-      },
-      { parent: this },
+      this,
     );
 
     const host = args.domainName === '' ? this.loadBalancer.dnsName : pulumi.output(args.domainName);

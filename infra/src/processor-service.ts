@@ -3,7 +3,8 @@ import * as pulumi from '@pulumi/pulumi';
 import { containerDefinition } from './container.js';
 import { fargateTaskParts } from './fargate-task.js';
 import { processorTaskPolicy } from './policies.js';
-import { CPU_TARGET_PERCENT, PROCESSOR_STOP_TIMEOUT_SECONDS } from './thresholds.js';
+import { addServiceScaling } from './service-scaling.js';
+import { PROCESSOR_STOP_TIMEOUT_SECONDS } from './thresholds.js';
 
 /** The processor's health port (its contract). */
 export const PROCESSOR_PORT = 9090;
@@ -126,33 +127,17 @@ export class ProcessorService extends pulumi.ComponentResource {
       },
       { parent: this, ignoreChanges: ['desiredCount'] },
     );
-    const scaling = new aws.appautoscaling.Target(
-      `${name}-scaling`,
+    addServiceScaling(
+      name,
       {
-        serviceNamespace: 'ecs',
-        scalableDimension: 'ecs:service:DesiredCount',
-        resourceId: pulumi.interpolate`service/${args.clusterName}/${this.service.name}`,
-        minCapacity: args.minTasks,
-        maxCapacity: args.maxTasks,
+        clusterName: args.clusterName,
+        serviceName: this.service.name,
+        minTasks: args.minTasks,
+        maxTasks: args.maxTasks,
+        // Scaling in moves leases; do it slowly.
+        cpu: { scaleOut: 120, scaleIn: 600 },
       },
-      { parent: this },
-    );
-    new aws.appautoscaling.Policy(
-      `${name}-scale-on-cpu`,
-      {
-        policyType: 'TargetTrackingScaling',
-        serviceNamespace: scaling.serviceNamespace,
-        scalableDimension: scaling.scalableDimension,
-        resourceId: scaling.resourceId,
-        targetTrackingScalingPolicyConfiguration: {
-          predefinedMetricSpecification: { predefinedMetricType: 'ECSServiceAverageCPUUtilization' },
-          targetValue: CPU_TARGET_PERCENT,
-          scaleOutCooldown: 120,
-          // Scaling in moves leases; do it slowly.
-          scaleInCooldown: 600,
-        },
-      },
-      { parent: this },
+      this,
     );
     this.registerOutputs({ serviceName: this.service.name });
   }

@@ -4,3 +4,4 @@ export * from './validate.js';
 export * from './partition-key.js';
 export * from './lake-columns.js';
 export * from './json-schema.js';
+export * from './uuid-v7.js';

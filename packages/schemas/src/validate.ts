@@ -6,7 +6,6 @@ import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
 import { ValueErrorType, type ValueError } from '@sinclair/typebox/errors';
 import { FormatRegistry, TypeGuard, type TObject, type TSchema } from '@sinclair/typebox';
 import { closest, distance } from 'fastest-levenshtein';
-import { uuidv7 } from 'uuidv7';
 import {
   EVENT_TYPES,
   ENDPOINTS,
@@ -18,6 +17,8 @@ import {
   type EventType,
 } from './events.js';
 import { formatMicros, isTimestampError, parseTimestamp } from './timestamp.js';
+import { partitionKeyOfFields } from './partition-key.js';
+import { uuidV7 } from './uuid-v7.js';
 
 /** A location inside a request body or an event: object keys and array indexes. */
 export type PathSegment = string | number;
@@ -225,6 +226,63 @@ function crossFieldIssues(
   return issues;
 }
 
+// Fields the envelope writes itself; a client's own value of these is read into the
+// envelope (event_id, timestamp) or checked to match it (type, schema_version), never copied.
+const ENVELOPE_FIELDS = new Set(['event_id', 'type', 'schema_version', 'timestamp', 'received_at', 'id']);
+
+/** Names of the identifier fields (string or integer on input, string on the stream) of each type. */
+const idFieldsByType = Object.fromEntries(
+  EVENT_TYPES.map((t): [EventType, ReadonlySet<string>] => [
+    t,
+    new Set(Object.entries(inputSchemas[t].properties).filter(([, s]) => isIdSchema(s)).map(([name]) => name)),
+  ]),
+) as Record<EventType, ReadonlySet<string>>;
+
+/**
+ * The canonical event time of an event that passes every check ('' when it brings none),
+ * or undefined when anything is wrong with it. It decides what `eventIssues` would, with no
+ * allocation for a valid event; the issues themselves are only worked out for invalid ones.
+ */
+function validEventTime(type: EventType, raw: Record<string, unknown>): string | undefined {
+  if (!inputChecks[type].Check(raw)) return undefined;
+  if (typeof raw.id === 'string' && typeof raw.event_id === 'string' && raw.id !== raw.event_id) return undefined;
+  if (type === 'telemetry' && (raw.latitude === undefined || raw.latitude === null) !== (raw.longitude === undefined || raw.longitude === null)) {
+    return undefined;
+  }
+  if (raw.timestamp === undefined) return '';
+  const parsed = parseTimestamp(raw.timestamp);
+  return isTimestampError(parsed) ? undefined : parsed.iso;
+}
+
+/** Every issue of an event: schema errors, then cross-field rules at locations not already reported. */
+function eventIssues(type: EventType, raw: Record<string, unknown>): ValidationIssue[] {
+  const check = inputChecks[type];
+  const issues = check.Check(raw) ? [] : schemaIssues(type, check, raw);
+  const seen = new Set(issues.map((i) => formatJsonPath(i.path)));
+  for (const issue of crossFieldIssues(type, raw, issues)) {
+    if (!seen.has(formatJsonPath(issue.path))) issues.push(issue);
+  }
+  return issues;
+}
+
+/** Validates an event; its canonical event time ('' for none) when valid, else every issue. */
+function validate(type: EventType, raw: unknown): string | ValidationIssue[] {
+  if (!isPlainObject(raw)) return [{ path: [], reason: `expected an object, got ${jsonTypeOf(raw)}` }];
+  const time = validEventTime(type, raw);
+  if (time !== undefined) return time;
+  const issues = eventIssues(type, raw);
+  if (issues.length > 0) return issues;
+  // Not reached while the quick check and the issue list agree; if they ever disagree, the
+  // issue list decides, as it always has.
+  return eventTimeOf(raw);
+}
+
+function eventTimeOf(raw: Record<string, unknown>): string {
+  if (raw.timestamp === undefined) return '';
+  const parsed = parseTimestamp(raw.timestamp);
+  return isTimestampError(parsed) ? '' : parsed.iso;
+}
+
 /**
  * Validates one client event of `type` and normalises it into the record the API writes
  * to Kinesis: event_id assigned when absent (`id` is accepted as its alias), ids as strings,
@@ -232,41 +290,92 @@ function crossFieldIssues(
  * Every issue is reported, not just the first.
  */
 export function prepareEvent(type: EventType, raw: unknown, ctx: PrepareContext): PrepareResult {
-  if (!isPlainObject(raw)) {
-    return { ok: false, issues: [{ path: [], reason: `expected an object, got ${jsonTypeOf(raw)}` }] };
-  }
-  const check = inputChecks[type];
-  const issues = check.Check(raw) ? [] : schemaIssues(type, check, raw);
-  const seen = new Set(issues.map((i) => formatJsonPath(i.path)));
-  for (const issue of crossFieldIssues(type, raw, issues)) {
-    if (!seen.has(formatJsonPath(issue.path))) issues.push(issue);
-  }
-  if (issues.length > 0) return { ok: false, issues };
-  return { ok: true, record: normalize(type, raw, ctx) };
+  const valid = validate(type, raw);
+  if (typeof valid !== 'string') return { ok: false, issues: valid };
+  return { ok: true, record: normalize(type, raw as Record<string, unknown>, valid, ctx) };
 }
 
-function normalize(type: EventType, raw: Record<string, unknown>, ctx: PrepareContext): EventRecord {
+function assignedEventId(raw: Record<string, unknown>, ctx: PrepareContext): string {
+  return (raw.event_id as string | undefined) ?? (raw.id as string | undefined) ?? (ctx.newEventId ?? uuidV7)();
+}
+
+function normalize(type: EventType, raw: Record<string, unknown>, eventTime: string, ctx: PrepareContext): EventRecord {
   const receivedAt = formatMicros(ctx.receivedAtMicros);
-  let timestamp = receivedAt;
-  if (raw.timestamp !== undefined) {
-    const parsed = parseTimestamp(raw.timestamp);
-    if (!isTimestampError(parsed)) timestamp = parsed.iso;
-  }
-  const eventId = (raw.event_id as string | undefined) ?? (raw.id as string | undefined) ?? (ctx.newEventId ?? uuidv7)();
   const out: Record<string, unknown> = {
-    event_id: eventId,
+    event_id: assignedEventId(raw, ctx),
     type,
     schema_version: SCHEMA_VERSION,
-    timestamp,
+    timestamp: eventTime || receivedAt,
     received_at: receivedAt,
   };
-  const props = inputSchemas[type].properties;
+  const ids = idFieldsByType[type];
   for (const [name, value] of Object.entries(raw)) {
-    if (value === undefined || name in out || name === 'id') continue;
-    const schema = props[name];
-    out[name] = schema && isIdSchema(schema) && typeof value === 'number' ? String(value) : value;
+    if (value === undefined || ENVELOPE_FIELDS.has(name)) continue;
+    out[name] = ids.has(name) && typeof value === 'number' ? String(value) : value;
   }
   return out as unknown as EventRecord;
+}
+
+/** A valid event as the API sends it: the record's JSON text, its event id and partition key. */
+export interface PreparedRecordJson {
+  ok: true;
+  /** Exactly `JSON.stringify` of the record `prepareEvent` returns for the same event. */
+  json: string;
+  eventId: string;
+  partitionKey: string;
+}
+
+/** Outcome of `prepareEventJson`: the record's JSON text, or every issue found. */
+export type PrepareJsonResult = PreparedRecordJson | { ok: false; issues: ValidationIssue[] };
+
+// Strings without quotes, backslashes, control characters or surrogates are their own JSON
+// text between quotes; anything else is left to JSON.stringify.
+// eslint-disable-next-line no-control-regex -- control characters are exactly what JSON must escape
+const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
+
+function jsonString(value: string): string {
+  return NEEDS_ESCAPE.test(value) ? JSON.stringify(value) : `"${value}"`;
+}
+
+function jsonValue(value: unknown): string {
+  switch (typeof value) {
+    case 'string':
+      return jsonString(value);
+    case 'number':
+      // Finite numbers print as JSON.stringify prints them; JSON has no other kind.
+      return Number.isFinite(value) ? String(value) : 'null';
+    case 'boolean':
+      return value ? 'true' : 'false';
+    default:
+      // null, and the nested objects and arrays (items, properties). Throws RangeError when
+      // nested too deeply for the stack, as JSON.stringify of the whole record would.
+      return value === null ? 'null' : JSON.stringify(value);
+  }
+}
+
+/**
+ * `prepareEvent` for the API's hot path: the same checks and the same record, returned as
+ * its JSON text with the event id and partition key. Writing the JSON directly spares
+ * building the record object and serialising it again, which was most of the per-event
+ * cost of a request; the order and form of every field are those of `JSON.stringify`.
+ */
+export function prepareEventJson(type: EventType, raw: unknown, ctx: PrepareContext): PrepareJsonResult {
+  const valid = validate(type, raw);
+  if (typeof valid !== 'string') return { ok: false, issues: valid };
+  const event = raw as Record<string, unknown>;
+  const eventId = assignedEventId(event, ctx);
+  const receivedAt = formatMicros(ctx.receivedAtMicros);
+  let json = `{"event_id":${jsonString(eventId)},"type":"${type}","schema_version":${SCHEMA_VERSION},"timestamp":"${valid || receivedAt}","received_at":"${receivedAt}"`;
+  const ids = idFieldsByType[type];
+  for (const name in event) {
+    if (!Object.hasOwn(event, name)) continue;
+    const value = event[name];
+    if (value === undefined || ENVELOPE_FIELDS.has(name)) continue;
+    // Field names are the schema's own (the check refuses any other), so they need no escaping.
+    json += `,"${name}":${ids.has(name) && typeof value === 'number' ? `"${value}"` : jsonValue(value)}`;
+  }
+  json += '}';
+  return { ok: true, json, eventId, partitionKey: partitionKeyOfFields(type, event, eventId) };
 }
 
 function isIdSchema(schema: TSchema): boolean {

@@ -8,8 +8,7 @@ import {
   ENDPOINTS,
   formatJsonPath,
   isEventType,
-  partitionKeyOf,
-  prepareEvent,
+  prepareEventJson,
   type EventType,
   type PathSegment,
 } from '@eventlake/schemas';
@@ -38,12 +37,17 @@ export interface PreparedRequest {
   eventIds: string[];
 }
 
+/** The events of a body, and how to name the location of event `i` in a 400. */
 interface Located {
-  event: unknown;
-  base: PathSegment[];
+  events: readonly unknown[];
+  base(index: number): PathSegment[];
 }
 
-function locate(target: IngestTarget, body: unknown): Located[] {
+const mixedBase = (i: number): PathSegment[] => ['events', i];
+const arrayBase = (i: number): PathSegment[] => [i];
+const rootBase = (): PathSegment[] => [];
+
+function locate(target: IngestTarget, body: unknown): Located {
   if (target === 'mixed') {
     if (typeof body !== 'object' || body === null || Array.isArray(body)) {
       throw new AppError('ERR_INVALID_BODY', 'the body must be an object with an "events" array', {
@@ -59,10 +63,10 @@ function locate(target: IngestTarget, body: unknown): Located[] {
         hint: 'send {"events": [{"type": "clickstream", ...}]}; each event names its type',
       });
     }
-    return events.map((event, i) => ({ event, base: ['events', i] }));
+    return { events, base: mixedBase };
   }
-  if (Array.isArray(body)) return body.map((event, i) => ({ event, base: [i] }));
-  if (typeof body === 'object' && body !== null) return [{ event: body, base: [] }];
+  if (Array.isArray(body)) return { events: body, base: arrayBase };
+  if (typeof body === 'object' && body !== null) return { events: [body], base: rootBase };
   throw new AppError('ERR_INVALID_BODY', `the body must be one ${target} event or an array of them`, {
     status: 400,
     hint: `POST a JSON object or array to ${ENDPOINTS[target]}`,
@@ -81,15 +85,15 @@ function typeOf(target: IngestTarget, event: unknown): EventType | EventIssue['r
  * (400 listing every invalid event, or 413 naming the limit) when any event is refused.
  */
 export function prepareRequest(target: IngestTarget, body: unknown, limits: IngestLimits, receivedAtMicros: number): PreparedRequest {
-  const located = locate(target, body);
-  if (located.length === 0) {
+  const { events, base } = locate(target, body);
+  if (events.length === 0) {
     throw new AppError('ERR_EMPTY_BATCH', 'the request holds no event', { status: 400, hint: 'send at least one event' });
   }
-  if (located.length > limits.maxEventsPerRequest) {
-    throw new AppError('ERR_TOO_MANY_EVENTS', `${located.length} events in one request; the limit is ${limits.maxEventsPerRequest}`, {
+  if (events.length > limits.maxEventsPerRequest) {
+    throw new AppError('ERR_TOO_MANY_EVENTS', `${events.length} events in one request; the limit is ${limits.maxEventsPerRequest}`, {
       status: 413,
       hint: 'split the batch into several requests',
-      details: { limit: 'MAX_EVENTS_PER_REQUEST', max: limits.maxEventsPerRequest, got: located.length },
+      details: { limit: 'MAX_EVENTS_PER_REQUEST', max: limits.maxEventsPerRequest, got: events.length },
     });
   }
   const issues: EventIssue[] = [];
@@ -97,44 +101,45 @@ export function prepareRequest(target: IngestTarget, body: unknown, limits: Inge
   const records: OutgoingRecord[] = [];
   const eventIds: string[] = [];
   const ctx = { receivedAtMicros };
-  located.forEach(({ event, base }, index) => {
+  for (let index = 0; index < events.length; index++) {
+    const event = events[index];
     const type = typeOf(target, event);
     if (!isEventType(type)) {
-      issues.push({ index, path: formatJsonPath([...base, 'type']), reason: type, hint: `one of ${EVENT_TYPES.join(', ')}` });
-      return;
+      issues.push({ index, path: formatJsonPath([...base(index), 'type']), reason: type, hint: `one of ${EVENT_TYPES.join(', ')}` });
+      continue;
     }
-    const result = prepareEvent(type, event, ctx);
+    let result;
+    try {
+      result = prepareEventJson(type, event, ctx);
+    } catch (err) {
+      // Serialising recurses: a deeply nested "properties" overflows the stack.
+      if (!(err instanceof RangeError)) throw err;
+      issues.push({ index, path: formatJsonPath([...base(index), 'properties']), reason: 'nested too deeply', hint: 'flatten "properties"' });
+      continue;
+    }
     if (!result.ok) {
       for (const issue of result.issues) {
-        const e: EventIssue = { index, path: formatJsonPath([...base, ...issue.path]), reason: issue.reason };
+        const e: EventIssue = { index, path: formatJsonPath([...base(index), ...issue.path]), reason: issue.reason };
         if (issue.hint !== undefined) e.hint = issue.hint;
         issues.push(e);
       }
-      return;
+      continue;
     }
-    let json: string;
-    try {
-      json = JSON.stringify(result.record);
-    } catch {
-      // JSON.stringify recurses: a deeply nested "properties" overflows the stack.
-      issues.push({ index, path: formatJsonPath([...base, 'properties']), reason: 'nested too deeply', hint: 'flatten "properties"' });
-      return;
-    }
-    const data = Buffer.from(json, 'utf8');
+    const data = Buffer.from(result.json, 'utf8');
     if (data.length > limits.maxEventBytes) {
-      oversize.push({ index, path: formatJsonPath(base), bytes: data.length });
-      return;
+      oversize.push({ index, path: formatJsonPath(base(index)), bytes: data.length });
+      continue;
     }
-    records.push({ partitionKey: partitionKeyOf(result.record), data });
-    eventIds.push(result.record.event_id);
-  });
+    records.push({ partitionKey: result.partitionKey, data });
+    eventIds.push(result.eventId);
+  }
   if (issues.length > 0) {
     for (const o of oversize) {
       issues.push({ index: o.index, path: o.path, reason: `event is ${o.bytes} bytes; the limit is ${limits.maxEventBytes}` });
     }
     issues.sort((a, b) => a.index - b.index);
     const invalid = new Set(issues.map((i) => i.index)).size;
-    throw new AppError('ERR_VALIDATION', `${invalid} of ${located.length} events are invalid; nothing was written`, {
+    throw new AppError('ERR_VALIDATION', `${invalid} of ${events.length} events are invalid; nothing was written`, {
       status: 400,
       hint: 'fix the events listed in details.errors and send the whole request again',
       details: { errors: issues },

@@ -67,3 +67,46 @@ t.test('formatMicros is the inverse of parsing', async (t) => {
     t.equal(formatMicros(r.micros), s);
   }
 });
+
+t.test('the reader accepts exactly the documented grammar', async (t) => {
+  // The grammar as a regular expression: the specification the hand-written reader follows.
+  const grammar = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d{1,9})?)?(?:Z|z|[+-]\d{2}:?\d{2})?)?$/;
+  const seeds = ['2025-08-08T13:45:12.123456789Z', '2025-08-08 13:45:12,5+02:00', '2025-08-08T13:45-0530', '2025-08-08', '2025-08-08T13:45:12z'];
+  const alphabet = '0123456789-:T Zz+.,x';
+  // A fixed-seed generator, so a failure names a case that reproduces.
+  let state = 12345;
+  const random = (n: number) => {
+    state = (state * 1103515245 + 12345) & 0x7fffffff;
+    return state % n;
+  };
+  let accepted = 0;
+  for (let i = 0; i < 20_000; i++) {
+    let s = seeds[random(seeds.length)]!;
+    for (let edits = 1 + random(3); edits > 0; edits--) {
+      const at = random(s.length + 1);
+      const c = alphabet[random(alphabet.length)]!;
+      const op = random(3);
+      s = op === 0 ? s.slice(0, at) + c + s.slice(at + 1) : op === 1 ? s.slice(0, at) + c + s.slice(at) : s.slice(0, at) + s.slice(at + 1);
+    }
+    const r = parseTimestamp(s);
+    const unsupported = isTimestampError(r) && r.reason.endsWith('is not a supported timestamp');
+    if (unsupported === grammar.test(s)) {
+      t.fail(`${JSON.stringify(s)}: ${isTimestampError(r) ? r.reason : r.iso}`);
+      return;
+    }
+    if (!isTimestampError(r)) {
+      accepted++;
+      if (r.iso !== formatMicros(r.micros)) t.fail(`${s}: ${r.iso} is not the canonical form of its instant`);
+    }
+  }
+  t.ok(accepted > 1000, `${accepted} of the generated values were valid instants`);
+});
+
+t.test('formatMicros pads every part, across second boundaries', async (t) => {
+  const base = Date.UTC(2025, 0, 2, 3, 4, 5) * 1000;
+  t.equal(formatMicros(base), '2025-01-02T03:04:05.000000Z');
+  t.equal(formatMicros(base + 7), '2025-01-02T03:04:05.000007Z');
+  t.equal(formatMicros(base + 999_999), '2025-01-02T03:04:05.999999Z');
+  t.equal(formatMicros(base + 1_000_000), '2025-01-02T03:04:06.000000Z');
+  t.equal(formatMicros(base - 1), '2025-01-02T03:04:04.999999Z');
+});

@@ -2,7 +2,9 @@ import t from 'tap';
 import {
   checkRecord,
   formatJsonPath,
+  partitionKeyOf,
   prepareEvent,
+  prepareEventJson,
   type EventRecord,
   type PrepareResult,
   type ValidationIssue,
@@ -162,4 +164,51 @@ t.test('normalised records pass checkRecord; anything else on the stream fails i
   t.notOk(checkRecord({ ...rec, user_id: 5 }).ok, 'ids on the stream are strings');
   t.notOk(checkRecord({ ...rec, received_at: undefined }).ok, 'received_at is required on the stream');
   t.notOk(checkRecord('{"a":1}').ok);
+});
+
+t.test('prepareEventJson writes exactly the JSON of the record prepareEvent returns', async (t) => {
+  const cases: [Parameters<typeof prepareEvent>[0], unknown][] = [];
+  for (const name of fixtureNames()) {
+    const type = (['transaction', 'clickstream', 'telemetry'] as const).find((x) => name.startsWith(x));
+    const loaded = loadFixture(name);
+    if (type) for (const raw of Array.isArray(loaded) ? loaded : [loaded]) cases.push([type, raw]);
+  }
+  cases.push(
+    ['transaction', { order_id: 77, customer_id: 12, store_id: 3, amount: -0, items: [{ item_id: 1, name: 'a "quoted" \\ name\n\u0001', price: 1e-7 }], timestamp: 1754660712345 }],
+    ['clickstream', { id: 'e-2', type: 'clickstream', schema_version: 1, user_id: 'ü-\u2028-😀', action: 'view_item', page: '\ud800 lone "q" \\ \t', price: 123456789.125 }],
+    ['clickstream', { user_id: 'u', action: 'login', properties: { nested: { deep: [1, 2, { x: null }] }, '"odd key"': true }, session_id: null }],
+    ['telemetry', { device_id: 'd', latitude: 1.5, longitude: -2, temperature: 1e21, timestamp: '2025-08-08T15:45:12.5+02:00' }],
+  );
+  t.ok(cases.length > 10);
+  // Messages name cases by number: some hold characters (U+2028) that would break a TAP line.
+  cases.forEach(([type, raw], i) => {
+    const expected = prepareEvent(type, raw, ctx);
+    const got = prepareEventJson(type, raw, ctx);
+    if (!expected.ok) {
+      t.same(got, expected, `case ${i}: refused with the same issues`);
+      return;
+    }
+    if (!got.ok) throw new Error(`case ${i} refused: ${JSON.stringify(got.issues)}`);
+    t.equal(got.json, JSON.stringify(expected.record), `case ${i}: same JSON text`);
+    t.equal(got.eventId, expected.record.event_id, `case ${i}: same event id`);
+    t.equal(got.partitionKey, partitionKeyOf(expected.record), `case ${i}: same partition key`);
+  });
+});
+
+t.test('prepareEventJson refuses what prepareEvent refuses, with the same issues', async (t) => {
+  const bad: [Parameters<typeof prepareEvent>[0], unknown][] = [
+    ['clickstream', { user_id: 'u', action: 'view_item', sesion_id: 's' }],
+    ['clickstream', { id: 'a', event_id: 'b', user_id: 'u', action: 'login' }],
+    ['clickstream', { user_id: 'u', action: 'login', timestamp: '2025-02-30' }],
+    ['telemetry', { latitude: 1 }],
+    ['telemetry', { sensor_id: 's', longtitude: 3, latitude: 1 }],
+    ['transaction', { order_id: 1.5, amount: 1 }],
+    ['transaction', []],
+    ['transaction', null],
+  ];
+  for (const [type, raw] of bad) {
+    const expected = prepareEvent(type, raw, ctx);
+    t.notOk(expected.ok);
+    t.same(prepareEventJson(type, raw, ctx), expected, JSON.stringify(raw));
+  }
 });

@@ -7,7 +7,6 @@ export * from './parquet-schema.js';
 export * from './enrich.js';
 export * from './category-table.js';
 export * from './reading-ranges.js';
-export * from './dedupe-window.js';
 export * from './flush-policy.js';
 export * from './naming.js';
 export * from './error-records.js';

@@ -245,6 +245,29 @@ export class ParquetBatchWriter {
     return p;
   }
 
+  /** A connection to the writer's database, for the SQL path; close it when done. */
+  async connect(): Promise<DuckDBConnection> {
+    return (await this.getInstance()).connect();
+  }
+
+  /** A fresh path in the writer's temp directory. */
+  async tempPath(suffix: string): Promise<string> {
+    return join(await this.getDir(), `f_${process.pid}_${this.seq++}${suffix}`);
+  }
+
+  /** Encodes the rows of `select` (run on `conn`) as one Parquet file and returns its bytes. */
+  async copyQuery(conn: DuckDBConnection, select: string): Promise<Buffer> {
+    const file = await this.tempPath('.parquet');
+    const codec = this.opts.codec ?? 'zstd';
+    const rowGroup = this.opts.rowGroupRows ?? 122_880;
+    await conn.run(`COPY (${select}) TO ${sqlString(file)} (FORMAT parquet, COMPRESSION ${codec}, ROW_GROUP_SIZE ${rowGroup})`);
+    try {
+      return await readFile(file);
+    } finally {
+      await unlink(file);
+    }
+  }
+
   /** Encodes `rows` (all of `type`) as one Parquet file and returns its bytes. */
   async write(type: EventType, rows: readonly LakeRow[]): Promise<Buffer> {
     const { columns, plans } = this.planFor(type);

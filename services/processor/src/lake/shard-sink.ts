@@ -1,21 +1,29 @@
 /**
  * `LakeShardSink`: the lake side of one shard (see ../contracts.ts for the promises kept).
- * Records are de-aggregated, decoded, validated and deduplicated as they are added; rows are
- * enriched and encoded at flush, with one `processed_at` for the whole batch.
+ *
+ * `add` only frames records: KPL aggregates are split by byte offsets and every user record
+ * is copied, unparsed, into the batch file (batch-lines.ts). `flush` hands the file to DuckDB
+ * (sql-path.ts), which parses, checks, enriches and encodes the SQL-path types; rows DuckDB
+ * refuses, and the other types, are decoded and checked in JavaScript as before. Dedupe runs
+ * in SQL over every valid row against a per-shard table of event ids seen in the window, and
+ * that table only moves on once the batch's files are all uploaded, so a failed flush retried
+ * (or a replay after a crash) decides exactly as the first attempt.
  */
 import { AppError, type Logger } from '@eventlake/common';
-import { eventTimePartition, type EventRecord, type EventType } from '@eventlake/schemas';
+import { eventTimePartition, lakeColumns, quoteSqlIdent, type EventRecord, type EventType } from '@eventlake/schemas';
 import type { FlushResult, SequenceRange, ShardSink, StreamRecord } from '../contracts.js';
+import type { DuckDBConnection } from '@duckdb/node-api';
 import { decodeUserRecord } from './decode.js';
-import { DedupeWindow } from './dedupe-window.js';
 import { enrichInPlace, processedAt } from './enrich.js';
-import { encodeErrorsFile, errorRecord, type ErrorRecord } from './error-records.js';
+import { encodeErrorsFile, errorRecord, type ErrorRecord, type ErrorStage } from './error-records.js';
 import { shouldFlush, type FlushPolicy } from './flush-policy.js';
-import { deaggregate } from './kpl.js';
+import { BatchLines } from './batch-lines.js';
 import type { LakeMetrics } from './lake-metrics.js';
 import { errorsObjectKey, lakeObjectKey } from './naming.js';
 import type { ObjectStore } from './object-store.js';
 import type { ParquetBatchWriter } from './parquet-writer.js';
+import { SQL_PATH_TYPES, sqlPathPlan, sqlString } from './sql-path.js';
+import { writeFile, unlink } from 'node:fs/promises';
 
 /** Everything one shard's sink needs; shared parts (store, writer, metrics) are passed in. `logger` carries the shard id. */
 export interface ShardSinkDeps {
@@ -42,14 +50,12 @@ interface PartitionBuffer {
 const PARQUET_CONTENT_TYPE = 'application/vnd.apache.parquet';
 const ERRORS_CONTENT_TYPE = 'application/gzip';
 
-/** One shard's buffer, dedupe window and flush. */
+/** One shard's buffer, dedupe state and flush. */
 export class LakeShardSink implements ShardSink {
   readonly dedupeWindowMs: number;
-  private readonly dedupe: DedupeWindow;
-  private partitions = new Map<string, PartitionBuffer>();
-  private lastPartition: PartitionBuffer | null = null;
+  private lines: BatchLines;
+  private warmLines: BatchLines;
   private errors: ErrorRecord[] = [];
-  private duplicates = 0;
   private bytes = 0;
   private records = 0;
   private firstAddedMs: number | null = null;
@@ -57,10 +63,14 @@ export class LakeShardSink implements ShardSink {
   private first: string | null = null;
   private last: string | null = null;
   private lastSubRecords = 0;
+  /** The table of event ids seen within the window (event_id, last arrival ms). */
+  private readonly seen = `seen_${process.pid}_${++sinkCounter}`;
+  private seenReady = false;
 
   constructor(private readonly deps: ShardSinkDeps) {
     this.dedupeWindowMs = deps.dedupeWindowMs;
-    this.dedupe = new DedupeWindow(deps.dedupeWindowMs);
+    this.lines = new BatchLines(deps.shardId);
+    this.warmLines = new BatchLines(deps.shardId);
   }
 
   add(records: readonly StreamRecord[]): void {
@@ -73,68 +83,26 @@ export class LakeShardSink implements ShardSink {
       this.last = record.sequenceNumber;
       this.records++;
       this.bytes += record.data.byteLength;
-      this.lastSubRecords = this.take(record, true);
+      const framed = this.lines.add(record.sequenceNumber, record.partitionKey, record.arrivalMs, record.data);
+      if ('reason' in framed) {
+        this.errors.push(
+          errorRecord(
+            'aggregate',
+            [framed.reason],
+            { shardId: this.deps.shardId, sequenceNumber: record.sequenceNumber, partitionKey: record.partitionKey, arrivalMs: record.arrivalMs, subSequenceNumber: null },
+            record.data,
+          ),
+        );
+        this.lastSubRecords = 1;
+      } else {
+        this.deps.metrics.userRecords.inc(framed.count);
+        this.lastSubRecords = framed.count;
+      }
     }
   }
 
   warm(records: readonly StreamRecord[]): void {
-    for (const record of records) this.take(record, false);
-  }
-
-  /** De-aggregates and decodes one Kinesis record; returns how many user records it held. */
-  private take(record: StreamRecord, emit: boolean): number {
-    const split = deaggregate(record.data, record.partitionKey);
-    const origin = {
-      shardId: this.deps.shardId,
-      sequenceNumber: record.sequenceNumber,
-      partitionKey: record.partitionKey,
-      arrivalMs: record.arrivalMs,
-    };
-    if (!split.ok) {
-      if (emit) this.errors.push(errorRecord('aggregate', [split.reason], { ...origin, subSequenceNumber: null }, record.data));
-      return 1;
-    }
-    if (emit) this.deps.metrics.userRecords.inc(split.records.length);
-    for (const user of split.records) {
-      const decoded = decodeUserRecord(user.data);
-      if (!decoded.ok) {
-        if (emit) {
-          this.errors.push(
-            errorRecord(decoded.stage, decoded.reasons, { ...origin, partitionKey: user.partitionKey, subSequenceNumber: user.subSequenceNumber }, user.data),
-          );
-        }
-        continue;
-      }
-      const r = decoded.record;
-      if (this.dedupe.observe(r.event_id, record.arrivalMs)) {
-        if (emit) {
-          this.duplicates++;
-          this.deps.metrics.duplicates.inc({ type: r.type });
-        }
-        continue;
-      }
-      if (emit) this.buffer(r);
-    }
-    return split.records.length;
-  }
-
-  private buffer(record: EventRecord): void {
-    // Consecutive records mostly share type and event hour: reuse the last partition
-    // rather than building a key string per record.
-    const last = this.lastPartition;
-    if (last !== null && last.type === record.type && record.timestamp.startsWith(last.prefix)) {
-      last.records.push(record);
-      return;
-    }
-    const { dt, hour } = eventTimePartition(record);
-    const key = `${record.type}/${dt}/${hour}`;
-    let p = this.partitions.get(key);
-    if (!p) {
-      p = { type: record.type, dt, hour, prefix: record.timestamp.slice(0, 13), records: [] };
-      this.partitions.set(key, p);
-    }
-    this.lastPartition = p;
-    p.records.push(record);
+    for (const record of records) this.warmLines.add(record.sequenceNumber, record.partitionKey, record.arrivalMs, record.data);
   }
 
   shouldFlush(nowMs: number): boolean {
@@ -154,53 +122,195 @@ export class LakeShardSink implements ShardSink {
     const started = performance.now();
     const { shardId, store, writer, metrics, logger } = this.deps;
     const at = processedAt(this.deps.now() * 1000);
-    // Keys sorted so the result (and the upload order) is the same on every replay.
-    const partitions = [...this.partitions.values()].sort((a, b) =>
-      a.type === b.type ? (a.dt === b.dt ? a.hour.localeCompare(b.hour) : a.dt.localeCompare(b.dt)) : a.type.localeCompare(b.type),
-    );
-    const files: { key: string; body: Uint8Array; contentType: string; kind: 'parquet' | 'errors'; type?: EventType; rows: number }[] = [];
-    let rows = 0;
-    for (const p of partitions) {
-      const body = await writer.write(p.type, p.records.map((r) => enrichInPlace(r, at)));
-      files.push({ key: lakeObjectKey(p.type, p, shardId, range), body, contentType: PARQUET_CONTENT_TYPE, kind: 'parquet', type: p.type, rows: p.records.length });
-      rows += p.records.length;
-    }
-    if (this.errors.length > 0) {
-      const body = await encodeErrorsFile(this.errors);
-      files.push({ key: errorsObjectKey(this.firstArrivalMs, shardId, range), body, contentType: ERRORS_CONTENT_TYPE, kind: 'errors', rows: this.errors.length });
-    }
+    const conn = await writer.connect();
+    const temps: string[] = [];
     try {
-      await Promise.all(files.map((f) => store.put(f.key, f.body, f.contentType)));
+      await this.ensureSeen(conn);
+      if (this.warmLines.rows > 0) {
+        // Records already in the lake: only their event ids matter, and they count at once.
+        await this.load(conn, this.warmLines, at.micros, temps, 'w');
+        await this.dedupe(conn, 'w');
+        await this.commitSeen(conn, 'w');
+        this.warmLines = new BatchLines(shardId);
+      }
+      const loaded = await this.load(conn, this.lines, at.micros, temps, 'b');
+      const dups = await this.dedupe(conn, 'b');
+      const errors = [...this.errors, ...loaded.errors].sort(byStreamPosition);
+      const files: { key: string; body: Uint8Array; contentType: string; kind: 'parquet' | 'errors'; type?: EventType; dt?: string; hour?: string; rows: number }[] = [];
+      let rows = 0;
+      // SQL-path partitions, encoded by DuckDB straight from the staging table.
+      if (loaded.sqlType !== null) {
+        const type = loaded.sqlType;
+        const parts = await conn.runAndReadAll(`SELECT _dt, _hour, count(*)::INTEGER FROM stg_b WHERE _ok GROUP BY ALL ORDER BY ALL`);
+        const lake = lakeColumnsList(type);
+        for (const [dt, hour, n] of parts.getRows() as [string, string, number][]) {
+          const body = await writer.copyQuery(conn, `SELECT ${lake} FROM stg_b WHERE _ok AND _dt = ${sqlString(dt)} AND _hour = ${sqlString(hour)}`);
+          files.push({ key: lakeObjectKey(type, { dt, hour }, shardId, range), body, contentType: PARQUET_CONTENT_TYPE, kind: 'parquet', type, dt, hour, rows: n });
+          rows += n;
+        }
+      }
+      // Rows decoded in JavaScript: grouped by partition, enriched and appended.
+      const partitions = new Map<string, PartitionBuffer>();
+      for (const { i, record } of loaded.jsRows) {
+        if (dups.has(i)) continue;
+        const { dt, hour } = eventTimePartition(record);
+        const key = `${record.type}/${dt}/${hour}`;
+        let p = partitions.get(key);
+        if (!p) partitions.set(key, (p = { type: record.type, dt, hour, prefix: '', records: [] }));
+        p.records.push(record);
+      }
+      for (const p of partitions.values()) {
+        const body = await writer.write(p.type, p.records.map((r) => enrichInPlace(r, at)));
+        files.push({ key: lakeObjectKey(p.type, p, shardId, range), body, contentType: PARQUET_CONTENT_TYPE, kind: 'parquet', type: p.type, dt: p.dt, hour: p.hour, rows: p.records.length });
+        rows += p.records.length;
+      }
+      // Keys sorted so the result (and the upload order) is the same on every replay.
+      files.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+      if (errors.length > 0) {
+        const body = await encodeErrorsFile(errors);
+        files.push({ key: errorsObjectKey(this.firstArrivalMs, shardId, range), body, contentType: ERRORS_CONTENT_TYPE, kind: 'errors', rows: errors.length });
+      }
+      try {
+        await Promise.all(files.map((f) => store.put(f.key, f.body, f.contentType)));
+      } catch (err) {
+        logger.error({ first: range.first, last: range.last, err }, 'lake.flush_failed');
+        throw err instanceof AppError
+          ? err
+          : new AppError('ERR_LAKE_UPLOAD', `flush of ${shardId} ${range.first}..${range.last} failed: ${(err as Error).message}`, {
+              hint: 'the batch stays buffered; call flush() again, or replay the range into a fresh sink',
+              cause: err,
+            });
+      }
+      // Every file is in S3: only now do this batch's event ids count as seen.
+      await this.commitSeen(conn, 'b');
+      let bytes = 0;
+      for (const f of files) {
+        bytes += f.body.byteLength;
+        metrics.bytes.inc({ kind: f.kind }, f.body.byteLength);
+        metrics.files.inc({ kind: f.kind });
+        if (f.kind === 'parquet') metrics.rows.inc({ type: f.type! }, f.rows);
+      }
+      for (const e of errors) metrics.errors.inc({ stage: e.stage });
+      for (const [type, n] of dups.byType) metrics.duplicates.inc({ type }, n);
+      const result: FlushResult = { range, keys: files.map((f) => f.key), rows, errors: errors.length, duplicates: dups.size, bytes };
+      const seconds = (performance.now() - started) / 1000;
+      metrics.flushSeconds.observe(seconds);
+      logger.info({ first: range.first, last: range.last, files: files.length, rows, errors: result.errors, duplicates: result.duplicates, bytes, seconds }, 'lake.flush');
+      this.reset();
+      return result;
+    } finally {
+      for (const t of ['stg_w', 'js_w', 'cand_w', 'dups_w', 'seen_next_w', 'stg_b', 'js_b', 'cand_b', 'dups_b', 'seen_next_b']) await conn.run(`DROP TABLE IF EXISTS ${t}`);
+      conn.closeSync();
+      await Promise.all(temps.map((f) => unlink(f).catch(() => undefined)));
+    }
+  }
+
+  private async ensureSeen(conn: DuckDBConnection): Promise<void> {
+    if (this.seenReady) return;
+    await conn.run(`CREATE TABLE IF NOT EXISTS ${this.seen} (event_id VARCHAR, last BIGINT)`);
+    this.seenReady = true;
+  }
+
+  /**
+   * Reads a batch file into the temp table `stg_<tag>`: SQL-path rows checked, enriched and
+   * projected to lake columns (`_ok` true when they go to the lake). Rows the SQL check
+   * refuses, and rows of the other types, are decoded and checked in JavaScript: the invalid
+   * become errors/ records with checkRecord's reasons, the valid of other types `jsRows`.
+   */
+  private async load(conn: DuckDBConnection, lines: BatchLines, processedAtMicros: number, temps: string[], tag: string): Promise<LoadedBatch> {
+    const type = SQL_PATH_TYPES[0]!;
+    const errors: ErrorRecord[] = [];
+    const jsRows: { i: number; record: EventRecord; arrivalMs: number }[] = [];
+    const refused = (i: number, stage: ErrorStage, reasons: string[]) => {
+      const r = lines.record(i);
+      errors.push(errorRecord(stage, reasons, r.origin, r.data));
+    };
+    const file = await this.deps.writer.tempPath('.ndjson');
+    temps.push(file);
+    await writeFile(file, lines.bytes());
+    let jsCheck: number[];
+    try {
+      await conn.run(stagingSql(`stg_${tag}`, file, type, processedAtMicros));
+      const rows = await conn.runAndReadAll(`SELECT _i::INTEGER FROM stg_${tag} WHERE NOT _ok ORDER BY _i`);
+      jsCheck = (rows.getRows() as [number][]).map((r) => r[0]);
     } catch (err) {
-      logger.error({ first: range.first, last: range.last, err }, 'lake.flush_failed');
-      throw err instanceof AppError
-        ? err
-        : new AppError('ERR_LAKE_UPLOAD', `flush of ${shardId} ${range.first}..${range.last} failed: ${(err as Error).message}`, {
-            hint: 'the batch stays buffered; call flush() again, or replay the range into a fresh sink',
-            cause: err,
-          });
+      if (!isInvalidInput(err)) throw err;
+      // A record broke DuckDB's strict reading (not JSON, invalid UTF-8, a duplicate key, a
+      // value of the wrong JSON type…): decode every row in JavaScript, and give DuckDB the
+      // valid SQL-path records again as JSON.stringify writes them.
+      const clean: string[] = [];
+      for (let i = 0; i < lines.rows; i++) {
+        const r = lines.record(i);
+        const decoded = decodeUserRecord(r.data);
+        if (!decoded.ok) errors.push(errorRecord(decoded.stage, decoded.reasons, r.origin, r.data));
+        else if (decoded.record.type === type) clean.push(`{"i":${i},"a":${r.origin.arrivalMs},"r":${JSON.stringify(decoded.record)}}\n`);
+        else jsRows.push({ i, record: decoded.record, arrivalMs: r.origin.arrivalMs });
+      }
+      const cleanFile = await this.deps.writer.tempPath('.ndjson');
+      temps.push(cleanFile);
+      await writeFile(cleanFile, clean.join(''));
+      await conn.run(stagingSql(`stg_${tag}`, cleanFile, type, processedAtMicros));
+      const rows = await conn.runAndReadAll(`SELECT _i::INTEGER FROM stg_${tag} WHERE NOT _ok ORDER BY _i`);
+      jsCheck = (rows.getRows() as [number][]).map((r) => r[0]);
+      for (const i of jsCheck) refused(i, 'schema', [LAKE_REFUSED]);
+      jsCheck = [];
     }
-    let bytes = 0;
-    for (const f of files) {
-      bytes += f.body.byteLength;
-      metrics.bytes.inc({ kind: f.kind }, f.body.byteLength);
-      metrics.files.inc({ kind: f.kind });
-      if (f.kind === 'parquet') metrics.rows.inc({ type: f.type! }, f.rows);
+    for (const i of jsCheck) {
+      const r = lines.record(i);
+      const decoded = decodeUserRecord(r.data);
+      if (!decoded.ok) errors.push(errorRecord(decoded.stage, decoded.reasons, r.origin, r.data));
+      else if (decoded.record.type === type) errors.push(errorRecord('schema', [LAKE_REFUSED], r.origin, r.data));
+      else jsRows.push({ i, record: decoded.record, arrivalMs: r.origin.arrivalMs });
     }
-    for (const e of this.errors) metrics.errors.inc({ stage: e.stage });
-    const result: FlushResult = { range, keys: files.map((f) => f.key), rows, errors: this.errors.length, duplicates: this.duplicates, bytes };
-    const seconds = (performance.now() - started) / 1000;
-    metrics.flushSeconds.observe(seconds);
-    logger.info({ first: range.first, last: range.last, files: files.length, rows, errors: result.errors, duplicates: result.duplicates, bytes, seconds }, 'lake.flush');
-    this.reset();
-    return result;
+    if (jsRows.length > 0) {
+      const idsFile = await this.deps.writer.tempPath('.ndjson');
+      temps.push(idsFile);
+      await writeFile(idsFile, jsRows.map((r) => `{"i":${r.i},"a":${r.arrivalMs},"e":${JSON.stringify(r.record.event_id)},"t":${JSON.stringify(r.record.type)}}\n`).join(''));
+      await conn.run(
+        `CREATE TEMP TABLE js_${tag} AS SELECT i AS _i, a AS _a, e AS _id, t AS _type FROM read_json(${sqlString(idsFile)}, format = 'newline_delimited', columns = {i: 'UBIGINT', a: 'BIGINT', e: 'VARCHAR', t: 'VARCHAR'})`,
+      );
+    } else {
+      await conn.run(`CREATE TEMP TABLE js_${tag} (_i UBIGINT, _a BIGINT, _id VARCHAR, _type VARCHAR)`);
+    }
+    return { sqlType: type, errors, jsRows };
+  }
+
+  /**
+   * Marks duplicates: a valid row repeats an event id when the id's previous sighting (earlier
+   * in the batch, else in the seen table) arrived at most the window before it. A repeat
+   * extends the window, as every sighting is recorded. SQL-path duplicates are dropped from
+   * the staging table; the row numbers of all of them are returned. `seen_next_<tag>` holds
+   * the seen table as it will be once the batch is committed.
+   */
+  private async dedupe(conn: DuckDBConnection, tag: string): Promise<Duplicates> {
+    const w = this.dedupeWindowMs;
+    await conn.run(`CREATE TEMP TABLE cand_${tag} AS SELECT _i, _a, _id, _type FROM stg_${tag} WHERE _ok UNION ALL SELECT _i, _a, _id, _type FROM js_${tag}`);
+    await conn.run(
+      `CREATE TEMP TABLE dups_${tag} AS SELECT c._i, c._type FROM (SELECT _i, _a, _id, _type, lag(_a) OVER (PARTITION BY _id ORDER BY _i) AS prev FROM cand_${tag}) c ` +
+        `LEFT JOIN ${this.seen} s ON s.event_id = c._id WHERE coalesce(c.prev, s.last) IS NOT NULL AND c._a - coalesce(c.prev, s.last) <= ${w}`,
+    );
+    await conn.run(
+      `CREATE TEMP TABLE seen_next_${tag} AS SELECT event_id, max(last) AS last FROM (SELECT event_id, last FROM ${this.seen} UNION ALL SELECT _id, _a FROM cand_${tag}) ` +
+        `GROUP BY event_id HAVING max(last) >= (SELECT max(m) FROM (SELECT max(last) AS m FROM ${this.seen} UNION ALL SELECT max(_a) FROM cand_${tag})) - ${w}`,
+    );
+    const rows = (await conn.runAndReadAll(`SELECT _i::INTEGER, _type FROM dups_${tag}`)).getRows() as [number, string][];
+    const dups: Duplicates = new Set<number>() as Duplicates;
+    dups.byType = new Map();
+    for (const [i, type] of rows) {
+      dups.add(i);
+      dups.byType.set(type as EventType, (dups.byType.get(type as EventType) ?? 0) + 1);
+    }
+    if (rows.length > 0) await conn.run(`UPDATE stg_${tag} SET _ok = false WHERE _i IN (SELECT _i FROM dups_${tag})`);
+    return dups;
+  }
+
+  private async commitSeen(conn: DuckDBConnection, tag: string): Promise<void> {
+    await conn.run(`CREATE OR REPLACE TABLE ${this.seen} AS SELECT * FROM seen_next_${tag}`);
   }
 
   private reset(): void {
-    this.partitions = new Map();
-    this.lastPartition = null;
+    this.lines = new BatchLines(this.deps.shardId);
     this.errors = [];
-    this.duplicates = 0;
     this.bytes = 0;
     this.records = 0;
     this.firstAddedMs = null;
@@ -209,4 +319,44 @@ export class LakeShardSink implements ShardSink {
     this.last = null;
     this.lastSubRecords = 0;
   }
+}
+
+let sinkCounter = 0;
+
+/** Stream order: sequence numbers are decimal strings, so a shorter one is smaller. */
+function byStreamPosition(a: ErrorRecord, b: ErrorRecord): number {
+  const sa = a.sequence_number;
+  const sb = b.sequence_number;
+  if (sa !== sb) return sa.length !== sb.length ? sa.length - sb.length : sa < sb ? -1 : 1;
+  return (a.sub_sequence_number ?? -1) - (b.sub_sequence_number ?? -1);
+}
+
+const LAKE_REFUSED = "$: the record passes the schema but a value does not fit the lake's column types (for example a timestamp that is not a real date)";
+
+interface LoadedBatch {
+  sqlType: EventType | null;
+  errors: ErrorRecord[];
+  jsRows: { i: number; record: EventRecord; arrivalMs: number }[];
+}
+
+type Duplicates = Set<number> & { byType: Map<EventType, number> };
+
+const plan = sqlPathPlan();
+
+function lakeColumnsList(type: EventType): string {
+  return lakeColumns(type).map((c) => quoteSqlIdent(c.name)).join(', ');
+}
+
+/** The staging table of a batch file: wrapper columns, the SQL check, partition and lake columns. */
+function stagingSql(table: string, file: string, type: EventType, processedAtMicros: number): string {
+  return (
+    `CREATE TEMP TABLE ${table} AS SELECT i AS _i, a AS _a, r.type AS _type, r.event_id AS _id, ` +
+    `coalesce(r.type = ${sqlString(type)} AND ${plan.okExpression[type]}, false) AS _ok, ` +
+    `substr(r.timestamp, 1, 10) AS _dt, substr(r.timestamp, 12, 2) AS _hour, ${plan.projection(type, processedAtMicros)} ` +
+    `FROM read_json(${sqlString(file)}, format = 'newline_delimited', columns = ${plan.readColumns})`
+  );
+}
+
+function isInvalidInput(err: unknown): boolean {
+  return err instanceof Error && /Invalid Input Error|Conversion Error/.test(err.message);
 }

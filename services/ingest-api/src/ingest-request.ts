@@ -11,6 +11,7 @@ import {
   prepareEventJson,
   type EventType,
   type PathSegment,
+  type PreparedRecordJson,
 } from '@eventlake/schemas';
 import type { OutgoingRecord } from './publisher/event-publisher.js';
 
@@ -100,6 +101,8 @@ export function prepareRequest(target: IngestTarget, body: unknown, limits: Inge
   const oversize: { index: number; path: string; bytes: number }[] = [];
   const records: OutgoingRecord[] = [];
   const eventIds: string[] = [];
+  const valid: PreparedRecordJson[] = [];
+  const validIndexes: number[] = [];
   const ctx = { receivedAtMicros };
   for (let index = 0; index < events.length; index++) {
     const event = events[index];
@@ -125,13 +128,27 @@ export function prepareRequest(target: IngestTarget, body: unknown, limits: Inge
       }
       continue;
     }
-    const data = Buffer.from(result.json, 'utf8');
-    if (data.length > limits.maxEventBytes) {
-      oversize.push({ index, path: formatJsonPath(base(index)), bytes: data.length });
+    valid.push(result);
+    validIndexes.push(index);
+  }
+  // One UTF-8 encoding per request rather than per event (a native call and a pooled
+  // allocation each): every record's JSON is well-formed on its own, so the bytes of the
+  // joined text are the records' bytes end to end, and each record is a view into them.
+  const text = valid.length === 1 ? valid[0]!.json : valid.map((v) => v.json).join('');
+  const bytes = Buffer.from(text, 'utf8');
+  const ascii = bytes.length === text.length;
+  let offset = 0;
+  for (let k = 0; k < valid.length; k++) {
+    const { json, partitionKey, eventId } = valid[k]!;
+    const length = ascii ? json.length : Buffer.byteLength(json, 'utf8');
+    const data = bytes.subarray(offset, (offset += length));
+    if (length > limits.maxEventBytes) {
+      const index = validIndexes[k]!;
+      oversize.push({ index, path: formatJsonPath(base(index)), bytes: length });
       continue;
     }
-    records.push({ partitionKey: result.partitionKey, data });
-    eventIds.push(result.eventId);
+    records.push({ partitionKey, data });
+    eventIds.push(eventId);
   }
   if (issues.length > 0) {
     for (const o of oversize) {

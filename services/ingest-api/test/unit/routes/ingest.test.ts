@@ -87,6 +87,24 @@ t.test('the mixed endpoint writes each event with its own type and partition key
   t.same(publisher.records.map((r) => r.partitionKey), ['c-3', 'u-4', 'sensor-5']);
 });
 
+t.test('each record holds exactly its own event, in UTF-8, whatever characters the batch mixes', async (t) => {
+  const { app, publisher } = await build(t, { MAX_EVENT_BYTES: '1024' });
+  const pages = ['/plain', '/größe', '/😀/emoji', '/ascii-again', '/日本語'];
+  const events = pages.map((page, i) => ({ ...makeEvent('clickstream', i), page }));
+  const res = await app.inject(post('/v1/clickstream', events));
+  t.equal(res.statusCode, 202);
+  const ids = res.json<{ event_ids: string[] }>().event_ids;
+  const stored = publisher.records.map((r) => JSON.parse(r.data.toString('utf8')) as { page: string; event_id: string });
+  t.same(stored.map((r) => r.page), pages);
+  t.same(stored.map((r) => r.event_id), ids);
+  t.same(publisher.records.map((r) => r.data.length), stored.map((r) => Buffer.byteLength(JSON.stringify(r))), 'no byte of a neighbour');
+
+  // The event limit counts UTF-8 bytes: 400 three-byte characters are 1,200 bytes.
+  const wide = await app.inject(post('/v1/clickstream', [makeEvent('clickstream', 0), { ...makeEvent('clickstream', 1), page: '語'.repeat(400) }]));
+  t.equal(wide.statusCode, 413);
+  t.match(wide.json<ErrorBody>().error, { code: 'ERR_EVENT_TOO_LARGE', details: { events: [{ index: 1, path: '$[1]' }] } });
+});
+
 t.test('auth: x-api-key and Bearer are accepted, anything else is 401 before the body is read', async (t) => {
   const { app, publisher } = await build(t);
   const event = makeEvent('telemetry', 1);

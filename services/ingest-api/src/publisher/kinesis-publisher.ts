@@ -4,11 +4,12 @@
  * failures with backoff and jitter until each request's deadline, and settles every
  * request exactly once: resolved when all its records are stored, rejected with 503 if not.
  */
-import { DescribeStreamSummaryCommand, ListShardsCommand, PutRecordsCommand, type KinesisClient, type Shard } from '@aws-sdk/client-kinesis';
+import { DescribeStreamSummaryCommand, ListShardsCommand, type KinesisClient, type Shard } from '@aws-sdk/client-kinesis';
 import { AppError, type Logger, type Metrics } from '@eventlake/common';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { backoffDelay, buildEntries, chunkPutRecords, type KinesisEntry, type UserRecord } from './aggregation.js';
 import type { EventPublisher, OutgoingRecord } from './event-publisher.js';
+import { putRecordsCommand } from './put-records-command.js';
 import { ShardMap, hashKeyOf, openShardRanges } from './shard-map.js';
 
 /** How a KinesisPublisher batches, retries and bounds its memory. */
@@ -226,10 +227,10 @@ export class KinesisPublisher implements EventPublisher {
     const end = this.m?.callSeconds.startTimer();
     try {
       const out = await this.o.client.send(
-        new PutRecordsCommand({
-          StreamName: this.o.streamName,
-          Records: entries.map((e) => (e.ExplicitHashKey ? { PartitionKey: e.PartitionKey, ExplicitHashKey: e.ExplicitHashKey, Data: e.Data } : { PartitionKey: e.PartitionKey, Data: e.Data })),
-        }),
+        putRecordsCommand(
+          this.o.streamName,
+          entries.map((e) => (e.ExplicitHashKey ? { PartitionKey: e.PartitionKey, ExplicitHashKey: e.ExplicitHashKey, Data: e.Data } : { PartitionKey: e.PartitionKey, Data: e.Data })),
+        ),
         // No call outlives the last deadline it serves.
         { abortSignal: AbortSignal.timeout(Math.max(1, latest - Date.now())) },
       );

@@ -12,7 +12,12 @@ export default async function ingestRoutes(fastify: FastifyInstance): Promise<vo
     const prepared = prepareRequest(target, request.body, limits, Date.now() * 1000);
     await fastify.publisher.publish(prepared.records);
     accepted.inc({ type: target }, prepared.eventIds.length);
-    return reply.code(202).send({ accepted: prepared.eventIds.length, event_ids: prepared.eventIds });
+    // Written with the native JSON.stringify: the schema-compiled serializer escapes the ids
+    // one by one in JavaScript, a noticeable share of a 100-event request's CPU.
+    return reply
+      .code(202)
+      .type('application/json; charset=utf-8')
+      .send(`{"accepted":${prepared.eventIds.length},"event_ids":${JSON.stringify(prepared.eventIds)}}`);
   };
 
   // The body schemas document the API; validation is prepareRequest's, which reports every

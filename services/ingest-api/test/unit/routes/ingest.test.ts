@@ -21,7 +21,8 @@ t.test('seed fixtures are handled as their README says', async (t) => {
   const txRecord = JSON.parse(publisher.records[0]!.data.toString());
   t.equal(txRecord.timestamp, '2025-08-08T00:00:00.000000Z', 'date-only timestamp is midnight UTC');
   t.equal(publisher.records[0]!.partitionKey, '123', 'no customer_id: order_id is the key');
-  t.same(tx.json().event_ids, [txRecord.event_id]);
+  t.same(tx.json(), { accepted: 1, event_ids: [txRecord.event_id] });
+  t.match(tx.headers['content-type'], /^application\/json/);
 
   const clicks = await app.inject(post('/v1/clickstream', fixtureText('clickstream.seed-001.json')));
   t.equal(clicks.statusCode, 202);

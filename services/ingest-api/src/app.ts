@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import fp from 'fastify-plugin';
-import type { Metrics, Logger } from '@eventlake/common';
+import { AppError, type Metrics, type Logger } from '@eventlake/common';
 import type { IngestConfig } from './config.js';
 import type { EventPublisher } from './publisher/event-publisher.js';
 import metricsPlugin from './plugins/app/metrics.js';
@@ -53,7 +53,9 @@ export function serverOptions(config: IngestConfig, logger?: Logger): FastifySer
     bodyLimit: config.MAX_REQUEST_BYTES,
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),
-    return503OnClosing: true,
+    // Requests that arrive while closing are refused by buildApp's hook instead, so the
+    // 503 has the API's error shape and Retry-After rather than Fastify's plain body.
+    return503OnClosing: false,
     forceCloseConnections: 'idle',
   };
 }
@@ -69,6 +71,12 @@ export async function buildApp(opts: AppOptions & { logger?: Logger }): Promise<
     done();
   });
   // Callback-style hooks on the per-request path: an async hook costs a promise per request.
+  // Added before the app's own hooks, so a request that arrives during shutdown is refused
+  // before auth or body parsing; the error handler gives it Retry-After.
+  app.addHook('onRequest', (_request, _reply, done) => {
+    if (!closing) return done();
+    done(new AppError('ERR_SHUTTING_DOWN', 'this API instance is shutting down', { status: 503, hint: 'retry; another instance takes the request' }));
+  });
   app.addHook('onSend', (request, reply, payload, done) => {
     void reply.header('x-request-id', request.id);
     if (closing) void reply.header('connection', 'close');

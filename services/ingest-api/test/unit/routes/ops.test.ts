@@ -1,4 +1,6 @@
 import t from 'tap';
+import { connect } from 'node:net';
+import { once } from 'node:events';
 import { Metrics, createLogger } from '@eventlake/common';
 import { buildApp } from '../../../src/app.js';
 import { loadIngestConfig } from '../../../src/config.js';
@@ -43,6 +45,33 @@ t.test('closing the app drains the publisher', async (t) => {
   const { app, publisher } = await build(t);
   await app.close();
   t.ok(publisher.closed);
+});
+
+t.test('a request that arrives during shutdown gets 503 in the API error shape with Retry-After', async (t) => {
+  const { app, publisher } = await build(t);
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const { port } = app.server.address() as { port: number };
+  const socket = connect(port, '127.0.0.1');
+  await once(socket, 'connect');
+  let received = '';
+  socket.on('data', (c: Buffer) => (received += c.toString()));
+  // The request has begun when shutdown starts (so its connection is not reaped as idle);
+  // its headers are only complete once the app is closing.
+  const body = JSON.stringify(makeEvent('telemetry', 1));
+  socket.write(`POST /v1/telemetry HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\n`);
+  await new Promise((r) => setTimeout(r, 50));
+  const closed = app.close();
+  await new Promise((r) => setTimeout(r, 50));
+  socket.write(`x-api-key: ${TEST_KEY}\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+  await Promise.race([once(socket, 'end'), once(socket, 'close')]);
+  await closed;
+
+  t.match(received, /^HTTP\/1\.1 503/);
+  t.match(received, /\r\nretry-after: 1\r\n/i);
+  t.match(received, /\r\nconnection: close\r\n/i);
+  const json = JSON.parse(received.slice(received.indexOf('\r\n\r\n') + 4)) as unknown;
+  t.same(json, { error: { code: 'ERR_SHUTTING_DOWN', message: 'this API instance is shutting down', hint: 'retry; another instance takes the request' } });
+  t.equal(publisher.records.length, 0, 'nothing was written');
 });
 
 t.test('request logs carry the request id and never the API key', async (t) => {

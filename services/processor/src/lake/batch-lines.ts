@@ -141,11 +141,6 @@ export class BatchLines {
       },
     };
   }
-
-  /** Arrival time of row `i`'s Kinesis record. */
-  arrivalOf(i: number): number {
-    return this.record(i).origin.arrivalMs;
-  }
 }
 
 /** Writes the decimal digits of a non-negative integer at `w`; returns the end offset. */

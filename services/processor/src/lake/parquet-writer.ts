@@ -26,6 +26,7 @@ import duckdb from '@duckdb/node-bindings';
 import type { EventType, LakeColumn, LakeType } from '@eventlake/schemas';
 import { canonicalMillis as timestampMillis, canonicalSubMillisMicros as subMillisMicros, type LakeRow } from './enrich.js';
 import { createTableSql, duckdbType, parquetColumns, quoteIdent } from './parquet-schema.js';
+import { sqlString } from './sql-path.js';
 
 /** Parquet compression codecs the writer offers (both read by Athena, Spark and DuckDB). */
 export type ParquetCodec = 'zstd' | 'snappy';
@@ -205,10 +206,6 @@ function fillFlat(vector: duckdb.Vector, plan: ColumnPlan, rows: readonly LakeRo
     duckdb.vector_ensure_validity_writable(vector);
     duckdb.copy_data_to_vector_validity(vector, 0, s.validity.buffer, 0, Math.ceil(n / 64) * 8);
   }
-}
-
-function sqlString(s: string): string {
-  return `'${s.replace(/'/g, "''")}'`;
 }
 
 /** Turns lake rows into Parquet files with DuckDB. One instance per process is enough. */

@@ -15,7 +15,7 @@ import type { FlushResult, SequenceRange, ShardSink, StreamRecord } from '../con
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { decodeUserRecord } from './decode.js';
 import { enrichInPlace, processedAt } from './enrich.js';
-import { encodeErrorsFile, errorRecord, type ErrorRecord, type ErrorStage } from './error-records.js';
+import { encodeErrorsFile, errorRecord, type ErrorRecord } from './error-records.js';
 import { shouldFlush, type FlushPolicy } from './flush-policy.js';
 import { BatchLines } from './batch-lines.js';
 import type { LakeMetrics } from './lake-metrics.js';
@@ -42,8 +42,6 @@ interface PartitionBuffer {
   type: EventType;
   dt: string;
   hour: string;
-  /** `YYYY-MM-DDTHH` of the canonical timestamps in this partition. */
-  prefix: string;
   records: EventRecord[];
 }
 
@@ -139,15 +137,13 @@ export class LakeShardSink implements ShardSink {
       const files: { key: string; body: Uint8Array; contentType: string; kind: 'parquet' | 'errors'; type?: EventType; dt?: string; hour?: string; rows: number }[] = [];
       let rows = 0;
       // SQL-path partitions, encoded by DuckDB straight from the staging table.
-      if (loaded.sqlType !== null) {
-        const type = loaded.sqlType;
-        const parts = await conn.runAndReadAll(`SELECT _dt, _hour, count(*)::INTEGER FROM stg_b WHERE _ok GROUP BY ALL ORDER BY ALL`);
-        const lake = lakeColumnsList(type);
-        for (const [dt, hour, n] of parts.getRows() as [string, string, number][]) {
-          const body = await writer.copyQuery(conn, `SELECT ${lake} FROM stg_b WHERE _ok AND _dt = ${sqlString(dt)} AND _hour = ${sqlString(hour)}`);
-          files.push({ key: lakeObjectKey(type, { dt, hour }, shardId, range), body, contentType: PARQUET_CONTENT_TYPE, kind: 'parquet', type, dt, hour, rows: n });
-          rows += n;
-        }
+      const sqlType = SQL_PATH_TYPES[0]!;
+      const parts = await conn.runAndReadAll(`SELECT _dt, _hour, count(*)::INTEGER FROM stg_b WHERE _ok GROUP BY ALL ORDER BY ALL`);
+      const lake = lakeColumnsList(sqlType);
+      for (const [dt, hour, n] of parts.getRows() as [string, string, number][]) {
+        const body = await writer.copyQuery(conn, `SELECT ${lake} FROM stg_b WHERE _ok AND _dt = ${sqlString(dt)} AND _hour = ${sqlString(hour)}`);
+        files.push({ key: lakeObjectKey(sqlType, { dt, hour }, shardId, range), body, contentType: PARQUET_CONTENT_TYPE, kind: 'parquet', type: sqlType, dt, hour, rows: n });
+        rows += n;
       }
       // Rows decoded in JavaScript: grouped by partition, enriched and appended.
       const partitions = new Map<string, PartitionBuffer>();
@@ -156,7 +152,7 @@ export class LakeShardSink implements ShardSink {
         const { dt, hour } = eventTimePartition(record);
         const key = `${record.type}/${dt}/${hour}`;
         let p = partitions.get(key);
-        if (!p) partitions.set(key, (p = { type: record.type, dt, hour, prefix: '', records: [] }));
+        if (!p) partitions.set(key, (p = { type: record.type, dt, hour, records: [] }));
         p.records.push(record);
       }
       for (const p of partitions.values()) {
@@ -221,46 +217,55 @@ export class LakeShardSink implements ShardSink {
     const type = SQL_PATH_TYPES[0]!;
     const errors: ErrorRecord[] = [];
     const jsRows: { i: number; record: EventRecord; arrivalMs: number }[] = [];
-    const refused = (i: number, stage: ErrorStage, reasons: string[]) => {
+    /** Creates the staging table from `path`; returns the rows the SQL check refused. */
+    const stage = async (path: string): Promise<number[]> => {
+      await conn.run(stagingSql(`stg_${tag}`, path, type, processedAtMicros));
+      const rows = await conn.runAndReadAll(`SELECT _i::INTEGER FROM stg_${tag} WHERE NOT _ok ORDER BY _i`);
+      return (rows.getRows() as [number][]).map((r) => r[0]);
+    };
+    /** Row `i` decoded and checked in JavaScript, or null once its error is recorded. */
+    const decode = (i: number): { record: EventRecord; arrivalMs: number } | null => {
       const r = lines.record(i);
-      errors.push(errorRecord(stage, reasons, r.origin, r.data));
+      const decoded = decodeUserRecord(r.data);
+      if (decoded.ok) return { record: decoded.record, arrivalMs: r.origin.arrivalMs };
+      errors.push(errorRecord(decoded.stage, decoded.reasons, r.origin, r.data));
+      return null;
+    };
+    const lakeRefused = (i: number) => {
+      const r = lines.record(i);
+      errors.push(errorRecord('schema', [LAKE_REFUSED], r.origin, r.data));
     };
     const file = await this.deps.writer.tempPath('.ndjson');
     temps.push(file);
     await writeFile(file, lines.bytes());
-    let jsCheck: number[];
+    let refused: number[] | null = null;
     try {
-      await conn.run(stagingSql(`stg_${tag}`, file, type, processedAtMicros));
-      const rows = await conn.runAndReadAll(`SELECT _i::INTEGER FROM stg_${tag} WHERE NOT _ok ORDER BY _i`);
-      jsCheck = (rows.getRows() as [number][]).map((r) => r[0]);
+      refused = await stage(file);
     } catch (err) {
       if (!isInvalidInput(err)) throw err;
+    }
+    if (refused !== null) {
+      for (const i of refused) {
+        const d = decode(i);
+        if (d === null) continue;
+        if (d.record.type === type) lakeRefused(i);
+        else jsRows.push({ i, ...d });
+      }
+    } else {
       // A record broke DuckDB's strict reading (not JSON, invalid UTF-8, a duplicate key, a
       // value of the wrong JSON type…): decode every row in JavaScript, and give DuckDB the
       // valid SQL-path records again as JSON.stringify writes them.
       const clean: string[] = [];
       for (let i = 0; i < lines.rows; i++) {
-        const r = lines.record(i);
-        const decoded = decodeUserRecord(r.data);
-        if (!decoded.ok) errors.push(errorRecord(decoded.stage, decoded.reasons, r.origin, r.data));
-        else if (decoded.record.type === type) clean.push(`{"i":${i},"a":${r.origin.arrivalMs},"r":${JSON.stringify(decoded.record)}}\n`);
-        else jsRows.push({ i, record: decoded.record, arrivalMs: r.origin.arrivalMs });
+        const d = decode(i);
+        if (d === null) continue;
+        if (d.record.type === type) clean.push(`{"i":${i},"a":${d.arrivalMs},"r":${JSON.stringify(d.record)}}\n`);
+        else jsRows.push({ i, ...d });
       }
       const cleanFile = await this.deps.writer.tempPath('.ndjson');
       temps.push(cleanFile);
       await writeFile(cleanFile, clean.join(''));
-      await conn.run(stagingSql(`stg_${tag}`, cleanFile, type, processedAtMicros));
-      const rows = await conn.runAndReadAll(`SELECT _i::INTEGER FROM stg_${tag} WHERE NOT _ok ORDER BY _i`);
-      jsCheck = (rows.getRows() as [number][]).map((r) => r[0]);
-      for (const i of jsCheck) refused(i, 'schema', [LAKE_REFUSED]);
-      jsCheck = [];
-    }
-    for (const i of jsCheck) {
-      const r = lines.record(i);
-      const decoded = decodeUserRecord(r.data);
-      if (!decoded.ok) errors.push(errorRecord(decoded.stage, decoded.reasons, r.origin, r.data));
-      else if (decoded.record.type === type) errors.push(errorRecord('schema', [LAKE_REFUSED], r.origin, r.data));
-      else jsRows.push({ i, record: decoded.record, arrivalMs: r.origin.arrivalMs });
+      for (const i of await stage(cleanFile)) lakeRefused(i);
     }
     if (jsRows.length > 0) {
       const idsFile = await this.deps.writer.tempPath('.ndjson');
@@ -272,7 +277,7 @@ export class LakeShardSink implements ShardSink {
     } else {
       await conn.run(`CREATE TEMP TABLE js_${tag} (_i UBIGINT, _a BIGINT, _id VARCHAR, _type VARCHAR)`);
     }
-    return { sqlType: type, errors, jsRows };
+    return { errors, jsRows };
   }
 
   /**
@@ -334,7 +339,6 @@ function byStreamPosition(a: ErrorRecord, b: ErrorRecord): number {
 const LAKE_REFUSED = "$: the record passes the schema but a value does not fit the lake's column types (for example a timestamp that is not a real date)";
 
 interface LoadedBatch {
-  sqlType: EventType | null;
   errors: ErrorRecord[];
   jsRows: { i: number; record: EventRecord; arrivalMs: number }[];
 }

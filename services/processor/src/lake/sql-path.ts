@@ -5,35 +5,61 @@
  * pipeline that parses every record in JS cannot reach DuckDB's rate; this one can get close.
  *
  * Everything here is generated from @eventlake/schemas (record schema → read types and
- * checks, lake columns → projection) and from the enrichment tables (category ranges), so a
- * field added to a schema reaches the SQL without a second definition.
+ * checks, lake columns → projection) and from the enrichment tables (category ranges, reading
+ * ranges), so a field added to a schema reaches the SQL without a second definition.
  *
- * What the SQL check accepts (`okExpression`) is the record schema with three tolerances of
+ * What the SQL check accepts (`okExpression`) is the record schema with four tolerances of
  * DuckDB's JSON reader, none of which changes a value: a number or boolean where text is
- * expected is kept as its text, a number written as a JSON string is read as the number, and
- * fields the schema does not name are ignored. Everything else the schema says (required,
- * null, const, lengths, patterns, ranges, integers, canonical timestamps, properties being an
- * object) is checked per row; a row that fails goes to `checkRecord` for the reasons.
+ * expected is kept as its text, a number written as a JSON string is read as the number,
+ * fields the schema does not name are ignored (at the top level and inside items), and an
+ * explicit null is read as an absent field (so `"items": null` counts as no items). Everything
+ * else the schema says (required, null, const, lengths in UTF-16 units as JavaScript counts
+ * them, patterns, ranges, integers, canonical timestamps, array sizes, objects) is checked per
+ * row; a row that fails goes to `checkRecord` for the reasons. The check is stricter than the
+ * schema in one way: a value must also fit its lake column (a real date, a DECIMAL(18,4) or a
+ * BIGINT in range), since JavaScript would otherwise write a wrapped or rolled-over value.
+ *
+ * The projection reproduces the JavaScript path (enrich.ts, then the Parquet writer's value
+ * conversion) value for value; test/unit/lake/sql-path-plan.test.ts holds the two side by side.
  */
-import type { TSchema } from '@sinclair/typebox';
-import { duckdbSqlType, lakeColumns, quoteSqlIdent as q, recordSchemas, type EventType } from '@eventlake/schemas';
+import { TypeGuard, type TObject, type TSchema } from '@sinclair/typebox';
+import { duckdbSqlType, lakeColumns, quoteSqlIdent as q, recordSchemas, type EventType, type LakeType } from '@eventlake/schemas';
 import { CATEGORY_RANGES, OTHER_CATEGORY, type CategoryRange } from './category-table.js';
+import { GEOHASH_PRECISION } from './enrich.js';
+import { READING_RANGES, type ReadingRange } from './reading-ranges.js';
 
 /** Types whose rows take the SQL path; the others are parsed and enriched in JavaScript. */
 export const SQL_PATH_TYPES: readonly EventType[] = ['clickstream'];
+
+/** Every type the SQL path can plan. */
+export const SQL_PLANNABLE_TYPES: readonly EventType[] = ['clickstream', 'transaction', 'telemetry'];
 
 /** A SQL string literal. */
 export function sqlString(s: string): string {
   return `'${s.replace(/'/g, "''")}'`;
 }
 
+/** A finite JavaScript number as a SQL DOUBLE literal (the shortest text that reads back to it). */
+function sqlDouble(n: number): string {
+  if (!Number.isFinite(n)) throw new Error(`${n} has no SQL literal`);
+  return `${String(n)}::DOUBLE`;
+}
+
+/** How one schema value is read by read_json and checked. */
+interface ValuePlan {
+  /** DuckDB type the JSON reader produces for the value. */
+  readType: string;
+  /** The same type as a json_transform structure, for values read as JSON and converted later. */
+  structure: unknown;
+  /** Boolean SQL over a non-null value `x` that holds when the value is valid. */
+  check(x: string): string;
+}
+
 interface FieldPlan {
   name: string;
-  /** DuckDB type the JSON reader produces for the field. */
-  readType: 'VARCHAR' | 'DOUBLE' | 'JSON';
-  /** Boolean SQL over `r.<name>` that holds when the field is valid. */
-  check: string;
-  format: 'date-time' | null;
+  value: ValuePlan;
+  /** Boolean SQL over the field's value `x` (null when absent) that holds when the field is valid. */
+  check(x: string): string;
 }
 
 /** `anyOf: [X, null]` → X and nullable. */
@@ -54,53 +80,111 @@ function re2Pattern(pattern: string): string {
 
 const CANONICAL_TIMESTAMP_RE2 = String.raw`\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z`;
 
-function planField(name: string, raw: TSchema, required: boolean): FieldPlan {
-  const { schema, nullable } = unwrapNullable(raw);
-  const s = schema as Record<string, unknown>;
-  const col = `r.${q(name)}`;
-  const parts: string[] = [];
-  let readType: FieldPlan['readType'];
-  let format: FieldPlan['format'] = null;
-  switch (s.type) {
-    case 'string':
-      readType = 'VARCHAR';
-      if (typeof s.const === 'string') parts.push(`${col} = ${sqlString(s.const)}`);
-      if (typeof s.minLength === 'number' && s.minLength > 0) parts.push(`length(${col}) >= ${s.minLength}`);
-      if (typeof s.maxLength === 'number') parts.push(`length(${col}) <= ${s.maxLength}`);
-      if (typeof s.pattern === 'string') parts.push(`regexp_full_match(${col}, ${sqlString(re2Pattern(s.pattern))})`);
-      if (s.format === 'date-time') {
-        format = 'date-time';
-        parts.push(`regexp_full_match(${col}, ${sqlString(CANONICAL_TIMESTAMP_RE2)})`, `TRY_CAST(${col} AS TIMESTAMPTZ) IS NOT NULL`);
-      } else if (s.format !== undefined) throw new Error(`${name}: format ${String(s.format)} has no SQL check`);
-      break;
-    case 'number':
-    case 'integer':
-      readType = 'DOUBLE';
-      parts.push(`isfinite(${col})`);
-      if (s.type === 'integer') parts.push(`${col} = trunc(${col})`);
-      if (typeof s.const === 'number') parts.push(`${col} = ${s.const}`);
-      if (typeof s.minimum === 'number') parts.push(`${col} >= ${s.minimum}`);
-      if (typeof s.maximum === 'number') parts.push(`${col} <= ${s.maximum}`);
-      if (typeof s.exclusiveMinimum === 'number') parts.push(`${col} > ${s.exclusiveMinimum}`);
-      if (typeof s.exclusiveMaximum === 'number') parts.push(`${col} < ${s.exclusiveMaximum}`);
-      break;
-    case 'object':
-      // Free-form `properties`: any object, stored as its JSON text.
-      readType = 'JSON';
-      parts.push(`json_type(${col}) = 'OBJECT'`);
-      break;
-    default:
-      throw new Error(`${name}: schema type ${String(s.type)} has no SQL check`);
-  }
-  const valid = parts.length === 0 ? 'true' : parts.join(' AND ');
-  const check = required && !nullable ? `(${col} IS NOT NULL AND ${valid})` : `(${col} IS NULL OR (${valid}))`;
-  return { name, readType, check, format };
+/**
+ * A string's length as JavaScript (and so the schema check) counts it: UTF-16 code units.
+ * DuckDB's `length` counts code points, one fewer for every character outside the BMP.
+ */
+function utf16LengthSql(x: string): string {
+  return `(length(${x}) + length(regexp_replace(${x}, '[^\\x{10000}-\\x{10FFFF}]', '', 'g')))`;
 }
 
-function fieldPlans(type: EventType): FieldPlan[] {
-  const schema = recordSchemas[type] as unknown as { properties: Record<string, TSchema>; required?: string[] };
-  const required = new Set(schema.required ?? []);
-  return Object.entries(schema.properties).map(([name, s]) => planField(name, s, required.has(name)));
+// Lambda parameters are named by nesting depth so that nested lists never shadow each other.
+function lambdaVar(depth: number): string {
+  return `_e${depth}`;
+}
+
+/** `bool_and` of `predicate` over a list, true for an empty list. */
+function everySql(list: string, depth: number, predicate: (e: string) => string): string {
+  const e = lambdaVar(depth);
+  return `coalesce(list_bool_and(list_transform(${list}, lambda ${e}: ${predicate(e)})), true)`;
+}
+
+function planValue(path: string, schema: TSchema, depth: number): ValuePlan {
+  const s = schema as Record<string, unknown>;
+  if (TypeGuard.IsRecord(schema)) {
+    // Free-form `properties`: any object, stored as its JSON text.
+    return { readType: 'JSON', structure: 'JSON', check: (x) => `json_type(${x}) = 'OBJECT'` };
+  }
+  if (TypeGuard.IsObject(schema)) {
+    const fields = fieldPlans(path, schema.properties, schema.required, depth);
+    return {
+      readType: `STRUCT(${fields.map((f) => `${q(f.name)} ${f.value.readType}`).join(', ')})`,
+      structure: Object.fromEntries(fields.map((f) => [f.name, f.value.structure])),
+      check: (x) => fields.map((f) => f.check(`${x}.${q(f.name)}`)).join(' AND ') || 'true',
+    };
+  }
+  if (TypeGuard.IsArray(schema)) {
+    const element = planValue(`${path}[]`, schema.items, depth + 1);
+    return {
+      readType: `${element.readType}[]`,
+      structure: [element.structure],
+      check: (x) => {
+        const parts: string[] = [];
+        if (typeof s.minItems === 'number' && s.minItems > 0) parts.push(`len(${x}) >= ${s.minItems}`);
+        if (typeof s.maxItems === 'number') parts.push(`len(${x}) <= ${s.maxItems}`);
+        // A null element is refused: every element schema here is an object or a scalar, never null.
+        parts.push(everySql(x, depth + 1, (e) => `(${e} IS NOT NULL AND ${element.check(e)})`));
+        return parts.join(' AND ');
+      },
+    };
+  }
+  switch (s.type) {
+    case 'string':
+      return {
+        readType: 'VARCHAR',
+        structure: 'VARCHAR',
+        check: (x) => {
+          const parts: string[] = [];
+          if (typeof s.const === 'string') parts.push(`${x} = ${sqlString(s.const)}`);
+          // The code-point length bounds the UTF-16 length from below and the UTF-8 length from
+          // above, so the exact count is only needed when neither decides.
+          if (typeof s.minLength === 'number' && s.minLength > 0) parts.push(`(length(${x}) >= ${s.minLength} OR ${utf16LengthSql(x)} >= ${s.minLength})`);
+          if (typeof s.maxLength === 'number') parts.push(`(strlen(${x}) <= ${s.maxLength} OR ${utf16LengthSql(x)} <= ${s.maxLength})`);
+          if (typeof s.pattern === 'string') parts.push(`regexp_full_match(${x}, ${sqlString(re2Pattern(s.pattern))})`);
+          if (s.format === 'date-time') {
+            parts.push(`regexp_full_match(${x}, ${sqlString(CANONICAL_TIMESTAMP_RE2)})`, `TRY_CAST(${x} AS TIMESTAMPTZ) IS NOT NULL`);
+          } else if (s.format !== undefined) throw new Error(`${path}: format ${String(s.format)} has no SQL check`);
+          return parts.length === 0 ? 'true' : parts.join(' AND ');
+        },
+      };
+    case 'number':
+    case 'integer':
+      return {
+        readType: 'DOUBLE',
+        structure: 'DOUBLE',
+        check: (x) => {
+          const parts = [`isfinite(${x})`];
+          if (s.type === 'integer') parts.push(`${x} = trunc(${x})`);
+          if (typeof s.const === 'number') parts.push(`${x} = ${sqlDouble(s.const)}`);
+          if (typeof s.minimum === 'number') parts.push(`${x} >= ${sqlDouble(s.minimum)}`);
+          if (typeof s.maximum === 'number') parts.push(`${x} <= ${sqlDouble(s.maximum)}`);
+          if (typeof s.exclusiveMinimum === 'number') parts.push(`${x} > ${sqlDouble(s.exclusiveMinimum)}`);
+          if (typeof s.exclusiveMaximum === 'number') parts.push(`${x} < ${sqlDouble(s.exclusiveMaximum)}`);
+          return parts.join(' AND ');
+        },
+      };
+    default:
+      throw new Error(`${path}: schema ${s.anyOf ? 'union' : `type ${String(s.type)}`} has no SQL check`);
+  }
+}
+
+function fieldPlans(path: string, properties: Record<string, TSchema>, required: readonly string[] | undefined, depth: number): FieldPlan[] {
+  const requiredSet = new Set(required ?? []);
+  return Object.entries(properties).map(([name, raw]) => {
+    const { schema, nullable } = unwrapNullable(raw);
+    const value = planValue(`${path}.${name}`, schema, depth);
+    const mustBePresent = requiredSet.has(name) && !nullable;
+    return {
+      name,
+      value,
+      check: (x) =>
+        mustBePresent ? `(${x} IS NOT NULL AND ${value.check(x)})` : `(${x} IS NULL OR (${value.check(x)}))`,
+    };
+  });
+}
+
+function recordFieldPlans(type: EventType, schema: TObject): FieldPlan[] {
+  return fieldPlans(type, schema.properties, schema.required, 0);
 }
 
 /** The category of a SQL integer expression, from the category table (data, not code). */
@@ -109,17 +193,190 @@ export function categorySql(itemId: string, ranges: readonly CategoryRange[] = C
   return `CASE ${whens} ELSE ${sqlString(OTHER_CATEGORY)} END`;
 }
 
-/** SQL expressions of the derived (enrichment) columns of a SQL-path type. */
-function enrichmentSql(type: EventType, processedAtMicros: number): Record<string, string> {
+/** JavaScript's `Math.round` of a SQL DOUBLE: halves go up (towards +∞), not away from zero as DuckDB's `round` does. */
+export function mathRoundSql(x: string): string {
+  // x − floor(x) is exact for every double, so the test sees the true fraction.
+  return `CASE WHEN ${x} - floor(${x}) >= 0.5 THEN ceil(${x}) ELSE floor(${x}) END`;
+}
+
+const MAX_SAFE_INTEGER = 9007199254740991;
+
+/**
+ * The unscaled DECIMAL value (HUGEINT) the JavaScript writer stores for a DOUBLE `x`:
+ * `Math.round(x × 10^scale)` while that is a safe integer, else the digits of
+ * `x.toFixed(scale)`, which rounds the double's exact value with halves away from zero.
+ * DuckDB's own DOUBLE → DECIMAL cast rounds differently (-0.00005 becomes -0.0001, not 0).
+ */
+export function jsDecimalUnitsSql(x: string, scale: number): string {
+  const factor = 10 ** scale;
+  const scaled = `(${x} * ${factor}::DOUBLE)`;
+  const rounded = mathRoundSql(scaled);
+  const abs = `abs(${x})`;
+  const whole = `floor(${abs})`;
+  // Past 2^53 units the double has at most 13 bits after the point (|x| ≥ 2^39 at scale 4),
+  // so its fraction times 10^scale is an exact double and the tie test below is exact too.
+  const fraction = `((${abs} - ${whole}) * ${factor}::DOUBLE)`;
+  const fixed = `(sign(${x})::HUGEINT * (${whole}::HUGEINT * ${factor} + (CASE WHEN ${fraction} - floor(${fraction}) >= 0.5 THEN ceil(${fraction}) ELSE floor(${fraction}) END)::HUGEINT))`;
+  return `(CASE WHEN abs(${rounded}) <= ${MAX_SAFE_INTEGER} THEN (${rounded})::HUGEINT ELSE ${fixed} END)`;
+}
+
+/** A DECIMAL(p,s) from its unscaled value; only call where `decimalFitsSql` holds. */
+function decimalFromUnitsSql(units: string, precision: number, scale: number): string {
+  const unit = scale === 0 ? '1' : `0.${'0'.repeat(scale - 1)}1`;
+  return `CASE WHEN ${decimalFitsSql(units, precision)} THEN (CAST(${units} AS DECIMAL(${precision},0)) * ${unit})::DECIMAL(${precision},${scale}) END`;
+}
+
+function decimalFitsSql(units: string, precision: number): string {
+  return `abs(${units}) < ${10n ** BigInt(precision)}::HUGEINT`;
+}
+
+/** A lake value as SQL, and what must hold for the source value to fit the lake column. */
+interface LakeValue {
+  sql: string;
+  fits: string[];
+}
+
+/** Derived fields of a struct element: lake field name → SQL over the element. */
+type ElementEnrichment = (element: string) => Record<string, string>;
+
+/**
+ * The lake value of a read value `x` of lake type `type`, converted as the JavaScript writer
+ * converts the parsed value (toDuckValue / fillFlat in parquet-writer.ts).
+ */
+function lakeValueSql(x: string, type: LakeType, depth: number, enrichElement?: ElementEnrichment): LakeValue {
+  const target = duckdbSqlType(type);
+  switch (type.kind) {
+    case 'decimal': {
+      const units = jsDecimalUnitsSql(x, type.scale);
+      return { sql: decimalFromUnitsSql(units, type.precision, type.scale), fits: [`(${x} IS NULL OR ${decimalFitsSql(units, type.precision)})`] };
+    }
+    case 'timestamp':
+      // The record check already refuses a timestamp DuckDB cannot cast.
+      return { sql: `TRY_CAST(${x} AS ${target})`, fits: [] };
+    case 'int':
+    case 'bigint':
+      return { sql: `TRY_CAST(${x} AS ${target})`, fits: [`(${x} IS NULL OR TRY_CAST(${x} AS ${target}) IS NOT NULL)`] };
+    case 'list': {
+      const e = lambdaVar(depth + 1);
+      const element = lakeValueSql(e, type.element, depth + 1, enrichElement);
+      const fits = element.fits.length === 0 ? [] : [`(${x} IS NULL OR ${everySql(x, depth + 1, () => element.fits.join(' AND '))})`];
+      return { sql: `CAST(list_transform(${x}, lambda ${e}: ${element.sql}) AS ${target})`, fits };
+    }
+    case 'struct': {
+      const derived = enrichElement?.(x) ?? {};
+      const fits: string[] = [];
+      const fields = type.fields.map((f) => {
+        if (derived[f.name] !== undefined) return `${q(f.name)} := ${derived[f.name]}`;
+        const v = lakeValueSql(`${x}.${q(f.name)}`, f.type, depth, undefined);
+        fits.push(...v.fits);
+        return `${q(f.name)} := ${v.sql}`;
+      });
+      return { sql: `CASE WHEN ${x} IS NOT NULL THEN struct_pack(${fields.join(', ')}) END`, fits };
+    }
+    default:
+      return { sql: `TRY_CAST(${x} AS ${target})`, fits: [] };
+  }
+}
+
+/** How many of each coordinate's bits a geohash of `precision` characters holds (longitude first). */
+function geohashBits(precision: number): { lon: number; lat: number } {
+  const total = 5 * precision;
+  return { lon: Math.ceil(total / 2), lat: Math.floor(total / 2) };
+}
+
+/**
+ * The geohash cell index of `v` along one axis: the bits of the bisection that ngeohash runs
+ * (`v > mid` → 1). Cell edges are min + k·span/2^bits, exact doubles, so after an estimate by
+ * division (off by at most one where v − min rounds onto an edge) the exact edge comparisons
+ * give the bisection's own answer.
+ */
+function geohashCellSql(v: string, min: number, span: number, bits: number): string {
+  const cells = 2 ** bits;
+  const width = `(${span}::DOUBLE / ${cells})`;
+  const est = `least(${cells - 1}, greatest(0, ceil((${v} - ${sqlDouble(min)}) / ${sqlDouble(span)} * ${cells})::BIGINT - 1))`;
+  return (
+    `(${est} - (${est} > 0 AND ${v} <= ${sqlDouble(min)} + ${est} * ${width})::BIGINT ` +
+    `+ (${est} < ${cells - 1} AND ${v} > ${sqlDouble(min)} + (${est} + 1) * ${width})::BIGINT)`
+  );
+}
+
+const GEOHASH_BASE32 = '0123456789bcdefghjkmnpqrstuvwxyz';
+
+/** ngeohash.encode(latitude, longitude, precision) in SQL; null when either coordinate is. */
+export function geohashSql(latitude: string, longitude: string, precision: number = GEOHASH_PRECISION): string {
+  const bits = geohashBits(precision);
+  const total = bits.lon + bits.lat;
+  const lon = geohashCellSql(longitude, -180, 360, bits.lon);
+  const lat = geohashCellSql(latitude, -90, 180, bits.lat);
+  // Bit t of the hash (from the left) is longitude bit t/2 for even t, latitude bit (t−1)/2 for odd t.
+  const terms: string[] = [];
+  for (let t = 0; t < total; t++) {
+    const [cell, width, index] = t % 2 === 0 ? [lon, bits.lon, t / 2] : [lat, bits.lat, (t - 1) / 2];
+    // DuckDB gives <<, >>, & and | one precedence, left to right: every term is parenthesised.
+    terms.push(`((((${cell}) >> ${width - 1 - index}) & 1) << ${total - 1 - t})`);
+  }
+  const hash = `(${terms.join(' | ')})`;
+  const chars: string[] = [];
+  for (let c = 0; c < precision; c++) chars.push(`substr(${sqlString(GEOHASH_BASE32)}, ((${hash} >> ${total - 5 * (c + 1)}) & 31)::INTEGER + 1, 1)`);
+  return `CASE WHEN ${latitude} IS NOT NULL AND ${longitude} IS NOT NULL THEN ${chars.join(' || ')} END`;
+}
+
+/** The readings outside their range, in table order (anomaliesOf in enrich.ts). */
+function anomaliesSql(field: (name: string) => string, ranges: Readonly<Record<string, ReadingRange>> = READING_RANGES): { list: string; any: string } {
+  const outside = Object.entries(ranges).map(([name, r]) => [name, `(${field(name)} < ${sqlDouble(r.min)} OR ${field(name)} > ${sqlDouble(r.max)})`] as const);
+  return {
+    list: `list_filter([${outside.map(([name, c]) => `CASE WHEN ${c} THEN ${sqlString(name)} END`).join(', ')}], lambda _a: _a IS NOT NULL)`,
+    any: outside.map(([, c]) => `coalesce(${c}, false)`).join(' OR ') || 'false',
+  };
+}
+
+/** A lake column's type by name; the enrichment's scales and element types come from the lake schema. */
+function lakeColumnType(type: EventType, name: string): LakeType {
+  const c = lakeColumns(type).find((col) => col.name === name);
+  if (!c) throw new Error(`${type} has no lake column ${name}`);
+  return c.type;
+}
+
+/** SQL of the derived (enrichment) columns of a type, and what they need to fit the lake. */
+function enrichmentSql(type: EventType, field: (name: string) => string, processedAtMicros: number): { columns: Record<string, string>; fits: string[] } {
   const common = {
     processed_at: `make_timestamptz(${processedAtMicros}::BIGINT)`,
-    ingest_latency_ms: `floor((${processedAtMicros} - epoch_us(TRY_CAST(r.received_at AS TIMESTAMPTZ))) / 1000)::BIGINT`,
+    ingest_latency_ms: `floor((${processedAtMicros} - epoch_us(TRY_CAST(${field('received_at')} AS TIMESTAMPTZ))) / 1000)::BIGINT`,
   };
   switch (type) {
     case 'clickstream':
-      return { category: categorySql('r.item_id'), ...common };
-    default:
-      throw new Error(`${type} rows are not enriched in SQL`);
+      return { columns: { category: categorySql(field('item_id')), ...common }, fits: [] };
+    case 'transaction': {
+      const items = field('items');
+      const e = lambdaVar(1);
+      // transactionTotals: quantity defaults to 1; category only for items with an id.
+      const quantity = (el: string) => `coalesce(${el}.quantity, 1)`;
+      const lakeItems = lakeValueSql(items, lakeColumnType(type, 'items'), 0, (el) => ({
+        quantity: `${quantity(el)}::BIGINT`,
+        category: `CASE WHEN ${el}.item_id IS NOT NULL THEN ${categorySql(`${el}.item_id`)} END`,
+      }));
+      const totalType = lakeColumnType(type, 'items_total');
+      if (totalType.kind !== 'decimal') throw new Error('items_total must be a decimal column');
+      // Summed exactly in units of the column's scale, as transactionTotals sums Math.round(price × 10^4).
+      const units = `list_sum(list_transform(${items}, lambda ${e}: ${quantity(e)}::HUGEINT * (${mathRoundSql(`(${e}.price * ${10 ** totalType.scale}::DOUBLE)`)})::HUGEINT))`;
+      const total = `coalesce(${units}, 0::HUGEINT)`;
+      return {
+        columns: {
+          items: lakeItems.sql,
+          items_total: `CASE WHEN len(${items}) > 0 THEN ${decimalFromUnitsSql(total, totalType.precision, totalType.scale)} END`,
+          item_count: `coalesce(list_sum(list_transform(${items}, lambda ${e}: ${quantity(e)})), 0)::BIGINT`,
+          ...common,
+        },
+        fits: [...lakeItems.fits, `(coalesce(len(${items}), 0) = 0 OR ${decimalFitsSql(total, totalType.precision)})`],
+      };
+    }
+    case 'telemetry': {
+      const anomalies = anomaliesSql(field);
+      return {
+        columns: { geohash: geohashSql(field('latitude'), field('longitude')), anomaly: `(${anomalies.any})`, anomalies: anomalies.list, ...common },
+        fits: [],
+      };
+    }
   }
 }
 
@@ -127,49 +384,85 @@ function enrichmentSql(type: EventType, processedAtMicros: number): Record<strin
 export interface SqlPathPlan {
   /** `columns` of read_json: the wrapper and a struct of every SQL-path field plus type and event_id. */
   readColumns: string;
-  /** Per SQL-path type, the check every row of that type must pass. */
+  /** `columns` of read_json for lines that are the records themselves: the struct's fields, at the top. */
+  recordColumns: string;
+  /** Per SQL-path type, the check every row of that type must pass (the schema, and the values fit the lake). */
   okExpression: Record<string, string>;
   /** Per SQL-path type, the lake columns as `expr AS name` over the read struct (processed_at templated). */
   projection(type: EventType, processedAtMicros: number): string;
 }
 
-/** Builds the SQL of the SQL path from the schemas. */
-export function sqlPathPlan(types: readonly EventType[] = SQL_PATH_TYPES): SqlPathPlan {
-  const readFields = new Map<string, FieldPlan['readType']>([
-    ['type', 'VARCHAR'],
-    ['event_id', 'VARCHAR'],
-  ]);
+/**
+ * Builds the SQL of the SQL path from the schemas. A field that two types read as different
+ * DuckDB types is read as JSON and converted per type with json_transform_strict, which
+ * converts (and refuses) exactly as read_json does. `schemas` are the record schemas to plan
+ * from; only tests pass other ones.
+ */
+export function sqlPathPlan(types: readonly EventType[] = SQL_PATH_TYPES, schemas: Readonly<Record<EventType, TObject>> = recordSchemas): SqlPathPlan {
   const plans = new Map<EventType, FieldPlan[]>();
+  const readTypes = new Map<string, Set<string>>([
+    ['type', new Set(['VARCHAR'])],
+    ['event_id', new Set(['VARCHAR'])],
+  ]);
   for (const type of types) {
-    const fields = fieldPlans(type);
+    const fields = recordFieldPlans(type, schemas[type]);
     plans.set(type, fields);
     for (const f of fields) {
-      const prev = readFields.get(f.name);
-      if (prev !== undefined && prev !== f.readType && !(f.name === 'type' || f.name === 'event_id')) {
-        throw new Error(`field ${f.name} is read as ${prev} and ${f.readType} by different types`);
-      }
-      readFields.set(f.name, f.readType);
+      const seen = readTypes.get(f.name) ?? new Set<string>();
+      seen.add(f.value.readType);
+      readTypes.set(f.name, seen);
     }
   }
-  const struct = [...readFields].map(([name, t]) => `${q(name)} ${t}`).join(', ');
+  const readAsJson = new Set([...readTypes].filter(([, t]) => t.size > 1).map(([name]) => name));
+  const struct = [...readTypes].map(([name, t]) => `${q(name)} ${readAsJson.has(name) ? 'JSON' : [...t][0]!}`).join(', ');
   const readColumns = `{i: 'UBIGINT', a: 'BIGINT', r: ${sqlString(`STRUCT(${struct})`)}}`;
+  // The same fields as top-level columns, for files of bare record lines (the lake sink's).
+  const recordColumns = `{${[...readTypes].map(([name, t]) => `${q(name)}: ${sqlString(readAsJson.has(name) ? 'JSON' : [...t][0]!)}`).join(', ')}}`;
+
+  /** A type's view of the read record: its fields with their own read types. */
+  const recordOf = (type: EventType) => {
+    const fields = new Map(plans.get(type)!.map((f) => [f.name, f]));
+    const field = (name: string): string => {
+      const f = fields.get(name);
+      if (!f) throw new Error(`${type}.${name} is not a record field`);
+      if (!readAsJson.has(name)) return `r.${q(name)}`;
+      return `json_transform_strict(r.${q(name)}, ${sqlString(JSON.stringify(f.value.structure))})`;
+    };
+    return { fields, field };
+  };
+
   const okExpression: Record<string, string> = {};
-  for (const [type, fields] of plans) okExpression[type] = fields.map((f) => f.check).join(' AND ');
+  for (const type of types) {
+    const { fields, field } = recordOf(type);
+    const checks = [...fields.values()].map((f) => f.check(field(f.name)));
+    okExpression[type] = [...checks, ...lakeFits(type, fields, field)].join(' AND ');
+  }
+
   return {
     readColumns,
+    recordColumns,
     okExpression,
     projection(type, processedAtMicros) {
-      const fields = new Map(plans.get(type)!.map((f) => [f.name, f]));
-      const derived = enrichmentSql(type, processedAtMicros);
+      const { fields, field } = recordOf(type);
+      const derived = enrichmentSql(type, field, processedAtMicros).columns;
       return lakeColumns(type)
         .map((c) => {
-          const target = duckdbSqlType(c.type);
           if (derived[c.name] !== undefined) return `${derived[c.name]} AS ${q(c.name)}`;
-          const f = fields.get(c.name);
-          if (!f) throw new Error(`${type}.${c.name} is neither a record field nor derived in SQL`);
-          return `TRY_CAST(r.${q(c.name)} AS ${target}) AS ${q(c.name)}`;
+          if (!fields.has(c.name)) throw new Error(`${type}.${c.name} is neither a record field nor derived in SQL`);
+          return `${lakeValueSql(field(c.name), c.type, 0).sql} AS ${q(c.name)}`;
         })
         .join(', ');
     },
   };
+}
+
+/** What a valid record's values need to fit their lake columns, record fields and derived ones. */
+function lakeFits(type: EventType, fields: ReadonlyMap<string, FieldPlan>, field: (name: string) => string): string[] {
+  // processed_at does not enter the conditions; any instant does.
+  const derived = enrichmentSql(type, field, 0);
+  const fits = [...derived.fits];
+  for (const c of lakeColumns(type)) {
+    if (derived.columns[c.name] === undefined && fields.has(c.name)) fits.push(...lakeValueSql(field(c.name), c.type, 0).fits);
+  }
+  return fits;
 }

@@ -285,6 +285,15 @@ function geohashBits(precision: number): { lon: number; lat: number } {
 }
 
 /**
+ * `body` over `value` bound once to `name`: DuckDB evaluates a repeated subexpression once per
+ * use inside CASE (where common-subexpression elimination does not reach), and the geohash
+ * uses its cell indexes many times, so they are bound through a one-element list.
+ */
+function letSql(value: string, name: string, body: string): string {
+  return `list_transform([${value}], lambda ${name}: ${body})[1]`;
+}
+
+/**
  * The geohash cell index of `v` along one axis: the bits of the bisection that ngeohash runs
  * (`v > mid` → 1). Cell edges are min + k·span/2^bits, exact doubles, so after an estimate by
  * division (off by at most one where v − min rounds onto an edge) the exact edge comparisons
@@ -294,9 +303,10 @@ function geohashCellSql(v: string, min: number, span: number, bits: number): str
   const cells = 2 ** bits;
   const width = `(${span}::DOUBLE / ${cells})`;
   const est = `least(${cells - 1}, greatest(0, ceil((${v} - ${sqlDouble(min)}) / ${sqlDouble(span)} * ${cells})::BIGINT - 1))`;
-  return (
-    `(${est} - (${est} > 0 AND ${v} <= ${sqlDouble(min)} + ${est} * ${width})::BIGINT ` +
-    `+ (${est} < ${cells - 1} AND ${v} > ${sqlDouble(min)} + (${est} + 1) * ${width})::BIGINT)`
+  return letSql(
+    est,
+    '_c',
+    `_c - (_c > 0 AND ${v} <= ${sqlDouble(min)} + _c * ${width})::BIGINT + (_c < ${cells - 1} AND ${v} > ${sqlDouble(min)} + (_c + 1) * ${width})::BIGINT`,
   );
 }
 
@@ -305,20 +315,39 @@ const GEOHASH_BASE32 = '0123456789bcdefghjkmnpqrstuvwxyz';
 /** ngeohash.encode(latitude, longitude, precision) in SQL; null when either coordinate is. */
 export function geohashSql(latitude: string, longitude: string, precision: number = GEOHASH_PRECISION): string {
   const bits = geohashBits(precision);
-  const total = bits.lon + bits.lat;
-  const lon = geohashCellSql(longitude, -180, 360, bits.lon);
-  const lat = geohashCellSql(latitude, -90, 180, bits.lat);
-  // Bit t of the hash (from the left) is longitude bit t/2 for even t, latitude bit (t−1)/2 for odd t.
-  const terms: string[] = [];
-  for (let t = 0; t < total; t++) {
-    const [cell, width, index] = t % 2 === 0 ? [lon, bits.lon, t / 2] : [lat, bits.lat, (t - 1) / 2];
-    // DuckDB gives <<, >>, & and | one precedence, left to right: every term is parenthesised.
-    terms.push(`((((${cell}) >> ${width - 1 - index}) & 1) << ${total - 1 - t})`);
-  }
-  const hash = `(${terms.join(' | ')})`;
+  const cell = { lon: geohashCellSql(longitude, -180, 360, bits.lon), lat: geohashCellSql(latitude, -90, 180, bits.lat) };
+  // Hash bit t (from the left) is the next longitude bit for even t, the next latitude bit for
+  // odd t. A character's five bits are therefore a run of 3 bits of one axis and 2 of the
+  // other, interleaved; each character is looked up from the two runs in a 32-entry table.
+  const used = { lon: 0, lat: 0 };
   const chars: string[] = [];
-  for (let c = 0; c < precision; c++) chars.push(`substr(${sqlString(GEOHASH_BASE32)}, ((${hash} >> ${total - 5 * (c + 1)}) & 31)::INTEGER + 1, 1)`);
-  return `CASE WHEN ${latitude} IS NOT NULL AND ${longitude} IS NOT NULL THEN ${chars.join(' || ')} END`;
+  for (let c = 0; c < precision; c++) {
+    const axes: ('lon' | 'lat')[] = [];
+    for (let t = 5 * c; t < 5 * c + 5; t++) axes.push(t % 2 === 0 ? 'lon' : 'lat');
+    const first = axes[0]!;
+    const second = first === 'lon' ? 'lat' : 'lon';
+    const run = (axis: 'lon' | 'lat') => {
+      const n = axes.filter((a) => a === axis).length;
+      const shift = bits[axis] - used[axis] - n;
+      used[axis] += n;
+      return { sql: `((_g.${axis} >> ${shift}) & ${2 ** n - 1})`, n };
+    };
+    const a = run(first);
+    const b = run(second);
+    let table = '';
+    for (let x = 0; x < 2 ** a.n; x++) {
+      for (let y = 0; y < 2 ** b.n; y++) {
+        let code = 0;
+        let ia = a.n;
+        let ib = b.n;
+        for (const axis of axes) code = (code << 1) | (axis === first ? (x >> --ia) & 1 : (y >> --ib) & 1);
+        table += GEOHASH_BASE32[code]!;
+      }
+    }
+    chars.push(`substr(${sqlString(table)}, (${a.sql} * ${2 ** b.n} + ${b.sql})::INTEGER + 1, 1)`);
+  }
+  const hash = letSql(`struct_pack(lon := ${cell.lon}, lat := ${cell.lat})`, '_g', chars.join(' || '));
+  return `CASE WHEN ${latitude} IS NOT NULL AND ${longitude} IS NOT NULL THEN ${hash} END`;
 }
 
 /** The readings outside their range, in table order (anomaliesOf in enrich.ts). */

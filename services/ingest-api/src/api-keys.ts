@@ -45,12 +45,26 @@ export interface ApiKeyCheck {
   verify(presented: string): string | undefined;
 }
 
-/** Checks presented keys against the configured digests. */
+/**
+ * Checks presented keys against the configured digests. A key that was accepted once is
+ * remembered by its text, so a client's every later request costs a map lookup instead of a
+ * SHA-256 and one comparison per entry. Only accepted keys are remembered: the map holds at
+ * most one key per configured digest, and any other key always takes the full check.
+ */
 export class ApiKeyVerifier implements ApiKeyCheck {
+  private readonly accepted = new Map<string, string>();
+
   constructor(private readonly entries: readonly ApiKeyEntry[]) {}
+
+  /** How many accepted keys are remembered; never more than there are entries. */
+  get remembered(): number {
+    return this.accepted.size;
+  }
 
   /** The name of the key, or undefined when it is not accepted. */
   verify(presented: string): string | undefined {
+    const known = this.accepted.get(presented);
+    if (known !== undefined) return known;
     const digest = createHash('sha256').update(presented, 'utf8').digest();
     let match: string | undefined;
     // Every entry is compared, in constant time, so timing reveals neither which entry
@@ -58,6 +72,9 @@ export class ApiKeyVerifier implements ApiKeyCheck {
     for (const entry of this.entries) {
       if (timingSafeEqual(digest, entry.digest) && match === undefined) match = entry.name;
     }
+    // Two texts with one SHA-256 digest are not a practical concern, so this bounds the map
+    // by the number of entries; the check is kept so the bound never rests on it.
+    if (match !== undefined && this.accepted.size < this.entries.length) this.accepted.set(presented, match);
     return match;
   }
 }

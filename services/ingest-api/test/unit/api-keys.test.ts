@@ -12,6 +12,27 @@ t.test('keys are matched by SHA-256 digest and named', async (t) => {
   t.equal(v.verify(''), undefined);
 });
 
+t.test('a remembered key still leaves every other key to the full digest check', async (t) => {
+  const v = new ApiKeyVerifier(parseApiKeyHashes(`pos:${hashApiKey('k1-secret')},web:${hashApiKey('k2-secret')}`));
+  t.equal(v.verify('k1-secret'), 'pos');
+  t.equal(v.verify('k1-secret'), 'pos', 'accepted again from memory, with the same name');
+  for (const wrong of ['k1-secreT', 'k1-secre', 'k1-secret ', ' k1-secret', 'K1-SECRET', '']) {
+    t.equal(v.verify(wrong), undefined, `"${wrong}" is refused after the right key was accepted`);
+  }
+  t.equal(v.verify('k2-secret'), 'web', 'a second key is told apart from the remembered one');
+  for (let i = 0; i < 1000; i++) v.verify(`guess-${i}`);
+  t.equal(v.remembered, 2, 'refused keys are never remembered; accepted ones at most once per entry');
+});
+
+t.test('a key revoked from the configuration is refused even after it was accepted', async (t) => {
+  const before = new ApiKeyVerifier(parseApiKeyHashes(`pos:${hashApiKey('old')},web:${hashApiKey('kept')}`));
+  t.equal(before.verify('old'), 'pos');
+  t.equal(before.verify('kept'), 'web');
+  const after = new ApiKeyVerifier(parseApiKeyHashes(`web:${hashApiKey('kept')}`));
+  t.equal(after.verify('old'), undefined, 'the new configuration does not know it');
+  t.equal(after.verify('kept'), 'web');
+});
+
 t.test('bad API_KEY_HASHES stop the start with ERR_CONFIG', async (t) => {
   t.throws(() => parseApiKeyHashes('pos:not-a-digest'), { code: 'ERR_CONFIG' });
   t.throws(() => parseApiKeyHashes(hashApiKey('x').toUpperCase()), { code: 'ERR_CONFIG' }, 'uppercase is refused: lowercase is the documented form');

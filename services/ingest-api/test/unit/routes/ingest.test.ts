@@ -1,6 +1,7 @@
 import t from 'tap';
 import { AppError } from '@eventlake/common';
 import { OTHER_KEY, TEST_KEY, authHeaders, build, fixtureText, makeEvent } from '../../helpers/build.js';
+import { hashApiKey } from '../../../src/api-keys.js';
 
 interface ErrorBody {
   error: { code: string; message: string; hint?: string; details?: { errors?: { index: number; path: string; reason: string; hint?: string }[]; limit?: string } };
@@ -133,6 +134,12 @@ t.test('auth: x-api-key and Bearer are accepted, anything else is 401 before the
   const unauthBadBody = await app.inject(post('/v1/telemetry', '{ not json', { 'content-type': 'application/json' }));
   t.equal(unauthBadBody.statusCode, 401, 'auth is checked before parsing');
   t.equal(publisher.records.length, 2);
+
+  // A key dropped from API_KEY_HASHES is refused by the app started with the new list,
+  // although the previous app had accepted it.
+  const { app: restarted } = await build(t, { API_KEY_HASHES: `tester:${hashApiKey(TEST_KEY)}` });
+  t.equal((await restarted.inject(post('/v1/telemetry', event, authHeaders(OTHER_KEY)))).statusCode, 401, 'revoked key');
+  t.equal((await restarted.inject(post('/v1/telemetry', event))).statusCode, 202, 'the kept key');
 });
 
 t.test('limits answer 413 naming the limit', async (t) => {

@@ -17,5 +17,7 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** Routes that take events require an API key. */
     auth?: boolean;
+    /** `false` exempts a route from the rate limit (health checks, metrics scrapes). */
+    rateLimit?: false;
   }
 }

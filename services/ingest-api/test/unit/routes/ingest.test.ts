@@ -189,7 +189,22 @@ t.test('429 with Retry-After past the per-key rate limit; keys are limited separ
   t.equal(limited.statusCode, 429);
   t.equal(limited.json<ErrorBody>().error.code, 'ERR_RATE_LIMITED');
   t.ok(Number(limited.headers['retry-after']) > 0, 'Retry-After in seconds');
-  t.equal((await app.inject(post('/v1/telemetry', event, authHeaders(OTHER_KEY)))).statusCode, 202, 'another key has its own budget');
+  t.ok(Number(limited.headers['retry-after']) <= 60, 'no longer than the window');
+  t.match(limited.headers, { 'x-ratelimit-limit': '2', 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': limited.headers['retry-after'] });
+  const other = await app.inject(post('/v1/telemetry', event, authHeaders(OTHER_KEY)));
+  t.equal(other.statusCode, 202, 'another key has its own budget');
+  t.match(other.headers, { 'x-ratelimit-limit': '2', 'x-ratelimit-remaining': '1' }, 'every limited response says what is left');
+  const metrics = await app.inject({ method: 'GET', url: '/metrics' });
+  t.match(metrics.body, /eventlake_ingest_rate_limited_total\{key="tester"\} 1/);
+  t.match(metrics.body, /eventlake_ingest_errors_total\{code="ERR_RATE_LIMITED"\} 1/);
+  // Routes without a key are limited by address, on their own budget; health checks and
+  // metrics scrapes are never limited.
+  for (let i = 0; i < 3; i++) t.equal((await app.inject({ method: 'GET', url: '/healthz' })).statusCode, 200, 'healthz is exempt');
+  t.equal((await app.inject({ method: 'GET', url: '/docs/' })).statusCode, 200);
+  t.equal((await app.inject({ method: 'GET', url: '/docs/' })).statusCode, 200);
+  const docs = await app.inject({ method: 'GET', url: '/docs/' });
+  t.equal(docs.statusCode, 429, 'the third request from one address in the window');
+  t.equal(docs.json<ErrorBody>().error.code, 'ERR_RATE_LIMITED');
 });
 
 t.test('503 with Retry-After when the publisher cannot store the events', async (t) => {

@@ -6,7 +6,7 @@
  * and the run with the least CPU time kept, the one least disturbed by other load; records per
  * CPU-second is the per-core rate (DuckDB's worker threads count, since the process is measured).
  *
- *   pnpm bench:processor [-- --records 200000 --runs 3 --e2e-records 100000]
+ *   pnpm bench:processor [--records 200000 --runs 3 --e2e-records 100000]
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';

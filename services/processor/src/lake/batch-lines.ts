@@ -1,17 +1,27 @@
 /**
- * `BatchLines`: a batch's user records as the NDJSON file the SQL path reads, one wrapper
- * line per user record: `{"i":<row>,"a":<arrival ms>,"r":<the record's own bytes>}`. The
- * record bytes are copied unchanged (no decode, no parse), so the line count is the user
- * record count and row `i` can always be traced back to its Kinesis record for errors/.
+ * `BatchLines`: a batch's user records as the NDJSON file the SQL path reads, one line per
+ * user record, holding the record's own bytes. Line `i` is row `i` of the batch, so every row
+ * traces back to its Kinesis record for errors/, and the row's arrival time comes from
+ * `rowArrivals()`, joined to the lines by position.
+ *
+ * Lines are written to the file as records are added, never parsed. A KPL aggregate's user
+ * records lie in its protobuf one after another, a few framing bytes apart, so an aggregate
+ * costs one copy of that span into a scratch buffer, where the framing bytes between two
+ * records become a line break and spaces (JSON whitespace), and one write. A record that
+ * could break the framing (a raw CR or LF, or one that is not a JSON object at all) gets a
+ * line of its own instead: its compact JSON, or `{}`, which the SQL check refuses and sends
+ * to the JavaScript check with the original bytes.
  */
 import { isUtf8 } from 'node:buffer';
+import { closeSync, openSync, unlinkSync, writeSync } from 'node:fs';
 import { aggregateLayout, isAggregate, layoutPartitionKey, type AggregateLayout } from './kpl.js';
 import type { ErrorOrigin } from './error-records.js';
 
-const OPEN = Buffer.from('{"i":');
-const CLOSE = Buffer.from('}\n');
 const LF = 0x0a;
 const CR = 0x0d;
+const SPACE = 0x20;
+const OPEN_BRACE = 0x7b;
+const EMPTY_OBJECT = Buffer.from('{}');
 
 interface Source {
   sequenceNumber: string;
@@ -22,40 +32,42 @@ interface Source {
   firstRow: number;
 }
 
-/** A user record that could not be framed (corrupt aggregate) and goes straight to errors/. */
-export interface UnframedRecord {
-  origin: ErrorOrigin;
-  reason: string;
-  data: Uint8Array;
-}
-
 /** A user record's bytes and where it came from. */
 export interface LineRecord {
   data: Uint8Array;
   origin: ErrorOrigin;
 }
 
+// One scratch buffer for every batch: `add` is synchronous, so no two batches use it at once,
+// and a buffer that stays allocated costs no page faults per aggregate.
+let scratch = Buffer.allocUnsafe(1 << 20);
+
+function scratchOf(size: number): Buffer {
+  if (scratch.length < size) scratch = Buffer.allocUnsafe(Math.max(size, scratch.length * 2));
+  return scratch;
+}
+
 /** The batch file under construction. */
 export class BatchLines {
-  private buf = Buffer.allocUnsafe(1 << 16);
-  private length = 0;
+  private fd: number | null = null;
+  private file: string | null = null;
   private sources: Source[] = [];
-  /** Byte range of each row's record bytes in `buf` (start, end pairs); -1 when replaced. */
-  private ranges: number[] = [];
-  /** Rows whose bytes could break the line framing (a raw CR or LF): their own bytes. */
-  private readonly replaced = new Map<number, Uint8Array>();
   rows = 0;
 
-  constructor(private readonly shardId: string) {}
+  /** `newPath` names a fresh file in a temp directory that exists. */
+  constructor(
+    private readonly shardId: string,
+    private readonly newPath: () => string,
+  ) {}
 
-  /** Bytes of the file so far. */
-  bytes(): Buffer {
-    return this.buf.subarray(0, this.length);
+  /** The file's path, once a record has been added. */
+  get path(): string | null {
+    return this.file;
   }
 
   /**
-   * Frames every user record of a Kinesis record; returns how many it held, or the reason
-   * a corrupt aggregate could not be split.
+   * Writes a line for every user record of a Kinesis record; returns how many it held, or the
+   * reason a corrupt aggregate could not be split (then nothing is written).
    */
   add(sequenceNumber: string, partitionKey: string, arrivalMs: number, data: Uint8Array): { count: number } | { reason: string } {
     const view = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
@@ -66,60 +78,38 @@ export class BatchLines {
       layout = read.layout;
     }
     this.sources.push({ sequenceNumber, partitionKey, arrivalMs, data: view, layout, firstRow: this.rows });
-    const middle = Buffer.from(`,"a":${arrivalMs},"r":`);
-    // A raw line break is legal JSON whitespace but would split the line; one search over the
-    // whole Kinesis record finds the rare record that needs looking at.
-    const mayBreak = view.indexOf(LF) !== -1 || view.indexOf(CR) !== -1;
     if (layout === null) {
-      this.frame(view, 0, view.length, middle, mayBreak);
+      this.write(ownLine(view, 0, view.length));
+      this.rows++;
       return { count: 1 };
     }
-    for (let k = 0; k < layout.count; k++) this.frame(view, layout.starts[k]!, layout.ends[k]!, middle, mayBreak);
+    if (layout.count > 0) this.write(aggregateLines(view, layout) ?? recordByRecord(view, layout));
+    this.rows += layout.count;
     return { count: layout.count };
   }
 
-  private frame(src: Buffer, start: number, end: number, middle: Buffer, mayBreak: boolean): void {
-    const row = this.rows++;
-    let body: Buffer | null = null;
-    if (mayBreak) {
-      const own = src.subarray(start, end);
-      if (own.indexOf(LF) !== -1 || own.indexOf(CR) !== -1) {
-        this.replaced.set(row, own);
-        body = Buffer.from(compactJson(own));
-      }
+  private write(bytes: Uint8Array): void {
+    if (this.fd === null) {
+      this.file = this.newPath();
+      this.fd = openSync(this.file, 'w');
     }
-    const size = body === null ? end - start : body.length;
-    this.ensure(OPEN.length + 20 + middle.length + size + CLOSE.length);
-    // Small pieces are written byte by byte: Buffer#copy and #write cost more per call than
-    // the few bytes they move, and this runs once per user record.
-    const b = this.buf;
-    let w = this.length;
-    for (let k = 0; k < OPEN.length; k++) b[w++] = OPEN[k]!;
-    w = writeDigits(b, w, row);
-    for (let k = 0; k < middle.length; k++) b[w++] = middle[k]!;
-    if (body === null) {
-      this.ranges.push(w, w + size);
-      w += src.copy(b, w, start, end);
-    } else {
-      this.ranges.push(-1, -1);
-      w += body.copy(b, w);
-    }
-    b[w++] = CLOSE[0]!;
-    b[w++] = CLOSE[1]!;
-    this.length = w;
+    let done = 0;
+    while (done < bytes.length) done += writeSync(this.fd, bytes, done, bytes.length - done);
   }
 
-  private ensure(extra: number): void {
-    if (this.length + extra <= this.buf.length) return;
-    const next = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.length + extra));
-    this.buf.copy(next, 0, 0, this.length);
-    this.buf = next;
+  /** Arrival time (epoch ms) of every row, in row order: the lines' positional partner. */
+  rowArrivals(): Float64Array<ArrayBuffer> {
+    const out = new Float64Array(this.rows);
+    for (let s = 0; s < this.sources.length; s++) {
+      const src = this.sources[s]!;
+      const end = s + 1 < this.sources.length ? this.sources[s + 1]!.firstRow : this.rows;
+      out.fill(src.arrivalMs, src.firstRow, end);
+    }
+    return out;
   }
 
   /** Row `i`'s own bytes and origin (for checkRecord and errors/). */
   record(i: number): LineRecord {
-    const replaced = this.replaced.get(i);
-    const data = replaced ?? this.buf.subarray(this.ranges[2 * i], this.ranges[2 * i + 1]);
     // The source is the last one whose first row is at or before i.
     let lo = 0;
     let hi = this.sources.length - 1;
@@ -130,6 +120,7 @@ export class BatchLines {
     }
     const s = this.sources[lo]!;
     const sub = i - s.firstRow;
+    const data = s.layout === null ? s.data : s.data.subarray(s.layout.starts[sub], s.layout.ends[sub]);
     return {
       data: Buffer.from(data),
       origin: {
@@ -141,30 +132,79 @@ export class BatchLines {
       },
     };
   }
-}
 
-/** Writes the decimal digits of a non-negative integer at `w`; returns the end offset. */
-function writeDigits(b: Buffer, w: number, n: number): number {
-  let digits = 1;
-  for (let x = n; x >= 10; x = Math.floor(x / 10)) digits++;
-  let x = n;
-  for (let k = digits - 1; k >= 0; k--) {
-    b[w + k] = 48 + (x % 10);
-    x = Math.floor(x / 10);
+  /** Closes and removes the file; the lines are done with. */
+  close(): void {
+    if (this.fd !== null) closeSync(this.fd);
+    if (this.file !== null) {
+      try {
+        unlinkSync(this.file);
+      } catch {
+        // already gone with the temp directory
+      }
+    }
+    this.fd = null;
+    this.file = null;
   }
-  return w + digits;
 }
 
 /**
- * A record with a raw line break, as one line: JSON.stringify of it when it parses (the same
- * value without the whitespace), else `null`, which the SQL path sends to the JS check.
+ * The lines of an aggregate from one copy of its records' span, or null when a record needs
+ * a line of its own (a raw CR or LF, or not starting with `{`).
  */
-function compactJson(bytes: Buffer): string {
+function aggregateLines(view: Buffer, layout: AggregateLayout): Buffer | null {
+  const { starts, ends, count } = layout;
+  const base = starts[0]!;
+  const span = ends[count - 1]! - base;
+  const out = scratchOf(span + 1);
+  view.copy(out, 0, base, base + span);
+  for (let k = 0; k < count; k++) {
+    if (ends[k] === starts[k] || view[starts[k]!] !== OPEN_BRACE) return null;
+    // The framing bytes after record k become a line break and spaces.
+    let g = ends[k]! - base;
+    out[g++] = LF;
+    const next = k + 1 < count ? starts[k + 1]! - base : g;
+    while (g < next) out[g++] = SPACE;
+  }
+  // Exactly one LF per record, each where a record ends, and no CR: nothing else breaks a line.
+  let from = 0;
+  for (let k = 0; k < count; k++) {
+    const lf = out.indexOf(LF, from);
+    if (lf !== ends[k]! - base) return null;
+    from = lf + 1;
+  }
+  const lines = out.subarray(0, span + 1);
+  return lines.indexOf(CR) === -1 ? lines : null;
+}
+
+/** An aggregate's lines, one record at a time (the rare aggregate `aggregateLines` refuses). */
+function recordByRecord(view: Buffer, layout: AggregateLayout): Buffer {
+  return Buffer.concat(Array.from({ length: layout.count }, (_, k) => ownLine(view, layout.starts[k]!, layout.ends[k]!)));
+}
+
+/** One record's line, LF included. */
+function ownLine(src: Buffer, start: number, end: number): Buffer {
+  const own = src.subarray(start, end);
+  const safe = own.length > 0 && own[0] === OPEN_BRACE && own.indexOf(LF) === -1 && own.indexOf(CR) === -1;
+  const body = safe ? own : compactObject(own);
+  const line = Buffer.allocUnsafe(body.length + 1);
+  line.set(body, 0);
+  line[body.length] = LF;
+  return line;
+}
+
+/**
+ * A record that may not stand on a line as it is: the compact JSON of its object when it is
+ * UTF-8 JSON whose value is an object (the same value, whitespace gone), else `{}`.
+ */
+function compactObject(bytes: Buffer): Buffer {
   // Invalid UTF-8 would decode to U+FFFD and parse; it must reach the check as it is.
-  if (!isUtf8(bytes)) return 'null';
+  if (!isUtf8(bytes)) return EMPTY_OBJECT;
   try {
-    return JSON.stringify(JSON.parse(bytes.toString('utf8')));
+    const value: unknown = JSON.parse(bytes.toString('utf8'));
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) return EMPTY_OBJECT;
+    return Buffer.from(JSON.stringify(value));
   } catch {
-    return 'null';
+    return EMPTY_OBJECT;
   }
 }

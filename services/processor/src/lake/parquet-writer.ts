@@ -9,14 +9,17 @@
  * The parquet extension is statically linked into the npm binary, so nothing is downloaded
  * at run time.
  */
-import { mkdtemp, readFile, rm, unlink } from 'node:fs/promises';
+import { mkdtempSync } from 'node:fs';
+import { readFile, rm, unlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
+  DOUBLE,
   DuckDBDataChunk,
   DuckDBDecimalValue,
   DuckDBInstance,
   DuckDBTimestampTZValue,
+  INTEGER,
   listValue,
   structValue,
   type DuckDBConnection,
@@ -208,10 +211,33 @@ function fillFlat(vector: duckdb.Vector, plan: ColumnPlan, rows: readonly LakeRo
   }
 }
 
+/**
+ * Creates the temp table `table (i INTEGER, a DOUBLE)` from two columns of numbers in order,
+ * one copy per column per 2,048 rows: a batch's row numbers and arrival times, which the SQL
+ * path joins to its lines by position.
+ */
+export async function createRowsTable(conn: DuckDBConnection, table: string, rows: Int32Array<ArrayBuffer>, arrivals: Float64Array<ArrayBuffer>): Promise<void> {
+  if (rows.length !== arrivals.length) throw new Error(`${rows.length} row numbers for ${arrivals.length} arrival times`);
+  await conn.run(`CREATE TEMP TABLE ${quoteIdent(table)} (i INTEGER, a DOUBLE)`);
+  const appender = await conn.createAppender(table);
+  try {
+    for (let off = 0; off < rows.length; off += CHUNK_ROWS) {
+      const n = Math.min(CHUNK_ROWS, rows.length - off);
+      const chunk = DuckDBDataChunk.create([INTEGER, DOUBLE], n);
+      duckdb.copy_data_to_vector(duckdb.data_chunk_get_vector(chunk.chunk, 0), 0, rows.buffer, rows.byteOffset + off * 4, n * 4);
+      duckdb.copy_data_to_vector(duckdb.data_chunk_get_vector(chunk.chunk, 1), 0, arrivals.buffer, arrivals.byteOffset + off * 8, n * 8);
+      appender.appendDataChunk(chunk);
+    }
+    appender.flushSync();
+  } finally {
+    appender.closeSync();
+  }
+}
+
 /** Turns lake rows into Parquet files with DuckDB. One instance per process is enough. */
 export class ParquetBatchWriter {
   private instance: Promise<DuckDBInstance> | null = null;
-  private dir: Promise<string> | null = null;
+  private dir: string | null = null;
   private seq = 0;
   private readonly plans = new Map<EventType, { columns: LakeColumn[]; plans: ColumnPlan[] }>();
   private readonly scratch = new Scratch();
@@ -227,8 +253,8 @@ export class ParquetBatchWriter {
     return this.instance;
   }
 
-  private getDir(): Promise<string> {
-    this.dir ??= mkdtemp(join(this.opts.tempDir ?? tmpdir(), 'eventlake-parquet-'));
+  private getDir(): string {
+    this.dir ??= mkdtempSync(join(this.opts.tempDir ?? tmpdir(), 'eventlake-parquet-'));
     return this.dir;
   }
 
@@ -247,14 +273,14 @@ export class ParquetBatchWriter {
     return (await this.getInstance()).connect();
   }
 
-  /** A fresh path in the writer's temp directory. */
-  async tempPath(suffix: string): Promise<string> {
-    return join(await this.getDir(), `f_${process.pid}_${this.seq++}${suffix}`);
+  /** A fresh path in the writer's temp directory (which exists once this returns). */
+  tempPath(suffix: string): string {
+    return join(this.getDir(), `f_${process.pid}_${this.seq++}${suffix}`);
   }
 
   /** Encodes the rows of `select` (run on `conn`) as one Parquet file and returns its bytes. */
   async copyQuery(conn: DuckDBConnection, select: string): Promise<Buffer> {
-    const file = await this.tempPath('.parquet');
+    const file = this.tempPath('.parquet');
     const codec = this.opts.codec ?? 'zstd';
     const rowGroup = this.opts.rowGroupRows ?? 122_880;
     await conn.run(`COPY (${select}) TO ${sqlString(file)} (FORMAT parquet, COMPRESSION ${codec}, ROW_GROUP_SIZE ${rowGroup})`);
@@ -269,7 +295,7 @@ export class ParquetBatchWriter {
   async write(type: EventType, rows: readonly LakeRow[]): Promise<Buffer> {
     const { columns, plans } = this.planFor(type);
     const instance = await this.getInstance();
-    const dir = await this.getDir();
+    const dir = this.getDir();
     const table = `batch_${type}_${process.pid}_${this.seq++}`;
     const file = join(dir, `${table}.parquet`);
     const conn = await instance.connect();
@@ -325,6 +351,6 @@ export class ParquetBatchWriter {
     this.instance = null;
     this.dir = null;
     if (instance) (await instance).closeSync();
-    if (dir) await rm(await dir, { recursive: true, force: true });
+    if (dir) await rm(dir, { recursive: true, force: true });
   }
 }

@@ -21,7 +21,7 @@ import { BatchLines } from './batch-lines.js';
 import type { LakeMetrics } from './lake-metrics.js';
 import { errorsObjectKey, lakeObjectKey } from './naming.js';
 import type { ObjectStore } from './object-store.js';
-import type { ParquetBatchWriter } from './parquet-writer.js';
+import { createRowsTable, type ParquetBatchWriter } from './parquet-writer.js';
 import { SQL_PATH_TYPES, sqlPathPlan, sqlString } from './sql-path.js';
 import { writeFile, unlink } from 'node:fs/promises';
 
@@ -64,11 +64,14 @@ export class LakeShardSink implements ShardSink {
   /** The table of event ids seen within the window (event_id, last arrival ms). */
   private readonly seen = `seen_${process.pid}_${++sinkCounter}`;
   private seenReady = false;
+  /** Rows in the seen table, and rows deleted from it since it was last rewritten. */
+  private seenRows = 0;
+  private seenDeleted = 0;
 
   constructor(private readonly deps: ShardSinkDeps) {
     this.dedupeWindowMs = deps.dedupeWindowMs;
-    this.lines = new BatchLines(deps.shardId);
-    this.warmLines = new BatchLines(deps.shardId);
+    this.lines = this.newLines();
+    this.warmLines = this.newLines();
   }
 
   add(records: readonly StreamRecord[]): void {
@@ -97,6 +100,11 @@ export class LakeShardSink implements ShardSink {
         this.lastSubRecords = framed.count;
       }
     }
+  }
+
+  /** Sightings of event ids the dedupe table holds (those within the window of the newest). */
+  get dedupeIdsHeld(): number {
+    return this.seenRows;
   }
 
   warm(records: readonly StreamRecord[]): void {
@@ -129,7 +137,8 @@ export class LakeShardSink implements ShardSink {
         await this.load(conn, this.warmLines, at.micros, temps, 'w');
         await this.dedupe(conn, 'w');
         await this.commitSeen(conn, 'w');
-        this.warmLines = new BatchLines(shardId);
+        this.warmLines.close();
+        this.warmLines = this.newLines();
       }
       const loaded = await this.load(conn, this.lines, at.micros, temps, 'b');
       const dups = await this.dedupe(conn, 'b');
@@ -138,10 +147,10 @@ export class LakeShardSink implements ShardSink {
       let rows = 0;
       // SQL-path partitions, encoded by DuckDB straight from the staging table.
       const sqlType = SQL_PATH_TYPES[0]!;
-      const parts = await conn.runAndReadAll(`SELECT _dt, _hour, count(*)::INTEGER FROM stg_b WHERE _ok GROUP BY ALL ORDER BY ALL`);
+      const parts = await conn.runAndReadAll(`SELECT _dt, _hour, count(*)::INTEGER FROM stg_b WHERE _ok AND NOT _dup GROUP BY ALL ORDER BY ALL`);
       const lake = lakeColumnsList(sqlType);
       for (const [dt, hour, n] of parts.getRows() as [string, string, number][]) {
-        const body = await writer.copyQuery(conn, `SELECT ${lake} FROM stg_b WHERE _ok AND _dt = ${sqlString(dt)} AND _hour = ${sqlString(hour)}`);
+        const body = await writer.copyQuery(conn, `SELECT ${lake} FROM stg_b WHERE _ok AND NOT _dup AND _dt = ${sqlString(dt)} AND _hour = ${sqlString(hour)}`);
         files.push({ key: lakeObjectKey(sqlType, { dt, hour }, shardId, range), body, contentType: PARQUET_CONTENT_TYPE, kind: 'parquet', type: sqlType, dt, hour, rows: n });
         rows += n;
       }
@@ -195,7 +204,7 @@ export class LakeShardSink implements ShardSink {
       this.reset();
       return result;
     } finally {
-      for (const t of ['stg_w', 'js_w', 'cand_w', 'dups_w', 'seen_next_w', 'stg_b', 'js_b', 'cand_b', 'dups_b', 'seen_next_b']) await conn.run(`DROP TABLE IF EXISTS ${t}`);
+      for (const tag of ['w', 'b']) for (const t of ['rows', 'stg', 'js', 'rep', 'dups']) await conn.run(`DROP TABLE IF EXISTS ${t}_${tag}`);
       conn.closeSync();
       await Promise.all(temps.map((f) => unlink(f).catch(() => undefined)));
     }
@@ -207,6 +216,10 @@ export class LakeShardSink implements ShardSink {
     this.seenReady = true;
   }
 
+  private newLines(): BatchLines {
+    return new BatchLines(this.deps.shardId, () => this.deps.writer.tempPath('.ndjson'));
+  }
+
   /**
    * Reads a batch file into the temp table `stg_<tag>`: SQL-path rows checked, enriched and
    * projected to lake columns (`_ok` true when they go to the lake). Rows the SQL check
@@ -215,13 +228,34 @@ export class LakeShardSink implements ShardSink {
    */
   private async load(conn: DuckDBConnection, lines: BatchLines, processedAtMicros: number, temps: string[], tag: string): Promise<LoadedBatch> {
     const type = SQL_PATH_TYPES[0]!;
+    const { writer, logger } = this.deps;
     const errors: ErrorRecord[] = [];
     const jsRows: { i: number; record: EventRecord; arrivalMs: number }[] = [];
-    /** Creates the staging table from `path`; returns the rows the SQL check refused. */
-    const stage = async (path: string): Promise<number[]> => {
-      await conn.run(stagingSql(`stg_${tag}`, path, type, processedAtMicros));
-      const rows = await conn.runAndReadAll(`SELECT _i::INTEGER FROM stg_${tag} WHERE NOT _ok ORDER BY _i`);
-      return (rows.getRows() as [number][]).map((r) => r[0]);
+    const stg = `stg_${tag}`;
+    const rowsTable = `rows_${tag}`;
+    /**
+     * Creates the staging table from the lines of `path` and their row numbers and arrival
+     * times; returns the rows the SQL check refused, or null when DuckDB could not read the
+     * file strictly or read a different number of lines than there are rows.
+     */
+    const stage = async (path: string, rows: Int32Array<ArrayBuffer>, arrivals: Float64Array<ArrayBuffer>): Promise<number[] | null> => {
+      await conn.run(`DROP TABLE IF EXISTS ${rowsTable}; DROP TABLE IF EXISTS ${stg}`);
+      await createRowsTable(conn, rowsTable, rows, arrivals);
+      try {
+        await conn.run(stagingSql(stg, path, rowsTable, type, processedAtMicros));
+      } catch (err) {
+        if (isInvalidInput(err)) return null;
+        throw err;
+      }
+      const [[all, lines, numbered]] = (await conn.runAndReadAll(`SELECT count(*)::INTEGER, count(_n)::INTEGER, count(_i)::INTEGER FROM ${stg}`)).getRows() as [[number, number, number]];
+      if (all !== rows.length || lines !== rows.length || numbered !== rows.length) {
+        // Never expected (every line is written to stand alone), but a row matched with the
+        // wrong record would be silent loss: the JavaScript path decides such a batch instead.
+        logger.warn({ rows: rows.length, lines }, 'lake.batch_lines_misaligned');
+        return null;
+      }
+      const refused = await conn.runAndReadAll(`SELECT _i FROM ${stg} WHERE NOT _ok ORDER BY _i`);
+      return (refused.getRows() as [number][]).map((r) => r[0]);
     };
     /** Row `i` decoded and checked in JavaScript, or null once its error is recorded. */
     const decode = (i: number): { record: EventRecord; arrivalMs: number } | null => {
@@ -235,15 +269,14 @@ export class LakeShardSink implements ShardSink {
       const r = lines.record(i);
       errors.push(errorRecord('schema', [LAKE_REFUSED], r.origin, r.data));
     };
-    const file = await this.deps.writer.tempPath('.ndjson');
-    temps.push(file);
-    await writeFile(file, lines.bytes());
-    let refused: number[] | null = null;
-    try {
-      refused = await stage(file);
-    } catch (err) {
-      if (!isInvalidInput(err)) throw err;
+    let path = lines.path;
+    if (path === null) {
+      // No user record in the batch (corrupt aggregates only): an empty file reads as no rows.
+      path = writer.tempPath('.ndjson');
+      temps.push(path);
+      await writeFile(path, '');
     }
+    const refused = await stage(path, rowNumbers(lines.rows), lines.rowArrivals());
     if (refused !== null) {
       for (const i of refused) {
         const d = decode(i);
@@ -256,65 +289,112 @@ export class LakeShardSink implements ShardSink {
       // value of the wrong JSON type…): decode every row in JavaScript, and give DuckDB the
       // valid SQL-path records again as JSON.stringify writes them.
       const clean: string[] = [];
+      const cleanRows: number[] = [];
+      const cleanArrivals: number[] = [];
       for (let i = 0; i < lines.rows; i++) {
         const d = decode(i);
         if (d === null) continue;
-        if (d.record.type === type) clean.push(`{"i":${i},"a":${d.arrivalMs},"r":${JSON.stringify(d.record)}}\n`);
-        else jsRows.push({ i, ...d });
+        if (d.record.type === type) {
+          clean.push(`${JSON.stringify(d.record)}\n`);
+          cleanRows.push(i);
+          cleanArrivals.push(d.arrivalMs);
+        } else jsRows.push({ i, ...d });
       }
-      const cleanFile = await this.deps.writer.tempPath('.ndjson');
+      const cleanFile = writer.tempPath('.ndjson');
       temps.push(cleanFile);
       await writeFile(cleanFile, clean.join(''));
-      for (const i of await stage(cleanFile)) lakeRefused(i);
+      const again = await stage(cleanFile, Int32Array.from(cleanRows), Float64Array.from(cleanArrivals));
+      if (again === null) throw new Error('DuckDB could not read records JSON.stringify wrote');
+      for (const i of again) lakeRefused(i);
     }
     if (jsRows.length > 0) {
-      const idsFile = await this.deps.writer.tempPath('.ndjson');
+      const idsFile = writer.tempPath('.ndjson');
       temps.push(idsFile);
       await writeFile(idsFile, jsRows.map((r) => `{"i":${r.i},"a":${r.arrivalMs},"e":${JSON.stringify(r.record.event_id)},"t":${JSON.stringify(r.record.type)}}\n`).join(''));
       await conn.run(
-        `CREATE TEMP TABLE js_${tag} AS SELECT i AS _i, a AS _a, e AS _id, t AS _type FROM read_json(${sqlString(idsFile)}, format = 'newline_delimited', columns = {i: 'UBIGINT', a: 'BIGINT', e: 'VARCHAR', t: 'VARCHAR'})`,
+        `CREATE TEMP TABLE js_${tag} AS SELECT i AS _i, a AS _a, e AS _id, t AS _type FROM read_json(${sqlString(idsFile)}, format = 'newline_delimited', columns = {i: 'INTEGER', a: 'BIGINT', e: 'VARCHAR', t: 'VARCHAR'})`,
       );
     } else {
-      await conn.run(`CREATE TEMP TABLE js_${tag} (_i UBIGINT, _a BIGINT, _id VARCHAR, _type VARCHAR)`);
+      await conn.run(`CREATE TEMP TABLE js_${tag} (_i INTEGER, _a BIGINT, _id VARCHAR, _type VARCHAR)`);
     }
     return { errors, jsRows };
   }
 
   /**
    * Marks duplicates: a valid row repeats an event id when the id's previous sighting (earlier
-   * in the batch, else in the seen table) arrived at most the window before it. A repeat
-   * extends the window, as every sighting is recorded. SQL-path duplicates are dropped from
-   * the staging table; the row numbers of all of them are returned. `seen_next_<tag>` holds
-   * the seen table as it will be once the batch is committed.
+   * in the batch, else the latest in the seen table) arrived at most the window before it. A
+   * repeat extends the window, as every sighting is recorded. Only ids that occur twice in the
+   * batch or are in the seen table are ordered, so a batch of new ids costs one hash
+   * aggregate. SQL-path duplicates are dropped from the staging table; the row numbers of all
+   * of them are returned.
    */
   private async dedupe(conn: DuckDBConnection, tag: string): Promise<Duplicates> {
     const w = this.dedupeWindowMs;
-    await conn.run(`CREATE TEMP TABLE cand_${tag} AS SELECT _i, _a, _id, _type FROM stg_${tag} WHERE _ok UNION ALL SELECT _i, _a, _id, _type FROM js_${tag}`);
+    const cand = candidatesSql(tag);
+    const seenBefore = this.seenRows > 0 ? ` UNION SELECT event_id FROM ${this.seen} WHERE event_id IN (SELECT _id FROM (${cand}))` : '';
+    await conn.run(`CREATE TEMP TABLE rep_${tag} AS SELECT _id FROM (${cand}) GROUP BY _id HAVING count(*) > 1${seenBefore}`);
     await conn.run(
-      `CREATE TEMP TABLE dups_${tag} AS SELECT c._i, c._type FROM (SELECT _i, _a, _id, _type, lag(_a) OVER (PARTITION BY _id ORDER BY _i) AS prev FROM cand_${tag}) c ` +
-        `LEFT JOIN ${this.seen} s ON s.event_id = c._id WHERE coalesce(c.prev, s.last) IS NOT NULL AND c._a - coalesce(c.prev, s.last) <= ${w}`,
+      `CREATE TEMP TABLE dups_${tag} AS SELECT _i, _type FROM (` +
+        `SELECT _i, _a, _type, lag(_a) OVER (PARTITION BY _id ORDER BY _ord, _i) AS prev FROM (` +
+        `SELECT event_id AS _id, 0 AS _ord, NULL::INTEGER AS _i, max(last) AS _a, NULL::VARCHAR AS _type FROM ${this.seen} WHERE event_id IN (SELECT _id FROM rep_${tag}) GROUP BY event_id ` +
+        `UNION ALL SELECT _id, 1, _i, _a, _type FROM (${cand}) WHERE _id IN (SELECT _id FROM rep_${tag}))) ` +
+        `WHERE _i IS NOT NULL AND prev IS NOT NULL AND _a - prev <= ${w}`,
     );
-    await conn.run(
-      `CREATE TEMP TABLE seen_next_${tag} AS SELECT event_id, max(last) AS last FROM (SELECT event_id, last FROM ${this.seen} UNION ALL SELECT _id, _a FROM cand_${tag}) ` +
-        `GROUP BY event_id HAVING max(last) >= (SELECT max(m) FROM (SELECT max(last) AS m FROM ${this.seen} UNION ALL SELECT max(_a) FROM cand_${tag})) - ${w}`,
-    );
-    const rows = (await conn.runAndReadAll(`SELECT _i::INTEGER, _type FROM dups_${tag}`)).getRows() as [number, string][];
+    const rows = (await conn.runAndReadAll(`SELECT _i, _type FROM dups_${tag}`)).getRows() as [number, string][];
     const dups: Duplicates = new Set<number>() as Duplicates;
     dups.byType = new Map();
     for (const [i, type] of rows) {
       dups.add(i);
       dups.byType.set(type as EventType, (dups.byType.get(type as EventType) ?? 0) + 1);
     }
-    if (rows.length > 0) await conn.run(`UPDATE stg_${tag} SET _ok = false WHERE _i IN (SELECT _i FROM dups_${tag})`);
+    if (rows.length > 0) await conn.run(`UPDATE stg_${tag} SET _dup = true WHERE _i IN (SELECT _i FROM dups_${tag})`);
     return dups;
   }
 
+  /**
+   * Records every valid sighting of the batch (duplicates too: a repeat extends the window)
+   * and forgets those older than the window before the newest; one transaction, so the seen
+   * table is either before or after the batch. Call after `dedupe`, which must not see it.
+   */
   private async commitSeen(conn: DuckDBConnection, tag: string): Promise<void> {
-    await conn.run(`CREATE OR REPLACE TABLE ${this.seen} AS SELECT * FROM seen_next_${tag}`);
+    const cand = candidatesSql(tag);
+    await conn.run('BEGIN TRANSACTION');
+    try {
+      const inserted = await conn.runAndReadAll(`INSERT INTO ${this.seen} SELECT _id, _a FROM (${cand})`);
+      const deleted = await conn.runAndReadAll(`DELETE FROM ${this.seen} WHERE last < (SELECT max(last) FROM ${this.seen}) - ${this.dedupeWindowMs}`);
+      await conn.run('COMMIT');
+      this.seenRows += Number(inserted.getRows()[0]![0]) - Number(deleted.getRows()[0]![0]);
+      this.seenDeleted += Number(deleted.getRows()[0]![0]);
+    } catch (err) {
+      await conn.run('ROLLBACK');
+      throw err;
+    }
+    // Deleted rows keep their memory until the table is rewritten: rewrite it once they outnumber the live ones.
+    if (this.seenDeleted > Math.max(this.seenRows, 100_000)) {
+      await conn.run(`CREATE OR REPLACE TABLE ${this.seen} AS SELECT * FROM ${this.seen}`);
+      this.seenDeleted = 0;
+    }
+  }
+
+  /** Drops the sink's dedupe table and batch files: the shard is no longer read here. */
+  async close(): Promise<void> {
+    this.lines.close();
+    this.warmLines.close();
+    if (!this.seenReady) return;
+    const conn = await this.deps.writer.connect();
+    try {
+      await conn.run(`DROP TABLE IF EXISTS ${this.seen}`);
+      this.seenReady = false;
+      this.seenRows = 0;
+      this.seenDeleted = 0;
+    } finally {
+      conn.closeSync();
+    }
   }
 
   private reset(): void {
-    this.lines = new BatchLines(this.deps.shardId);
+    this.lines.close();
+    this.lines = this.newLines();
     this.errors = [];
     this.bytes = 0;
     this.records = 0;
@@ -351,14 +431,30 @@ function lakeColumnsList(type: EventType): string {
   return lakeColumns(type).map((c) => quoteSqlIdent(c.name)).join(', ');
 }
 
-/** The staging table of a batch file: wrapper columns, the SQL check, partition and lake columns. */
-function stagingSql(table: string, file: string, type: EventType, processedAtMicros: number): string {
+/**
+ * The staging table of a batch file: the lines (`_n` counts them) beside their row numbers and
+ * arrival times by position, the SQL check, duplicate flag, partition and lake columns.
+ */
+function stagingSql(table: string, file: string, rowsTable: string, type: EventType, processedAtMicros: number): string {
   return (
-    `CREATE TEMP TABLE ${table} AS SELECT i AS _i, a AS _a, r.type AS _type, r.event_id AS _id, ` +
-    `coalesce(r.type = ${sqlString(type)} AND ${plan.okExpression[type]}, false) AS _ok, ` +
+    `CREATE TEMP TABLE ${table} AS SELECT x.i AS _i, x.a::BIGINT AS _a, r._n, r.type AS _type, r.event_id AS _id, ` +
+    `coalesce(r.type = ${sqlString(type)} AND ${plan.okExpression[type]}, false) AS _ok, false AS _dup, ` +
     `substr(r.timestamp, 1, 10) AS _dt, substr(r.timestamp, 12, 2) AS _hour, ${plan.projection(type, processedAtMicros)} ` +
-    `FROM read_json(${sqlString(file)}, format = 'newline_delimited', columns = ${plan.readColumns})`
+    `FROM (SELECT row_number() OVER () AS _n, * FROM read_json(${sqlString(file)}, format = 'newline_delimited', records = true, columns = ${plan.recordColumns})) r ` +
+    `POSITIONAL JOIN ${rowsTable} x`
   );
+}
+
+/** Every valid row of a loaded batch, duplicates included: (_i, _a, _id, _type). */
+function candidatesSql(tag: string): string {
+  return `SELECT _i, _a, _id, _type FROM stg_${tag} WHERE _ok UNION ALL SELECT _i, _a, _id, _type FROM js_${tag}`;
+}
+
+/** 0, 1, …, n − 1. */
+function rowNumbers(n: number): Int32Array<ArrayBuffer> {
+  const out = new Int32Array(n);
+  for (let i = 0; i < n; i++) out[i] = i;
+  return out;
 }
 
 function isInvalidInput(err: unknown): boolean {

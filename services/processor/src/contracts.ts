@@ -75,6 +75,11 @@ export interface ShardSink {
   warm(records: readonly StreamRecord[]): void;
   /** How far back `warm` needs records, in milliseconds of arrival time. */
   readonly dedupeWindowMs: number;
+  /**
+   * Releases what the sink holds for its shard (dedupe state, batch files) once the shard is
+   * no longer read here: stopped, finished, failed or lost. Anything unflushed is dropped.
+   */
+  close?(): Promise<void>;
 }
 
 /** Makes the sink for a shard. `parents` are the parent shards' sinks' seeds after a reshard. */

@@ -128,6 +128,8 @@ export class ShardConsumer {
       // Give the lease up unflushed: whoever takes it resumes from the checkpoint (or the pending range).
       await leases.release(this.shardId).catch(() => undefined);
       return 'failed';
+    } finally {
+      await sink.close?.().catch((err: unknown) => log.warn({ shardId: this.shardId, err }, 'sink_close_failed'));
     }
   }
 

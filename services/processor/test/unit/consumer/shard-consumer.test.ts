@@ -43,7 +43,12 @@ class NotingSink implements ShardSink {
   warmed: string[] = [];
   flushed: { seqs: string[]; pendingAtFlush: SequenceRange | null }[] = [];
   onFlush: () => void = () => undefined;
+  closed = 0;
   constructor(private readonly store: MemoryLeaseStore) {}
+  close(): Promise<void> {
+    this.closed++;
+    return Promise.resolve();
+  }
   add(records: readonly StreamRecord[]): void {
     this.buffered.push(...records);
   }
@@ -110,6 +115,7 @@ t.test('every flush is bracketed: pending written before, checkpoint and clear a
   t.equal(row.checkpointArrivalMs, 9000);
   t.equal(row.pending, null);
   t.equal(row.leaseOwner, null, 'released on stop');
+  t.equal(sink.closed, 1, 'the sink is closed once the loop ends');
 });
 
 t.test('a lease lost during a flush stops the loop without a checkpoint', async (t) => {
@@ -125,6 +131,7 @@ t.test('a lease lost during a flush stops the loop without a checkpoint', async 
   t.same(row.pending, { first: '1', last: '3', lastSubRecords: 2 }, 'the new owner will replay this range');
   t.equal(row.leaseOwner, 'thief');
   t.equal(sink.flushed.length, 1, 'no further batch');
+  t.equal(sink.closed, 1, 'the sink of a lost shard is closed too (its dedupe state is dropped)');
 });
 
 t.test('a pending range is replayed exactly, after warming from the checkpoint, before reading on', async (t) => {

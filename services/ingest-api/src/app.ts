@@ -16,6 +16,7 @@ import publisherPlugin from './plugins/app/publisher.js';
 import rateLimitPlugin from './plugins/app/rate-limit.js';
 import corsPlugin from './plugins/external/cors.js';
 import swaggerPlugin from './plugins/external/swagger.js';
+import { RequestLog } from './request-log.js';
 import ingestRoutes from './routes/v1/index.js';
 import healthRoutes from './routes/health/index.js';
 import metricsRoutes from './routes/metrics/index.js';
@@ -50,6 +51,7 @@ export default fp(ingestApp, { name: 'ingest-api' });
 export function serverOptions(config: IngestConfig, logger?: Logger): FastifyServerOptions & { loggerInstance?: FastifyBaseLogger } {
   return {
     ...(logger ? { loggerInstance: logger as FastifyBaseLogger } : { logger: false }),
+    logController: new RequestLog(),
     bodyLimit: config.MAX_REQUEST_BYTES,
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),

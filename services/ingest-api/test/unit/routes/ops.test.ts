@@ -90,6 +90,12 @@ t.test('request logs carry the request id and never the API key', async (t) => {
   await app.inject({ method: 'POST', url: '/v1/telemetry', headers: { 'content-type': 'application/json', authorization: `Bearer ${TEST_KEY}x` }, payload: '{}' });
   const entries = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
   t.ok(entries.some((e) => e.reqId === 'req-123'), 'logged with the request id');
+  const requestLines = entries.filter((e) => e.event === 'request');
+  t.equal(requestLines.length, 2, 'one line per request');
+  t.match(requestLines[0], { reqId: 'req-123', method: 'POST', url: '/v1/telemetry', status: 202, key: 'tester', ms: Number });
+  t.match(requestLines[1], { method: 'POST', url: '/v1/telemetry', status: 401 });
+  t.equal(requestLines[1]!.key, undefined, 'no key name for a refused key');
+  t.equal(entries.filter((e) => e.reqId === 'req-123').length, 1, 'nothing else is logged for an accepted request at info');
   t.ok(entries.some((e) => e.event === 'request_refused' && e.code === 'ERR_UNAUTHORIZED'), 'refusals are logged with their code');
   t.notOk(lines.join('\n').includes(TEST_KEY), 'no key in any log line');
 });

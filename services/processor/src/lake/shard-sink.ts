@@ -10,11 +10,10 @@
  * (or a replay after a crash) decides exactly as the first attempt.
  */
 import { AppError, type Logger } from '@eventlake/common';
-import { eventTimePartition, lakeColumns, quoteSqlIdent, type EventRecord, type EventType } from '@eventlake/schemas';
+import type { EventRecord, EventType } from '@eventlake/schemas';
 import type { FlushResult, SequenceRange, ShardSink, StreamRecord } from '../contracts.js';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { decodeUserRecord } from './decode.js';
-import { enrichInPlace, processedAt } from './enrich.js';
 import { encodeErrorsFile, errorRecord, type ErrorRecord } from './error-records.js';
 import { shouldFlush, type FlushPolicy } from './flush-policy.js';
 import { BatchLines } from './batch-lines.js';
@@ -36,13 +35,6 @@ export interface ShardSinkDeps {
   metrics: LakeMetrics;
   /** Wall clock, epoch ms: buffer age and processed_at only, never a dedupe decision. */
   now: () => number;
-}
-
-interface PartitionBuffer {
-  type: EventType;
-  dt: string;
-  hour: string;
-  records: EventRecord[];
 }
 
 const PARQUET_CONTENT_TYPE = 'application/vnd.apache.parquet';
@@ -127,47 +119,31 @@ export class LakeShardSink implements ShardSink {
     }
     const started = performance.now();
     const { shardId, store, writer, metrics, logger } = this.deps;
-    const at = processedAt(this.deps.now() * 1000);
+    const at = { micros: this.deps.now() * 1000 };
     const conn = await writer.connect();
     const temps: string[] = [];
     try {
       await this.ensureSeen(conn);
       if (this.warmLines.rows > 0) {
         // Records already in the lake: only their event ids matter, and they count at once.
-        await this.load(conn, this.warmLines, at.micros, temps, 'w');
+        await this.load(conn, this.warmLines, temps, 'w');
         await this.dedupe(conn, 'w');
         await this.commitSeen(conn, 'w');
         this.warmLines.close();
         this.warmLines = this.newLines();
       }
-      const loaded = await this.load(conn, this.lines, at.micros, temps, 'b');
+      const loadErrors = await this.load(conn, this.lines, temps, 'b');
       const dups = await this.dedupe(conn, 'b');
-      const errors = [...this.errors, ...loaded.errors].sort(byStreamPosition);
+      const errors = [...this.errors, ...loadErrors].sort(byStreamPosition);
       const files: { key: string; body: Uint8Array; contentType: string; kind: 'parquet' | 'errors'; type?: EventType; dt?: string; hour?: string; rows: number }[] = [];
       let rows = 0;
-      // SQL-path partitions, encoded by DuckDB straight from the staging table.
-      const sqlType = SQL_PATH_TYPES[0]!;
-      const parts = await conn.runAndReadAll(`SELECT _dt, _hour, count(*)::INTEGER FROM stg_b WHERE _ok AND NOT _dup GROUP BY ALL ORDER BY ALL`);
-      const lake = lakeColumnsList(sqlType);
-      for (const [dt, hour, n] of parts.getRows() as [string, string, number][]) {
-        const body = await writer.copyQuery(conn, `SELECT ${lake} FROM stg_b WHERE _ok AND NOT _dup AND _dt = ${sqlString(dt)} AND _hour = ${sqlString(hour)}`);
-        files.push({ key: lakeObjectKey(sqlType, { dt, hour }, shardId, range), body, contentType: PARQUET_CONTENT_TYPE, kind: 'parquet', type: sqlType, dt, hour, rows: n });
+      // One file per type and event-time partition, enriched and encoded by DuckDB from the staging table.
+      const parts = await conn.runAndReadAll(`SELECT _type, _dt, _hour, count(*)::INTEGER FROM stg_b WHERE _ok AND NOT _dup GROUP BY ALL ORDER BY ALL`);
+      for (const [type, dt, hour, n] of parts.getRows() as [EventType, string, string, number][]) {
+        const where = `_ok AND NOT _dup AND _type = ${sqlString(type)} AND _dt = ${sqlString(dt)} AND _hour = ${sqlString(hour)}`;
+        const body = await writer.copyQuery(conn, `SELECT ${plan.projection(type, at.micros)} FROM stg_b r WHERE ${where}`);
+        files.push({ key: lakeObjectKey(type, { dt, hour }, shardId, range), body, contentType: PARQUET_CONTENT_TYPE, kind: 'parquet', type, dt, hour, rows: n });
         rows += n;
-      }
-      // Rows decoded in JavaScript: grouped by partition, enriched and appended.
-      const partitions = new Map<string, PartitionBuffer>();
-      for (const { i, record } of loaded.jsRows) {
-        if (dups.has(i)) continue;
-        const { dt, hour } = eventTimePartition(record);
-        const key = `${record.type}/${dt}/${hour}`;
-        let p = partitions.get(key);
-        if (!p) partitions.set(key, (p = { type: record.type, dt, hour, records: [] }));
-        p.records.push(record);
-      }
-      for (const p of partitions.values()) {
-        const body = await writer.write(p.type, p.records.map((r) => enrichInPlace(r, at)));
-        files.push({ key: lakeObjectKey(p.type, p, shardId, range), body, contentType: PARQUET_CONTENT_TYPE, kind: 'parquet', type: p.type, dt: p.dt, hour: p.hour, rows: p.records.length });
-        rows += p.records.length;
       }
       // Keys sorted so the result (and the upload order) is the same on every replay.
       files.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
@@ -204,7 +180,7 @@ export class LakeShardSink implements ShardSink {
       this.reset();
       return result;
     } finally {
-      for (const tag of ['w', 'b']) for (const t of ['rows', 'stg', 'js', 'rep', 'dups']) await conn.run(`DROP TABLE IF EXISTS ${t}_${tag}`);
+      for (const tag of ['w', 'b']) for (const t of ['rows', 'stg', 'rep', 'dups']) await conn.run(`DROP TABLE IF EXISTS ${t}_${tag}`);
       conn.closeSync();
       await Promise.all(temps.map((f) => unlink(f).catch(() => undefined)));
     }
@@ -221,16 +197,13 @@ export class LakeShardSink implements ShardSink {
   }
 
   /**
-   * Reads a batch file into the temp table `stg_<tag>`: SQL-path rows checked, enriched and
-   * projected to lake columns (`_ok` true when they go to the lake). Rows the SQL check
-   * refuses, and rows of the other types, are decoded and checked in JavaScript: the invalid
-   * become errors/ records with checkRecord's reasons, the valid of other types `jsRows`.
+   * Reads a batch file into the temp table `stg_<tag>`: every row's read fields, its check
+   * (`_ok` when it goes to the lake) and partition. Rows the SQL check refuses are decoded
+   * and checked in JavaScript, for the reasons their errors/ records give. Returns those.
    */
-  private async load(conn: DuckDBConnection, lines: BatchLines, processedAtMicros: number, temps: string[], tag: string): Promise<LoadedBatch> {
-    const type = SQL_PATH_TYPES[0]!;
+  private async load(conn: DuckDBConnection, lines: BatchLines, temps: string[], tag: string): Promise<ErrorRecord[]> {
     const { writer, logger } = this.deps;
     const errors: ErrorRecord[] = [];
-    const jsRows: { i: number; record: EventRecord; arrivalMs: number }[] = [];
     const stg = `stg_${tag}`;
     const rowsTable = `rows_${tag}`;
     /**
@@ -242,7 +215,7 @@ export class LakeShardSink implements ShardSink {
       await conn.run(`DROP TABLE IF EXISTS ${rowsTable}; DROP TABLE IF EXISTS ${stg}`);
       await createRowsTable(conn, rowsTable, rows, arrivals);
       try {
-        await conn.run(stagingSql(stg, path, rowsTable, type, processedAtMicros));
+        await conn.run(stagingSql(stg, path, rowsTable));
       } catch (err) {
         if (isInvalidInput(err)) return null;
         throw err;
@@ -278,46 +251,30 @@ export class LakeShardSink implements ShardSink {
     }
     const refused = await stage(path, rowNumbers(lines.rows), lines.rowArrivals());
     if (refused !== null) {
-      for (const i of refused) {
-        const d = decode(i);
-        if (d === null) continue;
-        if (d.record.type === type) lakeRefused(i);
-        else jsRows.push({ i, ...d });
-      }
-    } else {
-      // A record broke DuckDB's strict reading (not JSON, invalid UTF-8, a duplicate key, a
-      // value of the wrong JSON type…): decode every row in JavaScript, and give DuckDB the
-      // valid SQL-path records again as JSON.stringify writes them.
-      const clean: string[] = [];
-      const cleanRows: number[] = [];
-      const cleanArrivals: number[] = [];
-      for (let i = 0; i < lines.rows; i++) {
-        const d = decode(i);
-        if (d === null) continue;
-        if (d.record.type === type) {
-          clean.push(`${JSON.stringify(d.record)}\n`);
-          cleanRows.push(i);
-          cleanArrivals.push(d.arrivalMs);
-        } else jsRows.push({ i, ...d });
-      }
-      const cleanFile = writer.tempPath('.ndjson');
-      temps.push(cleanFile);
-      await writeFile(cleanFile, clean.join(''));
-      const again = await stage(cleanFile, Int32Array.from(cleanRows), Float64Array.from(cleanArrivals));
-      if (again === null) throw new Error('DuckDB could not read records JSON.stringify wrote');
-      for (const i of again) lakeRefused(i);
+      // Valid to JavaScript but refused by SQL: a value that does not fit its lake column.
+      for (const i of refused) if (decode(i) !== null) lakeRefused(i);
+      return errors;
     }
-    if (jsRows.length > 0) {
-      const idsFile = writer.tempPath('.ndjson');
-      temps.push(idsFile);
-      await writeFile(idsFile, jsRows.map((r) => `{"i":${r.i},"a":${r.arrivalMs},"e":${JSON.stringify(r.record.event_id)},"t":${JSON.stringify(r.record.type)}}\n`).join(''));
-      await conn.run(
-        `CREATE TEMP TABLE js_${tag} AS SELECT i AS _i, a AS _a, e AS _id, t AS _type FROM read_json(${sqlString(idsFile)}, format = 'newline_delimited', columns = {i: 'INTEGER', a: 'BIGINT', e: 'VARCHAR', t: 'VARCHAR'})`,
-      );
-    } else {
-      await conn.run(`CREATE TEMP TABLE js_${tag} (_i INTEGER, _a BIGINT, _id VARCHAR, _type VARCHAR)`);
+    // A record broke DuckDB's strict reading (not JSON, invalid UTF-8, a duplicate key, a
+    // value of the wrong JSON type…): decode every row in JavaScript, and give DuckDB the
+    // valid records again as JSON.stringify writes them.
+    const clean: string[] = [];
+    const cleanRows: number[] = [];
+    const cleanArrivals: number[] = [];
+    for (let i = 0; i < lines.rows; i++) {
+      const d = decode(i);
+      if (d === null) continue;
+      clean.push(`${JSON.stringify(d.record)}\n`);
+      cleanRows.push(i);
+      cleanArrivals.push(d.arrivalMs);
     }
-    return { errors, jsRows };
+    const cleanFile = writer.tempPath('.ndjson');
+    temps.push(cleanFile);
+    await writeFile(cleanFile, clean.join(''));
+    const again = await stage(cleanFile, Int32Array.from(cleanRows), Float64Array.from(cleanArrivals));
+    if (again === null) throw new Error('DuckDB could not read records JSON.stringify wrote');
+    for (const i of again) lakeRefused(i);
+    return errors;
   }
 
   /**
@@ -418,28 +375,20 @@ function byStreamPosition(a: ErrorRecord, b: ErrorRecord): number {
 
 const LAKE_REFUSED = "$: the record passes the schema but a value does not fit the lake's column types (for example a timestamp that is not a real date)";
 
-interface LoadedBatch {
-  errors: ErrorRecord[];
-  jsRows: { i: number; record: EventRecord; arrivalMs: number }[];
-}
-
 type Duplicates = Set<number> & { byType: Map<EventType, number> };
 
 const plan = sqlPathPlan();
 
-function lakeColumnsList(type: EventType): string {
-  return lakeColumns(type).map((c) => quoteSqlIdent(c.name)).join(', ');
-}
-
 /**
  * The staging table of a batch file: the lines (`_n` counts them) beside their row numbers and
- * arrival times by position, the SQL check, duplicate flag, partition and lake columns.
+ * arrival times by position, each row's check for its own type, the duplicate flag, the
+ * partition, and the fields as read, from which each file's query projects its lake columns.
  */
-function stagingSql(table: string, file: string, rowsTable: string, type: EventType, processedAtMicros: number): string {
+function stagingSql(table: string, file: string, rowsTable: string): string {
+  const ok = `CASE r.type ${SQL_PATH_TYPES.map((type) => `WHEN ${sqlString(type)} THEN ${plan.okExpression[type]}`).join(' ')} ELSE false END`;
   return (
     `CREATE TEMP TABLE ${table} AS SELECT x.i AS _i, x.a::BIGINT AS _a, r._n, r.type AS _type, r.event_id AS _id, ` +
-    `coalesce(r.type = ${sqlString(type)} AND ${plan.okExpression[type]}, false) AS _ok, false AS _dup, ` +
-    `substr(r.timestamp, 1, 10) AS _dt, substr(r.timestamp, 12, 2) AS _hour, ${plan.projection(type, processedAtMicros)} ` +
+    `coalesce(${ok}, false) AS _ok, false AS _dup, substr(r.timestamp, 1, 10) AS _dt, substr(r.timestamp, 12, 2) AS _hour, r.* EXCLUDE (_n) ` +
     `FROM (SELECT row_number() OVER () AS _n, * FROM read_json(${sqlString(file)}, format = 'newline_delimited', records = true, columns = ${plan.recordColumns})) r ` +
     `POSITIONAL JOIN ${rowsTable} x`
   );
@@ -447,7 +396,7 @@ function stagingSql(table: string, file: string, rowsTable: string, type: EventT
 
 /** Every valid row of a loaded batch, duplicates included: (_i, _a, _id, _type). */
 function candidatesSql(tag: string): string {
-  return `SELECT _i, _a, _id, _type FROM stg_${tag} WHERE _ok UNION ALL SELECT _i, _a, _id, _type FROM js_${tag}`;
+  return `SELECT _i, _a, _id, _type FROM stg_${tag} WHERE _ok`;
 }
 
 /** 0, 1, …, n − 1. */

@@ -23,16 +23,13 @@
  * conversion) value for value; test/unit/lake/sql-path-plan.test.ts holds the two side by side.
  */
 import { TypeGuard, type TObject, type TSchema } from '@sinclair/typebox';
-import { duckdbSqlType, lakeColumns, quoteSqlIdent as q, recordSchemas, type EventType, type LakeType } from '@eventlake/schemas';
+import { duckdbSqlType, EVENT_TYPES, lakeColumns, quoteSqlIdent as q, recordSchemas, type EventType, type LakeType } from '@eventlake/schemas';
 import { CATEGORY_RANGES, OTHER_CATEGORY, type CategoryRange } from './category-table.js';
 import { GEOHASH_PRECISION } from './enrich.js';
 import { READING_RANGES, type ReadingRange } from './reading-ranges.js';
 
-/** Types whose rows take the SQL path; the others are parsed and enriched in JavaScript. */
-export const SQL_PATH_TYPES: readonly EventType[] = ['clickstream'];
-
-/** Every type the SQL path can plan. */
-export const SQL_PLANNABLE_TYPES: readonly EventType[] = ['clickstream', 'transaction', 'telemetry'];
+/** Every type the SQL path plans: all of them, so the lake sink checks, enriches and encodes every row in DuckDB. */
+export const SQL_PATH_TYPES: readonly EventType[] = EVENT_TYPES;
 
 /** A SQL string literal. */
 export function sqlString(s: string): string {

@@ -15,12 +15,12 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import { checkRecord, EVENT_TYPES, lakeColumns, quoteSqlIdent as q, recordSchemas, type EventType } from '@eventlake/schemas';
 import { enrichInPlace, processedAt, type LakeRow } from '../../../src/lake/enrich.js';
 import { ParquetBatchWriter } from '../../../src/lake/parquet-writer.js';
-import { geohashSql, sqlPathPlan, sqlString, SQL_PLANNABLE_TYPES } from '../../../src/lake/sql-path.js';
+import { geohashSql, sqlPathPlan, sqlString, SQL_PATH_TYPES } from '../../../src/lake/sql-path.js';
 import { RECEIVED_AT_MS, seedPayloads, seedRecords, toRecord } from './record-factory.js';
 import { seedNames } from '../../../../../fixtures/seed-events.js';
 
 const PROCESSED_AT_MICROS = (RECEIVED_AT_MS + 2_500) * 1000 + 7;
-const plan = sqlPathPlan(SQL_PLANNABLE_TYPES);
+const plan = sqlPathPlan(SQL_PATH_TYPES);
 
 // ---------------------------------------------------------------------------------------
 // Harness: one DuckDB (the writer's own), NDJSON wrapper lines in a temp file.
@@ -63,7 +63,7 @@ function readJson(path: string): string {
 }
 
 /** The SQL check of the row's own type; false for a type the plan does not know. */
-const okSql = `coalesce(CASE r.type ${SQL_PLANNABLE_TYPES.map((type) => `WHEN ${sqlString(type)} THEN ${plan.okExpression[type]}`).join(' ')} ELSE false END, false)`;
+const okSql = `coalesce(CASE r.type ${SQL_PATH_TYPES.map((type) => `WHEN ${sqlString(type)} THEN ${plan.okExpression[type]}`).join(' ')} ELSE false END, false)`;
 
 /** Per record text: does the SQL check accept it? */
 async function sqlVerdicts(h: Harness, texts: readonly string[]): Promise<boolean[]> {
@@ -556,11 +556,10 @@ t.test('a field two types read differently is read as JSON and converted per typ
   await t.rejects(verdicts([{ ...click, price: 'cheap' }]), /Invalid Input Error|Conversion Error/, 'text where a number belongs fails the read, as read_json does, so the sink falls back to JavaScript');
 });
 
-t.test('with no argument the plan is the clickstream plan the sink uses today', async (t) => {
-  const only = sqlPathPlan();
-  t.same(Object.keys(only.okExpression), ['clickstream']);
-  t.equal(only.okExpression.clickstream, plan.okExpression.clickstream);
-  t.notMatch(only.readColumns, /order_id|latitude/);
+t.test('with no argument the plan covers every event type, each checked as when planned alone', async (t) => {
+  const all = sqlPathPlan();
+  t.same(Object.keys(all.okExpression).sort(), [...EVENT_TYPES].sort());
+  for (const type of EVENT_TYPES) t.equal(all.okExpression[type], sqlPathPlan([type]).okExpression[type], type);
 });
 
 // The doubles either side of x (x finite, not ±max).

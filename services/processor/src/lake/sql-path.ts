@@ -433,15 +433,13 @@ function enrichmentSql(type: EventType, field: (name: string) => string, process
   }
 }
 
-/** How one batch file of NDJSON wrapper lines (`{"i":…,"a":…,"r":<record>}`) is read. */
+/** How a batch file of record lines (one JSON record per line) is read, checked and projected. */
 export interface SqlPathPlan {
-  /** `columns` of read_json: the wrapper and a struct of every SQL-path field plus type and event_id. */
-  readColumns: string;
-  /** `columns` of read_json for lines that are the records themselves: the struct's fields, at the top. */
+  /** `columns` of read_json (with `records = true`): every field of the planned types, plus type and event_id. */
   recordColumns: string;
   /** Per SQL-path type, the check every row of that type must pass (the schema, and the values fit the lake). */
   okExpression: Record<string, string>;
-  /** Per SQL-path type, the lake columns as `expr AS name` over the read struct (processed_at templated). */
+  /** Per SQL-path type, the lake columns as `expr AS name` over the read record `r` (processed_at templated). */
   projection(type: EventType, processedAtMicros: number): string;
 }
 
@@ -467,8 +465,6 @@ export function sqlPathPlan(types: readonly EventType[] = SQL_PATH_TYPES, schema
     }
   }
   const readAsJson = new Set([...readTypes].filter(([, t]) => t.size > 1).map(([name]) => name));
-  const struct = [...readTypes].map(([name, t]) => `${q(name)} ${readAsJson.has(name) ? 'JSON' : [...t][0]!}`).join(', ');
-  const readColumns = `{i: 'UBIGINT', a: 'BIGINT', r: ${sqlString(`STRUCT(${struct})`)}}`;
   // The same fields as top-level columns, for files of bare record lines (the lake sink's).
   const recordColumns = `{${[...readTypes].map(([name, t]) => `${q(name)}: ${sqlString(readAsJson.has(name) ? 'JSON' : [...t][0]!)}`).join(', ')}}`;
 
@@ -492,7 +488,6 @@ export function sqlPathPlan(types: readonly EventType[] = SQL_PATH_TYPES, schema
   }
 
   return {
-    readColumns,
     recordColumns,
     okExpression,
     projection(type, processedAtMicros) {

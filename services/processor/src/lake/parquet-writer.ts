@@ -1,13 +1,14 @@
 /**
- * `ParquetBatchWriter`: lake rows to Parquet bytes, with DuckDB as the encoder.
+ * `ParquetBatchWriter`: DuckDB as the lake's Parquet encoder. The sink encodes with
+ * `copyQuery` (a COPY of its SQL-path projection); `write` encodes lake rows built in
+ * JavaScript (enrich.ts), the reference path the SQL projection is tested against.
  *
- * Chosen by benchmark (docs/lake-format.md): on 200k clickstream rows DuckDB's Parquet writer
- * fed through data chunks took about half of hyparquet-writer's time, once the node-api's
- * per-value `setItem` path (itself slower than hyparquet-writer) was bypassed: flat columns are filled
- * by copying whole typed arrays into DuckDB's vectors (`copy_data_to_vector`), one native
- * call per column per 2,048 rows; only strings and nested values still cost a call each.
- * The parquet extension is statically linked into the npm binary, so nothing is downloaded
- * at run time.
+ * DuckDB was chosen by benchmark (docs/lake-format.md): on 200k clickstream rows its Parquet
+ * writer fed through data chunks took about half of hyparquet-writer's time, once the
+ * node-api's per-value `setItem` path (itself slower than hyparquet-writer) was bypassed: flat
+ * columns are filled by copying whole typed arrays into DuckDB's vectors
+ * (`copy_data_to_vector`), one native call per column per 2,048 rows. The parquet extension
+ * is statically linked into the npm binary, so nothing is downloaded at run time.
  */
 import { mkdtempSync } from 'node:fs';
 import { readFile, rm, unlink } from 'node:fs/promises';

@@ -2,12 +2,12 @@
  * `LakeShardSink`: the lake side of one shard (see ../contracts.ts for the promises kept).
  *
  * `add` only frames records: KPL aggregates are split by byte offsets and every user record
- * is copied, unparsed, into the batch file (batch-lines.ts). `flush` hands the file to DuckDB
- * (sql-path.ts), which parses, checks, enriches and encodes the SQL-path types; rows DuckDB
- * refuses, and the other types, are decoded and checked in JavaScript as before. Dedupe runs
- * in SQL over every valid row against a per-shard table of event ids seen in the window, and
- * that table only moves on once the batch's files are all uploaded, so a failed flush retried
- * (or a replay after a crash) decides exactly as the first attempt.
+ * goes, unparsed, onto its own line of the batch file (batch-lines.ts). `flush` hands the file
+ * to DuckDB (sql-path.ts), which parses, checks, enriches and encodes every type; the rows it
+ * refuses are decoded and checked in JavaScript for their reasons. Dedupe runs in SQL over
+ * every valid row against a per-shard table of event ids seen in the window, and that table
+ * only moves on once the batch's files are all uploaded, so a failed flush retried (or a
+ * replay after a crash) decides exactly as the first attempt.
  */
 import { AppError, type Logger } from '@eventlake/common';
 import type { EventRecord, EventType } from '@eventlake/schemas';

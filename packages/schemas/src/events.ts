@@ -66,7 +66,8 @@ function id(description: string) {
 function money(description: string) {
   return Type.Number({
     description,
-    minimum: -MONEY_LIMIT,
+    // Exclusive at both ends: -10^14 would need a 19th digit in DECIMAL(18,4).
+    exclusiveMinimum: -MONEY_LIMIT,
     exclusiveMaximum: MONEY_LIMIT,
     [LAKE_TYPE]: MONEY_LAKE_TYPE,
   });

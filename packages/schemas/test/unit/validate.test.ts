@@ -112,6 +112,14 @@ t.test('identifiers may be integers and are stored as strings', async (t) => {
   issues(prepareEvent('transaction', { order_id: 1.5, amount: 1 }, ctx));
 });
 
+t.test('money: strictly between -10^14 and 10^14, the range DECIMAL(18,4) holds', async (t) => {
+  ok(prepareEvent('transaction', { order_id: 1, amount: -99_999_999_999_999.98 }, ctx));
+  ok(prepareEvent('transaction', { order_id: 1, amount: 99_999_999_999_999.98 }, ctx));
+  t.match(byPath(issues(prepareEvent('transaction', { order_id: 1, amount: -1e14 }, ctx)))['$.amount']?.reason, /-100000000000000/);
+  t.ok(byPath(issues(prepareEvent('transaction', { order_id: 1, amount: 1e14 }, ctx)))['$.amount']);
+  t.ok(byPath(issues(prepareEvent('clickstream', { user_id: 'u', action: 'view_item', price: -1e14 }, ctx)))['$.price']);
+});
+
 t.test('event ids: client-supplied kept, alias accepted, conflicts and bad shapes refused', async (t) => {
   t.equal(ok(prepareEvent('clickstream', { event_id: 'e-1', user_id: 'u', action: 'login' }, ctx)).event_id, 'e-1');
   t.equal(ok(prepareEvent('clickstream', { id: 'e-2', user_id: 'u', action: 'login' }, ctx)).event_id, 'e-2');

@@ -315,6 +315,7 @@ const MUTATIONS: Record<EventType, Mutation[]> = {
     (r) => (r.store_id = ''),
     (r) => (r.amount = 1e14),
     (r) => (r.amount = -1e14 - 0.02),
+    (r) => (r.amount = -1e14),
     (r) => (r.amount = null),
     (r) => delete r.amount,
     (r) => (r.currency = 'usd'),
@@ -519,7 +520,6 @@ t.test('valid records whose values do not fit the lake are refused in SQL (the s
   const click = seedRecords('clickstream', 'clickstream.seed-001.json')[1] as unknown as Record<string, unknown>;
   const cases: Record<string, Record<string, unknown>> = {
     'a timestamp that is not a real date': { ...tx, timestamp: '2025-13-08T13:45:12.000000Z' },
-    'an amount of exactly -10^14, one digit more than DECIMAL(18,4) holds': { ...tx, amount: -1e14 },
     'an item id beyond BIGINT': { ...tx, items: [{ item_id: 1e19 }] },
     'a clickstream item id beyond BIGINT': { ...click, item_id: 2 ** 63 },
     'an items total beyond DECIMAL(18,4)': { ...tx, items: [{ quantity: 1_000_000, price: 99_999_999_999 }] },

@@ -238,18 +238,28 @@ export class KinesisPublisher implements EventPublisher {
       this.m?.calls.inc({ outcome: out.FailedRecordCount ? 'partial' : 'ok' });
       const failed: { entry: KinesisEntry<Pending>; code: string }[] = [];
       let misplaced = false;
+      let storedEntries = 0;
+      let storedRecords = 0;
       const results = out.Records ?? [];
       entries.forEach((entry, i) => {
         const r = results[i];
         if (!r || r.ErrorCode || !r.SequenceNumber) {
           failed.push({ entry, code: r?.ErrorCode ?? 'Missing' });
-          this.m?.entries.inc({ outcome: 'failed' });
           return;
         }
-        this.m?.entries.inc({ outcome: 'ok' });
+        storedEntries++;
+        storedRecords += entry.members.length;
         if (entry.expectedShardId !== undefined && r.ShardId !== entry.expectedShardId) misplaced = true;
         for (const m of entry.members) this.stored(m.ticket);
       });
+      // Counted once per call, not per record: a counter update costs as much as a
+      // record's own bookkeeping.
+      if (this.m) {
+        this.m.entries.inc({ outcome: 'ok' }, storedEntries);
+        if (failed.length > 0) this.m.entries.inc({ outcome: 'failed' }, failed.length);
+        this.m.userRecords.inc(storedRecords);
+        this.m.inFlight.set(this.inFlightBytes);
+      }
       if (misplaced) {
         // The stream was resharded under us; later aggregates follow the new ranges.
         this.o.logger.warn({ event: 'shard_map_stale', stream: this.o.streamName }, 'shard_map_stale');
@@ -269,7 +279,6 @@ export class KinesisPublisher implements EventPublisher {
   }
 
   private stored(ticket: Ticket): void {
-    this.m?.userRecords.inc();
     if (ticket.settled) return;
     if (--ticket.remaining === 0) {
       this.settle(ticket);
@@ -280,6 +289,7 @@ export class KinesisPublisher implements EventPublisher {
   private fail(ticket: Ticket): void {
     if (ticket.settled) return;
     this.settle(ticket);
+    this.m?.inFlight.set(this.inFlightBytes);
     this.m?.deadline.inc();
     ticket.reject(
       new AppError('ERR_STREAM_UNAVAILABLE', 'Kinesis did not store every event of this request in time', {
@@ -292,6 +302,5 @@ export class KinesisPublisher implements EventPublisher {
   private settle(ticket: Ticket): void {
     ticket.settled = true;
     this.inFlightBytes -= ticket.bytes;
-    this.m?.inFlight.set(this.inFlightBytes);
   }
 }

@@ -78,6 +78,23 @@ t.test('records of concurrent requests share one PutRecords call after the linge
   t.equal(publisher.inFlight, 0, 'nothing left in flight');
 });
 
+t.test('metrics count every stored event and Kinesis record, and in-flight bytes return to 0', async (t) => {
+  const { kinesis, publisher, metrics } = setup(t);
+  await publisher.start();
+  // The first entry of the first call fails once; the retry stores it.
+  let call = 0;
+  kinesis.on(PutRecordsCommand).callsFake((input: PutRecordsCommandInput) => stored(input, (i) => (call++ === 0 && i === 0 ? 'ProvisionedThroughputExceededException' : undefined)));
+  await Promise.all([publisher.publish(Array.from({ length: 40 }, (_, i) => rec(`k${i}`, i))), publisher.publish([rec('z', 1)])]);
+  const calls = kinesis.commandCalls(PutRecordsCommand).map((c) => c.args[0].input);
+  const sent = calls.reduce((n, c) => n + c.Records!.length, 0);
+  const text = await metrics.prometheusText();
+  const value = (line: RegExp) => Number(line.exec(text)?.[1]);
+  t.equal(value(/^test_kinesis_user_records_stored_total (\d+)$/m), 41, 'every event once');
+  t.equal(value(/^test_kinesis_records_total\{outcome="failed"\} (\d+)$/m), 1);
+  t.equal(value(/^test_kinesis_records_total\{outcome="ok"\} (\d+)$/m), sent - 1, 'every Kinesis record sent, by outcome');
+  t.equal(value(/^test_publisher_in_flight_bytes (\d+)$/m), 0, 'the gauge is back to 0 once all is stored');
+});
+
 t.test('partial failures are retried until stored, and only the failed entries are sent again', async (t) => {
   const { kinesis, publisher, metrics } = setup(t, { aggregate: false });
   let call = 0;

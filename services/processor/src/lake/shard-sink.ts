@@ -119,7 +119,7 @@ export class LakeShardSink implements ShardSink {
     }
     const started = performance.now();
     const { shardId, store, writer, metrics, logger } = this.deps;
-    const at = { micros: this.deps.now() * 1000 };
+    const processedAtMicros = this.deps.now() * 1000;
     const conn = await writer.connect();
     const temps: string[] = [];
     try {
@@ -141,7 +141,7 @@ export class LakeShardSink implements ShardSink {
       const parts = await conn.runAndReadAll(`SELECT _type, _dt, _hour, count(*)::INTEGER FROM stg_b WHERE _ok AND NOT _dup GROUP BY ALL ORDER BY ALL`);
       for (const [type, dt, hour, n] of parts.getRows() as [EventType, string, string, number][]) {
         const where = `_ok AND NOT _dup AND _type = ${sqlString(type)} AND _dt = ${sqlString(dt)} AND _hour = ${sqlString(hour)}`;
-        const body = await writer.copyQuery(conn, `SELECT ${plan.projection(type, at.micros)} FROM stg_b r WHERE ${where}`);
+        const body = await writer.copyQuery(conn, `SELECT ${plan.projection(type, processedAtMicros)} FROM stg_b r WHERE ${where}`);
         files.push({ key: lakeObjectKey(type, { dt, hour }, shardId, range), body, contentType: PARQUET_CONTENT_TYPE, kind: 'parquet', type, dt, hour, rows: n });
         rows += n;
       }

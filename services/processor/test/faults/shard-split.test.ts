@@ -31,6 +31,7 @@ function recordingSinks(inner: ShardSinkFactory, seen: { shardId: string; eventI
         shouldFlush: (now) => sink.shouldFlush(now),
         range: () => sink.range(),
         flush: () => sink.flush(),
+        close: () => sink.close?.() ?? Promise.resolve(),
       };
     },
   };

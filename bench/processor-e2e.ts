@@ -43,6 +43,10 @@ async function lakeRows(metrics: Metrics): Promise<number> {
   return sum;
 }
 
+const SHARDS = 2;
+/** Kinesis' read quota per shard, which the consumer's reader keeps to (shard-reader.ts). */
+const READ_BYTES_PER_SECOND = 2 * 1024 * 1024;
+
 /** Puts `n` records on a 2-shard local stream, then times one worker turning them into the lake. */
 export async function runE2e(n: number): Promise<E2eRow[]> {
   const { PutRecordsCommand } = requireFromProcessor('@aws-sdk/client-kinesis') as KinesisModule;
@@ -61,7 +65,7 @@ export async function runE2e(n: number): Promise<E2eRow[]> {
   });
   const clients = createClients(config);
   try {
-    await ensureStream(clients.kinesis, config.STREAM_NAME, 2);
+    await ensureStream(clients.kinesis, config.STREAM_NAME, SHARDS);
     await ensureLeaseTable(clients.ddb, config.LEASE_TABLE);
     await ensureBucket(clients.s3, config.LAKE_BUCKET);
     const records = clickstreamRecords(n);
@@ -101,10 +105,19 @@ export async function runE2e(n: number): Promise<E2eRow[]> {
     }
     const seconds = (performance.now() - start) / 1000;
     await handle.stop();
+    // The least time any reader within the quota needs for these bytes, spread evenly over the shards.
+    const bytes = aggregates.reduce((sum, a) => sum + a.data.byteLength, 0);
+    const quotaSeconds = bytes / (SHARDS * READ_BYTES_PER_SECOND);
     return [
       { name: 'PutRecords into kinesalite (setup, not the processor)', records: n, seconds: putSeconds, note: `${aggregates.length} aggregates, sequential calls` },
       { name: 'lake sink alone, same aggregates (no I/O)', records: n, seconds: sinkSeconds, note: 'de-aggregate → Parquet bytes in memory' },
       { name: 'processor end to end (1 worker, 2 shards)', records: rows, seconds, note: 'GetRecords from kinesalite, leases in dynalite, files to s3rver, 1 s flush age' },
+      {
+        name: 'ceiling: the Kinesis read quota the reader keeps',
+        records: n,
+        seconds: quotaSeconds,
+        note: `${(bytes / 1048576).toFixed(1)} MiB over ${SHARDS} shards × 2 MiB/s; end to end ran at ${((quotaSeconds / seconds) * 100).toFixed(0)}% of it`,
+      },
     ];
   } finally {
     destroyClients(clients);

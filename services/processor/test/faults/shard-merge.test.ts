@@ -3,12 +3,13 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DescribeStreamSummaryCommand, ListShardsCommand, MergeShardsCommand } from '@aws-sdk/client-kinesis';
 import { createLogger, localClientConfig, Metrics } from '@eventlake/common';
 import { partitionKeyOf, type EventRecord } from '@eventlake/schemas';
-import { startProcessor, type ProcessorHandle, type ShardSink, type ShardSinkFactory, type StreamRecord } from '../../src/index.js';
+import { startProcessor, type ProcessorHandle } from '../../src/index.js';
 import { DynamoLeaseStore } from '../../src/consumer/lease-store.js';
 import { compareSequence, SHARD_END } from '../../src/consumer/lease.js';
 import { createLakeSinkFactory } from '../../src/lake/index.js';
 import { events, plainEntries, put } from '../integration/support/events.js';
 import { exactlyOnce, waitForLake } from '../integration/support/lake-reader.js';
+import { recordingSinks } from '../integration/support/recording-sinks.js';
 import { startStack } from '../integration/support/stack.js';
 import { until } from '../integration/support/wait.js';
 
@@ -52,35 +53,6 @@ class FlushGate {
     this.closed = false;
     this.release();
   }
-}
-
-/** The real lake sink, with every record handed to `add` noted on the timeline and flushes passing `gate`. */
-function recordingSinks(inner: ShardSinkFactory, timeline: Step[], gate: FlushGate): ShardSinkFactory {
-  return {
-    forShard(shardId: string): ShardSink {
-      const sink = inner.forShard(shardId);
-      return {
-        get dedupeWindowMs() {
-          return sink.dedupeWindowMs;
-        },
-        add(records: readonly StreamRecord[]) {
-          for (const r of records) {
-            const e = JSON.parse(Buffer.from(r.data).toString('utf8')) as EventRecord;
-            timeline.push({ kind: 'add', shardId, eventId: e.event_id, key: r.partitionKey });
-          }
-          sink.add(records);
-        },
-        warm: (records) => sink.warm(records),
-        shouldFlush: (now) => sink.shouldFlush(now),
-        range: () => sink.range(),
-        flush: async () => {
-          await gate.pass(shardId);
-          return sink.flush();
-        },
-        close: () => sink.close?.() ?? Promise.resolve(),
-      };
-    },
-  };
 }
 
 /**
@@ -144,7 +116,7 @@ t.test('two shards merged mid-run: the child is read after both parents end, per
     lakes.push(lake);
     const ddb = observedLeaseClient(config.DYNAMODB_ENDPOINT!, id, timeline);
     ddbs.push(ddb);
-    workers.push(await startProcessor(config, { ...stack.clients, ddb }, { log, sinks: recordingSinks(lake, timeline, gate) }));
+    workers.push(await startProcessor(config, { ...stack.clients, ddb }, { log, sinks: recordingSinks(lake, { added: (shardId, e, r) => timeline.push({ kind: 'add', shardId, eventId: e.event_id, key: r.partitionKey }), beforeFlush: (shardId) => gate.pass(shardId) }) }));
   }
 
   const written = new Map<string, Written>();

@@ -1,41 +1,16 @@
 import t from 'tap';
 import { DescribeStreamSummaryCommand, ListShardsCommand, SplitShardCommand } from '@aws-sdk/client-kinesis';
 import { createLogger, Metrics } from '@eventlake/common';
-import { partitionKeyOf, type EventRecord } from '@eventlake/schemas';
-import { startProcessor, type ProcessorHandle, type ShardSink, type ShardSinkFactory, type StreamRecord } from '../../src/index.js';
+import { partitionKeyOf } from '@eventlake/schemas';
+import { startProcessor, type ProcessorHandle } from '../../src/index.js';
 import { DynamoLeaseStore } from '../../src/consumer/lease-store.js';
 import { SHARD_END } from '../../src/consumer/lease.js';
 import { createLakeSinkFactory } from '../../src/lake/index.js';
 import { events, plainEntries, put } from '../integration/support/events.js';
 import { exactlyOnce, waitForLake } from '../integration/support/lake-reader.js';
+import { recordingSinks } from '../integration/support/recording-sinks.js';
 import { startStack } from '../integration/support/stack.js';
 import { until } from '../integration/support/wait.js';
-
-/** The real lake sink, with every record handed to `add` noted in order (to check per-key order). */
-function recordingSinks(inner: ShardSinkFactory, seen: { shardId: string; eventId: string; key: string }[]): ShardSinkFactory {
-  return {
-    forShard(shardId: string): ShardSink {
-      const sink = inner.forShard(shardId);
-      return {
-        get dedupeWindowMs() {
-          return sink.dedupeWindowMs;
-        },
-        add(records: readonly StreamRecord[]) {
-          for (const r of records) {
-            const e = JSON.parse(Buffer.from(r.data).toString('utf8')) as EventRecord;
-            seen.push({ shardId, eventId: e.event_id, key: r.partitionKey });
-          }
-          sink.add(records);
-        },
-        warm: (records) => sink.warm(records),
-        shouldFlush: (now) => sink.shouldFlush(now),
-        range: () => sink.range(),
-        flush: () => sink.flush(),
-        close: () => sink.close?.() ?? Promise.resolve(),
-      };
-    },
-  };
-}
 
 t.test('a shard split mid-run: children are read after the parent ends, per-key order and exactly once hold', async (t) => {
   const stack = await startStack(t, { shards: 1 });
@@ -51,7 +26,7 @@ t.test('a shard split mid-run: children are read after the parent ends, per-key 
     const config = stack.config({ WORKER_ID: id, DEDUPE_WINDOW_MS: '600000' });
     const lake = createLakeSinkFactory({ s3: stack.clients.s3, bucket: stack.bucket, flushMaxAgeMs: 1000, dedupeWindowMs: 600_000, logger: log, metrics: new Metrics('lake_test') });
     lakes.push(lake);
-    workers.push(await startProcessor(config, stack.clients, { log, sinks: recordingSinks(lake, seen) }));
+    workers.push(await startProcessor(config, stack.clients, { log, sinks: recordingSinks(lake, { added: (shardId, e, r) => seen.push({ shardId, eventId: e.event_id, key: r.partitionKey }) }) }));
   }
 
   const before = events(200, 'pre');

@@ -1,44 +1,28 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
-import { containerDefinition } from './container.js';
-import { fargateTaskParts } from './fargate-task.js';
+import { TASK_EGRESS_TO_AWS_APIS, fargateService, type FargateServiceBaseArgs } from './fargate-service.js';
 import { ingestApiTaskPolicy } from './policies.js';
-import { addServiceScaling } from './service-scaling.js';
 import { API_DEREGISTRATION_DELAY_SECONDS, API_STOP_TIMEOUT_SECONDS } from './thresholds.js';
 
 /** The API's container port (its contract). */
 export const API_PORT = 3000;
 
 /** Inputs of IngestApiService. */
-export interface IngestApiServiceArgs {
-  clusterArn: pulumi.Input<string>;
-  clusterName: pulumi.Input<string>;
+export interface IngestApiServiceArgs extends FargateServiceBaseArgs {
   vpcId: pulumi.Input<string>;
   publicSubnetIds: pulumi.Input<string[]>;
-  taskSubnetIds: pulumi.Input<string[]>;
-  imageUri: pulumi.Input<string>;
-  repositoryArn: pulumi.Input<string>;
   streamName: pulumi.Input<string>;
   streamArn: pulumi.Input<string>;
-  keyArn: pulumi.Input<string>;
   apiKeySecretArn: pulumi.Input<string>;
-  accountId: pulumi.Input<string>;
-  region: pulumi.Input<string>;
-  cpu: number;
-  memory: number;
-  minTasks: number;
-  maxTasks: number;
   requestsPerTarget: number;
   corsOrigins: string;
   logLevel: string;
   emfNamespace: string;
-  logRetentionDays: number;
   /** HTTPS on 443 (and HTTP redirected) when set; plain HTTP on 80 otherwise. */
   certificateArn: string;
   /** The public name clients use; the ALB's own DNS name when empty. */
   domainName: string;
   allowedCidr: string;
-  retain: boolean;
 }
 
 /** The ingest API on Fargate in private subnets, behind a public ALB, autoscaled on CPU and requests. */
@@ -69,7 +53,7 @@ export class IngestApiService extends pulumi.ComponentResource {
         vpcId: args.vpcId,
         description: 'Ingest API tasks: reachable only from their load balancer',
         ingress: [{ protocol: 'tcp', fromPort: API_PORT, toPort: API_PORT, securityGroups: [this.albSecurityGroup.id], description: 'the ALB' }],
-        egress: [{ protocol: 'tcp', fromPort: 443, toPort: 443, cidrBlocks: ['0.0.0.0/0'], description: 'AWS APIs via VPC endpoints' }],
+        egress: TASK_EGRESS_TO_AWS_APIS,
       },
       { parent: this },
     );
@@ -135,79 +119,24 @@ export class IngestApiService extends pulumi.ComponentResource {
         ]
       : [new aws.lb.Listener(`${name}-http`, { loadBalancerArn: this.loadBalancer.arn, port: 80, protocol: 'HTTP', defaultActions: forward }, { parent: this })];
 
-    const parts = fargateTaskParts(name, this, {
-      accountId: args.accountId,
-      keyArn: args.keyArn,
-      repositoryArn: args.repositoryArn,
-      secretArns: [args.apiKeySecretArn],
-      logRetentionDays: args.logRetentionDays,
-      retainLogs: args.retain,
+    this.service = fargateService(name, this, {
+      ...args,
+      securityGroupId: this.taskSecurityGroup.id,
       taskPolicy: pulumi.all([args.streamArn, args.keyArn]).apply(([streamArn, keyArn]) => ingestApiTaskPolicy({ streamArn, keyArn })),
-    });
-    const taskDefinition = new aws.ecs.TaskDefinition(
-      `${name}-task`,
-      {
-        family: `${name}-${pulumi.getStack()}`,
-        requiresCompatibilities: ['FARGATE'],
-        networkMode: 'awsvpc',
-        cpu: String(args.cpu),
-        memory: String(args.memory),
-        runtimePlatform: { operatingSystemFamily: 'LINUX', cpuArchitecture: 'X86_64' },
-        executionRoleArn: parts.executionRole.arn,
-        taskRoleArn: parts.taskRole.arn,
-        volumes: [{ name: 'tmp' }],
-        containerDefinitions: pulumi
-          .all([args.imageUri, args.streamName, args.region, parts.logGroup.name, args.apiKeySecretArn])
-          .apply(([image, streamName, region, logGroupName, secretArn]) =>
-            JSON.stringify([
-              containerDefinition({
-                name: 'ingest-api',
-                image,
-                port: API_PORT,
-                environment: {
-                  STREAM_NAME: streamName,
-                  AWS_REGION: region,
-                  CORS_ORIGINS: args.corsOrigins,
-                  LOG_LEVEL: args.logLevel,
-                  EMF_NAMESPACE: args.emfNamespace,
-                },
-                secrets: { API_KEY_HASHES: secretArn },
-                logGroupName,
-                region,
-                stopTimeoutSeconds: API_STOP_TIMEOUT_SECONDS,
-              }),
-            ]),
-          ),
+      container: {
+        name: 'ingest-api',
+        port: API_PORT,
+        environment: {
+          STREAM_NAME: args.streamName,
+          AWS_REGION: args.region,
+          CORS_ORIGINS: args.corsOrigins,
+          LOG_LEVEL: args.logLevel,
+          EMF_NAMESPACE: args.emfNamespace,
+        },
+        secrets: { API_KEY_HASHES: args.apiKeySecretArn },
+        stopTimeoutSeconds: API_STOP_TIMEOUT_SECONDS,
       },
-      { parent: this },
-    );
-    this.service = new aws.ecs.Service(
-      `${name}-service`,
-      {
-        cluster: args.clusterArn,
-        taskDefinition: taskDefinition.arn,
-        launchType: 'FARGATE',
-        desiredCount: args.minTasks,
-        networkConfiguration: { subnets: args.taskSubnetIds, securityGroups: [this.taskSecurityGroup.id], assignPublicIp: false },
-        loadBalancers: [{ targetGroupArn: targetGroup.arn, containerName: 'ingest-api', containerPort: API_PORT }],
-        healthCheckGracePeriodSeconds: 30,
-        deploymentMinimumHealthyPercent: 100,
-        deploymentMaximumPercent: 200,
-        deploymentCircuitBreaker: { enable: true, rollback: true },
-        propagateTags: 'SERVICE',
-        waitForSteadyState: true,
-      },
-      // Autoscaling owns desiredCount after the first deployment.
-      { parent: this, dependsOn: listeners, ignoreChanges: ['desiredCount'] },
-    );
-
-    addServiceScaling(
-      name,
-      {
-        clusterName: args.clusterName,
-        serviceName: this.service.name,
-        minTasks: args.minTasks,
-        maxTasks: args.maxTasks,
+      scaling: {
         cpu: { scaleOut: 60, scaleIn: 300 },
         requests: {
           resourceLabel: pulumi.interpolate`${this.loadBalancer.arnSuffix}/${targetGroup.arnSuffix}`,
@@ -216,8 +145,9 @@ export class IngestApiService extends pulumi.ComponentResource {
           scaleIn: 300,
         },
       },
-      this,
-    );
+      loadBalancer: { targetGroupArn: targetGroup.arn, listeners },
+      waitForSteadyState: true,
+    }).service;
 
     const host = args.domainName === '' ? this.loadBalancer.dnsName : pulumi.output(args.domainName);
     this.url = pulumi.interpolate`${https ? 'https' : 'http'}://${host}`;

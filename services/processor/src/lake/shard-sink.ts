@@ -282,8 +282,8 @@ export class LakeShardSink implements ShardSink {
    * in the batch, else the latest in the seen table) arrived at most the window before it. A
    * repeat extends the window, as every sighting is recorded. Only ids that occur twice in the
    * batch or are in the seen table are ordered, so a batch of new ids costs one hash
-   * aggregate. SQL-path duplicates are dropped from the staging table; the row numbers of all
-   * of them are returned.
+   * aggregate. Duplicates are flagged `_dup` in the staging table (still valid sightings, but
+   * not lake rows), and their row numbers returned.
    */
   private async dedupe(conn: DuckDBConnection, tag: string): Promise<Duplicates> {
     const w = this.dedupeWindowMs;

@@ -484,7 +484,7 @@ export function sqlPathPlan(types: readonly EventType[] = SQL_PATH_TYPES, schema
   for (const type of types) {
     const { fields, field } = recordOf(type);
     const checks = [...fields.values()].map((f) => f.check(field(f.name)));
-    okExpression[type] = [...checks, ...lakeFits(type, fields, field)].join(' AND ');
+    okExpression[type] = [...checks, ...lakeFits(type, fields, field, schemas[type])].join(' AND ');
   }
 
   return {
@@ -505,12 +505,38 @@ export function sqlPathPlan(types: readonly EventType[] = SQL_PATH_TYPES, schema
 }
 
 /** What a valid record's values need to fit their lake columns, record fields and derived ones. */
-function lakeFits(type: EventType, fields: ReadonlyMap<string, FieldPlan>, field: (name: string) => string): string[] {
+function lakeFits(type: EventType, fields: ReadonlyMap<string, FieldPlan>, field: (name: string) => string, schema: TObject): string[] {
   // processed_at does not enter the conditions; any instant does.
   const derived = enrichmentSql(type, field, 0);
   const fits = [...derived.fits];
   for (const c of lakeColumns(type)) {
-    if (derived.columns[c.name] === undefined && fields.has(c.name)) fits.push(...lakeValueSql(field(c.name), c.type, 0).fits);
+    if (derived.columns[c.name] !== undefined || !fields.has(c.name)) continue;
+    // A field whose schema bounds already keep it inside its DECIMAL needs no check of its own.
+    if (c.type.kind === 'decimal' && boundsFitDecimal(schema.properties[c.name]!, c.type.precision, c.type.scale)) continue;
+    fits.push(...lakeValueSql(field(c.name), c.type, 0).fits);
   }
   return fits;
+}
+
+/**
+ * True when every number the schema admits becomes a DECIMAL(precision, scale) the way the
+ * writer converts it (Math.round of x × 10^scale): both bounds exclusive (or inclusive and
+ * inside), and the doubles nearest them still round inside.
+ */
+function boundsFitDecimal(raw: TSchema, precision: number, scale: number): boolean {
+  const s = unwrapNullable(raw).schema as { type?: string; minimum?: number; maximum?: number; exclusiveMinimum?: number; exclusiveMaximum?: number };
+  if (s.type !== 'number' && s.type !== 'integer') return false;
+  const limit = 10 ** precision;
+  const units = (x: number) => Math.abs(Math.round(x * 10 ** scale));
+  const lowest = typeof s.exclusiveMinimum === 'number' ? nextDoubleUp(s.exclusiveMinimum) : s.minimum;
+  const highest = typeof s.exclusiveMaximum === 'number' ? -nextDoubleUp(-s.exclusiveMaximum) : s.maximum;
+  return typeof lowest === 'number' && typeof highest === 'number' && units(lowest) < limit && units(highest) < limit;
+}
+
+/** The smallest double above x (x finite). */
+function nextDoubleUp(x: number): number {
+  if (x === 0) return Number.MIN_VALUE;
+  const bits = new BigInt64Array(new Float64Array([x]).buffer);
+  bits[0] = bits[0]! + (x > 0 ? 1n : -1n);
+  return new Float64Array(bits.buffer)[0]!;
 }

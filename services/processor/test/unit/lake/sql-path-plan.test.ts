@@ -412,6 +412,19 @@ t.test('generated records: the SQL check decides as checkRecord, the projection 
   }
 });
 
+t.test('money at the edges of its range is accepted and stored exactly as the JavaScript writer stores it', async (t) => {
+  const h = await harness(t);
+  const tx = toRecord('transaction', { order_id: 'o-1', amount: 1 }) as unknown as Record<string, unknown>;
+  const click = seedRecords('clickstream', 'clickstream.seed-001.json')[1] as unknown as Record<string, unknown>;
+  // The doubles nearest ±10^14 inside the schema's exclusive bounds, and a few ordinary amounts.
+  const amounts = [nextDown(1e14), nextUp(-1e14), 99_999_999_999_999.98, -99_999_999_999_999.98, 0.00005, -0.00005, 1234.56785];
+  const txTexts = amounts.map((amount) => JSON.stringify({ ...tx, amount }));
+  const clickTexts = amounts.map((price) => JSON.stringify({ ...click, price }));
+  t.same(await sqlVerdicts(h, [...txTexts, ...clickTexts]), [...txTexts, ...clickTexts].map(() => true), 'every one passes the SQL check');
+  t.same(await projectionDifferences(h, 'transaction', txTexts), [], 'amount as the JavaScript path writes it');
+  t.same(await projectionDifferences(h, 'clickstream', clickTexts), [], 'price as the JavaScript path writes it');
+});
+
 /** The exact items_total of a transaction record, as DECIMAL(18,4) text, and whether doubles lose it. */
 function exactItemsTotal(record: Record<string, unknown>): { text: string; beyondDoubles: boolean } | null {
   const items = record.items as { quantity?: number; price?: number | null }[] | undefined;

@@ -1,11 +1,12 @@
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DeleteObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { ensureBucket, localClientConfig, localS3Options, startS3 } from '@eventlake/local-stack';
 import { syncLake } from '../../src/lake/lake-sync.js';
 
-t.test('the mirror fetches only new or changed objects (by ETag) and drops deleted ones', async (t) => {
+/** An s3rver started for the test in its own directory, and a client to it; both stopped in teardown. */
+async function localS3(t: Test): Promise<{ s3: S3Client; root: string }> {
   const root = t.testdir();
   const emu = await startS3({ path: join(root, 's3') });
   const s3 = new S3Client({ ...localClientConfig(emu.endpoint), ...localS3Options() });
@@ -13,6 +14,11 @@ t.test('the mirror fetches only new or changed objects (by ETag) and drops delet
     s3.destroy();
     await emu.stop();
   });
+  return { s3, root };
+}
+
+t.test('the mirror fetches only new or changed objects (by ETag) and drops deleted ones', async (t) => {
+  const { s3, root } = await localS3(t);
   await ensureBucket(s3, 'lake');
   const put = (Key: string, Body: string) => s3.send(new PutObjectCommand({ Bucket: 'lake', Key, Body }));
   await put('events/type=clickstream/dt=2025-08-08/hour=13/a.parquet', 'A1');
@@ -43,12 +49,6 @@ t.test('the mirror fetches only new or changed objects (by ETag) and drops delet
 });
 
 t.test('a missing bucket is a clear error', async (t) => {
-  const root = t.testdir();
-  const emu = await startS3({ path: join(root, 's3') });
-  const s3 = new S3Client({ ...localClientConfig(emu.endpoint), ...localS3Options() });
-  t.teardown(async () => {
-    s3.destroy();
-    await emu.stop();
-  });
+  const { s3, root } = await localS3(t);
   await t.rejects(syncLake(s3, 'nope', join(root, 'cache')), { code: /^ERR_LAKE_(BUCKET|UNREACHABLE)$/ });
 });

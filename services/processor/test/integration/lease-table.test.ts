@@ -1,11 +1,12 @@
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { localClientConfig, startDynamo } from '@eventlake/local-stack';
 import { DynamoLeaseStore, ensureLeaseTable } from '../../src/consumer/lease-store.js';
 import { newLease } from '../../src/consumer/lease.js';
 import { ShardLeaseManager } from '../../src/consumer/shard-lease-manager.js';
 
-t.test('the DynamoDB lease table keeps KCL lease semantics under real conditional writes', async (t) => {
+/** A dynalite started for the test with a `leases` table, and a client to it; both stopped in teardown. */
+async function leaseTable(t: Test): Promise<DynamoDBClient> {
   const emu = await startDynamo();
   const ddb = new DynamoDBClient(localClientConfig(emu.endpoint));
   t.teardown(async () => {
@@ -13,6 +14,11 @@ t.test('the DynamoDB lease table keeps KCL lease semantics under real conditiona
     await emu.stop();
   });
   await ensureLeaseTable(ddb, 'leases');
+  return ddb;
+}
+
+t.test('the DynamoDB lease table keeps KCL lease semantics under real conditional writes', async (t) => {
+  const ddb = await leaseTable(t);
   await ensureLeaseTable(ddb, 'leases'); // idempotent
   const table = await ddb.send(new DescribeTableCommand({ TableName: 'leases' }));
   t.same(table.Table?.KeySchema, [{ AttributeName: 'leaseKey', KeyType: 'HASH' }], 'partition key leaseKey, no sort key');
@@ -40,13 +46,7 @@ t.test('the DynamoDB lease table keeps KCL lease semantics under real conditiona
 });
 
 t.test('two managers racing for the same leases never both win one', async (t) => {
-  const emu = await startDynamo();
-  const ddb = new DynamoDBClient(localClientConfig(emu.endpoint));
-  t.teardown(async () => {
-    ddb.destroy();
-    await emu.stop();
-  });
-  await ensureLeaseTable(ddb, 'leases');
+  const ddb = await leaseTable(t);
   const store = new DynamoLeaseStore(ddb, 'leases');
   const shards = Array.from({ length: 8 }, (_, i) => ({ shardId: `s${i}`, parentShardIds: [] }));
   const a = new ShardLeaseManager({ store, workerId: 'a', leaseDurationMs: 10_000 });

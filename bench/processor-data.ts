@@ -70,6 +70,64 @@ export function clickstreamRecords(n: number): Record<string, unknown>[] {
   return out;
 }
 
+/**
+ * `n` normalised records of every type in turn (clickstream as above, transactions with 1–4
+ * items, telemetry with a position and readings, a few out of range), over one hour.
+ */
+export function mixedRecords(n: number): Record<string, unknown>[] {
+  const rand = mulberry32(7);
+  const clicks = clickstreamRecords(Math.ceil(n / 3));
+  const start = Date.UTC(2025, 7, 8, 13) * 1000;
+  const out: Record<string, unknown>[] = [];
+  for (let i = 0; i < n; i++) {
+    const ts = start + Math.floor((i / n) * 3_600_000_000);
+    const envelope = {
+      event_id: `0198${hex(rand, 4)}-${hex(rand, 4)}-7${hex(rand, 3)}-9${hex(rand, 3)}-${hex(rand, 12)}`,
+      schema_version: 1,
+      timestamp: iso(ts),
+      received_at: iso(ts + 80_000 + Math.floor(rand() * 400_000)),
+    };
+    switch (i % 3) {
+      case 0:
+        out.push(clicks[i / 3]!);
+        break;
+      case 1: {
+        const items = Array.from({ length: 1 + Math.floor(rand() * 4) }, () => ({
+          item_id: 100 + Math.floor(rand() * 1000),
+          sku: `SKU-${hex(rand, 6)}`,
+          name: 'Cotton T-shirt',
+          quantity: 1 + Math.floor(rand() * 3),
+          price: Math.round(rand() * 20000) / 100,
+        }));
+        out.push({
+          ...envelope,
+          type: 'transaction',
+          order_id: `ord-${hex(rand, 10)}`,
+          amount: items.reduce((sum, it) => sum + it.quantity * it.price, 0),
+          currency: 'USD',
+          customer_id: `cust-${hex(rand, 6)}`,
+          store_id: `store-${Math.floor(rand() * 50)}`,
+          items,
+        });
+        break;
+      }
+      default:
+        out.push({
+          ...envelope,
+          type: 'telemetry',
+          sensor_id: `sensor-${Math.floor(rand() * 500)}`,
+          device_id: `dev-${hex(rand, 8)}`,
+          latitude: Math.round((rand() * 180 - 90) * 1e6) / 1e6,
+          longitude: Math.round((rand() * 360 - 180) * 1e6) / 1e6,
+          temperature: Math.round((rand() * 80 - 10) * 10) / 10,
+          humidity: Math.round(rand() * 1000) / 10,
+          pressure: Math.round((950 + rand() * 100) * 10) / 10,
+        });
+    }
+  }
+  return out;
+}
+
 interface AwsRecordAggregator {
   addUserRecord(r: { partitionKey: string; data: Buffer }): void;
   build(): { partitionKey: string; data: Buffer };
@@ -89,7 +147,7 @@ export function aggregateRecords(records: readonly Record<string, unknown>[]): {
       agg = new RecordAggregator();
       size = 0;
     }
-    agg.addUserRecord({ partitionKey: String(r.user_id), data });
+    agg.addUserRecord({ partitionKey: String(r.user_id ?? r.customer_id ?? r.sensor_id ?? r.event_id), data });
     size += data.length + 64;
   }
   if (agg.length() > 0) out.push(agg.build());

@@ -132,6 +132,9 @@ export class IngestApiService extends pulumi.ComponentResource {
           CORS_ORIGINS: args.corsOrigins,
           LOG_LEVEL: args.logLevel,
           EMF_NAMESPACE: args.emfNamespace,
+          // The publisher's own thread pays only with a second vCPU to run on; on a smaller
+          // task it would compete with the HTTP thread for the same share of one.
+          PUBLISHER_THREAD: String(args.cpu >= 2048),
         },
         secrets: { API_KEY_HASHES: args.apiKeySecretArn },
         stopTimeoutSeconds: API_STOP_TIMEOUT_SECONDS,

@@ -231,7 +231,8 @@ t.test('the API gets its key digests from Secrets Manager, never as plain enviro
   }[];
   t.same(container!.secrets, [{ name: 'API_KEY_HASHES', valueFrom: secret.state.arn }]);
   t.notOk(container!.environment.some((e) => e.name === 'API_KEY_HASHES'));
-  t.same(container!.environment.map((e) => e.name).sort(), ['AWS_REGION', 'CORS_ORIGINS', 'EMF_NAMESPACE', 'LOG_LEVEL', 'STREAM_NAME']);
+  t.same(container!.environment.map((e) => e.name).sort(), ['AWS_REGION', 'CORS_ORIGINS', 'EMF_NAMESPACE', 'LOG_LEVEL', 'PUBLISHER_THREAD', 'STREAM_NAME']);
+  t.equal(container!.environment.find((e) => e.name === 'PUBLISHER_THREAD')?.value, 'false', 'a half-vCPU API task keeps the publisher in the HTTP thread');
 });
 
 t.test('the processor is told every variable of its contract and gets the longest stop timeout Fargate allows', async (t) => {

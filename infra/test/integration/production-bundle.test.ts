@@ -132,6 +132,8 @@ t.test('the ingest API bundle starts with node and answers /healthz', async (t) 
       CORS_ORIGINS: '',
       LOG_LEVEL: 'warn',
       EMF_NAMESPACE: 'eventlake',
+      // The thread's module must be in the bundle: the server answers only once it started.
+      PUBLISHER_THREAD: 'true',
     },
     await freePort(),
   );

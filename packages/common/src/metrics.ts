@@ -3,7 +3,10 @@
  * CloudWatch Embedded Metric Format lines on stdout in AWS, which the awslogs driver turns
  * into CloudWatch metrics without an agent or PutMetricData calls.
  */
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { AggregatorRegistry, Counter, Gauge, Histogram, Registry, type MetricObjectWithValues, type MetricValue } from 'prom-client';
+
+/** Every metric of a registry with its values, as plain data that can cross a thread. */
+export type MetricSnapshot = MetricObjectWithValues<MetricValue<string>>[];
 
 /** A service's metrics registry. */
 export class Metrics {
@@ -12,6 +15,7 @@ export class Metrics {
   private readonly gauges = new Map<string, Gauge>();
   private readonly histograms = new Map<string, Histogram>();
   private readonly lastCounterValues = new Map<string, number>();
+  private readonly sources: (() => Promise<MetricSnapshot>)[] = [];
 
   constructor(readonly prefix: string) {}
 
@@ -42,9 +46,28 @@ export class Metrics {
     return h;
   }
 
+  /**
+   * Adds metrics kept elsewhere (another thread's registry) to what this one reports; a
+   * metric both have (same name and labels) is reported once, with the values summed.
+   */
+  addSource(snapshot: () => Promise<MetricSnapshot>): void {
+    this.sources.push(snapshot);
+  }
+
+  /** This registry's metrics as plain data. */
+  snapshot(): Promise<MetricSnapshot> {
+    return this.registry.getMetricsAsJSON() as Promise<MetricSnapshot>;
+  }
+
+  private async merged(): Promise<Registry> {
+    if (this.sources.length === 0) return this.registry;
+    const parts = await Promise.all([this.snapshot(), ...this.sources.map((s) => s().catch((): MetricSnapshot => []))]);
+    return AggregatorRegistry.aggregate(parts);
+  }
+
   /** Prometheus exposition text. */
-  prometheusText(): Promise<string> {
-    return this.registry.metrics();
+  async prometheusText(): Promise<string> {
+    return (await this.merged()).metrics();
   }
 
   get contentType(): string {
@@ -57,7 +80,7 @@ export class Metrics {
    */
   async emfDocuments(namespace: string, dimensions: Record<string, string>, now = Date.now()): Promise<Record<string, unknown>[]> {
     const docs: Record<string, unknown>[] = [];
-    for (const metric of await this.registry.getMetricsAsJSON()) {
+    for (const metric of await (await this.merged()).getMetricsAsJSON()) {
       const unprefixed = metric.name.slice(this.prefix.length + 1);
       for (const v of metric.values) {
         const labels = Object.fromEntries(Object.entries(v.labels ?? {}).map(([k, val]) => [k, String(val)]));

@@ -1,8 +1,11 @@
 /** The one place the ingest API constructs its AWS client and publisher. */
+import { availableParallelism } from 'node:os';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { localClientConfig, type Logger, type Metrics } from '@eventlake/common';
 import type { IngestConfig } from './config.js';
+import type { EventPublisher } from './publisher/event-publisher.js';
 import { KinesisPublisher } from './publisher/kinesis-publisher.js';
+import { ThreadedPublisher } from './publisher/threaded-publisher.js';
 
 /** A Kinesis client for the configured region, or for KINESIS_ENDPOINT when running locally. */
 export function createKinesisClient(config: Pick<IngestConfig, 'AWS_REGION' | 'KINESIS_ENDPOINT'>): KinesisClient {
@@ -29,4 +32,25 @@ export function createPublisher(config: IngestConfig, client: KinesisClient, log
     aggregationMaxBytes: config.AGGREGATION_MAX_BYTES,
     retryAfterSeconds: config.RETRY_AFTER_SECONDS,
   });
+}
+
+/** The publisher a server runs, and what to release when it stops. */
+export interface ServerPublisher {
+  publisher: EventPublisher & { start(): Promise<void>; readonly inFlight: number };
+  /** Releases the Kinesis client, after the publisher closed. */
+  destroy(): void;
+  /** Whether the publisher runs in its own thread. */
+  threaded: boolean;
+}
+
+/**
+ * The server's publisher: in its own thread when PUBLISHER_THREAD says so (auto: when the
+ * machine has two or more cores), else in the HTTP thread. `onFailure` is called if the
+ * thread dies.
+ */
+export function createServerPublisher(config: IngestConfig, logger: Logger, metrics: Metrics, onFailure?: (err: Error) => void): ServerPublisher {
+  const threaded = config.PUBLISHER_THREAD === 'auto' ? availableParallelism() >= 2 : config.PUBLISHER_THREAD;
+  if (threaded) return { publisher: new ThreadedPublisher(config, logger, metrics, onFailure ? { onFailure } : {}), destroy: () => {}, threaded };
+  const client = createKinesisClient(config);
+  return { publisher: createPublisher(config, client, logger, metrics), destroy: () => client.destroy(), threaded };
 }

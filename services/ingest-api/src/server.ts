@@ -15,7 +15,7 @@ async function main(): Promise<void> {
     process.exit(78);
   }
   // The app is loaded after the configuration checked out, so a bad variable fails fast.
-  const [{ default: closeWithGrace }, { Metrics, createLogger }, { buildApp }, { createKinesisClient, createPublisher }] = await Promise.all([
+  const [{ default: closeWithGrace }, { Metrics, createLogger }, { buildApp }, { createServerPublisher }] = await Promise.all([
     import('close-with-grace'),
     import('@eventlake/common'),
     import('./app.js'),
@@ -23,8 +23,13 @@ async function main(): Promise<void> {
   ]);
   const logger = createLogger('ingest-api', { level: config.LOG_LEVEL });
   const metrics = new Metrics('eventlake_ingest');
-  const client = createKinesisClient(config);
-  const publisher = createPublisher(config, client, logger, metrics);
+  // A dead publisher thread is fatal like an uncaught error: logged, the server closes
+  // gracefully and exits 1, so the orchestrator replaces the task.
+  const { publisher, destroy, threaded } = createServerPublisher(config, logger, metrics, (err) =>
+    setImmediate(() => {
+      throw err;
+    }),
+  );
   await publisher.start();
   const app = await buildApp({ config, publisher, metrics, logger });
   const stopEmf = config.EMF_NAMESPACE ? metrics.startEmf(config.EMF_NAMESPACE, { service: 'ingest-api' }) : undefined;
@@ -34,12 +39,12 @@ async function main(): Promise<void> {
     logger.info({ event: 'shutdown', signal: signal ?? null, inFlightBytes: publisher.inFlight }, 'shutdown');
     await app.close();
     await stopEmf?.();
-    client.destroy();
+    destroy();
     logger.info({ event: 'stopped' }, 'stopped');
   });
 
   const address = await app.listen({ port: config.PORT, host: config.HOST });
-  logger.info({ event: 'listening', address, stream: config.STREAM_NAME, aggregation: config.AGGREGATION }, 'listening');
+  logger.info({ event: 'listening', address, stream: config.STREAM_NAME, aggregation: config.AGGREGATION, publisherThread: threaded }, 'listening');
 }
 
 await main();

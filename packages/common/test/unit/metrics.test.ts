@@ -34,3 +34,23 @@ t.test('startEmf writes a final flush when stopped', async (t) => {
   t.equal(lines.length, 1);
   t.match(JSON.parse(lines[0] ?? '{}'), { files_total: 1, service: 's' });
 });
+
+t.test("another registry's metrics (a worker thread's) are reported with this one's, summed where both have one", async (t) => {
+  const main = new Metrics('svc');
+  const other = new Metrics('svc');
+  main.counter('refused_total', 'refused').inc(2);
+  other.counter('refused_total', 'refused').inc(3);
+  other.counter('calls_total', 'calls', ['outcome']).inc({ outcome: 'ok' }, 7);
+  other.histogram('call_seconds', 'latency', [0.1, 1]).observe(0.5);
+  main.addSource(() => other.snapshot());
+  const text = await main.prometheusText();
+  t.match(text, /svc_refused_total 5/, 'one line for a metric both have');
+  t.match(text, /svc_calls_total\{outcome="ok"\} 7/);
+  t.match(text, /svc_call_seconds_bucket\{le="1"\} 1/);
+  const docs = await main.emfDocuments('ns', {});
+  t.same(docs.filter((d) => 'refused_total' in d).map((d) => d.refused_total), [5]);
+  t.same(docs.filter((d) => 'calls_total' in d).map((d) => d.calls_total), [7]);
+  // A source that fails leaves its metrics out rather than the whole page.
+  main.addSource(() => Promise.reject(new Error('gone')));
+  t.match(await main.prometheusText(), /svc_refused_total 5/);
+});

@@ -6,8 +6,12 @@ import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/app.js';
 import { loadIngestConfig } from '../../src/config.js';
 import { createKinesisClient, createPublisher } from '../../src/kinesis.js';
-import type { KinesisPublisher } from '../../src/publisher/kinesis-publisher.js';
+import type { EventPublisher } from '../../src/publisher/event-publisher.js';
+import { ThreadedPublisher } from '../../src/publisher/threaded-publisher.js';
 import { testEnv } from './build.js';
+
+/** The publisher thread's module, run from its TypeScript source (see publish-worker.mjs). */
+export const PUBLISH_WORKER_SOURCE = new URL('./publish-worker.mjs', import.meta.url);
 
 /** A running API and the emulator behind it. */
 export interface IngestStack {
@@ -16,7 +20,7 @@ export interface IngestStack {
   /** A client straight to kinesalite, for reading the stream back. */
   reader: KinesisClient;
   app: FastifyInstance;
-  publisher: KinesisPublisher;
+  publisher: EventPublisher;
   metrics: Metrics;
 }
 
@@ -26,7 +30,13 @@ export interface IngestStack {
  */
 export async function startIngestStack(
   t: { teardown(fn: () => unknown): void },
-  opts: { shards?: number; env?: Record<string, string>; endpointFor?: (kinesisEndpoint: string) => Promise<string> } = {},
+  opts: {
+    shards?: number;
+    env?: Record<string, string>;
+    endpointFor?: (kinesisEndpoint: string) => Promise<string>;
+    /** Run the publisher in its own thread, as servers on two or more cores do. */
+    publisherThread?: boolean;
+  } = {},
 ): Promise<IngestStack> {
   const kinesis = await startKinesis();
   const reader = new KinesisClient(localClientConfig(kinesis.endpoint));
@@ -36,7 +46,9 @@ export async function startIngestStack(
   const metrics = new Metrics('eventlake_ingest');
   const client = createKinesisClient(config);
   const logger = createLogger('ingest-api-test', { level: 'silent' });
-  const publisher = createPublisher(config, client, logger, metrics);
+  const publisher = opts.publisherThread
+    ? new ThreadedPublisher(config, logger, metrics, { workerFile: PUBLISH_WORKER_SOURCE })
+    : createPublisher(config, client, logger, metrics);
   await publisher.start();
   const app = await buildApp({ config, publisher, metrics });
   const url = await app.listen({ port: 0, host: '127.0.0.1' });

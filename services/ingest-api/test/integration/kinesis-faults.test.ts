@@ -12,48 +12,51 @@ const flaky: FaultPlan = {
 const down: FaultPlan = { throttle: () => true, fail: () => undefined };
 const healthy: FaultPlan = { throttle: () => false, fail: () => undefined };
 
-t.test('throttling and 500s: retried until stored, 503 + Retry-After past the deadline, nothing acknowledged is lost', async (t) => {
-  let proxy: Awaited<ReturnType<typeof startFaultProxy>> | undefined;
-  const stack = await startIngestStack(t, {
-    shards: 2,
-    env: { PUBLISH_DEADLINE_MS: '1500', RETRY_AFTER_SECONDS: '2', LINGER_MS: '2' },
-    endpointFor: async (endpoint) => {
-      proxy = await startFaultProxy(endpoint, flaky);
-      return proxy.endpoint;
-    },
+for (const publisherThread of [false, true]) {
+  t.test(`throttling and 500s: retried until stored, 503 + Retry-After past the deadline, nothing acknowledged is lost (publisher in ${publisherThread ? 'its own thread' : 'the HTTP thread'})`, async (t) => {
+    let proxy: Awaited<ReturnType<typeof startFaultProxy>> | undefined;
+    const stack = await startIngestStack(t, {
+      shards: 2,
+      publisherThread,
+      env: { PUBLISH_DEADLINE_MS: '1500', RETRY_AFTER_SECONDS: '2', LINGER_MS: '2' },
+      endpointFor: async (endpoint) => {
+        proxy = await startFaultProxy(endpoint, flaky);
+        return proxy.endpoint;
+      },
+    });
+    t.teardown(() => proxy!.stop());
+    const acked = new Set<string>();
+    const post = async (body: unknown) => {
+      const res = await fetch(`${stack.url}/v1/events`, { method: 'POST', headers: authHeaders(), body: JSON.stringify(body) });
+      const json = (await res.json()) as { event_ids?: string[]; error?: { code: string } };
+      if (res.status === 202) for (const id of json.event_ids!) acked.add(id);
+      return { status: res.status, retryAfter: res.headers.get('retry-after'), json };
+    };
+    const batch = (from: number, size: number) => ({
+      events: Array.from({ length: size }, (_, i) => ({ type: 'clickstream', ...makeEvent('clickstream', from + i), user_id: `u-${from + i}` })),
+    });
+
+    // Phase 1: a flaky stream. Every request is stored in the end and answered 202.
+    const flakyStatuses = await Promise.all(Array.from({ length: 20 }, (_, r) => post(batch(r * 50, 50)).then((x) => x.status)));
+    t.same([...new Set(flakyStatuses)], [202], 'all 202 despite throttling and 500s');
+    t.ok(proxy!.stats.throttledEntries > 0 && proxy!.stats.failedCalls > 0, `faults injected: ${JSON.stringify(proxy!.stats)}`);
+    t.match(await stack.metrics.prometheusText(), /eventlake_ingest_kinesis_retries_total\{code="ProvisionedThroughputExceededException"\} [1-9]/);
+
+    // Phase 2: the stream throttles everything. Requests get 503 + Retry-After within the deadline.
+    proxy!.setPlan(down);
+    const refused = await post(batch(5000, 20));
+    t.equal(refused.status, 503);
+    t.equal(refused.retryAfter, '2');
+    t.equal(refused.json.error?.code, 'ERR_STREAM_UNAVAILABLE');
+
+    // Phase 3: healthy again; the client resends and is acknowledged.
+    proxy!.setPlan(healthy);
+    t.equal((await post(batch(5000, 20))).status, 202);
+
+    const { events } = await readStream(stack.reader, 'events');
+    const onStream = new Set(events.map((e) => e.record.event_id));
+    t.same([...acked].filter((id) => !onStream.has(id)), [], 'every acknowledged event is on the stream');
+    t.equal(acked.size, 1020);
+    t.ok(events.length >= acked.size, `${events.length - acked.size} duplicates from calls that failed after storing; event_id dedupes them`);
   });
-  t.teardown(() => proxy!.stop());
-  const acked = new Set<string>();
-  const post = async (body: unknown) => {
-    const res = await fetch(`${stack.url}/v1/events`, { method: 'POST', headers: authHeaders(), body: JSON.stringify(body) });
-    const json = (await res.json()) as { event_ids?: string[]; error?: { code: string } };
-    if (res.status === 202) for (const id of json.event_ids!) acked.add(id);
-    return { status: res.status, retryAfter: res.headers.get('retry-after'), json };
-  };
-  const batch = (from: number, size: number) => ({
-    events: Array.from({ length: size }, (_, i) => ({ type: 'clickstream', ...makeEvent('clickstream', from + i), user_id: `u-${from + i}` })),
-  });
-
-  // Phase 1: a flaky stream. Every request is stored in the end and answered 202.
-  const flakyStatuses = await Promise.all(Array.from({ length: 20 }, (_, r) => post(batch(r * 50, 50)).then((x) => x.status)));
-  t.same([...new Set(flakyStatuses)], [202], 'all 202 despite throttling and 500s');
-  t.ok(proxy!.stats.throttledEntries > 0 && proxy!.stats.failedCalls > 0, `faults injected: ${JSON.stringify(proxy!.stats)}`);
-  t.match(await stack.metrics.prometheusText(), /eventlake_ingest_kinesis_retries_total\{code="ProvisionedThroughputExceededException"\} [1-9]/);
-
-  // Phase 2: the stream throttles everything. Requests get 503 + Retry-After within the deadline.
-  proxy!.setPlan(down);
-  const refused = await post(batch(5000, 20));
-  t.equal(refused.status, 503);
-  t.equal(refused.retryAfter, '2');
-  t.equal(refused.json.error?.code, 'ERR_STREAM_UNAVAILABLE');
-
-  // Phase 3: healthy again; the client resends and is acknowledged.
-  proxy!.setPlan(healthy);
-  t.equal((await post(batch(5000, 20))).status, 202);
-
-  const { events } = await readStream(stack.reader, 'events');
-  const onStream = new Set(events.map((e) => e.record.event_id));
-  t.same([...acked].filter((id) => !onStream.has(id)), [], 'every acknowledged event is on the stream');
-  t.equal(acked.size, 1020);
-  t.ok(events.length >= acked.size, `${events.length - acked.size} duplicates from calls that failed after storing; event_id dedupes them`);
-});
+}

@@ -50,36 +50,41 @@ t.test('a bad configuration stops the server with a message naming the variable'
   t.match(stderr(), /API_KEY_HASHES/);
 });
 
-t.test('server.ts serves, then on SIGTERM answers in-flight requests once stored and exits 0', async (t) => {
-  const kinesis = await startKinesis();
-  const reader = new KinesisClient(localClientConfig(kinesis.endpoint));
-  t.teardown(async () => {
-    reader.destroy();
-    await kinesis.stop();
-  });
-  await ensureStream(reader, 'events', 2);
-  // A long linger keeps the requests waiting in the publisher when SIGTERM arrives.
-  const { child, waitForLog } = startServer(testEnv({ PORT: '0', HOST: '127.0.0.1', KINESIS_ENDPOINT: kinesis.endpoint, LINGER_MS: '400', LOG_LEVEL: 'info' }));
-  t.teardown(() => {
-    if (child.exitCode === null) child.kill('SIGKILL');
-  });
-  const listening = await waitForLog('listening');
-  const url = String(listening.address);
-  t.equal((await fetch(`${url}/readyz`)).status, 200, 'ready: the stream is ACTIVE');
+for (const publisherThread of [false, true]) {
+  t.test(`server.ts serves, then on SIGTERM answers in-flight requests once stored and exits 0 (publisher in ${publisherThread ? 'its own thread' : 'the HTTP thread'})`, async (t) => {
+    const kinesis = await startKinesis();
+    const reader = new KinesisClient(localClientConfig(kinesis.endpoint));
+    t.teardown(async () => {
+      reader.destroy();
+      await kinesis.stop();
+    });
+    await ensureStream(reader, 'events', 2);
+    // A long linger keeps the requests waiting in the publisher when SIGTERM arrives.
+    const { child, waitForLog } = startServer(
+      testEnv({ PORT: '0', HOST: '127.0.0.1', KINESIS_ENDPOINT: kinesis.endpoint, LINGER_MS: '400', LOG_LEVEL: 'info', PUBLISHER_THREAD: String(publisherThread) }),
+    );
+    t.teardown(() => {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    });
+    const listening = await waitForLog('listening');
+    t.equal(listening.publisherThread, publisherThread);
+    const url = String(listening.address);
+    t.equal((await fetch(`${url}/readyz`)).status, 200, 'ready: the stream is ACTIVE');
 
-  const inFlight = Array.from({ length: 10 }, (_, i) =>
-    fetch(`${url}/v1/telemetry`, { method: 'POST', headers: authHeaders(), body: JSON.stringify(makeEvent('telemetry', i)) }).then(async (r) => ({
-      status: r.status,
-      ids: ((await r.json()) as { event_ids?: string[] }).event_ids ?? [],
-    })),
-  );
-  await new Promise((r) => setTimeout(r, 150));
-  child.kill('SIGTERM');
-  const answers = await Promise.all(inFlight);
-  t.same(answers.map((a) => a.status), Array(10).fill(202), 'every in-flight request was answered 202');
-  await waitForLog('stopped');
-  const [code] = child.exitCode === null ? ((await once(child, 'exit')) as [number]) : [child.exitCode];
-  t.equal(code, 0);
-  const onStream = new Set((await readStream(reader, 'events')).events.map((e) => e.record.event_id));
-  t.ok(answers.flatMap((a) => a.ids).every((id) => onStream.has(id)), 'and stored before the process exited');
-});
+    const inFlight = Array.from({ length: 10 }, (_, i) =>
+      fetch(`${url}/v1/telemetry`, { method: 'POST', headers: authHeaders(), body: JSON.stringify(makeEvent('telemetry', i)) }).then(async (r) => ({
+        status: r.status,
+        ids: ((await r.json()) as { event_ids?: string[] }).event_ids ?? [],
+      })),
+    );
+    await new Promise((r) => setTimeout(r, 150));
+    child.kill('SIGTERM');
+    const answers = await Promise.all(inFlight);
+    t.same(answers.map((a) => a.status), Array(10).fill(202), 'every in-flight request was answered 202');
+    await waitForLog('stopped');
+    const [code] = child.exitCode === null ? ((await once(child, 'exit')) as [number]) : [child.exitCode];
+    t.equal(code, 0);
+    const onStream = new Set((await readStream(reader, 'events')).events.map((e) => e.record.event_id));
+    t.ok(answers.flatMap((a) => a.ids).every((id) => onStream.has(id)), 'and stored before the process exited');
+  });
+}

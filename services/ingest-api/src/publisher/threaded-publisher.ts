@@ -1,0 +1,281 @@
+/**
+ * The Kinesis publisher on its own thread. Node runs the HTTP side on one core; the
+ * publisher's share of that core (KPL aggregation and its MD5, the AWS SDK's middleware,
+ * SigV4 over every body, the Kinesis sockets) is about a quarter of a batched event's CPU
+ * and more of a single event's. Here it runs in a worker thread, so one API process uses a
+ * second core, and the HTTP thread only validates, hands records over and answers.
+ *
+ * Hand-off: the linger happens here. The records of every request of one linger go in one
+ * message, their bytes copied into one transferred buffer (a clone per record, or a message
+ * per request, would cost the HTTP thread more than the thread saves it). The worker
+ * publishes each request as the in-process KinesisPublisher does, with the same deadlines
+ * and retries, sends the linger's records at once, and answers each request's outcome,
+ * batched per turn of its own loop. A request is answered 202 only when the worker says all its records are stored;
+ * every failure comes back as the same 503 AppError the in-process publisher gives. If the
+ * thread dies, every request waiting on it gets 503 and new ones are refused, so the health
+ * check fails and the task is replaced; nothing acknowledged is lost because nothing is
+ * acknowledged until Kinesis stored it.
+ *
+ * Not a library's job: worker pools (piscina and the like) run one task per message with its
+ * own result, which is the per-request messaging this design exists to avoid.
+ */
+import { Worker } from 'node:worker_threads';
+import { AppError, type Logger, type MetricSnapshot, type Metrics } from '@eventlake/common';
+import type { IngestConfig } from '../config.js';
+import type { EventPublisher, OutgoingRecord } from './event-publisher.js';
+
+/** One request's failure, as the worker reports it. */
+export interface WorkerFailure {
+  id: number;
+  code: string;
+  message: string;
+  status: number;
+  hint: string | undefined;
+}
+
+/** Messages to the publisher thread. */
+export type ToWorker =
+  | { t: 'publish'; ids: number[]; counts: number[]; keys: string[]; lengths: number[]; data: ArrayBuffer }
+  | { t: 'ready'; id: number }
+  | { t: 'metrics'; id: number }
+  | { t: 'close' };
+
+/** Messages from the publisher thread. */
+export type FromWorker =
+  | { t: 'started' }
+  | { t: 'settled'; stored: number[]; failed: WorkerFailure[]; inFlight: number }
+  | { t: 'ready'; id: number; ready: boolean }
+  | { t: 'metrics'; id: number; json: MetricSnapshot }
+  | { t: 'closed' };
+
+interface Waiting {
+  resolve: () => void;
+  reject: (err: AppError) => void;
+  bytes: number;
+}
+
+const unavailable = () =>
+  new AppError('ERR_STREAM_UNAVAILABLE', 'the publisher of this API instance stopped', { status: 503, hint: 'retry; another instance takes the request' });
+
+/** An EventPublisher whose KinesisPublisher runs in a worker thread. */
+export class ThreadedPublisher implements EventPublisher {
+  private readonly worker: Worker;
+  private readonly waiting = new Map<number, Waiting>();
+  /** Questions to the worker awaiting its answer, with what to answer if it dies first. */
+  private readonly queries = new Map<number, { answer: (value: never) => void; otherwise: unknown }>();
+  private nextId = 1;
+  private batch: { ids: number[]; counts: number[]; records: OutgoingRecord[]; bytes: number } | undefined;
+  /** Bytes handed over or waiting to be, not yet settled. */
+  private inFlightBytes = 0;
+  private closing = false;
+  private dead: Error | undefined;
+  private readonly started: Promise<void>;
+  private closed: Promise<void> | undefined;
+  private readonly maxInFlightBytes: number;
+  private readonly retryAfterSeconds: number;
+  private readonly lingerMs: number;
+  private timer: NodeJS.Timeout | undefined;
+  /** Bytes that end a linger early, as the in-process publisher's flush threshold does. */
+  private static readonly FLUSH_BYTES = 4 * 1024 * 1024;
+
+  constructor(
+    config: IngestConfig,
+    private readonly logger: Logger,
+    metrics: Metrics,
+    private readonly opts: {
+      /** Called once if the thread dies; the server shuts down (the thread is not restarted). */
+      onFailure?: (err: Error) => void;
+      /** The worker's module: tests run it from source, or a stand-in. */
+      workerFile?: URL;
+    } = {},
+  ) {
+    this.maxInFlightBytes = config.MAX_IN_FLIGHT_BYTES;
+    this.retryAfterSeconds = config.RETRY_AFTER_SECONDS;
+    this.lingerMs = config.LINGER_MS;
+    const overloaded = metrics.counter('publisher_overloaded_total', 'Requests refused because the in-flight limit was reached');
+    this.overloaded = () => overloaded.inc();
+    // The worker's counters are read when /metrics or EMF asks, and shown with the app's.
+    metrics.addSource(() => this.query<MetricSnapshot>('metrics', []));
+    this.worker = new Worker(opts.workerFile ?? new URL('./publish-worker.js', import.meta.url), { workerData: { config, metricsPrefix: metrics.prefix } });
+    this.started = new Promise<void>((resolve, reject) => {
+      this.worker.once('error', reject);
+      this.worker.once('exit', (code) => reject(new Error(`the publisher thread exited with ${code} while starting`)));
+      const onStarted = (m: FromWorker) => {
+        if (m.t !== 'started') return;
+        this.worker.off('message', onStarted);
+        resolve();
+      };
+      this.worker.on('message', onStarted);
+    });
+    this.worker.on('message', (m: FromWorker) => this.onMessage(m));
+    this.worker.on('error', (err) => this.fail(err));
+    this.worker.on('exit', (code) => this.fail(new Error(`the publisher thread exited with ${code}`)));
+  }
+
+  private readonly overloaded: () => void;
+
+  /** Resolves once the worker loaded the shard map. */
+  start(): Promise<void> {
+    return this.started;
+  }
+
+  /** Bytes accepted but not yet stored. */
+  get inFlight(): number {
+    return this.inFlightBytes;
+  }
+
+  publish(records: readonly OutgoingRecord[]): Promise<void> {
+    if (this.closing || this.dead) {
+      return Promise.reject(
+        this.closing ? new AppError('ERR_SHUTTING_DOWN', 'this API instance is shutting down', { status: 503, hint: 'retry; another instance takes the request' }) : unavailable(),
+      );
+    }
+    if (records.length === 0) return Promise.resolve();
+    let bytes = 0;
+    for (const r of records) bytes += r.data.length + r.partitionKey.length;
+    // The same bound, and the same answer, as the in-process publisher: checked here so a
+    // request over the limit is refused at once, not after a round trip to the thread.
+    if (this.inFlightBytes + bytes > this.maxInFlightBytes) {
+      this.overloaded();
+      return Promise.reject(
+        new AppError('ERR_OVERLOADED', 'too many events are waiting for Kinesis', { status: 503, hint: `retry after ${this.retryAfterSeconds} s with the same event ids` }),
+      );
+    }
+    this.inFlightBytes += bytes;
+    const id = this.nextId++;
+    const batch = (this.batch ??= { ids: [], counts: [], records: [], bytes: 0 });
+    batch.ids.push(id);
+    batch.counts.push(records.length);
+    for (const r of records) batch.records.push(r);
+    batch.bytes += bytes;
+    const settled = new Promise<void>((resolve, reject) => this.waiting.set(id, { resolve, reject, bytes }));
+    if (batch.bytes >= ThreadedPublisher.FLUSH_BYTES) this.handOver();
+    else this.timer ??= setTimeout(() => this.handOver(), this.lingerMs);
+    return settled;
+  }
+
+  /** Sends the linger's requests to the worker in one message. */
+  private handOver(): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+    const batch = this.batch;
+    this.batch = undefined;
+    if (!batch || this.dead) return;
+    let total = 0;
+    for (const r of batch.records) total += r.data.length;
+    // Not from Node's pool: a pooled buffer shares its ArrayBuffer and cannot be transferred.
+    const data = Buffer.allocUnsafeSlow(total);
+    const keys: string[] = new Array<string>(batch.records.length);
+    const lengths: number[] = new Array<number>(batch.records.length);
+    let at = 0;
+    for (let i = 0; i < batch.records.length; i++) {
+      const r = batch.records[i]!;
+      at += r.data.copy(data, at);
+      keys[i] = r.partitionKey;
+      lengths[i] = r.data.length;
+    }
+    const message: ToWorker = { t: 'publish', ids: batch.ids, counts: batch.counts, keys, lengths, data: data.buffer as ArrayBuffer };
+    this.worker.postMessage(message, [message.data]);
+  }
+
+  private onMessage(m: FromWorker): void {
+    switch (m.t) {
+      case 'settled':
+        for (const id of m.stored) this.settle(id)?.resolve();
+        for (const f of m.failed) {
+          const code = f.code.startsWith('ERR_') ? (f.code as `ERR_${string}`) : 'ERR_STREAM_UNAVAILABLE';
+          this.settle(f.id)?.reject(new AppError(code, f.message, { status: f.status, ...(f.hint === undefined ? {} : { hint: f.hint }) }));
+        }
+        return;
+      case 'ready':
+      case 'metrics': {
+        const query = this.queries.get(m.id);
+        this.queries.delete(m.id);
+        query?.answer((m.t === 'ready' ? m.ready : m.json) as never);
+        return;
+      }
+      default:
+        return;
+    }
+  }
+
+  private settle(id: number): Waiting | undefined {
+    const w = this.waiting.get(id);
+    if (!w) return undefined;
+    this.waiting.delete(id);
+    this.inFlightBytes -= w.bytes;
+    return w;
+  }
+
+  /** Asks the thread; a thread that does not answer within 2 s gets `otherwise` (not ready, no metrics). */
+  private query<T>(t: 'ready' | 'metrics', otherwise: T): Promise<T> {
+    if (this.dead) return Promise.resolve(otherwise);
+    const id = this.nextId++;
+    return new Promise<T>((resolve) => {
+      const timer = setTimeout(() => {
+        this.queries.delete(id);
+        resolve(otherwise);
+      }, 2_000);
+      timer.unref();
+      const answer = (value: T) => {
+        clearTimeout(timer);
+        resolve(value);
+      };
+      this.queries.set(id, { answer: answer as (value: never) => void, otherwise });
+      this.worker.postMessage({ t, id } satisfies ToWorker);
+    });
+  }
+
+  async ready(): Promise<boolean> {
+    if (this.closing || this.dead) return false;
+    return this.query<boolean>('ready', false);
+  }
+
+  /** Hands over what is pending, waits until the worker stored or failed all of it, stops the thread. */
+  close(): Promise<void> {
+    this.closing = true;
+    this.closed ??= (async () => {
+      if (this.dead) return;
+      this.handOver();
+      const done = new Promise<void>((resolve) => {
+        const onClosed = (m: FromWorker) => {
+          if (m.t === 'closed') resolve();
+        };
+        this.worker.on('message', onClosed);
+        this.worker.once('exit', () => resolve());
+      });
+      this.worker.postMessage({ t: 'close' } satisfies ToWorker);
+      await done;
+      // The worker's last outcomes arrive before 'closed' (message order is kept), so
+      // nothing should be left waiting; if something is, it gets its 503 rather than hang.
+      this.dead = new Error('closed');
+      await this.worker.terminate();
+      this.rejectWaiting();
+    })();
+    return this.closed;
+  }
+
+  /** The thread is gone: every waiting request gets 503, and so does every new one. */
+  private fail(err: Error): void {
+    if (this.dead) return;
+    this.dead = err;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.batch = undefined;
+    this.logger.error({ event: 'publisher_thread_failed', err, waiting: this.waiting.size }, 'publisher_thread_failed');
+    this.rejectWaiting();
+    this.opts.onFailure?.(err);
+  }
+
+  private rejectWaiting(): void {
+    for (const [id, w] of this.waiting) {
+      this.waiting.delete(id);
+      this.inFlightBytes -= w.bytes;
+      w.reject(unavailable());
+    }
+    for (const [id, query] of this.queries) {
+      this.queries.delete(id);
+      query.answer(query.otherwise as never);
+    }
+  }
+}

@@ -1,0 +1,160 @@
+import t, { type Test } from 'tap';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { AppError, Metrics, createLogger } from '@eventlake/common';
+import { loadIngestConfig } from '../../../src/config.js';
+import { ThreadedPublisher } from '../../../src/publisher/threaded-publisher.js';
+import { testEnv } from '../../helpers/build.js';
+
+// Stand-in publisher threads that speak the real protocol (see threaded-publisher.ts), so
+// the HTTP side is tested alone: hand-over, outcomes, limits, and a thread that dies.
+const STAND_INS = {
+  // Fails every request with what it received for it, so the test sees the bytes and keys
+  // arrive intact and the failure come back as the AppError the worker described.
+  echo: `
+    import { parentPort } from 'node:worker_threads';
+    let messages = 0;
+    parentPort.on('message', (m) => {
+      if (m.t === 'publish') {
+        messages++;
+        const bytes = Buffer.from(m.data);
+        let r = 0, at = 0;
+        const failed = m.ids.map((id, i) => {
+          const got = [];
+          for (let k = 0; k < m.counts[i]; k++, r++) got.push([m.keys[r], bytes.subarray(at, (at += m.lengths[r])).toString()]);
+          return { id, code: 'ERR_ECHO', message: JSON.stringify({ got, messages }), status: 418, hint: 'echo' };
+        });
+        parentPort.postMessage({ t: 'settled', stored: [], failed, inFlight: 0 });
+      }
+      if (m.t === 'ready') parentPort.postMessage({ t: 'ready', id: m.id, ready: true });
+      if (m.t === 'metrics') parentPort.postMessage({ t: 'metrics', id: m.id, json: [] });
+      if (m.t === 'close') parentPort.postMessage({ t: 'closed' });
+    });
+    parentPort.postMessage({ t: 'started' });
+  `,
+  // Stores everything it is handed, and counts its publish messages in its own metric.
+  store: `
+    import { parentPort } from 'node:worker_threads';
+    let messages = 0;
+    parentPort.on('message', (m) => {
+      if (m.t === 'publish') {
+        messages++;
+        parentPort.postMessage({ t: 'settled', stored: m.ids, failed: [], inFlight: 0 });
+      }
+      if (m.t === 'metrics') {
+        const json = [{ name: 'test_worker_messages_total', help: 'publish messages', type: 'counter', aggregator: 'sum', values: [{ value: messages, labels: {} }] }];
+        parentPort.postMessage({ t: 'metrics', id: m.id, json });
+      }
+      if (m.t === 'close') parentPort.postMessage({ t: 'closed' });
+    });
+    parentPort.postMessage({ t: 'started' });
+  `,
+  // Takes requests and never answers; dies when told to check readiness.
+  silentThenDies: `
+    import { parentPort } from 'node:worker_threads';
+    parentPort.on('message', (m) => {
+      if (m.t === 'ready') throw new Error('the publisher thread broke');
+    });
+    parentPort.postMessage({ t: 'started' });
+  `,
+  // Fails while loading.
+  brokenModule: `throw new Error('cannot load');`,
+};
+
+function start(t: Test, standIn: keyof typeof STAND_INS, env: Record<string, string> = {}) {
+  const dir = t.testdir({});
+  const file = join(dir, `${standIn}.mjs`);
+  writeFileSync(file, STAND_INS[standIn]);
+  const failures: Error[] = [];
+  const metrics = new Metrics('test');
+  const publisher = new ThreadedPublisher(loadIngestConfig(testEnv({ LINGER_MS: '5', ...env })), createLogger('test', { level: 'silent' }), metrics, {
+    workerFile: pathToFileURL(file),
+    onFailure: (err) => failures.push(err),
+  });
+  t.teardown(() => publisher.close());
+  return { publisher, failures, metrics };
+}
+
+const rec = (key: string, text: string) => ({ partitionKey: key, data: Buffer.from(text) });
+
+t.test("one linger's requests go over in one message, bytes and keys intact, and each request gets its own outcome", async (t) => {
+  const { publisher } = start(t, 'echo');
+  await publisher.start();
+  const requests = [
+    [rec('user-1', '{"a":1}'), rec('user-2', '{"b":"ünïcode"}')],
+    [rec('user-3', '{}')],
+    [rec('k'.repeat(256), 'x'.repeat(70_000))],
+  ];
+  const outcomes = await Promise.all(requests.map((records) => publisher.publish(records).then(() => undefined, (err: unknown) => err)));
+  for (const [i, err] of outcomes.entries()) {
+    t.ok(err instanceof AppError, `request ${i} answered by the thread`);
+    const e = err as AppError;
+    t.equal(e.code, 'ERR_ECHO');
+    t.equal(e.status, 418);
+    t.equal(e.hint, 'echo');
+    const { got, messages } = JSON.parse(e.message) as { got: [string, string][]; messages: number };
+    t.same(got, requests[i]!.map((r) => [r.partitionKey, r.data.toString()]), `request ${i}: its own records, in order`);
+    t.equal(messages, 1, 'all three requests went in one message');
+  }
+  t.equal(publisher.inFlight, 0, 'settled requests no longer count against the in-flight limit');
+  t.equal(await publisher.ready(), true, 'readiness is the thread’s answer');
+});
+
+t.test('requests resolve when the thread says stored; a request past the in-flight limit gets 503 at once', async (t) => {
+  const { publisher, metrics } = start(t, 'store', { MAX_IN_FLIGHT_BYTES: String(64 * 1024) });
+  await publisher.start();
+  const small = publisher.publish([rec('a', 'x'.repeat(40_000))]);
+  t.equal(publisher.inFlight, 40_001);
+  const refused = await publisher.publish([rec('b', 'x'.repeat(30_000))]).then(() => undefined, (err: unknown) => err as AppError);
+  t.equal(refused?.code, 'ERR_OVERLOADED');
+  t.equal(refused?.status, 503);
+  await small;
+  t.equal(publisher.inFlight, 0);
+  await publisher.publish([rec('b', 'x'.repeat(30_000))]);
+  const text = await metrics.prometheusText();
+  t.match(text, /test_publisher_overloaded_total 1/, "the HTTP thread's own metrics");
+  t.match(text, /test_worker_messages_total 2/, "and the publisher thread's, in the same text");
+  await t.resolves(publisher.publish([]), 'nothing to publish resolves at once');
+});
+
+t.test('a thread that dies answers 503 to every waiting request and to new ones, reports not ready, and is reported once', async (t) => {
+  const { publisher, failures } = start(t, 'silentThenDies');
+  await publisher.start();
+  const waiting = Promise.all(
+    Array.from({ length: 5 }, (_, i) => publisher.publish([rec(`k${i}`, '{}')]).then(() => 'stored', (err: unknown) => (err as AppError).code)),
+  );
+  t.equal(await publisher.ready(), false, 'the question that killed it is answered "not ready"');
+  t.same(await waiting, Array(5).fill('ERR_STREAM_UNAVAILABLE'), 'no request waits for a thread that is gone');
+  t.equal(publisher.inFlight, 0);
+  const after = await publisher.publish([rec('k', '{}')]).then(() => 'stored', (err: unknown) => (err as AppError).code);
+  t.equal(after, 'ERR_STREAM_UNAVAILABLE');
+  t.equal(await publisher.ready(), false);
+  t.equal(failures.length, 1);
+  t.match(failures[0]!.message, /broke/);
+  await publisher.close();
+});
+
+t.test('a thread that cannot load fails start()', async (t) => {
+  const { publisher, failures } = start(t, 'brokenModule');
+  await t.rejects(publisher.start(), /cannot load/);
+  t.equal(failures.length, 1);
+  t.equal(await publisher.ready(), false);
+});
+
+t.test('close() hands over what is still lingering before the thread stops, and refuses new requests', async (t) => {
+  const { publisher } = start(t, 'store', { LINGER_MS: '1000' });
+  await publisher.start();
+  const lingering = publisher.publish([rec('a', '{}')]);
+  await publisher.close();
+  await t.resolves(lingering, 'the lingering request was stored, not dropped');
+  const late = await publisher.publish([rec('a', '{}')]).then(() => 'stored', (err: unknown) => (err as AppError).code);
+  t.equal(late, 'ERR_SHUTTING_DOWN');
+});
+
+t.test('PUBLISHER_THREAD is auto by default and takes true or false; anything else stops the server', async (t) => {
+  t.equal(loadIngestConfig(testEnv()).PUBLISHER_THREAD, 'auto');
+  t.equal(loadIngestConfig(testEnv({ PUBLISHER_THREAD: 'true' })).PUBLISHER_THREAD, true);
+  t.equal(loadIngestConfig(testEnv({ PUBLISHER_THREAD: 'off' })).PUBLISHER_THREAD, false);
+  t.throws(() => loadIngestConfig(testEnv({ PUBLISHER_THREAD: 'sometimes' })), /PUBLISHER_THREAD="sometimes" is not valid/);
+});

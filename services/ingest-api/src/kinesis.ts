@@ -50,7 +50,11 @@ export interface ServerPublisher {
  */
 export function createServerPublisher(config: IngestConfig, logger: Logger, metrics: Metrics, onFailure?: (err: Error) => void): ServerPublisher {
   const threaded = config.PUBLISHER_THREAD === 'auto' ? availableParallelism() >= 2 : config.PUBLISHER_THREAD;
-  if (threaded) return { publisher: new ThreadedPublisher(config, logger, metrics, onFailure ? { onFailure } : {}), destroy: () => {}, threaded };
   const client = createKinesisClient(config);
-  return { publisher: createPublisher(config, client, logger, metrics), destroy: () => client.destroy(), threaded };
+  const local = createPublisher(config, client, logger, metrics);
+  const destroy = () => client.destroy();
+  if (!threaded) return { publisher: local, destroy, threaded };
+  // Requests of 1–3 events stay in this thread; see ThreadedPublisher's `local` option.
+  const publisher = new ThreadedPublisher(config, logger, metrics, { ...(onFailure ? { onFailure } : {}), local: { publisher: local, below: 4 } });
+  return { publisher, destroy, threaded };
 }

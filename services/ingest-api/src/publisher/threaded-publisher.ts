@@ -87,6 +87,13 @@ export class ThreadedPublisher implements EventPublisher {
       onFailure?: (err: Error) => void;
       /** The worker's module: tests run it from source, or a stand-in. */
       workerFile?: URL;
+      /**
+       * A publisher in this thread for requests of fewer than `localBelow` events. Handing a
+       * request over costs about the same whatever its size, and for one to three events
+       * that is more than the thread saves: side by side on two cores, single events ran
+       * 15% slower through the thread, 3-event requests even, 10-event requests 18% faster.
+       */
+      local?: { publisher: EventPublisher & { start(): Promise<void>; readonly inFlight: number }; below: number };
     } = {},
   ) {
     this.maxInFlightBytes = config.MAX_IN_FLIGHT_BYTES;
@@ -114,14 +121,14 @@ export class ThreadedPublisher implements EventPublisher {
 
   private readonly overloaded: () => void;
 
-  /** Resolves once the worker loaded the shard map. */
-  start(): Promise<void> {
-    return this.started;
+  /** Resolves once the worker (and the local publisher) loaded the shard map. */
+  async start(): Promise<void> {
+    await Promise.all([this.started, this.opts.local?.publisher.start()]);
   }
 
   /** Bytes accepted but not yet stored. */
   get inFlight(): number {
-    return this.inFlightBytes;
+    return this.inFlightBytes + (this.opts.local?.publisher.inFlight ?? 0);
   }
 
   publish(records: readonly OutgoingRecord[]): Promise<void> {
@@ -133,14 +140,16 @@ export class ThreadedPublisher implements EventPublisher {
     if (records.length === 0) return Promise.resolve();
     let bytes = 0;
     for (const r of records) bytes += r.data.length + r.partitionKey.length;
-    // The same bound, and the same answer, as the in-process publisher: checked here so a
-    // request over the limit is refused at once, not after a round trip to the thread.
-    if (this.inFlightBytes + bytes > this.maxInFlightBytes) {
+    // The same bound, and the same answer, as the in-process publisher, over both routes:
+    // checked here so a request over it is refused at once, not after a round trip.
+    if (this.inFlight + bytes > this.maxInFlightBytes) {
       this.overloaded();
       return Promise.reject(
         new AppError('ERR_OVERLOADED', 'too many events are waiting for Kinesis', { status: 503, hint: `retry after ${this.retryAfterSeconds} s with the same event ids` }),
       );
     }
+    const local = this.opts.local;
+    if (local && records.length < local.below) return local.publisher.publish(records);
     this.inFlightBytes += bytes;
     const id = this.nextId++;
     const batch = (this.batch ??= { ids: [], counts: [], records: [], bytes: 0 });
@@ -228,31 +237,34 @@ export class ThreadedPublisher implements EventPublisher {
 
   async ready(): Promise<boolean> {
     if (this.closing || this.dead) return false;
-    return this.query<boolean>('ready', false);
+    const [thread, local] = await Promise.all([this.query<boolean>('ready', false), this.opts.local?.publisher.ready() ?? true]);
+    return thread && local;
   }
 
-  /** Hands over what is pending, waits until the worker stored or failed all of it, stops the thread. */
+  /** Hands over what is pending, waits until the worker (and the local publisher) stored or failed all of it, stops the thread. */
   close(): Promise<void> {
     this.closing = true;
-    this.closed ??= (async () => {
-      if (this.dead) return;
-      this.handOver();
-      const done = new Promise<void>((resolve) => {
-        const onClosed = (m: FromWorker) => {
-          if (m.t === 'closed') resolve();
-        };
-        this.worker.on('message', onClosed);
-        this.worker.once('exit', () => resolve());
-      });
-      this.worker.postMessage({ t: 'close' } satisfies ToWorker);
-      await done;
-      // The worker's last outcomes arrive before 'closed' (message order is kept), so
-      // nothing should be left waiting; if something is, it gets its 503 rather than hang.
-      this.dead = new Error('closed');
-      await this.worker.terminate();
-      this.rejectWaiting();
-    })();
+    this.closed ??= Promise.all([this.closeThread(), this.opts.local?.publisher.close()]).then(() => undefined);
     return this.closed;
+  }
+
+  private async closeThread(): Promise<void> {
+    if (this.dead) return;
+    this.handOver();
+    const done = new Promise<void>((resolve) => {
+      const onClosed = (m: FromWorker) => {
+        if (m.t === 'closed') resolve();
+      };
+      this.worker.on('message', onClosed);
+      this.worker.once('exit', () => resolve());
+    });
+    this.worker.postMessage({ t: 'close' } satisfies ToWorker);
+    await done;
+    // The worker's last outcomes arrive before 'closed' (message order is kept), so
+    // nothing should be left waiting; if something is, it gets its 503 rather than hang.
+    this.dead = new Error('closed');
+    await this.worker.terminate();
+    this.rejectWaiting();
   }
 
   /** The thread is gone: every waiting request gets 503, and so does every new one. */

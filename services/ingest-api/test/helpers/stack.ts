@@ -46,9 +46,11 @@ export async function startIngestStack(
   const metrics = new Metrics('eventlake_ingest');
   const client = createKinesisClient(config);
   const logger = createLogger('ingest-api-test', { level: 'silent' });
+  // As createServerPublisher builds them, with the thread's module run from source.
+  const local = createPublisher(config, client, logger, metrics);
   const publisher = opts.publisherThread
-    ? new ThreadedPublisher(config, logger, metrics, { workerFile: PUBLISH_WORKER_SOURCE })
-    : createPublisher(config, client, logger, metrics);
+    ? new ThreadedPublisher(config, logger, metrics, { workerFile: PUBLISH_WORKER_SOURCE, local: { publisher: local, below: 4 } })
+    : local;
   await publisher.start();
   const app = await buildApp({ config, publisher, metrics });
   const url = await app.listen({ port: 0, host: '127.0.0.1' });

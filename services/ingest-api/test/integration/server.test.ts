@@ -71,8 +71,13 @@ for (const publisherThread of [false, true]) {
     const url = String(listening.address);
     t.equal((await fetch(`${url}/readyz`)).status, 200, 'ready: the stream is ACTIVE');
 
+    // Single events and 5-event arrays: with the thread on, they take its two routes.
     const inFlight = Array.from({ length: 10 }, (_, i) =>
-      fetch(`${url}/v1/telemetry`, { method: 'POST', headers: authHeaders(), body: JSON.stringify(makeEvent('telemetry', i)) }).then(async (r) => ({
+      fetch(`${url}/v1/telemetry`, {
+        method: 'POST',
+        headers: authHeaders(),
+        body: JSON.stringify(i % 2 === 0 ? makeEvent('telemetry', i) : Array.from({ length: 5 }, (_, k) => makeEvent('telemetry', 100 * i + k))),
+      }).then(async (r) => ({
         status: r.status,
         ids: ((await r.json()) as { event_ids?: string[] }).event_ids ?? [],
       })),
@@ -81,6 +86,7 @@ for (const publisherThread of [false, true]) {
     child.kill('SIGTERM');
     const answers = await Promise.all(inFlight);
     t.same(answers.map((a) => a.status), Array(10).fill(202), 'every in-flight request was answered 202');
+    t.equal(answers.flatMap((a) => a.ids).length, 30);
     await waitForLog('stopped');
     const [code] = child.exitCode === null ? ((await once(child, 'exit')) as [number]) : [child.exitCode];
     t.equal(code, 0);

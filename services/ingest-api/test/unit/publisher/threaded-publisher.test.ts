@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { AppError, Metrics, createLogger } from '@eventlake/common';
 import { loadIngestConfig } from '../../../src/config.js';
+import type { OutgoingRecord } from '../../../src/publisher/event-publisher.js';
 import { ThreadedPublisher } from '../../../src/publisher/threaded-publisher.js';
 import { testEnv } from '../../helpers/build.js';
 
@@ -62,7 +63,35 @@ const STAND_INS = {
   brokenModule: `throw new Error('cannot load');`,
 };
 
-function start(t: Test, standIn: keyof typeof STAND_INS, env: Record<string, string> = {}) {
+/** A publisher for the local route that keeps what it is given and holds it until released. */
+class HeldLocal {
+  readonly requests: OutgoingRecord[][] = [];
+  inFlight = 0;
+  private releases: (() => void)[] = [];
+  async start(): Promise<void> {}
+  async ready(): Promise<boolean> {
+    return true;
+  }
+  async close(): Promise<void> {
+    this.release();
+  }
+  publish(records: readonly OutgoingRecord[]): Promise<void> {
+    this.requests.push([...records]);
+    const bytes = records.reduce((n, r) => n + r.data.length + r.partitionKey.length, 0);
+    this.inFlight += bytes;
+    return new Promise((resolve) =>
+      this.releases.push(() => {
+        this.inFlight -= bytes;
+        resolve();
+      }),
+    );
+  }
+  release(): void {
+    for (const r of this.releases.splice(0)) r();
+  }
+}
+
+function start(t: Test, standIn: keyof typeof STAND_INS, env: Record<string, string> = {}, local?: HeldLocal) {
   const dir = t.testdir({});
   const file = join(dir, `${standIn}.mjs`);
   writeFileSync(file, STAND_INS[standIn]);
@@ -71,6 +100,7 @@ function start(t: Test, standIn: keyof typeof STAND_INS, env: Record<string, str
   const publisher = new ThreadedPublisher(loadIngestConfig(testEnv({ LINGER_MS: '5', ...env })), createLogger('test', { level: 'silent' }), metrics, {
     workerFile: pathToFileURL(file),
     onFailure: (err) => failures.push(err),
+    ...(local ? { local: { publisher: local, below: 4 } } : {}),
   });
   t.teardown(() => publisher.close());
   return { publisher, failures, metrics };
@@ -150,6 +180,22 @@ t.test('close() hands over what is still lingering before the thread stops, and 
   await t.resolves(lingering, 'the lingering request was stored, not dropped');
   const late = await publisher.publish([rec('a', '{}')]).then(() => 'stored', (err: unknown) => (err as AppError).code);
   t.equal(late, 'ERR_SHUTTING_DOWN');
+});
+
+t.test('requests of fewer than `below` events take the local publisher, the rest the thread, under one in-flight limit', async (t) => {
+  const local = new HeldLocal();
+  const { publisher } = start(t, 'store', { MAX_IN_FLIGHT_BYTES: String(64 * 1024) }, local);
+  await publisher.start();
+  const single = publisher.publish([rec('a', 'x'.repeat(20_000))]);
+  const three = publisher.publish([rec('a', '1'), rec('b', '2'), rec('c', '3')]);
+  await publisher.publish([rec('a', '1'), rec('b', '2'), rec('c', '3'), rec('d', '4')]);
+  t.same(local.requests.map((r) => r.length), [1, 3], 'the 1- and 3-event requests went local; the 4-event one was stored by the thread');
+  t.equal(publisher.inFlight, local.inFlight, 'what the local publisher holds counts');
+  const refused = await publisher.publish(Array.from({ length: 5 }, (_, i) => rec(`k${i}`, 'x'.repeat(10_000)))).then(() => undefined, (err: unknown) => err as AppError);
+  t.equal(refused?.code, 'ERR_OVERLOADED', 'the limit covers both routes: 20 KB held locally + 50 KB is over 64 KB');
+  local.release();
+  await Promise.all([single, three]);
+  t.equal(publisher.inFlight, 0);
 });
 
 t.test('PUBLISHER_THREAD is auto by default and takes true or false; anything else stops the server', async (t) => {

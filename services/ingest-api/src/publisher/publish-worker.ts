@@ -1,7 +1,7 @@
 /**
  * The publisher's thread: a KinesisPublisher (aggregation, the AWS SDK, retries, deadlines)
- * running beside the HTTP thread. It receives the records of one event-loop turn's
- * requests in one message and answers each request's outcome in batched messages; see
+ * running beside the HTTP thread. It receives the records of one linger's requests in one
+ * message, sends them at once, and answers each request's outcome in batched messages; see
  * threaded-publisher.ts for the protocol and why.
  */
 import { parentPort, workerData } from 'node:worker_threads';
@@ -26,7 +26,7 @@ let replyScheduled = false;
 const send = (message: FromWorker) => port.postMessage(message);
 function reply(): void {
   replyScheduled = false;
-  send({ t: 'settled', stored, failed, inFlight: publisher.inFlight });
+  send({ t: 'settled', stored, failed });
   stored = [];
   failed = [];
 }

@@ -43,7 +43,7 @@ export type ToWorker =
 /** Messages from the publisher thread. */
 export type FromWorker =
   | { t: 'started' }
-  | { t: 'settled'; stored: number[]; failed: WorkerFailure[]; inFlight: number }
+  | { t: 'settled'; stored: number[]; failed: WorkerFailure[] }
   | { t: 'ready'; id: number; ready: boolean }
   | { t: 'metrics'; id: number; json: MetricSnapshot }
   | { t: 'closed' };
@@ -75,6 +75,7 @@ export class ThreadedPublisher implements EventPublisher {
   private readonly retryAfterSeconds: number;
   private readonly lingerMs: number;
   private timer: NodeJS.Timeout | undefined;
+  private readonly overloaded: () => void;
   /** Bytes that end a linger early, as the in-process publisher's flush threshold does. */
   private static readonly FLUSH_BYTES = 4 * 1024 * 1024;
 
@@ -88,7 +89,7 @@ export class ThreadedPublisher implements EventPublisher {
       /** The worker's module: tests run it from source, or a stand-in. */
       workerFile?: URL;
       /**
-       * A publisher in this thread for requests of fewer than `localBelow` events. Handing a
+       * A publisher in this thread for requests of fewer than `below` events. Handing a
        * request over costs about the same whatever its size, and for one to three events
        * that is more than the thread saves: side by side on two cores, single events ran
        * 15% slower through the thread, 3-event requests even, 10-event requests 18% faster.
@@ -114,12 +115,12 @@ export class ThreadedPublisher implements EventPublisher {
       };
       this.worker.on('message', onStarted);
     });
+    // A thread that fails to load is reported by start(), and by fail() to onFailure.
+    this.started.catch(() => {});
     this.worker.on('message', (m: FromWorker) => this.onMessage(m));
     this.worker.on('error', (err) => this.fail(err));
     this.worker.on('exit', (code) => this.fail(new Error(`the publisher thread exited with ${code}`)));
   }
-
-  private readonly overloaded: () => void;
 
   /** Resolves once the worker (and the local publisher) loaded the shard map. */
   async start(): Promise<void> {

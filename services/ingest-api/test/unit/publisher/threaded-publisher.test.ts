@@ -26,7 +26,7 @@ const STAND_INS = {
           for (let k = 0; k < m.counts[i]; k++, r++) got.push([m.keys[r], bytes.subarray(at, (at += m.lengths[r])).toString()]);
           return { id, code: 'ERR_ECHO', message: JSON.stringify({ got, messages }), status: 418, hint: 'echo' };
         });
-        parentPort.postMessage({ t: 'settled', stored: [], failed, inFlight: 0 });
+        parentPort.postMessage({ t: 'settled', stored: [], failed });
       }
       if (m.t === 'ready') parentPort.postMessage({ t: 'ready', id: m.id, ready: true });
       if (m.t === 'metrics') parentPort.postMessage({ t: 'metrics', id: m.id, json: [] });
@@ -41,7 +41,7 @@ const STAND_INS = {
     parentPort.on('message', (m) => {
       if (m.t === 'publish') {
         messages++;
-        parentPort.postMessage({ t: 'settled', stored: m.ids, failed: [], inFlight: 0 });
+        parentPort.postMessage({ t: 'settled', stored: m.ids, failed: [] });
       }
       if (m.t === 'metrics') {
         const json = [{ name: 'test_worker_messages_total', help: 'publish messages', type: 'counter', aggregator: 'sum', values: [{ value: messages, labels: {} }] }];

@@ -38,11 +38,11 @@ export const IngestConfigSchema = Type.Object({
   MAX_IN_FLIGHT_BYTES: Type.Integer({ minimum: 64 * 1024, default: 64 * MiB }),
   MAX_CONCURRENT_PUTS: Type.Integer({ minimum: 1, maximum: 256, default: 4 }),
   AGGREGATION: Type.Boolean({ default: true }),
+  AGGREGATION_MAX_BYTES: Type.Integer({ minimum: 1024, maximum: 1000 * 1024, default: 51_200 }),
   PUBLISHER_THREAD: Type.Union([Type.Literal('auto'), Type.Boolean()], {
     default: 'auto',
     description: 'run the Kinesis publisher in its own thread, on a second core; auto: when the machine has two or more',
   }),
-  AGGREGATION_MAX_BYTES: Type.Integer({ minimum: 1024, maximum: 1000 * 1024, default: 51_200 }),
   RETRY_AFTER_SECONDS: Type.Integer({ minimum: 1, maximum: 3600, default: 1 }),
 });
 

@@ -3,7 +3,8 @@ export { IngestConfigSchema, loadIngestConfig, type IngestConfig } from './confi
 export { ApiKeyVerifier, hashApiKey, parseApiKeyHashes, presentedKey, type ApiKeyCheck, type ApiKeyEntry } from './api-keys.js';
 export { prepareRequest, type EventIssue, type IngestLimits, type IngestTarget, type PreparedRequest } from './ingest-request.js';
 export { KinesisPublisher, type KinesisPublisherOptions } from './publisher/kinesis-publisher.js';
-export type { EventPublisher, OutgoingRecord } from './publisher/event-publisher.js';
+export type { EventPublisher, OutgoingRecord, ServerEventPublisher } from './publisher/event-publisher.js';
+export { ThreadedPublisher } from './publisher/threaded-publisher.js';
 export {
   KINESIS_LIMITS,
   aggregateShardGroup,
@@ -15,4 +16,4 @@ export {
   type UserRecord,
 } from './publisher/aggregation.js';
 export { ShardMap, hashKeyOf, openShardRanges, type ShardRange } from './publisher/shard-map.js';
-export { createKinesisClient, createPublisher } from './kinesis.js';
+export { createKinesisClient, createPublisher, createServerPublisher, type ServerPublisher } from './kinesis.js';

@@ -3,7 +3,7 @@ import { availableParallelism } from 'node:os';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { localClientConfig, type Logger, type Metrics } from '@eventlake/common';
 import type { IngestConfig } from './config.js';
-import type { EventPublisher } from './publisher/event-publisher.js';
+import type { ServerEventPublisher } from './publisher/event-publisher.js';
 import { KinesisPublisher } from './publisher/kinesis-publisher.js';
 import { ThreadedPublisher } from './publisher/threaded-publisher.js';
 
@@ -36,7 +36,7 @@ export function createPublisher(config: IngestConfig, client: KinesisClient, log
 
 /** The publisher a server runs, and what to release when it stops. */
 export interface ServerPublisher {
-  publisher: EventPublisher & { start(): Promise<void>; readonly inFlight: number };
+  publisher: ServerEventPublisher;
   /** Releases the Kinesis client, after the publisher closed. */
   destroy(): void;
   /** Whether the publisher runs in its own thread. */

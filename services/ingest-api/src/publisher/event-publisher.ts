@@ -16,3 +16,9 @@ export interface EventPublisher {
   /** Sends what is buffered, waits for every in-flight call, then refuses new work. */
   close(): Promise<void>;
 }
+
+/** A publisher a server starts and watches: `start` loads what it needs, `inFlight` counts bytes not yet stored. */
+export interface ServerEventPublisher extends EventPublisher {
+  start(): Promise<void>;
+  readonly inFlight: number;
+}

@@ -22,7 +22,7 @@
 import { Worker } from 'node:worker_threads';
 import { AppError, type Logger, type MetricSnapshot, type Metrics } from '@eventlake/common';
 import type { IngestConfig } from '../config.js';
-import type { EventPublisher, OutgoingRecord } from './event-publisher.js';
+import type { OutgoingRecord, ServerEventPublisher } from './event-publisher.js';
 
 /** One request's failure, as the worker reports it. */
 export interface WorkerFailure {
@@ -58,7 +58,7 @@ const unavailable = () =>
   new AppError('ERR_STREAM_UNAVAILABLE', 'the publisher of this API instance stopped', { status: 503, hint: 'retry; another instance takes the request' });
 
 /** An EventPublisher whose KinesisPublisher runs in a worker thread. */
-export class ThreadedPublisher implements EventPublisher {
+export class ThreadedPublisher implements ServerEventPublisher {
   private readonly worker: Worker;
   private readonly waiting = new Map<number, Waiting>();
   /** Questions to the worker awaiting its answer, with what to answer if it dies first. */
@@ -94,7 +94,7 @@ export class ThreadedPublisher implements EventPublisher {
        * that is more than the thread saves: side by side on two cores, single events ran
        * 15% slower through the thread, 3-event requests even, 10-event requests 18% faster.
        */
-      local?: { publisher: EventPublisher & { start(): Promise<void>; readonly inFlight: number }; below: number };
+      local?: { publisher: ServerEventPublisher; below: number };
     } = {},
   ) {
     this.maxInFlightBytes = config.MAX_IN_FLIGHT_BYTES;

@@ -18,7 +18,9 @@ for (const publisherThread of [false, true]) {
     const stack = await startIngestStack(t, {
       shards: 2,
       publisherThread,
-      env: { PUBLISH_DEADLINE_MS: '1500', RETRY_AFTER_SECONDS: '2', LINGER_MS: '2' },
+      // Room for the flaky phase's retries on a machine busy with other test files; the
+      // all-throttled phase then takes one deadline to answer 503.
+      env: { PUBLISH_DEADLINE_MS: '3000', RETRY_AFTER_SECONDS: '2', LINGER_MS: '2' },
       endpointFor: async (endpoint) => {
         proxy = await startFaultProxy(endpoint, flaky);
         return proxy.endpoint;

@@ -74,7 +74,7 @@ port.on('message', (message: ToWorker) => {
       void publisher.ready().then((ready) => send({ t: 'ready', id: message.id, ready }));
       return;
     case 'metrics':
-      void metrics.registry.getMetricsAsJSON().then((json) => send({ t: 'metrics', id: message.id, json }));
+      void metrics.snapshot().then((json) => send({ t: 'metrics', id: message.id, json }));
       return;
     case 'close':
       void (async () => {

@@ -8,10 +8,11 @@ import {
   ENDPOINTS,
   formatJsonPath,
   isEventType,
-  prepareEventJson,
+  JsonBytes,
+  writeEventJson,
   type EventType,
   type PathSegment,
-  type PreparedRecordJson,
+  type WrittenRecord,
 } from '@eventlake/schemas';
 import type { OutgoingRecord } from './publisher/event-publisher.js';
 
@@ -43,6 +44,10 @@ interface Located {
   events: readonly unknown[];
   base(index: number): PathSegment[];
 }
+
+// The buffer a request's records are written into starts at this many bytes per event and
+// doubles when a request needs more; most events are a few hundred bytes.
+const BYTES_PER_EVENT_GUESS = 512;
 
 const mixedBase = (i: number): PathSegment[] => ['events', i];
 const arrayBase = (i: number): PathSegment[] => [i];
@@ -99,11 +104,10 @@ export function prepareRequest(target: IngestTarget, body: unknown, limits: Inge
   }
   const issues: EventIssue[] = [];
   const oversize: { index: number; path: string; bytes: number }[] = [];
-  const records: OutgoingRecord[] = [];
-  const eventIds: string[] = [];
-  const valid: PreparedRecordJson[] = [];
-  const validIndexes: number[] = [];
   const ctx = { receivedAtMicros };
+  // Every record is written into one buffer for the request and handed on as a view of it.
+  const out = new JsonBytes(events.length * BYTES_PER_EVENT_GUESS);
+  const written: WrittenRecord[] = [];
   for (let index = 0; index < events.length; index++) {
     const event = events[index];
     const type = typeOf(target, event);
@@ -113,7 +117,7 @@ export function prepareRequest(target: IngestTarget, body: unknown, limits: Inge
     }
     let result;
     try {
-      result = prepareEventJson(type, event, ctx);
+      result = writeEventJson(type, event, ctx, out);
     } catch (err) {
       // Serialising recurses: a deeply nested "properties" overflows the stack.
       if (!(err instanceof RangeError)) throw err;
@@ -128,27 +132,24 @@ export function prepareRequest(target: IngestTarget, body: unknown, limits: Inge
       }
       continue;
     }
-    valid.push(result);
-    validIndexes.push(index);
-  }
-  // One UTF-8 encoding per request rather than per event (a native call and a pooled
-  // allocation each): every record's JSON is well-formed on its own, so the bytes of the
-  // joined text are the records' bytes end to end, and each record is a view into them.
-  const text = valid.length === 1 ? valid[0]!.json : valid.map((v) => v.json).join('');
-  const bytes = Buffer.from(text, 'utf8');
-  const ascii = bytes.length === text.length;
-  let offset = 0;
-  for (let k = 0; k < valid.length; k++) {
-    const { json, partitionKey, eventId } = valid[k]!;
-    const length = ascii ? json.length : Buffer.byteLength(json, 'utf8');
-    const data = bytes.subarray(offset, (offset += length));
+    const length = result.end - result.start;
     if (length > limits.maxEventBytes) {
-      const index = validIndexes[k]!;
       oversize.push({ index, path: formatJsonPath(base(index)), bytes: length });
       continue;
     }
-    records.push({ partitionKey, data });
-    eventIds.push(eventId);
+    written.push(result);
+  }
+  const records: OutgoingRecord[] = [];
+  const eventIds: string[] = [];
+  if (issues.length === 0 && oversize.length === 0) {
+    // Views are taken once writing is done (the buffer may have grown). A buffer mostly
+    // empty is copied to its size, so what waits for Kinesis holds no slack.
+    let bytes = out.bytes();
+    if (out.capacity > 2 * bytes.length + 4096) bytes = Buffer.from(bytes);
+    for (const w of written) {
+      records.push({ partitionKey: w.partitionKey, data: bytes.subarray(w.start, w.end) });
+      eventIds.push(w.eventId);
+    }
   }
   if (issues.length > 0) {
     for (const o of oversize) {

@@ -17,17 +17,35 @@ export interface PutRecordsEntry {
   Data: Uint8Array;
 }
 
-/** The PutRecords JSON body (Kinesis JSON 1.1 protocol: Data as base64), member order as the SDK writes it. */
-export function putRecordsBody(streamName: string, records: readonly PutRecordsEntry[]): string {
-  let body = '{"Records":[';
+/**
+ * The PutRecords JSON body (Kinesis JSON 1.1 protocol: Data as base64), member order as the
+ * SDK writes it, as bytes: the signer hashes them and the socket sends them as they are,
+ * where a string body was encoded for each and measured once more for its length.
+ */
+export function putRecordsBody(streamName: string, records: readonly PutRecordsEntry[]): Buffer {
+  const pieces: string[] = new Array<string>(records.length * 2);
+  let bytes = '{"Records":['.length;
   for (let i = 0; i < records.length; i++) {
     const r = records[i]!;
     const data = Buffer.from(r.Data.buffer, r.Data.byteOffset, r.Data.byteLength).toString('base64');
-    body += `${i === 0 ? '' : ','}{"Data":"${data}"`;
-    if (r.ExplicitHashKey !== undefined) body += `,"ExplicitHashKey":${JSON.stringify(r.ExplicitHashKey)}`;
-    body += `,"PartitionKey":${JSON.stringify(r.PartitionKey)}}`;
+    let tail = '"';
+    if (r.ExplicitHashKey !== undefined) tail += `,"ExplicitHashKey":${JSON.stringify(r.ExplicitHashKey)}`;
+    tail += `,"PartitionKey":${JSON.stringify(r.PartitionKey)}}`;
+    pieces[2 * i] = data;
+    pieces[2 * i + 1] = tail;
+    bytes += (i === 0 ? 0 : 1) + '{"Data":"'.length + data.length + Buffer.byteLength(tail);
   }
-  return `${body}],"StreamName":${JSON.stringify(streamName)}}`;
+  const end = `],"StreamName":${JSON.stringify(streamName)}}`;
+  bytes += Buffer.byteLength(end);
+  const body = Buffer.allocUnsafe(bytes);
+  let at = body.write('{"Records":[', 0, 'latin1');
+  for (let i = 0; i < records.length; i++) {
+    at += body.write(i === 0 ? '{"Data":"' : ',{"Data":"', at, 'latin1');
+    at += body.write(pieces[2 * i]!, at, 'latin1');
+    at += body.write(pieces[2 * i + 1]!, at, 'utf8');
+  }
+  body.write(end, at, 'utf8');
+  return body;
 }
 
 /** A PutRecordsCommand for `records` that sends `putRecordsBody` as its body. */
@@ -45,7 +63,7 @@ export function putRecordsCommand(streamName: string, records: PutRecordsEntry[]
       const body = putRecordsBody(streamName, records);
       request.body = body;
       for (const name of Object.keys(request.headers)) if (name.toLowerCase() === 'content-length') delete request.headers[name];
-      request.headers['content-length'] = String(Buffer.byteLength(body));
+      request.headers['content-length'] = String(body.length);
       return next(args);
     },
     { step: 'build', name: 'eventlakePutRecordsBody' },

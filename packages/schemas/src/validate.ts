@@ -239,6 +239,9 @@ const idFieldsByType = Object.fromEntries(
   ]),
 ) as Record<EventType, ReadonlySet<string>>;
 
+/** The bytes of ASCII text that `writeEventJson` writes often. */
+const ascii = (text: string) => Buffer.from(text, 'latin1');
+
 /**
  * How `writeEventJson` writes each field of a type, found with one lookup: null for the
  * envelope's fields (written by the envelope, never copied), else the bytes of `,"name":`
@@ -250,7 +253,7 @@ const FIELD_WRITING = Object.fromEntries(
     new Map(
       Object.keys(inputSchemas[t].properties).map((name) => [
         name,
-        ENVELOPE_FIELDS.has(name) ? null : { prefix: Buffer.from(`,"${name}":`, 'latin1'), id: idFieldsByType[t].has(name) },
+        ENVELOPE_FIELDS.has(name) ? null : { prefix: ascii(`,"${name}":`), id: idFieldsByType[t].has(name) },
       ]),
     ),
   ]),
@@ -358,7 +361,6 @@ export interface WrittenRecord {
 /** Outcome of `writeEventJson`: where the record was written, or every issue found (nothing written). */
 export type WriteJsonResult = WrittenRecord | { ok: false; issues: ValidationIssue[] };
 
-const ascii = (text: string) => Buffer.from(text, 'latin1');
 const ENVELOPE_OPEN = ascii('{"event_id":');
 // The envelope's fixed text, per type: everything from the type to the opening quote of the event time.
 const ENVELOPE_MIDDLE = Object.fromEntries(

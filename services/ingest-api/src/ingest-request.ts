@@ -139,18 +139,6 @@ export function prepareRequest(target: IngestTarget, body: unknown, limits: Inge
     }
     written.push(result);
   }
-  const records: OutgoingRecord[] = [];
-  const eventIds: string[] = [];
-  if (issues.length === 0 && oversize.length === 0) {
-    // Views are taken once writing is done (the buffer may have grown). A buffer mostly
-    // empty is copied to its size, so what waits for Kinesis holds no slack.
-    let bytes = out.bytes();
-    if (out.capacity > 2 * bytes.length + 4096) bytes = Buffer.from(bytes);
-    for (const w of written) {
-      records.push({ partitionKey: w.partitionKey, data: bytes.subarray(w.start, w.end) });
-      eventIds.push(w.eventId);
-    }
-  }
   if (issues.length > 0) {
     for (const o of oversize) {
       issues.push({ index: o.index, path: o.path, reason: `event is ${o.bytes} bytes; the limit is ${limits.maxEventBytes}` });
@@ -169,6 +157,16 @@ export function prepareRequest(target: IngestTarget, body: unknown, limits: Inge
       hint: 'move bulky data out of the event, or split it',
       details: { limit: 'MAX_EVENT_BYTES', max: limits.maxEventBytes, events: oversize },
     });
+  }
+  // Views are taken once writing is done (the buffer may have grown). A buffer mostly
+  // empty is copied to its size, so what waits for Kinesis holds no slack.
+  let bytes = out.bytes();
+  if (out.capacity > 2 * bytes.length + 4096) bytes = Buffer.from(bytes);
+  const records: OutgoingRecord[] = [];
+  const eventIds: string[] = [];
+  for (const w of written) {
+    records.push({ partitionKey: w.partitionKey, data: bytes.subarray(w.start, w.end) });
+    eventIds.push(w.eventId);
   }
   return { records, eventIds };
 }

@@ -22,13 +22,15 @@ const run = promisify(execFile);
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 const HEALTHY_WITHIN_MS = 45_000;
 
-/** What the Dockerfile says about a service: its package, the deploy flags and the entry it runs. */
-async function dockerfileContract(service: string): Promise<{ pkg: string; entry: string }> {
+/** What the Dockerfile says about a service: its package, the deploy flags, and the node options and entry its CMD runs. */
+async function dockerfileContract(service: string): Promise<{ pkg: string; nodeOptions: string[]; entry: string }> {
   const dockerfile = await readFile(join(repoRoot, 'services', service, 'Dockerfile'), 'utf8');
   const deploy = /pnpm --filter (\S+) deploy --prod --legacy --ignore-scripts \/out/.exec(dockerfile);
-  const cmd = /CMD \["node", "([^"]+)"\]/.exec(dockerfile);
-  if (!deploy?.[1] || !cmd?.[1]) throw new Error(`services/${service}/Dockerfile no longer has the deploy step or CMD this test mirrors`);
-  return { pkg: deploy[1], entry: cmd[1] };
+  const cmd = /^CMD (\["node",.*\])$/m.exec(dockerfile);
+  const args = cmd?.[1] ? (JSON.parse(cmd[1]) as string[]).slice(1) : [];
+  const entry = args.pop();
+  if (!deploy?.[1] || !entry) throw new Error(`services/${service}/Dockerfile no longer has the deploy step or CMD this test mirrors`);
+  return { pkg: deploy[1], nodeOptions: args, entry };
 }
 
 async function bundle(pkg: string, dir: string): Promise<void> {
@@ -55,10 +57,17 @@ async function freePort(): Promise<number> {
   });
 }
 
-/** Starts `node <entry>` in `dir` and resolves once /healthz answers; rejects with its output if it exits or stays unhealthy. */
-async function startHealthy(t: Test, dir: string, entry: string, env: Record<string, string>, port: number): Promise<{ status: number; child: ChildProcess }> {
+/** Starts the CMD (`node [options] <entry>`) in `dir` and resolves once /healthz answers; rejects with its output if it exits or stays unhealthy. */
+async function startHealthy(
+  t: Test,
+  dir: string,
+  cmd: { nodeOptions: string[]; entry: string },
+  env: Record<string, string>,
+  port: number,
+): Promise<{ status: number; child: ChildProcess }> {
+  const { nodeOptions, entry } = cmd;
   const started = Date.now();
-  const child = spawn(process.execPath, [entry], {
+  const child = spawn(process.execPath, [...nodeOptions, entry], {
     cwd: dir,
     // Only what the task definition would pass, plus PATH: nothing leaks in from the workspace.
     env: { PATH: process.env.PATH ?? '', NODE_ENV: 'production', PORT: String(port), ...env },
@@ -123,7 +132,7 @@ t.test('the ingest API bundle starts with node and answers /healthz', async (t) 
   const { status } = await startHealthy(
     t,
     bundles.api,
-    services.api.entry,
+    services.api,
     {
       STREAM_NAME: 'events',
       AWS_REGION: 'us-east-1',
@@ -165,7 +174,7 @@ t.test('the processor bundle starts with node and answers /healthz', async (t) =
   const { status } = await startHealthy(
     t,
     bundles.processor,
-    services.processor.entry,
+    services.processor,
     {
       STREAM_NAME: 'events',
       LEASE_TABLE: 'leases',

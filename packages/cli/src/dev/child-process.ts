@@ -22,9 +22,9 @@ export interface ServiceProcess {
 
 const RECENT_LINES = 30;
 
-/** Starts `node <entry>` with `env`, forwarding every output line to `sink`. */
-export function startService(name: string, entry: string, env: Record<string, string>, sink: LogSink): ServiceProcess {
-  const child = spawn(process.execPath, [entry], {
+/** Starts `node [nodeOptions] <entry>` with `env`, forwarding every output line to `sink`. */
+export function startService(name: string, entry: string, env: Record<string, string>, sink: LogSink, nodeOptions: readonly string[] = []): ServiceProcess {
+  const child = spawn(process.execPath, [...nodeOptions, entry], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
     // Its own process group: Ctrl-C in the terminal reaches only `pnpm dev`, which then

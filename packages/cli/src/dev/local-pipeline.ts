@@ -22,6 +22,7 @@ import {
   startS3,
   type Emulator,
 } from '@eventlake/local-stack';
+import { SERVER_NODE_OPTIONS } from '@eventlake/ingest-api/node-options';
 import { ensureLeaseTable } from '@eventlake/processor';
 import { startService, type LogSink, type ServiceProcess } from './child-process.js';
 import { apiKeyHash, ensureDevApiKey, writeDevFacts, type DevFacts } from './dev-state.js';
@@ -206,6 +207,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
       serviceEntry('@eventlake/ingest-api', 'server.js'),
       { ...common, PORT: String(apiPort), HOST: '127.0.0.1', API_KEY_HASHES: `dev:${apiKeyHash(apiKey)}`, ...opts.apiEnv },
       sink,
+      SERVER_NODE_OPTIONS,
     );
     services.push(api);
     const workers = metricsPorts.map((port, i) => {

@@ -22,6 +22,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import { hashApiKey } from '../../src/api-keys.js';
+import { SERVER_NODE_OPTIONS } from '../../src/node-options.js';
 
 const PACKAGE_DIR = fileURLToPath(new URL('../../', import.meta.url));
 const SERVERS = fileURLToPath(new URL('./servers/', import.meta.url));
@@ -103,7 +104,7 @@ function freePort(): Promise<number> {
 async function startApi(env: Record<string, string>): Promise<Child> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const child = spawn(process.execPath, ['dist/server.js'], {
+  const child = spawn(process.execPath, [...SERVER_NODE_OPTIONS, 'dist/server.js'], {
     cwd: PACKAGE_DIR,
     env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...env, PORT: String(port) },
     stdio: ['ignore', 'inherit', 'inherit'],

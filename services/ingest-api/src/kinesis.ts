@@ -46,15 +46,20 @@ export interface ServerPublisher {
 /**
  * The server's publisher: in its own thread when PUBLISHER_THREAD says so (auto: when the
  * machine has two or more cores), else in the HTTP thread. `onFailure` is called if the
- * thread dies.
+ * thread dies; `workerFile` replaces the thread's module (tests run it from source).
  */
-export function createServerPublisher(config: IngestConfig, logger: Logger, metrics: Metrics, onFailure?: (err: Error) => void): ServerPublisher {
+export function createServerPublisher(
+  config: IngestConfig,
+  logger: Logger,
+  metrics: Metrics,
+  opts: { onFailure?: (err: Error) => void; workerFile?: URL } = {},
+): ServerPublisher {
   const threaded = config.PUBLISHER_THREAD === 'auto' ? availableParallelism() >= 2 : config.PUBLISHER_THREAD;
   const client = createKinesisClient(config);
   const local = createPublisher(config, client, logger, metrics);
   const destroy = () => client.destroy();
   if (!threaded) return { publisher: local, destroy, threaded };
   // Requests of 1–3 events stay in this thread; see ThreadedPublisher's `local` option.
-  const publisher = new ThreadedPublisher(config, logger, metrics, { ...(onFailure ? { onFailure } : {}), local: { publisher: local, below: 4 } });
+  const publisher = new ThreadedPublisher(config, logger, metrics, { ...opts, local: { publisher: local, below: 4 } });
   return { publisher, destroy, threaded };
 }

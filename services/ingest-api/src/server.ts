@@ -25,11 +25,12 @@ async function main(): Promise<void> {
   const metrics = new Metrics('eventlake_ingest');
   // A dead publisher thread is fatal like an uncaught error: logged, the server closes
   // gracefully and exits 1, so the orchestrator replaces the task.
-  const { publisher, destroy, threaded } = createServerPublisher(config, logger, metrics, (err) =>
-    setImmediate(() => {
-      throw err;
-    }),
-  );
+  const { publisher, destroy, threaded } = createServerPublisher(config, logger, metrics, {
+    onFailure: (err) =>
+      setImmediate(() => {
+        throw err;
+      }),
+  });
   await publisher.start();
   const app = await buildApp({ config, publisher, metrics, logger });
   const stopEmf = config.EMF_NAMESPACE ? metrics.startEmf(config.EMF_NAMESPACE, { service: 'ingest-api' }) : undefined;

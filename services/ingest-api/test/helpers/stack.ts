@@ -5,9 +5,8 @@ import { ensureStream, localClientConfig, startKinesis, type Emulator } from '@e
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/app.js';
 import { loadIngestConfig } from '../../src/config.js';
-import { createKinesisClient, createPublisher } from '../../src/kinesis.js';
+import { createServerPublisher } from '../../src/kinesis.js';
 import type { EventPublisher } from '../../src/publisher/event-publisher.js';
-import { ThreadedPublisher } from '../../src/publisher/threaded-publisher.js';
 import { testEnv } from './build.js';
 
 /** The publisher thread's module, run from its TypeScript source (see publish-worker.mjs). */
@@ -42,21 +41,19 @@ export async function startIngestStack(
   const reader = new KinesisClient(localClientConfig(kinesis.endpoint));
   await ensureStream(reader, 'events', opts.shards ?? 2);
   const endpoint = opts.endpointFor ? await opts.endpointFor(kinesis.endpoint) : kinesis.endpoint;
-  const config = loadIngestConfig(testEnv({ KINESIS_ENDPOINT: endpoint, RATE_LIMIT_MAX: '1000000', ...opts.env }));
+  const config = loadIngestConfig(
+    testEnv({ KINESIS_ENDPOINT: endpoint, RATE_LIMIT_MAX: '1000000', PUBLISHER_THREAD: String(opts.publisherThread ?? false), ...opts.env }),
+  );
   const metrics = new Metrics('eventlake_ingest');
-  const client = createKinesisClient(config);
   const logger = createLogger('ingest-api-test', { level: 'silent' });
-  // As createServerPublisher builds them, with the thread's module run from source.
-  const local = createPublisher(config, client, logger, metrics);
-  const publisher = opts.publisherThread
-    ? new ThreadedPublisher(config, logger, metrics, { workerFile: PUBLISH_WORKER_SOURCE, local: { publisher: local, below: 4 } })
-    : local;
+  // As the server builds it, with the thread's module run from source.
+  const { publisher, destroy } = createServerPublisher(config, logger, metrics, { workerFile: PUBLISH_WORKER_SOURCE });
   await publisher.start();
   const app = await buildApp({ config, publisher, metrics });
   const url = await app.listen({ port: 0, host: '127.0.0.1' });
   t.teardown(async () => {
     await app.close();
-    client.destroy();
+    destroy();
     reader.destroy();
     await kinesis.stop();
   });

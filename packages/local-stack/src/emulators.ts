@@ -27,14 +27,24 @@ export interface EmulatorOptions {
   host?: string;
 }
 
-function listen(server: Server, port: number, host: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve((server.address() as AddressInfo).port);
+/**
+ * Listens on `port`. kinesalite and dynalite open their database when created, so a server
+ * that cannot listen (a taken port) is closed before the error is passed on: its database
+ * would otherwise keep writing into `path` after the caller gave up.
+ */
+async function listen(server: Server, port: number, host: string): Promise<number> {
+  try {
+    return await new Promise<number>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => {
+        server.off('error', reject);
+        resolve((server.address() as AddressInfo).port);
+      });
     });
-  });
+  } catch (err) {
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    throw err;
+  }
 }
 
 function closeServer(server: Server): Promise<void> {

@@ -1,6 +1,7 @@
 import t from 'tap';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { GetRecordsCommand, GetShardIteratorCommand, KinesisClient, ListShardsCommand, PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import { CreateTableCommand, DynamoDBClient, GetItemCommand, PutItemCommand, waitUntilTableExists } from '@aws-sdk/client-dynamodb';
@@ -83,3 +84,20 @@ t.test('s3rver: objects round-trip byte for byte with the SDK v3 client', async 
   t.equal(bytes.length, body.length);
   t.ok(bytes.equals(body), 'no chunked-encoding framing stored with the object');
 });
+
+for (const [name, start] of [
+  ['kinesalite', startKinesis],
+  ['dynalite', startDynamo],
+] as const) {
+  t.test(`${name}: a taken port rejects with EADDRINUSE and lets go of its data directory`, async (t) => {
+    const busy = createServer();
+    await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
+    t.teardown(() => new Promise<void>((resolve) => busy.close(() => resolve())));
+    const path = await mkdtemp(join(tmpdir(), `${name}-`));
+    t.teardown(() => rm(path, { recursive: true, force: true }));
+    await t.rejects(start({ path, port: (busy.address() as AddressInfo).port }), { code: 'EADDRINUSE' });
+    // The database it opened is closed again: the same directory opens at once on a free port.
+    const emu = await start({ path });
+    await emu.stop();
+  });
+}

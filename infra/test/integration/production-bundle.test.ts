@@ -17,6 +17,7 @@ import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { S3Client } from '@aws-sdk/client-s3';
 import { ensureBucket, ensureStream, localClientConfig, localS3Options, startDynamo, startKinesis, startS3 } from '@eventlake/local-stack';
+import { execFormCmd } from '../helpers/dockerfile.js';
 
 const run = promisify(execFile);
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
@@ -26,10 +27,9 @@ const HEALTHY_WITHIN_MS = 45_000;
 async function dockerfileContract(service: string): Promise<{ pkg: string; nodeOptions: string[]; entry: string }> {
   const dockerfile = await readFile(join(repoRoot, 'services', service, 'Dockerfile'), 'utf8');
   const deploy = /pnpm --filter (\S+) deploy --prod --legacy --ignore-scripts \/out/.exec(dockerfile);
-  const cmd = /^CMD (\["node",.*\])$/m.exec(dockerfile);
-  const args = cmd?.[1] ? (JSON.parse(cmd[1]) as string[]).slice(1) : [];
+  const [node, ...args] = execFormCmd(dockerfile);
   const entry = args.pop();
-  if (!deploy?.[1] || !entry) throw new Error(`services/${service}/Dockerfile no longer has the deploy step or CMD this test mirrors`);
+  if (!deploy?.[1] || node !== 'node' || !entry) throw new Error(`services/${service}/Dockerfile no longer has the deploy step or CMD this test mirrors`);
   return { pkg: deploy[1], nodeOptions: args, entry };
 }
 

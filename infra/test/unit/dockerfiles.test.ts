@@ -5,6 +5,7 @@
  */
 import t from 'tap';
 import { readFile } from 'node:fs/promises';
+import { execFormCmd } from '../helpers/dockerfile.js';
 
 const repo = new URL('../../../', import.meta.url);
 const CONTRACT = {
@@ -28,8 +29,7 @@ for (const [service, c] of Object.entries(CONTRACT)) {
     t.ok(runtime.some((l) => /^USER (node|\d+)/.test(l) && !/^USER (root|0)\b/.test(l)), 'runs as a non-root user');
     t.notOk(lines.some((l) => /^HEALTHCHECK/.test(l)), 'ECS and the ALB check health');
     // Exec form, node options (services/ingest-api tests its own against SERVER_NODE_OPTIONS), then the entry.
-    const cmd = /^CMD (\[.*\])$/.exec(runtime.at(-1) ?? '');
-    const args = cmd ? (JSON.parse(cmd[1]!) as string[]) : [];
+    const args = execFormCmd(runtime.at(-1) ?? '');
     t.equal(args[0], 'node', 'the last line runs node, in exec form');
     t.equal(args.at(-1), c.entry);
     t.same(args.slice(1, -1).filter((a) => !a.startsWith('--')), [], 'only options between node and the entry');

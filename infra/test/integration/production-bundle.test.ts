@@ -7,6 +7,7 @@
  */
 import t, { type Test } from 'tap';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { access, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -121,7 +122,7 @@ const bundling = Date.now();
 await Promise.all([bundle(services.api.pkg, bundles.api), bundle(services.processor.pkg, bundles.processor)]);
 t.comment(`both bundles built in ${Date.now() - bundling} ms`);
 
-t.test('the ingest API bundle starts with node and answers /healthz', async (t) => {
+t.test('the ingest API bundle starts with node, answers /healthz and stores events', async (t) => {
   const kinesisEmu = await startKinesis();
   const kinesis = new KinesisClient(localClientConfig(kinesisEmu.endpoint));
   t.teardown(async () => {
@@ -129,6 +130,7 @@ t.test('the ingest API bundle starts with node and answers /healthz', async (t) 
     await kinesisEmu.stop();
   });
   await ensureStream(kinesis, 'events', 1);
+  const port = await freePort();
   const { status } = await startHealthy(
     t,
     bundles.api,
@@ -137,16 +139,29 @@ t.test('the ingest API bundle starts with node and answers /healthz', async (t) 
       STREAM_NAME: 'events',
       AWS_REGION: 'us-east-1',
       KINESIS_ENDPOINT: kinesisEmu.endpoint,
-      API_KEY_HASHES: `ci:${'0'.repeat(64)}`,
+      API_KEY_HASHES: `ci:${createHash('sha256').update('bundle-key').digest('hex')}`,
       CORS_ORIGINS: '',
       LOG_LEVEL: 'warn',
       EMF_NAMESPACE: 'eventlake',
       // The thread's module must be in the bundle: the server answers only once it started.
       PUBLISHER_THREAD: 'true',
     },
-    await freePort(),
+    port,
   );
   t.equal(status, 200);
+  // A single event (sent from the HTTP thread) and a batch (sent from the publisher thread):
+  // 202 means the bundle's own PutRecords path stored them in the stream.
+  const event = (i: number) => ({ user_id: `u-${i}`, session_id: 's-1', action: 'page_view', page: '/', timestamp: '2025-08-08T13:45:12Z' });
+  for (const body of [event(0), Array.from({ length: 20 }, (_, i) => event(i))]) {
+    const res = await fetch(`http://127.0.0.1:${port}/v1/clickstream`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-api-key': 'bundle-key' },
+      body: JSON.stringify(body),
+    });
+    const answer = (await res.json()) as { event_ids?: string[] };
+    t.equal(res.status, 202, JSON.stringify(answer).slice(0, 200));
+    t.equal(answer.event_ids?.length, Array.isArray(body) ? body.length : 1, 'an id per event');
+  }
 });
 
 t.test('the processor bundle starts with node and answers /healthz', async (t) => {

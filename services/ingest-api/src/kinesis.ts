@@ -1,6 +1,8 @@
 /** The one place the ingest API constructs its AWS client and publisher. */
+import https from 'node:https';
 import { availableParallelism } from 'node:os';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { localClientConfig, type Logger, type Metrics } from '@eventlake/common';
 import type { IngestConfig } from './config.js';
 import type { ServerEventPublisher } from './publisher/event-publisher.js';
@@ -14,7 +16,14 @@ export function createKinesisClient(config: Pick<IngestConfig, 'AWS_REGION' | 'K
   if (config.KINESIS_ENDPOINT) {
     return new KinesisClient({ ...localClientConfig(config.KINESIS_ENDPOINT, { maxSockets: 128 }), maxAttempts: 1 });
   }
-  return new KinesisClient({ region: config.AWS_REGION, maxAttempts: 1 });
+  // HTTP/1.1 with keep-alive, as against the local emulators, rather than the SDK's HTTP/2
+  // default for Kinesis: the PutRecords requests the tests check are then the ones AWS gets.
+  // Sized for both publishers' concurrent calls with room for reads.
+  return new KinesisClient({
+    region: config.AWS_REGION,
+    maxAttempts: 1,
+    requestHandler: new NodeHttpHandler({ httpsAgent: new https.Agent({ keepAlive: true, maxSockets: 64 }), connectionTimeout: 5_000 }),
+  });
 }
 
 /** The publisher the server uses, from configuration. */

@@ -9,7 +9,7 @@ import { AppError, type Logger, type Metrics } from '@eventlake/common';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { backoffDelay, buildEntries, chunkPutRecords, type KinesisEntry, type UserRecord } from './aggregation.js';
 import type { EventPublisher, OutgoingRecord } from './event-publisher.js';
-import { putRecordsCommand } from './put-records-command.js';
+import { directPutRecords, type PutRecordsCall } from './put-records-call.js';
 import { ShardMap, hashKeyOf, openShardRanges } from './shard-map.js';
 
 /** How a KinesisPublisher batches, retries and bounds its memory. */
@@ -40,6 +40,8 @@ export interface KinesisPublisherOptions {
   /** How often the shard map is re-read even when nothing looks wrong (default 60 s). */
   shardRefreshMs?: number;
   random?: () => number;
+  /** How a PutRecords call is made (default: `directPutRecords` with `client`). */
+  putRecords?: PutRecordsCall;
 }
 
 interface Ticket {
@@ -66,11 +68,13 @@ export class KinesisPublisher implements EventPublisher {
   private shardMap: ShardMap | undefined;
   private refreshing: Promise<void> | undefined;
   private closing = false;
-  private readonly o: Required<Omit<KinesisPublisherOptions, 'metrics'>> & { metrics?: Metrics | undefined };
+  private readonly o: Required<Omit<KinesisPublisherOptions, 'metrics' | 'putRecords'>> & { metrics?: Metrics | undefined };
+  private readonly putRecords: PutRecordsCall;
   private readonly m;
 
   constructor(opts: KinesisPublisherOptions) {
     this.o = { flushBytes: 4 * 1024 * 1024, maxConcurrentCalls: 4, retryBaseMs: 50, retryCapMs: 1_000, shardRefreshMs: 60_000, random: Math.random, ...opts };
+    this.putRecords = opts.putRecords ?? directPutRecords(opts.client, opts.streamName);
     const metrics = opts.metrics;
     this.m = metrics
       ? {
@@ -226,11 +230,8 @@ export class KinesisPublisher implements EventPublisher {
     for (const e of entries) for (const m of e.members) latest = Math.max(latest, m.ticket.deadline);
     const end = this.m?.callSeconds.startTimer();
     try {
-      const out = await this.o.client.send(
-        putRecordsCommand(
-          this.o.streamName,
-          entries.map((e) => (e.ExplicitHashKey ? { PartitionKey: e.PartitionKey, ExplicitHashKey: e.ExplicitHashKey, Data: e.Data } : { PartitionKey: e.PartitionKey, Data: e.Data })),
-        ),
+      const out = await this.putRecords(
+        entries.map((e) => (e.ExplicitHashKey ? { PartitionKey: e.PartitionKey, ExplicitHashKey: e.ExplicitHashKey, Data: e.Data } : { PartitionKey: e.PartitionKey, Data: e.Data })),
         // No call outlives the last deadline it serves.
         { abortSignal: AbortSignal.timeout(Math.max(1, latest - Date.now())) },
       );

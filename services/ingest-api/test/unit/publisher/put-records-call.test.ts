@@ -1,7 +1,12 @@
 import t from 'tap';
 import { createHash, createHmac } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import { KinesisClient, PutRecordsCommand, type KinesisClientConfig } from '@aws-sdk/client-kinesis';
+import { createLogger } from '@eventlake/common';
+import { createKinesisClient } from '../../../src/kinesis.js';
+import { KinesisPublisher } from '../../../src/publisher/kinesis-publisher.js';
 import { KinesisCallError, directPutRecords, type PutRecordsEntry } from '../../../src/publisher/put-records-call.js';
 
 const CREDENTIALS = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY' };
@@ -200,4 +205,46 @@ t.test('a failure to resolve the endpoint fails that call only', async (t) => {
   await t.rejects(put(records, { abortSignal: signal() }), /no region yet/);
   await put(records, { abortSignal: signal() });
   t.equal(c.sent[0]!.hostname, 'kinesis.eu-west-1.amazonaws.com', 'the next call resolves it');
+});
+
+t.test('an endpoint that stops answering: the call is abandoned at its deadline and the request gets 503', async (t) => {
+  // One connection answers nothing; the next sends its headers and stalls half way through the body.
+  let calls = 0;
+  const server = http.createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      if (calls++ % 2 === 0) return;
+      res.writeHead(200, { 'content-type': 'application/x-amz-json-1.1', 'content-length': '1000' });
+      res.write('{"FailedRecordCount":0,"Records":[');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => {
+    server.closeAllConnections();
+    server.close();
+  });
+  const client = createKinesisClient({ AWS_REGION: 'us-east-1', KINESIS_ENDPOINT: `http://127.0.0.1:${(server.address() as AddressInfo).port}` });
+  t.teardown(() => client.destroy());
+  const put = directPutRecords(client, 'events');
+  for (const stage of ['before the headers', 'inside the body']) {
+    await t.rejects(put(records, { abortSignal: AbortSignal.timeout(200) }), `abandoned ${stage}`);
+  }
+  t.equal(calls, 2, 'both calls reached the endpoint');
+
+  const publisher = new KinesisPublisher({
+    client,
+    streamName: 'events',
+    logger: createLogger('test', { level: 'silent' }),
+    lingerMs: 1,
+    deadlineMs: 400,
+    maxInFlightBytes: 1024 * 1024,
+    aggregate: false,
+    aggregationMaxBytes: 51_200,
+    retryAfterSeconds: 1,
+    retryBaseMs: 20,
+    retryCapMs: 50,
+  });
+  t.teardown(() => publisher.close());
+  await t.rejects(publisher.publish([{ partitionKey: 'k', data: Buffer.from('{"a":1}') }]), { code: 'ERR_STREAM_UNAVAILABLE', status: 503 });
+  t.equal(publisher.inFlight, 0, 'nothing is left in flight');
 });

@@ -90,6 +90,9 @@ type SignableRequest = Parameters<Signer['sign']>[0];
 interface Resolved {
   url: URL;
   signer: Signer;
+  /** The header that names the host: `host`, or `:authority` over HTTP/2 (as the SDK's host-header step). */
+  hostHeader: 'host' | ':authority';
+  authority: string;
 }
 
 /** How far the server's clock may be from ours before requests are signed with its time (as the SDK). */
@@ -107,7 +110,14 @@ export function directPutRecords(client: KinesisClient, streamName: string): Put
     // The SDK's own endpoint resolution for this operation: custom endpoints, FIPS,
     // dual-stack and partitions (amazonaws.com.cn) come out as they do for client.send.
     const endpoint = await getEndpointFromInstructions({ StreamName: streamName }, PutRecordsCommand, config);
-    return { url: new URL(endpoint.url.href), signer: await config.signer() };
+    const url = new URL(endpoint.url.href);
+    const h2 = ((config.requestHandler as { metadata?: { handlerProtocol?: string } }).metadata?.handlerProtocol ?? '').includes('h2');
+    return {
+      url,
+      signer: await config.signer(),
+      hostHeader: h2 ? ':authority' : 'host',
+      authority: url.port ? `${url.hostname}:${url.port}` : url.hostname,
+    };
   };
 
   return async (records, { abortSignal }) => {
@@ -115,18 +125,15 @@ export function directPutRecords(client: KinesisClient, streamName: string): Put
       resolved = undefined;
       throw err;
     });
-    const { url, signer } = await resolved;
+    const { url, signer, hostHeader, authority } = await resolved;
     const body = putRecordsBody(streamName, records);
     const headers: Record<string, string> = {
       'content-type': 'application/x-amz-json-1.1',
       'x-amz-target': 'Kinesis_20131202.PutRecords',
       'content-length': String(body.length),
       'user-agent': 'eventlake-ingest-api',
+      [hostHeader]: authority,
     };
-    // As the SDK's host-header step: HTTP/2 carries the host as :authority.
-    const authority = url.port ? `${url.hostname}:${url.port}` : url.hostname;
-    const h2 = ((config.requestHandler as { metadata?: { handlerProtocol?: string } }).metadata?.handlerProtocol ?? '').includes('h2');
-    headers[h2 ? ':authority' : 'host'] = authority;
     const request = {
       protocol: url.protocol,
       hostname: url.hostname,

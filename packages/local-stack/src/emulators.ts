@@ -27,22 +27,32 @@ export interface EmulatorOptions {
   host?: string;
 }
 
+function listenOnce(server: Server, port: number, host: string): Promise<number> {
+  return new Promise<number>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
+}
+
 /**
  * Listens on `port`. kinesalite and dynalite open their database when created, so a server
- * that cannot listen (a taken port) is closed before the error is passed on: its database
- * would otherwise keep writing into `path` after the caller gave up.
+ * that cannot listen (a taken port) must close it before the error is passed on: the database
+ * would otherwise go on opening and writing into `path` after the caller gave up (and the
+ * caller's cleanup of `path` then races it).
+ *
+ * dynalite's close() only closes its database once the HTTP server has closed, and a server
+ * that never listened fails that step, so the database stays open. Listening on a free port
+ * first gives its close() the path it was written for; kinesalite's close() works either way.
  */
 async function listen(server: Server, port: number, host: string): Promise<number> {
   try {
-    return await new Promise<number>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, host, () => {
-        server.off('error', reject);
-        resolve((server.address() as AddressInfo).port);
-      });
-    });
+    return await listenOnce(server, port, host);
   } catch (err) {
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await listenOnce(server, 0, host).catch(() => undefined);
+    await closeServer(server);
     throw err;
   }
 }

@@ -3,8 +3,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { GetRecordsCommand, GetShardIteratorCommand, KinesisClient, ListShardsCommand, PutRecordsCommand } from '@aws-sdk/client-kinesis';
-import { CreateTableCommand, DynamoDBClient, GetItemCommand, PutItemCommand, waitUntilTableExists } from '@aws-sdk/client-dynamodb';
+import { GetRecordsCommand, GetShardIteratorCommand, KinesisClient, ListShardsCommand, ListStreamsCommand, PutRecordsCommand } from '@aws-sdk/client-kinesis';
+import { CreateTableCommand, DynamoDBClient, GetItemCommand, ListTablesCommand, PutItemCommand, waitUntilTableExists } from '@aws-sdk/client-dynamodb';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { ensureBucket, ensureStream, localClientConfig, localS3Options, startDynamo, startKinesis, startS3 } from '../../src/index.js';
 
@@ -85,9 +85,18 @@ t.test('s3rver: objects round-trip byte for byte with the SDK v3 client', async 
   t.ok(bytes.equals(body), 'no chunked-encoding framing stored with the object');
 });
 
-for (const [name, start] of [
-  ['kinesalite', startKinesis],
-  ['dynalite', startDynamo],
+const listStreams = async (endpoint: string): Promise<void> => {
+  const client = new KinesisClient(localClientConfig(endpoint));
+  await client.send(new ListStreamsCommand({})).finally(() => client.destroy());
+};
+const listTables = async (endpoint: string): Promise<void> => {
+  const client = new DynamoDBClient(localClientConfig(endpoint));
+  await client.send(new ListTablesCommand({})).finally(() => client.destroy());
+};
+
+for (const [name, start, list] of [
+  ['kinesalite', startKinesis, listStreams],
+  ['dynalite', startDynamo, listTables],
 ] as const) {
   t.test(`${name}: a taken port rejects with EADDRINUSE and lets go of its data directory`, async (t) => {
     const busy = createServer();
@@ -96,8 +105,10 @@ for (const [name, start] of [
     const path = await mkdtemp(join(tmpdir(), `${name}-`));
     t.teardown(() => rm(path, { recursive: true, force: true }));
     await t.rejects(start({ path, port: (busy.address() as AddressInfo).port }), { code: 'EADDRINUSE' });
-    // The database it opened is closed again: the same directory opens at once on a free port.
-    const emu = await start({ path });
-    await emu.stop();
+    // Its database was closed before the rejection, so the directory's lock is free: a new
+    // emulator on it serves requests (leveldb refuses a second open of a locked directory).
+    const again = await start({ path });
+    t.teardown(() => again.stop());
+    await t.resolves(list(again.endpoint), 'the directory opens again and serves requests');
   });
 }

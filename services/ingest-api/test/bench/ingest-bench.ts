@@ -144,6 +144,19 @@ function cpuMs(pid: number | undefined): number {
   return (Number(fields[11]) + Number(fields[12])) * 10;
 }
 
+/**
+ * The whole machine's CPU time so far, in clock ticks, from the first line of /proc/stat,
+ * with the share "steal": time a virtual CPU was ready to run but the hypervisor ran another
+ * machine instead. On a shared host that share can be a quarter of the CPU; the load average
+ * does not show it, and every rate in a row falls with it.
+ */
+function machineTicks(): { total: number; steal: number } {
+  const fields = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!.trim().split(/\s+/).slice(1).map(Number);
+  // user nice system idle iowait irq softirq steal guest guest_nice; guest time is already in user.
+  const total = fields.slice(0, 8).reduce((a, b) => a + b, 0);
+  return { total, steal: fields[7] ?? 0 };
+}
+
 /** Peak resident set of a process (VmHWM), in MiB. */
 function peakRssMiB(pid: number | undefined): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
@@ -174,6 +187,8 @@ interface Row {
   connectedSeconds: number;
   /** Connections answered before the measured window opened. */
   connected: number;
+  /** Percent of the machine's CPU time the hypervisor gave to other machines during the window. */
+  stolenPct: number;
 }
 
 /** The value at quantile `q` of ascending `sorted`. */
@@ -210,7 +225,7 @@ async function load(server: Child, opts: { scenario: string; sink: string; batch
   );
   const begun = performance.now();
   const answered = new Set<unknown>();
-  let window: { start: number; cpu: number } | undefined;
+  let window: { start: number; cpu: number; machine: { total: number; steal: number } } | undefined;
   let rampMs = NaN;
   const latencies: number[] = [];
   let ok = 0;
@@ -220,7 +235,7 @@ async function load(server: Child, opts: { scenario: string; sink: string; batch
   const open = () => {
     if (window) return;
     rampMs = answered.size === opts.connections ? performance.now() - begun : NaN;
-    window = { start: performance.now(), cpu: cpuMs(server.process.pid) };
+    window = { start: performance.now(), cpu: cpuMs(server.process.pid), machine: machineTicks() };
     stopTimer = setTimeout(() => instance.stop(), opts.seconds * 1000);
   };
   // Past the ramp limit the window opens with whatever connections are up; the row says so.
@@ -248,6 +263,8 @@ async function load(server: Child, opts: { scenario: string; sink: string; batch
   if (!window) throw new Error(`${opts.scenario}: the run ended before its measured window opened`);
   const seconds = (performance.now() - window.start) / 1000;
   const cpu = cpuMs(server.process.pid) - window.cpu;
+  const machine = machineTicks();
+  const ticks = machine.total - window.machine.total;
   latencies.sort((a, b) => a - b);
   return {
     scenario: opts.scenario,
@@ -263,6 +280,7 @@ async function load(server: Child, opts: { scenario: string; sink: string; batch
     errors,
     connectedSeconds: rampMs / 1000,
     connected: answered.size,
+    stolenPct: ticks > 0 ? (100 * (machine.steal - window.machine.steal)) / ticks : NaN,
   };
 }
 
@@ -301,6 +319,7 @@ function summarise(rows: Row[]): Summary[] {
       errors: g.reduce((n, r) => n + r.errors, 0),
       connectedSeconds: Math.max(...of((r) => r.connectedSeconds)),
       connected: Math.min(...of((r) => r.connected)),
+      stolenPct: median(of((r) => r.stolenPct)),
       rounds: g.length,
       eventsPerSecRange: range((r) => r.eventsPerSec),
       p99Range: range((r) => r.p99),
@@ -313,7 +332,7 @@ function table(rows: Summary[], connections: number, seconds: number): string {
   const withRange = (value: string, [lo, hi]: [number, number], fmt: (n: number) => string) => (rounds > 1 ? `${value} (${fmt(lo)}–${fmt(hi)})` : value);
   const int = (n: number) => Math.round(n).toLocaleString('en-US');
   const ms = (n: number) => n.toFixed(1);
-  const head = ['scenario', 'kinesis', 'ev/req', 'events/s', 'req/s', 'p50 ms', 'p99 ms', 'peak RSS MiB', 'server CPU µs/event', 'events per CPU-s', 'non-2xx', 'errors', 'all conns up s'];
+  const head = ['scenario', 'kinesis', 'ev/req', 'events/s', 'req/s', 'p50 ms', 'p99 ms', 'peak RSS MiB', 'server CPU µs/event', 'events per CPU-s', 'non-2xx', 'errors', 'all conns up s', 'CPU stolen %'];
   const body = rows.map((r) => [
     r.scenario,
     r.sink,
@@ -328,6 +347,7 @@ function table(rows: Summary[], connections: number, seconds: number): string {
     String(r.non2xx),
     String(r.errors),
     Number.isNaN(r.connectedSeconds) ? `${r.connected} of ${connections} in 60` : r.connectedSeconds.toFixed(1),
+    r.stolenPct.toFixed(0),
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
   const line = (cells: string[]) => `| ${cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(' | ')} |`;
@@ -457,6 +477,12 @@ function report(rows: Summary[], connections: number, seconds: number, startTime
   const aa = pick('eventlake 100-event batches', 'accept-all');
   if (aa.eventsPerSec > kl.eventsPerSec * 1.2) {
     verdicts.push(`kinesalite limits the batch rows: ${Math.round(kl.eventsPerSec).toLocaleString('en-US')} events/s against it vs ${Math.round(aa.eventsPerSec).toLocaleString('en-US')} against the accept-all endpoint`);
+  }
+  const stolen = Math.max(...rows.map((r) => r.stolenPct));
+  if (stolen >= 5) {
+    verdicts.push(
+      `the hypervisor took up to ${stolen.toFixed(0)}% of this machine's CPU for other machines during a row ("CPU stolen %"): rates and latencies of those rows are lower than the code's own; compare rows only side by side within one run`,
+    );
   }
   console.log(verdicts.map((v) => `- ${v}`).join('\n'));
   console.log(

@@ -44,7 +44,7 @@ export const SCHEMA_VERSION = 1;
 
 // Money is stored as DECIMAL(18,4): exact cents for every currency we know of, and the
 // bound keeps every accepted amount representable (18 digits, 4 after the point).
-const MONEY_LIMIT = 1e14;
+export const MONEY_LIMIT = 1e14;
 const MONEY_LAKE_TYPE = 'decimal(18,4)';
 
 function nullable<T extends TSchema>(schema: T) {
@@ -55,9 +55,17 @@ function optionalNullable<T extends TSchema>(schema: T) {
   return Type.Optional(nullable(schema));
 }
 
+/**
+ * The largest integer a JSON number carries exactly. Past it a parser (ours, JavaScript's,
+ * most others) rounds to the nearest double: 12345678901234567890 arrives as
+ * 12345678901234567000, so an id or item number that large would be stored as a different
+ * value without anyone noticing. Such numbers are refused instead.
+ */
+export const MAX_EXACT_INTEGER = Number.MAX_SAFE_INTEGER;
+
 /** An identifier: a non-empty string, or a non-negative integer that is stored as its decimal string. */
 function id(description: string) {
-  return Type.Union([Type.String({ minLength: 1, maxLength: 256 }), Type.Integer({ minimum: 0 })], {
+  return Type.Union([Type.String({ minLength: 1, maxLength: 256 }), Type.Integer({ minimum: 0, maximum: MAX_EXACT_INTEGER })], {
     description,
     [ID_FIELD]: true,
   });
@@ -82,7 +90,7 @@ const EVENT_ID_PATTERN = '^[A-Za-z0-9._:~-]+$';
 
 const TransactionItem = Type.Object(
   {
-    item_id: optionalNullable(Type.Integer({ minimum: 0, description: 'Catalogue item number' })),
+    item_id: optionalNullable(Type.Integer({ minimum: 0, maximum: MAX_EXACT_INTEGER, description: 'Catalogue item number' })),
     sku: optionalNullable(Type.String({ maxLength: 128 })),
     name: optionalNullable(Type.String({ maxLength: 512 })),
     quantity: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000, description: 'Defaults to 1' })),
@@ -107,7 +115,7 @@ const clickstreamFields = {
     pattern: '^[a-z][a-z0-9_]{0,63}$',
     description: 'snake_case action: login, view_item, add_to_cart, checkout, …',
   }),
-  item_id: optionalNullable(Type.Integer({ minimum: 0, description: 'Catalogue item number' })),
+  item_id: optionalNullable(Type.Integer({ minimum: 0, maximum: MAX_EXACT_INTEGER, description: 'Catalogue item number' })),
   price: optionalNullable(money('Item price')),
   page: optionalNullable(Type.String({ maxLength: 2048, description: 'Page path or URL' })),
 };

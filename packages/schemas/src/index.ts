@@ -6,3 +6,4 @@ export * from './lake-columns.js';
 export * from './json-schema.js';
 export * from './uuid-v7.js';
 export * from './json-bytes.js';
+export * from './lake-fit.js';

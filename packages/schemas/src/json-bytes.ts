@@ -60,8 +60,12 @@ export class JsonBytes {
     this.buf[this.at++] = code;
   }
 
-  /** Writes a string as JSON writes it: quoted, escaped, UTF-8. */
-  string(value: string): void {
+  /**
+   * Writes a string as JSON writes it: quoted, escaped, UTF-8. Returns false when the string
+   * is not well-formed UTF-16 (it holds a lone surrogate, written as JSON writes it: escaped),
+   * found at no cost for plain ASCII.
+   */
+  string(value: string): boolean {
     const n = value.length;
     this.reserve(n + 2);
     const b = this.buf;
@@ -73,12 +77,13 @@ export class JsonBytes {
       // encodes in several bytes, and whose lone surrogates JSON escapes) go the slow way.
       if (c < 0x20 || c === 34 || c === 92 || c > 0x7f) {
         this.json(JSON.stringify(value));
-        return;
+        return value.isWellFormed();
       }
       b[p++] = c;
     }
     b[p++] = 34;
     this.at = p;
+    return true;
   }
 
   /** Writes JSON text as it is (the output of `JSON.stringify`), encoded as UTF-8. */

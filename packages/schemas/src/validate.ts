@@ -10,6 +10,7 @@ import {
   EVENT_TYPES,
   ENDPOINTS,
   ID_FIELD,
+  MAX_EXACT_INTEGER,
   SCHEMA_VERSION,
   inputSchemas,
   recordSchemas,
@@ -20,6 +21,7 @@ import { formatMicros, isTimestampError, parseTimestamp } from './timestamp.js';
 import { partitionKeyOfFields } from './partition-key.js';
 import { uuidV7 } from './uuid-v7.js';
 import { JsonBytes } from './json-bytes.js';
+import { findIllFormedText, formatUnits, illFormedTextReason, itemsTotalFits, itemsTotalUnits } from './lake-fit.js';
 
 /** A location inside a request body or an event: object keys and array indexes. */
 export type PathSegment = string | number;
@@ -94,7 +96,7 @@ function jsonTypeOf(value: unknown): string {
 
 /** Describes what a schema accepts, in words a curl user can act on. */
 export function describeSchema(schema: TSchema): string {
-  if (schema[ID_FIELD]) return 'a non-empty string or a non-negative integer';
+  if (schema[ID_FIELD]) return `a non-empty string or an integer from 0 to ${MAX_EXACT_INTEGER}`;
   if (Array.isArray(schema.anyOf)) {
     return (schema.anyOf as TSchema[]).map(describeSchema).join(' or ');
   }
@@ -175,6 +177,11 @@ function issueFromError(type: EventType, error: ValueError): ValidationIssue {
       if (path.length === 1 && path[0] === 'type' && typeof error.value === 'string') {
         issue.hint = `this endpoint takes ${type} events; ${JSON.stringify(error.value)} is not one of them`;
       }
+      if (typeof error.value === 'number' && Number.isInteger(error.value) && Math.abs(error.value) > MAX_EXACT_INTEGER) {
+        issue.hint = `JSON numbers past ${MAX_EXACT_INTEGER} lose their last digits when read, so this may already not be the number sent${
+          error.schema[ID_FIELD] || (error.schema.anyOf as TSchema[] | undefined)?.some((s) => s[ID_FIELD]) ? '; send the id as a string' : ''
+        }`;
+      }
       return issue;
     }
   }
@@ -214,6 +221,11 @@ function crossFieldIssues(
       issues.push(issue);
     }
   }
+  if (type === 'transaction' && Array.isArray(event.items) && !schemaFound.some((i) => i.path[0] === 'items') && !itemsTotalFits(event.items)) {
+    issues.push(itemsTotalIssue(event.items));
+  }
+  const illFormed = findIllFormedText(event);
+  if (illFormed) issues.push({ path: illFormed.path, ...illFormedTextReason(illFormed) });
   if (type === 'telemetry') {
     const hasLat = event.latitude !== undefined && event.latitude !== null;
     const hasLon = event.longitude !== undefined && event.longitude !== null;
@@ -225,6 +237,14 @@ function crossFieldIssues(
     }
   }
   return issues;
+}
+
+function itemsTotalIssue(items: readonly unknown[]): ValidationIssue {
+  return {
+    path: ['items'],
+    reason: `the items add up to ${formatUnits(itemsTotalUnits(items))} (quantity × price, summed), more than the lake's items_total holds (less than 10^14 either way)`,
+    hint: 'check the quantities and prices, or split the order over several transactions',
+  };
 }
 
 // Fields the envelope writes itself; a client's own value of these is read into the
@@ -270,6 +290,7 @@ function validEventTime(type: EventType, raw: Record<string, unknown>): string |
   if (type === 'telemetry' && (raw.latitude === undefined || raw.latitude === null) !== (raw.longitude === undefined || raw.longitude === null)) {
     return undefined;
   }
+  if (type === 'transaction' && raw.items !== undefined && !itemsTotalFits(raw.items as unknown[])) return undefined;
   if (raw.timestamp === undefined) return '';
   const parsed = parseTimestamp(raw.timestamp);
   return isTimestampError(parsed) ? undefined : parsed.iso;
@@ -313,6 +334,8 @@ function eventTimeOf(raw: Record<string, unknown>): string {
 export function prepareEvent(type: EventType, raw: unknown, ctx: PrepareContext): PrepareResult {
   const valid = validate(type, raw);
   if (typeof valid !== 'string') return { ok: false, issues: valid };
+  const illFormed = findIllFormedText(raw);
+  if (illFormed) return { ok: false, issues: [{ path: illFormed.path, ...illFormedTextReason(illFormed) }] };
   return { ok: true, record: normalize(type, raw as Record<string, unknown>, valid, ctx) };
 }
 
@@ -367,10 +390,13 @@ const ENVELOPE_MIDDLE = Object.fromEntries(
   EVENT_TYPES.map((t) => [t, ascii(`,"type":"${t}","schema_version":${SCHEMA_VERSION},"timestamp":"`)]),
 ) as Record<EventType, Buffer>;
 
+/** Thrown by `writeValue` for text with a lone surrogate; `writeEventJson` turns it into the event's issue. */
+const ILL_FORMED_TEXT = new Error('ill-formed text');
+
 function writeValue(out: JsonBytes, value: unknown): void {
   switch (typeof value) {
     case 'string':
-      out.string(value);
+      if (!out.string(value)) throw ILL_FORMED_TEXT;
       return;
     case 'number':
       // Finite numbers print as JSON.stringify prints them; JSON has no other kind.
@@ -382,8 +408,17 @@ function writeValue(out: JsonBytes, value: unknown): void {
     default:
       // null, and the nested objects and arrays (items, properties). Throws RangeError when
       // nested too deeply for the stack, as JSON.stringify of the whole record would.
-      if (value === null) out.ascii('null');
-      else out.json(JSON.stringify(value));
+      if (value === null) {
+        out.ascii('null');
+        return;
+      }
+      {
+        const text = JSON.stringify(value);
+        // JSON.stringify escapes a lone surrogate as \udxxx; the text is searched, and the
+        // value walked only on a hit (an escaped backslash followed by "ud" is one too).
+        if (text.includes('\\ud') && findIllFormedText(value)) throw ILL_FORMED_TEXT;
+        out.json(text);
+      }
   }
 }
 
@@ -424,6 +459,8 @@ export function writeEventJson(type: EventType, raw: unknown, ctx: PrepareContex
     writeFields(type, event, out);
   } catch (err) {
     out.rewind(start);
+    const illFormed = err === ILL_FORMED_TEXT ? findIllFormedText(event) : undefined;
+    if (illFormed) return { ok: false, issues: [{ path: illFormed.path, ...illFormedTextReason(illFormed) }] };
     throw err;
   }
   return { ok: true, start, end: out.length, eventId, partitionKey: partitionKeyOfFields(type, event, eventId) };
@@ -485,6 +522,11 @@ export function checkRecord(value: unknown): { ok: true; record: EventRecord } |
     };
   }
   const check = recordChecks[type as EventType];
-  if (check.Check(value)) return { ok: true, record: value as unknown as EventRecord };
-  return { ok: false, issues: schemaIssues(type as EventType, check, value) };
+  if (!check.Check(value)) return { ok: false, issues: schemaIssues(type as EventType, check, value) };
+  // What the API refuses beyond the schema, for records other producers wrote to the stream.
+  const issues: ValidationIssue[] = [];
+  if (type === 'transaction' && Array.isArray(value.items) && !itemsTotalFits(value.items)) issues.push(itemsTotalIssue(value.items));
+  const illFormed = findIllFormedText(value);
+  if (illFormed) issues.push({ path: illFormed.path, ...illFormedTextReason(illFormed) });
+  return issues.length === 0 ? { ok: true, record: value as unknown as EventRecord } : { ok: false, issues };
 }

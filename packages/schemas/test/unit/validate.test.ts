@@ -172,6 +172,33 @@ t.test('normalised records pass checkRecord; anything else on the stream fails i
   t.notOk(checkRecord({ ...rec, user_id: 5 }).ok, 'ids on the stream are strings');
   t.notOk(checkRecord({ ...rec, received_at: undefined }).ok, 'received_at is required on the stream');
   t.notOk(checkRecord('{"a":1}').ok);
+  const half = checkRecord({ ...rec, properties: { note: ['fine', 'x\udfff'] } });
+  t.notOk(half.ok, 'text with half a character is refused');
+  if (!half.ok) t.same(half.issues.map((i) => formatJsonPath(i.path)), ['$.properties.note[1]']);
+  t.notOk(checkRecord({ ...rec, item_id: 2 ** 53 }).ok, 'an item id JSON cannot carry exactly is refused');
+});
+
+t.test('what the lake cannot hold as sent is refused with the reason, beside the other issues', async (t) => {
+  const half = byPath(issues(prepareEvent('clickstream', { user_id: 'u\ud83d', action: 'Log In', page: '\ud83d\ude00 is whole' }, ctx)));
+  t.same(Object.keys(half).sort(), ['$.action', '$.user_id'], 'the half character and the bad action; the whole emoji is fine');
+  t.match(half['$.user_id'], { reason: /lone UTF-16 surrogate \(U\+D83D\), half of a character/, hint: /both halves/ });
+  const key = byPath(issues(prepareEvent('clickstream', { user_id: 'u', action: 'login', properties: { '\udc00x': 1 } }, ctx)));
+  t.match(key['$.properties["\\udc00x"]'], { reason: /U\+DC00/ }, 'in a key too');
+
+  const bigId = byPath(issues(prepareEvent('transaction', { order_id: JSON.parse('12345678901234567890') as number, amount: 1 }, ctx)));
+  t.match(bigId['$.order_id'], { reason: /an integer from 0 to 9007199254740991, got 12345678901234567000/, hint: /lose their last digits.*send the id as a string/ });
+  const bigItem = byPath(issues(prepareEvent('clickstream', { user_id: 'u', action: 'login', item_id: 2 ** 53 }, ctx)));
+  t.match(bigItem['$.item_id'], { reason: /≤ 9007199254740991/, hint: /lose their last digits/ });
+  t.notMatch(bigItem['$.item_id']?.hint, /as a string/, 'item ids are numbers in the lake: no advice to send a string');
+  ok(prepareEvent('clickstream', { user_id: Number.MAX_SAFE_INTEGER, action: 'login', item_id: Number.MAX_SAFE_INTEGER }, ctx));
+
+  // Each item in range, the total not: 2 × 5·10^13 is 10^14, one unit past DECIMAL(18,4).
+  // A negative item brings it back inside.
+  ok(prepareEvent('transaction', { order_id: 'o', amount: 1, items: [{ price: 5e13, quantity: 2 }, { price: -0.0001 }] }, ctx));
+  const over = byPath(issues(prepareEvent('transaction', { order_id: 'o', amount: 1, items: [{ price: 5e13, quantity: 2 }] }, ctx)));
+  t.match(over['$.items'], { reason: /add up to 100000000000000\.0000 .*less than 10\^14 either way/, hint: /split the order/ });
+  const under = byPath(issues(prepareEvent('transaction', { order_id: 'o', amount: 1, items: [{ price: -5e13, quantity: 2 }] }, ctx)));
+  t.match(under['$.items'], { reason: /add up to -100000000000000\.0000/ });
 });
 
 t.test('prepareEventJson writes exactly the JSON of the record prepareEvent returns', async (t) => {
@@ -213,6 +240,11 @@ t.test('prepareEventJson refuses what prepareEvent refuses, with the same issues
     ['transaction', { order_id: 1.5, amount: 1 }],
     ['transaction', []],
     ['transaction', null],
+    ['clickstream', { user_id: 'u\ud800', action: 'login' }],
+    ['clickstream', { user_id: 'u', action: 'login', properties: { a: { '\udc00': 1 } } }],
+    ['clickstream', { user_id: 'u\ud800', action: 'Log In' }],
+    ['transaction', { order_id: 2 ** 53, amount: 1 }],
+    ['transaction', { order_id: 'o', amount: 1, items: [{ price: 5e13, quantity: 2 }] }],
   ];
   for (const [type, raw] of bad) {
     const expected = prepareEvent(type, raw, ctx);

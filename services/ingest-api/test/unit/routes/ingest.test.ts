@@ -76,6 +76,25 @@ t.test('400 is all-or-nothing and lists every invalid event by index and JSONPat
   t.match(arr.json<ErrorBody>().error.details!.errors, [{ index: 2, path: '$[2].latitude' }]);
 });
 
+t.test('text with half a character, and numbers JSON cannot carry exactly, get a 400 naming the field', async (t) => {
+  const { app, publisher } = await build(t);
+  // Written by hand: the escapes are what a client sends (a raw lone surrogate is not UTF-8).
+  const body = `[${JSON.stringify(makeEvent('clickstream', 0))},{"user_id":"u\\ud800","action":"login"},{"user_id":"u","action":"login","properties":{"tags":["ok","\\udfff"]}},{"user_id":12345678901234567890,"action":"login"}]`;
+  const res = await app.inject(post('/v1/clickstream', body));
+  t.equal(res.statusCode, 400);
+  const errors = res.json<ErrorBody>().error.details!.errors!;
+  t.match(errors, [
+    { index: 1, path: '$[1].user_id', reason: /lone UTF-16 surrogate \(U\+D800\)/, hint: /both halves/ },
+    { index: 2, path: '$[2].properties.tags[1]', reason: /U\+DFFF/ },
+    { index: 3, path: '$[3].user_id', reason: /integer from 0 to 9007199254740991/, hint: /send the id as a string/ },
+  ]);
+  t.equal(errors.length, 3);
+  t.equal(publisher.records.length, 0, 'nothing written');
+  const whole = await app.inject(post('/v1/clickstream', '{"user_id":"\\ud83d\\ude00","action":"login"}'));
+  t.equal(whole.statusCode, 202, 'an emoji sent as an escaped pair is whole');
+  t.equal(JSON.parse(publisher.records[0]!.data.toString()).user_id, '😀');
+});
+
 t.test('the mixed endpoint writes each event with its own type and partition key', async (t) => {
   const { app, publisher } = await build(t);
   const events = [

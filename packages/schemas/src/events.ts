@@ -105,7 +105,12 @@ const transactionFields = {
   currency: optionalNullable(Type.String({ pattern: '^[A-Z]{3}$', description: 'ISO 4217 code, e.g. USD' })),
   customer_id: optionalNullable(id('Customer; the partition key when present')),
   store_id: optionalNullable(id('Store or channel')),
-  items: Type.Optional(Type.Array(TransactionItem, { maxItems: 1000 })),
+  items: Type.Optional(
+    Type.Array(TransactionItem, {
+      maxItems: 1000,
+      description: 'Line items; quantity × price summed over them must stay strictly between -10^14 and 10^14, as every amount does',
+    }),
+  ),
 };
 
 const clickstreamFields = {

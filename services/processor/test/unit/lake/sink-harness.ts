@@ -1,5 +1,7 @@
 /** A lake sink factory over an in-memory store with a fixed clock, for unit tests. */
 import { gunzipSync } from 'node:zlib';
+import { parquetReadObjects } from 'hyparquet';
+import { compressors } from 'hyparquet-compressors';
 import { Metrics, createLogger } from '@eventlake/common';
 import { createLakeSinkFactory, MemoryObjectStore, type ErrorRecord, type LakeSinkFactory, type ObjectStore } from '../../../src/lake/index.js';
 import { RECEIVED_AT_MS } from './record-factory.js';
@@ -34,4 +36,25 @@ export function errorLines(body: Uint8Array): ErrorRecord[] {
     .split('\n')
     .filter((l) => l.length > 0)
     .map((l) => JSON.parse(l) as ErrorRecord);
+}
+
+// hyparquet's default text decoder drops a leading U+FEFF from each value (TextDecoder's
+// default); text is decoded here with one that keeps it, so the lake is read as stored.
+const utf8 = new TextDecoder('utf-8', { ignoreBOM: true, fatal: true });
+const parsers = { stringFromBytes: (bytes: Uint8Array | undefined) => bytes && utf8.decode(bytes) };
+
+/** Every row of every Parquet file in `store`, read with hyparquet (not the writer's DuckDB). */
+export async function lakeRows(store: MemoryObjectStore): Promise<Record<string, unknown>[]> {
+  const rows: Record<string, unknown>[] = [];
+  for (const [key, o] of store.objects) {
+    if (!key.endsWith('.parquet')) continue;
+    const file = o.body.buffer.slice(o.body.byteOffset, o.body.byteOffset + o.body.byteLength) as ArrayBuffer;
+    rows.push(...((await parquetReadObjects({ file, compressors, parsers })) as Record<string, unknown>[]));
+  }
+  return rows;
+}
+
+/** The error records of every errors/ object in `store`. */
+export function lakeErrors(store: MemoryObjectStore): ErrorRecord[] {
+  return [...store.objects].filter(([key]) => key.startsWith('errors/')).flatMap(([, o]) => errorLines(o.body));
 }

@@ -1,26 +1,9 @@
 import t from 'tap';
-import { parquetReadObjects } from 'hyparquet';
-import { compressors } from 'hyparquet-compressors';
 import { MemoryObjectStore } from '../../../src/lake/index.js';
 import { aggregatedRecord, plainRecord, RECEIVED_AT_MS, seedRecords } from './record-factory.js';
-import { errorLines, memorySinkFactory } from './sink-harness.js';
+import { lakeErrors, lakeRows, memorySinkFactory } from './sink-harness.js';
 
 const SHARD = 'shardId-000000000003';
-
-async function lakeRows(store: MemoryObjectStore): Promise<Record<string, unknown>[]> {
-  const rows: Record<string, unknown>[] = [];
-  for (const [key, o] of store.objects) {
-    if (!key.endsWith('.parquet')) continue;
-    const file = o.body.buffer.slice(o.body.byteOffset, o.body.byteOffset + o.body.byteLength) as ArrayBuffer;
-    rows.push(...((await parquetReadObjects({ file, compressors })) as Record<string, unknown>[]));
-  }
-  return rows;
-}
-
-function errorsOf(store: MemoryObjectStore) {
-  const e = [...store.objects].find(([k]) => k.startsWith('errors/'));
-  return e ? errorLines(e[1].body) : [];
-}
 
 t.test('clickstream rows the SQL check refuses get checkRecord reasons; the valid ones land, once', async (t) => {
   const store = new MemoryObjectStore();
@@ -39,7 +22,7 @@ t.test('clickstream rows the SQL check refuses get checkRecord reasons; the vali
   t.equal(result.duplicates, 1, 'the repeated good record');
   const rows = await lakeRows(store);
   t.same(rows.map((r) => r.event_id).sort(), ['good-1', 'pretty-1']);
-  const errors = errorsOf(store);
+  const errors = lakeErrors(store);
   t.same(
     errors.map((e) => [JSON.parse(e.data).event_id, e.stage, e.sub_sequence_number]),
     [
@@ -67,7 +50,7 @@ t.test('a record DuckDB cannot read strictly sends the batch through the JavaScr
     const result = await sink.flush();
     const rows = (await lakeRows(store)).map((r) => [r.event_id, String(r.price ?? ''), r.category ?? r.geohash]).sort();
     await factory.close();
-    return { result, rows, errors: errorsOf(store) };
+    return { result, rows, errors: lakeErrors(store) };
   };
   const clean = await run(false);
   const poisoned = await run(true);

@@ -30,25 +30,24 @@ function loneSurrogate(text: string): number {
 }
 
 /**
- * The first string or object key under `value` holding a lone UTF-16 surrogate: half of a
- * character, which JSON can carry as an escape (`"\ud800"`) but UTF-8, and so Parquet and
- * the lake, cannot. Walked without recursion: free-form properties may nest deeply.
+ * The first string or object key under `value`, in document order, holding a lone UTF-16
+ * surrogate: half of a character, which JSON can carry as an escape (`"\ud800"`) but UTF-8,
+ * and so Parquet and the lake, cannot. Walked without recursion: free-form properties may
+ * nest deeply. A key is checked when its value is reached, so it comes before that value.
  */
 export function findIllFormedText(value: unknown): IllFormedText | undefined {
   const stack: [unknown, PathSegment[]][] = [[value, []]];
   while (stack.length > 0) {
     const [v, path] = stack.pop()!;
+    const key = path.at(-1);
+    if (typeof key === 'string' && !key.isWellFormed()) return { path, codeUnit: loneSurrogate(key) };
     if (typeof v === 'string') {
       if (!v.isWellFormed()) return { path, codeUnit: loneSurrogate(v) };
     } else if (Array.isArray(v)) {
       for (let i = v.length - 1; i >= 0; i--) stack.push([v[i], [...path, i]]);
     } else if (typeof v === 'object' && v !== null) {
       const keys = Object.keys(v);
-      for (let i = keys.length - 1; i >= 0; i--) {
-        const key = keys[i]!;
-        if (!key.isWellFormed()) return { path: [...path, key], codeUnit: loneSurrogate(key) };
-        stack.push([(v as Record<string, unknown>)[key], [...path, key]]);
-      }
+      for (let i = keys.length - 1; i >= 0; i--) stack.push([(v as Record<string, unknown>)[keys[i]!], [...path, keys[i]!]]);
     }
   }
   return undefined;
@@ -64,7 +63,7 @@ export function illFormedTextReason(found: IllFormedText): { reason: string; hin
 }
 
 /** Money's scale in the lake, DECIMAL(18,4): ten-thousandths. */
-const MONEY_SCALE = 10_000;
+export const MONEY_SCALE = 10_000;
 /** DECIMAL(18,4) holds fewer than 10^18 ten-thousandths either way. */
 const TOTAL_LIMIT_UNITS = BigInt(MONEY_LIMIT) * BigInt(MONEY_SCALE);
 

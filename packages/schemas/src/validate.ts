@@ -23,6 +23,12 @@ import { uuidV7 } from './uuid-v7.js';
 import { JsonBytes } from './json-bytes.js';
 import { findIllFormedText, formatUnits, illFormedTextReason, itemsTotalFits, itemsTotalUnits } from './lake-fit.js';
 
+/** The issue of the first text under `value` the lake cannot hold (a lone surrogate), if any. */
+function illFormedTextIssue(value: unknown): ValidationIssue | undefined {
+  const found = findIllFormedText(value);
+  return found && { path: found.path, ...illFormedTextReason(found) };
+}
+
 /** A location inside a request body or an event: object keys and array indexes. */
 export type PathSegment = string | number;
 
@@ -179,7 +185,7 @@ function issueFromError(type: EventType, error: ValueError): ValidationIssue {
       }
       if (typeof error.value === 'number' && Number.isInteger(error.value) && Math.abs(error.value) > MAX_EXACT_INTEGER) {
         issue.hint = `JSON numbers past ${MAX_EXACT_INTEGER} lose their last digits when read, so this may already not be the number sent${
-          error.schema[ID_FIELD] || (error.schema.anyOf as TSchema[] | undefined)?.some((s) => s[ID_FIELD]) ? '; send the id as a string' : ''
+          isIdSchema(error.schema) ? '; send the id as a string' : ''
         }`;
       }
       return issue;
@@ -224,8 +230,8 @@ function crossFieldIssues(
   if (type === 'transaction' && Array.isArray(event.items) && !schemaFound.some((i) => i.path[0] === 'items') && !itemsTotalFits(event.items)) {
     issues.push(itemsTotalIssue(event.items));
   }
-  const illFormed = findIllFormedText(event);
-  if (illFormed) issues.push({ path: illFormed.path, ...illFormedTextReason(illFormed) });
+  const illFormed = illFormedTextIssue(event);
+  if (illFormed) issues.push(illFormed);
   if (type === 'telemetry') {
     const hasLat = event.latitude !== undefined && event.latitude !== null;
     const hasLon = event.longitude !== undefined && event.longitude !== null;
@@ -334,8 +340,8 @@ function eventTimeOf(raw: Record<string, unknown>): string {
 export function prepareEvent(type: EventType, raw: unknown, ctx: PrepareContext): PrepareResult {
   const valid = validate(type, raw);
   if (typeof valid !== 'string') return { ok: false, issues: valid };
-  const illFormed = findIllFormedText(raw);
-  if (illFormed) return { ok: false, issues: [{ path: illFormed.path, ...illFormedTextReason(illFormed) }] };
+  const illFormed = illFormedTextIssue(raw);
+  if (illFormed) return { ok: false, issues: [illFormed] };
   return { ok: true, record: normalize(type, raw as Record<string, unknown>, valid, ctx) };
 }
 
@@ -459,8 +465,8 @@ export function writeEventJson(type: EventType, raw: unknown, ctx: PrepareContex
     writeFields(type, event, out);
   } catch (err) {
     out.rewind(start);
-    const illFormed = err === ILL_FORMED_TEXT ? findIllFormedText(event) : undefined;
-    if (illFormed) return { ok: false, issues: [{ path: illFormed.path, ...illFormedTextReason(illFormed) }] };
+    const illFormed = err === ILL_FORMED_TEXT ? illFormedTextIssue(event) : undefined;
+    if (illFormed) return { ok: false, issues: [illFormed] };
     throw err;
   }
   return { ok: true, start, end: out.length, eventId, partitionKey: partitionKeyOfFields(type, event, eventId) };
@@ -526,7 +532,7 @@ export function checkRecord(value: unknown): { ok: true; record: EventRecord } |
   // What the API refuses beyond the schema, for records other producers wrote to the stream.
   const issues: ValidationIssue[] = [];
   if (type === 'transaction' && Array.isArray(value.items) && !itemsTotalFits(value.items)) issues.push(itemsTotalIssue(value.items));
-  const illFormed = findIllFormedText(value);
-  if (illFormed) issues.push({ path: illFormed.path, ...illFormedTextReason(illFormed) });
+  const illFormed = illFormedTextIssue(value);
+  if (illFormed) issues.push(illFormed);
   return issues.length === 0 ? { ok: true, record: value as unknown as EventRecord } : { ok: false, issues };
 }

@@ -184,6 +184,8 @@ t.test('what the lake cannot hold as sent is refused with the reason, beside the
   t.match(half['$.user_id'], { reason: /lone UTF-16 surrogate \(U\+D83D\), half of a character/, hint: /both halves/ });
   const key = byPath(issues(prepareEvent('clickstream', { user_id: 'u', action: 'login', properties: { '\udc00x': 1 } }, ctx)));
   t.match(key['$.properties["\\udc00x"]'], { reason: /U\+DC00/ }, 'in a key too');
+  const first = issues(prepareEvent('clickstream', { user_id: 'u', action: 'login', properties: { a: ['\ud800'], '\udc00': 1 } }, ctx));
+  t.same(first.map((i) => formatJsonPath(i.path)), ['$.properties.a[0]'], 'the first in document order, a value before a later key');
 
   const bigId = byPath(issues(prepareEvent('transaction', { order_id: JSON.parse('12345678901234567890') as number, amount: 1 }, ctx)));
   t.match(bigId['$.order_id'], { reason: /an integer from 0 to 9007199254740991, got 12345678901234567000/, hint: /lose their last digits.*send the id as a string/ });

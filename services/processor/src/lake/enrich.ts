@@ -3,7 +3,7 @@
  * @eventlake/schemas). Pure functions over plain data; the tables they read are data files.
  */
 import ngeohash from 'ngeohash';
-import { formatMicros, type EventRecord, type TransactionRecord } from '@eventlake/schemas';
+import { formatMicros, MONEY_SCALE, type EventRecord, type TransactionRecord } from '@eventlake/schemas';
 import { CATEGORY_RANGES, OTHER_CATEGORY, type CategoryRange } from './category-table.js';
 import { READING_RANGES, type Reading, type ReadingRange } from './reading-ranges.js';
 
@@ -37,8 +37,6 @@ export function geohashOf(latitude: number | null | undefined, longitude: number
   if (typeof latitude !== 'number' || typeof longitude !== 'number') return null;
   return ngeohash.encode(latitude, longitude, GEOHASH_PRECISION);
 }
-
-const MONEY_SCALE = 10_000;
 
 /** Derived columns of a transaction: items with quantity and category, their total and count. */
 export function transactionTotals(items: TransactionRecord['items']): {

@@ -22,6 +22,7 @@ import {
   type TString,
   type TUnion,
 } from '@sinclair/typebox';
+import { MAX_PROPERTIES_DEPTH } from './nesting.js';
 
 /** Annotation read by `lakeColumns` to pick a storage type other than the JSON type's default. */
 export const LAKE_TYPE = 'x-lake-type';
@@ -167,7 +168,9 @@ function inputEnvelope<T extends EventType>(type: T) {
     ),
     schema_version: Type.Optional(Type.Literal(SCHEMA_VERSION)),
     properties: Type.Optional(
-      Type.Record(Type.String(), Type.Unknown(), { description: 'Free-form data, stored as JSON' }),
+      Type.Record(Type.String(), Type.Unknown(), {
+        description: `Free-form data, stored as JSON; objects and arrays nest at most ${MAX_PROPERTIES_DEPTH} levels, this object the first`,
+      }),
     ),
   };
 }

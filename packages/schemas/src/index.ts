@@ -7,3 +7,4 @@ export * from './json-schema.js';
 export * from './uuid-v7.js';
 export * from './json-bytes.js';
 export * from './lake-fit.js';
+export * from './nesting.js';

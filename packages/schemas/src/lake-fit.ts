@@ -36,21 +36,36 @@ function loneSurrogate(text: string): number {
  * nest deeply. A key is checked when its value is reached, so it comes before that value.
  */
 export function findIllFormedText(value: unknown): IllFormedText | undefined {
-  const stack: [unknown, PathSegment[]][] = [[value, []]];
+  // Each entry links to its parent's, so a path is built only for the text found: copying
+  // it at every level would cost the square of the depth.
+  const stack: Step[] = [{ value, key: undefined, parent: undefined }];
   while (stack.length > 0) {
-    const [v, path] = stack.pop()!;
-    const key = path.at(-1);
-    if (typeof key === 'string' && !key.isWellFormed()) return { path, codeUnit: loneSurrogate(key) };
+    const step = stack.pop()!;
+    const { value: v, key } = step;
+    if (typeof key === 'string' && !key.isWellFormed()) return { path: pathTo(step), codeUnit: loneSurrogate(key) };
     if (typeof v === 'string') {
-      if (!v.isWellFormed()) return { path, codeUnit: loneSurrogate(v) };
+      if (!v.isWellFormed()) return { path: pathTo(step), codeUnit: loneSurrogate(v) };
     } else if (Array.isArray(v)) {
-      for (let i = v.length - 1; i >= 0; i--) stack.push([v[i], [...path, i]]);
+      for (let i = v.length - 1; i >= 0; i--) stack.push({ value: v[i], key: i, parent: step });
     } else if (typeof v === 'object' && v !== null) {
       const keys = Object.keys(v);
-      for (let i = keys.length - 1; i >= 0; i--) stack.push([(v as Record<string, unknown>)[keys[i]!], [...path, keys[i]!]]);
+      for (let i = keys.length - 1; i >= 0; i--) stack.push({ value: (v as Record<string, unknown>)[keys[i]!], key: keys[i]!, parent: step });
     }
   }
   return undefined;
+}
+
+/** A value met on the walk, with its key and its parent's step. */
+interface Step {
+  value: unknown;
+  key: PathSegment | undefined;
+  parent: Step | undefined;
+}
+
+function pathTo(step: Step): PathSegment[] {
+  const path: PathSegment[] = [];
+  for (let s: Step | undefined = step; s?.key !== undefined; s = s.parent) path.push(s.key);
+  return path.reverse();
 }
 
 /** The reason and hint of an ill-formed text issue. */

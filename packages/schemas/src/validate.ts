@@ -22,6 +22,7 @@ import { partitionKeyOfFields } from './partition-key.js';
 import { uuidV7 } from './uuid-v7.js';
 import { JsonBytes } from './json-bytes.js';
 import { findIllFormedText, formatUnits, illFormedTextReason, itemsTotalFits, itemsTotalUnits } from './lake-fit.js';
+import { MAX_PROPERTIES_DEPTH, propertiesDepthIssue, tooDeepAt } from './nesting.js';
 
 /** The issue of the first text under `value` the lake cannot hold (a lone surrogate), if any. */
 function illFormedTextIssue(value: unknown): ValidationIssue | undefined {
@@ -232,6 +233,8 @@ function crossFieldIssues(
   }
   const illFormed = illFormedTextIssue(event);
   if (illFormed) issues.push(illFormed);
+  const tooDeep = propertiesDepthIssue(event.properties);
+  if (tooDeep) issues.push(tooDeep);
   if (type === 'telemetry') {
     const hasLat = event.latitude !== undefined && event.latitude !== null;
     const hasLon = event.longitude !== undefined && event.longitude !== null;
@@ -297,6 +300,7 @@ function validEventTime(type: EventType, raw: Record<string, unknown>): string |
     return undefined;
   }
   if (type === 'transaction' && raw.items !== undefined && !itemsTotalFits(raw.items as unknown[])) return undefined;
+  if (raw.properties !== undefined && tooDeepAt(raw.properties, MAX_PROPERTIES_DEPTH)) return undefined;
   if (raw.timestamp === undefined) return '';
   const parsed = parseTimestamp(raw.timestamp);
   return isTimestampError(parsed) ? undefined : parsed.iso;
@@ -412,8 +416,8 @@ function writeValue(out: JsonBytes, value: unknown): void {
       out.ascii(value ? 'true' : 'false');
       return;
     default:
-      // null, and the nested objects and arrays (items, properties). Throws RangeError when
-      // nested too deeply for the stack, as JSON.stringify of the whole record would.
+      // null, and the nested objects and arrays (items, properties; their depth is bounded
+      // by the checks, so JSON.stringify cannot run out of stack).
       if (value === null) {
         out.ascii('null');
         return;

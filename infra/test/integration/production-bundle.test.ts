@@ -149,10 +149,11 @@ t.test('the ingest API bundle starts with node, answers /healthz and stores even
     port,
   );
   t.equal(status, 200);
-  // A single event (sent from the HTTP thread) and a batch (sent from the publisher thread):
-  // 202 means the bundle's own PutRecords path stored them in the stream.
+  // A single event (sent from the HTTP thread) and batches (sent from the publisher thread,
+  // about half of them parsed there too): 202 means the bundle's own PutRecords path
+  // stored them in the stream.
   const event = (i: number) => ({ user_id: `u-${i}`, session_id: 's-1', action: 'page_view', page: '/', timestamp: '2025-08-08T13:45:12Z' });
-  for (const body of [event(0), Array.from({ length: 20 }, (_, i) => event(i))]) {
+  for (const body of [event(0), ...Array.from({ length: 6 }, () => Array.from({ length: 30 }, (_, i) => event(i)))]) {
     const res = await fetch(`http://127.0.0.1:${port}/v1/clickstream`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'x-api-key': 'bundle-key' },
@@ -162,6 +163,9 @@ t.test('the ingest API bundle starts with node, answers /healthz and stores even
     t.equal(res.status, 202, JSON.stringify(answer).slice(0, 200));
     t.equal(answer.event_ids?.length, Array.isArray(body) ? body.length : 1, 'an id per event');
   }
+  const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  const handedOver = Number(/^eventlake_ingest_bodies_handed_over_total (\d+)$/m.exec(metrics)?.[1]);
+  t.ok(handedOver >= 1, `the publisher thread parsed ${handedOver} of the batches: the route's code is in its bundle`);
 });
 
 t.test('the processor bundle starts with node and answers /healthz', async (t) => {

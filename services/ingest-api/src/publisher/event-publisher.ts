@@ -1,3 +1,5 @@
+import type { IngestTarget } from '../ingest-request.js';
+
 /** One event as it goes to the stream: the record's partition key and its UTF-8 JSON. */
 export interface OutgoingRecord {
   partitionKey: string;
@@ -21,4 +23,28 @@ export interface EventPublisher {
 export interface ServerEventPublisher extends EventPublisher {
   start(): Promise<void>;
   readonly inFlight: number;
+}
+
+/** What a request handed over unparsed comes back as once its events are stored. */
+export interface AcceptedBody {
+  /** Events stored. */
+  count: number;
+  /** The 202 response body, with the event ids in request order. */
+  body: string;
+}
+
+/**
+ * A publisher that can also take a request body as its JSON text and parse, validate and
+ * publish it elsewhere (the publisher thread), answering as the route would have.
+ */
+export interface BodyPublisher {
+  /** Whether to hand over a body of `chars` characters now; asked once per request. */
+  takesBody(chars: number): boolean;
+  /** Resolves with the 202 body once every event is stored; rejects with the 4xx or 503 AppError the route would give. */
+  publishBody(target: IngestTarget, text: string, receivedAtMicros: number): Promise<AcceptedBody>;
+}
+
+/** True when `publisher` takes bodies unparsed. */
+export function isBodyPublisher(publisher: EventPublisher): publisher is EventPublisher & BodyPublisher {
+  return typeof (publisher as Partial<BodyPublisher>).publishBody === 'function';
 }

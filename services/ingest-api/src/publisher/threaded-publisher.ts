@@ -16,13 +16,21 @@
  * check fails and the task is replaced; nothing acknowledged is lost because nothing is
  * acknowledged until Kinesis stored it.
  *
+ * Large bodies (see `bodies`) may also go over unparsed: the worker parses, validates and
+ * writes their records with the route's own functions and answers with the 202 body or the
+ * 4xx, so the HTTP thread only reads the body and sends the answer. With the worker taking
+ * Kinesis' side of every event, parsing every body there would make it the bottleneck, so
+ * the share handed over is steered to keep both event loops about equally busy.
+ *
  * Not a library's job: worker pools (piscina and the like) run one task per message with its
  * own result, which is the per-request messaging this design exists to avoid.
  */
+import { performance, type EventLoopUtilization } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import { AppError, type Logger, type MetricSnapshot, type Metrics } from '@eventlake/common';
 import type { IngestConfig } from '../config.js';
-import type { OutgoingRecord, ServerEventPublisher } from './event-publisher.js';
+import type { IngestTarget } from '../ingest-request.js';
+import type { AcceptedBody, BodyPublisher, OutgoingRecord, ServerEventPublisher } from './event-publisher.js';
 
 /** One request's failure, as the worker reports it. */
 export interface WorkerFailure {
@@ -31,11 +39,25 @@ export interface WorkerFailure {
   message: string;
   status: number;
   hint: string | undefined;
+  details?: unknown;
+}
+
+/** A request body handed over unparsed. */
+export interface BodyToWorker {
+  id: number;
+  target: IngestTarget;
+  text: string;
+  receivedAtMicros: number;
+}
+
+/** A handed-over body whose events are stored: the count and the 202 body. */
+export interface BodyStored extends AcceptedBody {
+  id: number;
 }
 
 /** Messages to the publisher thread. */
 export type ToWorker =
-  | { t: 'publish'; ids: number[]; counts: number[]; keys: string[]; lengths: number[]; data: ArrayBuffer }
+  | { t: 'publish'; ids: number[]; counts: number[]; keys: string[]; lengths: number[]; data: ArrayBuffer; bodies: BodyToWorker[] }
   | { t: 'ready'; id: number }
   | { t: 'metrics'; id: number }
   | { t: 'close' };
@@ -43,13 +65,14 @@ export type ToWorker =
 /** Messages from the publisher thread. */
 export type FromWorker =
   | { t: 'started' }
-  | { t: 'settled'; stored: number[]; failed: WorkerFailure[] }
+  | { t: 'settled'; stored: number[]; accepted: BodyStored[]; failed: WorkerFailure[] }
   | { t: 'ready'; id: number; ready: boolean }
   | { t: 'metrics'; id: number; json: MetricSnapshot }
   | { t: 'closed' };
 
 interface Waiting {
-  resolve: () => void;
+  /** Given the 202 body for a handed-over body, nothing for records. */
+  resolve: (stored?: AcceptedBody) => void;
   reject: (err: AppError) => void;
   bytes: number;
 }
@@ -58,13 +81,13 @@ const unavailable = () =>
   new AppError('ERR_STREAM_UNAVAILABLE', 'the publisher of this API instance stopped', { status: 503, hint: 'retry; another instance takes the request' });
 
 /** An EventPublisher whose KinesisPublisher runs in a worker thread. */
-export class ThreadedPublisher implements ServerEventPublisher {
+export class ThreadedPublisher implements ServerEventPublisher, BodyPublisher {
   private readonly worker: Worker;
   private readonly waiting = new Map<number, Waiting>();
   /** Questions to the worker awaiting its answer, with what to answer if it dies first. */
   private readonly queries = new Map<number, { answer: (value: never) => void; otherwise: unknown }>();
   private nextId = 1;
-  private batch: { ids: number[]; counts: number[]; records: OutgoingRecord[]; bytes: number } | undefined;
+  private batch: { ids: number[]; counts: number[]; records: OutgoingRecord[]; bodies: BodyToWorker[]; bytes: number } | undefined;
   /** Bytes handed over or waiting to be, not yet settled. */
   private inFlightBytes = 0;
   private closing = false;
@@ -76,8 +99,14 @@ export class ThreadedPublisher implements ServerEventPublisher {
   private readonly lingerMs: number;
   private timer: NodeJS.Timeout | undefined;
   private readonly overloaded: () => void;
+  private readonly handedOver: () => void;
   /** Bytes that end a linger early, as the in-process publisher's flush threshold does. */
   private static readonly FLUSH_BYTES = 4 * 1024 * 1024;
+  /** The share of large bodies handed over unparsed, and the credit that spreads it over requests. */
+  private bodyShare: number;
+  private bodyCredit = 0;
+  private readonly balancer: NodeJS.Timeout | undefined;
+  private utilization: { http: EventLoopUtilization; worker: EventLoopUtilization } | undefined;
 
   constructor(
     config: IngestConfig,
@@ -95,6 +124,12 @@ export class ThreadedPublisher implements ServerEventPublisher {
        * 15% slower through the thread, 3-event requests even, 10-event requests 18% faster.
        */
       local?: { publisher: ServerEventPublisher; below: number };
+      /**
+       * Request bodies of at least `minChars` characters may be handed over unparsed (see
+       * `takesBody`); without this option every body is parsed in the HTTP thread. `share`
+       * fixes the share handed over (0 to 1) instead of balancing the threads' load.
+       */
+      bodies?: { minChars: number; share?: number };
     } = {},
   ) {
     this.maxInFlightBytes = config.MAX_IN_FLIGHT_BYTES;
@@ -102,6 +137,8 @@ export class ThreadedPublisher implements ServerEventPublisher {
     this.lingerMs = config.LINGER_MS;
     const overloaded = metrics.counter('publisher_overloaded_total', 'Requests refused because the in-flight limit was reached');
     this.overloaded = () => overloaded.inc();
+    const handedOver = metrics.counter('bodies_handed_over_total', 'Request bodies parsed and validated in the publisher thread');
+    this.handedOver = () => handedOver.inc();
     // The worker's counters are read when /metrics or EMF asks, and shown with the app's.
     metrics.addSource(() => this.query<MetricSnapshot>('metrics', []));
     this.worker = new Worker(opts.workerFile ?? new URL('./publish-worker.js', import.meta.url), { workerData: { config, metricsPrefix: metrics.prefix } });
@@ -120,6 +157,39 @@ export class ThreadedPublisher implements ServerEventPublisher {
     this.worker.on('message', (m: FromWorker) => this.onMessage(m));
     this.worker.on('error', (err) => this.fail(err));
     this.worker.on('exit', (code) => this.fail(new Error(`the publisher thread exited with ${code}`)));
+    this.bodyShare = opts.bodies?.share ?? 0.5;
+    if (opts.bodies && opts.bodies.share === undefined) this.balancer = setInterval(() => this.rebalance(), 100).unref();
+  }
+
+  /**
+   * Steers how many large bodies go over unparsed so both threads are about as busy:
+   * parsing and validating is about half of a batched event's CPU in the HTTP thread,
+   * Kinesis' side about as much in the publisher's, and which one runs out first depends on
+   * the machine and the load. Each tenth of a second the share moves by half the
+   * difference in the two event loops' utilisation.
+   */
+  private rebalance(): void {
+    const http = performance.eventLoopUtilization();
+    const worker = this.worker.performance.eventLoopUtilization();
+    const last = this.utilization;
+    this.utilization = { http, worker };
+    if (!last) return;
+    const httpBusy = performance.eventLoopUtilization(http, last.http).utilization;
+    const workerBusy = this.worker.performance.eventLoopUtilization(worker, last.worker).utilization;
+    this.bodyShare = Math.min(1, Math.max(0, this.bodyShare + 0.2 * (httpBusy - workerBusy)));
+  }
+
+  takesBody(chars: number): boolean {
+    if (!this.opts.bodies || chars < this.opts.bodies.minChars || this.dead) return false;
+    this.bodyCredit += this.bodyShare;
+    if (this.bodyCredit < 1) return false;
+    this.bodyCredit -= 1;
+    this.handedOver();
+    return true;
+  }
+
+  publishBody(target: IngestTarget, text: string, receivedAtMicros: number): Promise<AcceptedBody> {
+    return this.enqueue(text.length, (id, batch) => batch.bodies.push({ id, target, text, receivedAtMicros })) as Promise<AcceptedBody>;
   }
 
   /** Resolves once the worker (and the local publisher) loaded the shard map. */
@@ -133,32 +203,45 @@ export class ThreadedPublisher implements ServerEventPublisher {
   }
 
   publish(records: readonly OutgoingRecord[]): Promise<void> {
-    if (this.closing || this.dead) {
-      return Promise.reject(
-        this.closing ? new AppError('ERR_SHUTTING_DOWN', 'this API instance is shutting down', { status: 503, hint: 'retry; another instance takes the request' }) : unavailable(),
-      );
-    }
     if (records.length === 0) return Promise.resolve();
     let bytes = 0;
     for (const r of records) bytes += r.data.length + r.partitionKey.length;
-    // The same bound, and the same answer, as the in-process publisher, over both routes:
-    // checked here so a request over it is refused at once, not after a round trip.
+    const local = this.opts.local;
+    if (local && records.length < local.below) {
+      const refused = this.refusal(bytes);
+      return refused ? Promise.reject(refused) : local.publisher.publish(records);
+    }
+    return this.enqueue(bytes, (id, batch) => {
+      batch.ids.push(id);
+      batch.counts.push(records.length);
+      for (const r of records) batch.records.push(r);
+    }) as Promise<void>;
+  }
+
+  /** Why a request of `bytes` cannot be taken now, if it cannot. */
+  private refusal(bytes: number): AppError | undefined {
+    if (this.closing) return new AppError('ERR_SHUTTING_DOWN', 'this API instance is shutting down', { status: 503, hint: 'retry; another instance takes the request' });
+    if (this.dead) return unavailable();
+    // The same bound, and the same answer, as the in-process publisher, over every route:
+    // checked here so a request over it is refused at once, not after a round trip. A body
+    // handed over unparsed counts its text's length, a close estimate of its records' bytes.
     if (this.inFlight + bytes > this.maxInFlightBytes) {
       this.overloaded();
-      return Promise.reject(
-        new AppError('ERR_OVERLOADED', 'too many events are waiting for Kinesis', { status: 503, hint: `retry after ${this.retryAfterSeconds} s with the same event ids` }),
-      );
+      return new AppError('ERR_OVERLOADED', 'too many events are waiting for Kinesis', { status: 503, hint: `retry after ${this.retryAfterSeconds} s with the same event ids` });
     }
-    const local = this.opts.local;
-    if (local && records.length < local.below) return local.publisher.publish(records);
+    return undefined;
+  }
+
+  /** Adds a request (`add` puts it in the batch) to this linger's hand-over; settles with the worker's outcome. */
+  private enqueue(bytes: number, add: (id: number, batch: NonNullable<ThreadedPublisher['batch']>) => void): Promise<AcceptedBody | undefined> {
+    const refused = this.refusal(bytes);
+    if (refused) return Promise.reject(refused);
     this.inFlightBytes += bytes;
     const id = this.nextId++;
-    const batch = (this.batch ??= { ids: [], counts: [], records: [], bytes: 0 });
-    batch.ids.push(id);
-    batch.counts.push(records.length);
-    for (const r of records) batch.records.push(r);
+    const batch = (this.batch ??= { ids: [], counts: [], records: [], bodies: [], bytes: 0 });
+    add(id, batch);
     batch.bytes += bytes;
-    const settled = new Promise<void>((resolve, reject) => this.waiting.set(id, { resolve, reject, bytes }));
+    const settled = new Promise<AcceptedBody | undefined>((resolve, reject) => this.waiting.set(id, { resolve, reject, bytes }));
     if (batch.bytes >= ThreadedPublisher.FLUSH_BYTES) this.handOver();
     else this.timer ??= setTimeout(() => this.handOver(), this.lingerMs);
     return settled;
@@ -184,7 +267,7 @@ export class ThreadedPublisher implements ServerEventPublisher {
       keys[i] = r.partitionKey;
       lengths[i] = r.data.length;
     }
-    const message: ToWorker = { t: 'publish', ids: batch.ids, counts: batch.counts, keys, lengths, data: data.buffer as ArrayBuffer };
+    const message: ToWorker = { t: 'publish', ids: batch.ids, counts: batch.counts, keys, lengths, data: data.buffer as ArrayBuffer, bodies: batch.bodies };
     this.worker.postMessage(message, [message.data]);
   }
 
@@ -192,9 +275,12 @@ export class ThreadedPublisher implements ServerEventPublisher {
     switch (m.t) {
       case 'settled':
         for (const id of m.stored) this.settle(id)?.resolve();
+        for (const a of m.accepted) this.settle(a.id)?.resolve({ count: a.count, body: a.body });
         for (const f of m.failed) {
           const code = f.code.startsWith('ERR_') ? (f.code as `ERR_${string}`) : 'ERR_STREAM_UNAVAILABLE';
-          this.settle(f.id)?.reject(new AppError(code, f.message, { status: f.status, ...(f.hint === undefined ? {} : { hint: f.hint }) }));
+          this.settle(f.id)?.reject(
+            new AppError(code, f.message, { status: f.status, ...(f.hint === undefined ? {} : { hint: f.hint }), ...(f.details === undefined ? {} : { details: f.details }) }),
+          );
         }
         return;
       case 'ready':
@@ -264,6 +350,7 @@ export class ThreadedPublisher implements ServerEventPublisher {
     // The worker's last outcomes arrive before 'closed' (message order is kept), so
     // nothing should be left waiting; if something is, it gets its 503 rather than hang.
     this.dead = new Error('closed');
+    clearInterval(this.balancer);
     await this.worker.terminate();
     this.rejectWaiting();
   }
@@ -272,6 +359,7 @@ export class ThreadedPublisher implements ServerEventPublisher {
   private fail(err: Error): void {
     if (this.dead) return;
     this.dead = err;
+    clearInterval(this.balancer);
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
     this.batch = undefined;

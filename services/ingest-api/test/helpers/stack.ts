@@ -12,6 +12,13 @@ import { testEnv } from './build.js';
 /** The publisher thread's module, run from its TypeScript source (see publish-worker.mjs). */
 export const PUBLISH_WORKER_SOURCE = new URL('./publish-worker.mjs', import.meta.url);
 
+/** The ways a server runs its publisher, for tests that must hold in each. */
+export const PUBLISHER_MODES = [
+  { publisherThread: false, bodiesInThread: false, where: 'publisher in the HTTP thread' },
+  { publisherThread: true, bodiesInThread: false, where: 'publisher in its own thread' },
+  { publisherThread: true, bodiesInThread: true, where: 'publisher in its own thread, every body parsed there' },
+] as const;
+
 /** A running API and the emulator behind it. */
 export interface IngestStack {
   url: string;
@@ -35,6 +42,8 @@ export async function startIngestStack(
     endpointFor?: (kinesisEndpoint: string) => Promise<string>;
     /** Run the publisher in its own thread, as servers on two or more cores do. */
     publisherThread?: boolean;
+    /** With `publisherThread`: hand every body to the thread unparsed, so it parses and validates them all. */
+    bodiesInThread?: boolean;
   } = {},
 ): Promise<IngestStack> {
   const kinesis = await startKinesis();
@@ -47,7 +56,10 @@ export async function startIngestStack(
   const metrics = new Metrics('eventlake_ingest');
   const logger = createLogger('ingest-api-test', { level: 'silent' });
   // As the server builds it, with the thread's module run from source.
-  const { publisher, destroy } = createServerPublisher(config, logger, metrics, { workerFile: PUBLISH_WORKER_SOURCE });
+  const { publisher, destroy } = createServerPublisher(config, logger, metrics, {
+    workerFile: PUBLISH_WORKER_SOURCE,
+    ...(opts.bodiesInThread ? { bodies: { minChars: 0, share: 1 } } : {}),
+  });
   await publisher.start();
   const app = await buildApp({ config, publisher, metrics });
   const url = await app.listen({ port: 0, host: '127.0.0.1' });

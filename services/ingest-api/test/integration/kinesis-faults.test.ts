@@ -2,7 +2,7 @@ import t from 'tap';
 import { authHeaders, makeEvent } from '../helpers/build.js';
 import { startFaultProxy, type FaultPlan } from '../helpers/fault-proxy.js';
 import { readStream } from '../helpers/kinesis.js';
-import { startIngestStack } from '../helpers/stack.js';
+import { PUBLISHER_MODES, startIngestStack } from '../helpers/stack.js';
 
 // Deterministic "randomness": which entries fail depends only on the call and entry index.
 const flaky: FaultPlan = {
@@ -12,12 +12,13 @@ const flaky: FaultPlan = {
 const down: FaultPlan = { throttle: () => true, fail: () => undefined };
 const healthy: FaultPlan = { throttle: () => false, fail: () => undefined };
 
-for (const publisherThread of [false, true]) {
-  t.test(`throttling and 500s: retried until stored, 503 + Retry-After past the deadline, nothing acknowledged is lost (publisher in ${publisherThread ? 'its own thread' : 'the HTTP thread'})`, async (t) => {
+for (const { publisherThread, bodiesInThread, where } of PUBLISHER_MODES) {
+  t.test(`throttling and 500s: retried until stored, 503 + Retry-After past the deadline, nothing acknowledged is lost (${where})`, async (t) => {
     let proxy: Awaited<ReturnType<typeof startFaultProxy>> | undefined;
     const stack = await startIngestStack(t, {
       shards: 2,
       publisherThread,
+      bodiesInThread,
       // Room for the flaky phase's retries on a machine busy with other test files; the
       // all-throttled phase then takes one deadline to answer 503.
       env: { PUBLISH_DEADLINE_MS: '3000', RETRY_AFTER_SECONDS: '2', LINGER_MS: '2' },

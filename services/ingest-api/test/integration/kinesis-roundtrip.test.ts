@@ -3,7 +3,7 @@ import { ListShardsCommand } from '@aws-sdk/client-kinesis';
 import { ENDPOINTS, type EventType } from '@eventlake/schemas';
 import { authHeaders, fixtureText, makeEvent } from '../helpers/build.js';
 import { readStream } from '../helpers/kinesis.js';
-import { startIngestStack } from '../helpers/stack.js';
+import { PUBLISHER_MODES, startIngestStack } from '../helpers/stack.js';
 import { ShardMap, hashKeyOf, openShardRanges } from '../../src/publisher/shard-map.js';
 
 const TYPES: EventType[] = ['transaction', 'clickstream', 'telemetry'];
@@ -13,9 +13,9 @@ function expectedKey(type: EventType, i: number): string {
   return type === 'transaction' ? `c-${i % 97}` : type === 'clickstream' ? `u-${i % 89}` : `sensor-${i % 53}`;
 }
 
-for (const publisherThread of [false, true]) {
-  t.test(`every accepted event is on the stream exactly once, on its partition key shard, with its event_id (publisher in ${publisherThread ? 'its own thread' : 'the HTTP thread'})`, async (t) => {
-    const stack = await startIngestStack(t, { shards: 3, publisherThread });
+for (const { publisherThread, bodiesInThread, where } of PUBLISHER_MODES) {
+  t.test(`every accepted event is on the stream exactly once, on its partition key shard, with its event_id (${where})`, async (t) => {
+    const stack = await startIngestStack(t, { shards: 3, publisherThread, bodiesInThread });
     const accepted = new Map<string, string | undefined>(); // event_id → expected partition key
     const post = async (url: string, body: unknown) => {
       const res = await fetch(`${stack.url}${url}`, { method: 'POST', headers: authHeaders(), body: typeof body === 'string' ? body : JSON.stringify(body) });

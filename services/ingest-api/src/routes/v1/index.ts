@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ENDPOINTS, EVENT_TYPES } from '@eventlake/schemas';
-import { prepareRequest, type IngestTarget } from '../../ingest-request.js';
+import { acceptedBody, prepareBody, type IngestTarget } from '../../ingest-request.js';
+import { isBodyPublisher, type AcceptedBody } from '../../publisher/event-publisher.js';
 import { ingestResponses, mixedBody, typedBody } from './schemas.js';
 
 /** Event ingestion: one route per event type plus the mixed batch route. */
@@ -8,23 +9,33 @@ export default async function ingestRoutes(fastify: FastifyInstance): Promise<vo
   const limits = { maxEventsPerRequest: fastify.config.MAX_EVENTS_PER_REQUEST, maxEventBytes: fastify.config.MAX_EVENT_BYTES };
   const accepted = fastify.metrics.counter('events_accepted_total', 'Events stored and acknowledged', ['type']);
 
-  const handler = (target: IngestTarget) => async (request: FastifyRequest, reply: FastifyReply) => {
-    const prepared = prepareRequest(target, request.body, limits, Date.now() * 1000);
-    // The parsed body is not needed past this point, but the request would hold it until
-    // Kinesis stored the records: under batch load a few hundred milliseconds, long enough
-    // for the young generation to copy and promote it. Dropped here, it dies young.
+  const publisher = fastify.publisher;
+  const bodies = isBodyPublisher(publisher) ? publisher : undefined;
+
+  /**
+   * Parses, validates and publishes a request's body. Not async: what an async function
+   * holds may live until it resumes, and the body text should die young rather than wait
+   * the few hundred milliseconds Kinesis takes under load (long enough for the young
+   * generation to copy and promote it).
+   */
+  const ingest = (target: IngestTarget, request: FastifyRequest): Promise<AcceptedBody> => {
+    const text = typeof request.body === 'string' ? request.body : '';
     request.body = undefined;
-    await fastify.publisher.publish(prepared.records);
-    accepted.inc({ type: target }, prepared.eventIds.length);
-    // Written with the native JSON.stringify: the schema-compiled serializer escapes the ids
-    // one by one in JavaScript, a noticeable share of a 100-event request's CPU.
-    return reply
-      .code(202)
-      .type('application/json; charset=utf-8')
-      .send(`{"accepted":${prepared.eventIds.length},"event_ids":${JSON.stringify(prepared.eventIds)}}`);
+    const receivedAtMicros = Date.now() * 1000;
+    // Parsed, validated and published by the publisher thread; see threaded-publisher.ts.
+    if (bodies?.takesBody(text.length)) return bodies.publishBody(target, text, receivedAtMicros);
+    const prepared = prepareBody(target, text, limits, receivedAtMicros);
+    const done = { count: prepared.eventIds.length, body: acceptedBody(prepared.eventIds) };
+    return publisher.publish(prepared.records).then(() => done);
   };
 
-  // The body schemas document the API; validation is prepareRequest's, which reports every
+  const handler = (target: IngestTarget) => async (request: FastifyRequest, reply: FastifyReply) => {
+    const { count, body } = await ingest(target, request);
+    accepted.inc({ type: target }, count);
+    return reply.code(202).type('application/json; charset=utf-8').send(body);
+  };
+
+  // The body schemas document the API; validation is prepareBody's, which reports every
   // invalid event with its path instead of stopping at the first.
   const common = {
     config: { auth: true },

@@ -26,7 +26,7 @@ const STAND_INS = {
           for (let k = 0; k < m.counts[i]; k++, r++) got.push([m.keys[r], bytes.subarray(at, (at += m.lengths[r])).toString()]);
           return { id, code: 'ERR_ECHO', message: JSON.stringify({ got, messages }), status: 418, hint: 'echo' };
         });
-        parentPort.postMessage({ t: 'settled', stored: [], failed });
+        parentPort.postMessage({ t: 'settled', stored: [], accepted: [], failed });
       }
       if (m.t === 'ready') parentPort.postMessage({ t: 'ready', id: m.id, ready: true });
       if (m.t === 'metrics') parentPort.postMessage({ t: 'metrics', id: m.id, json: [] });
@@ -41,11 +41,31 @@ const STAND_INS = {
     parentPort.on('message', (m) => {
       if (m.t === 'publish') {
         messages++;
-        parentPort.postMessage({ t: 'settled', stored: m.ids, failed: [] });
+        parentPort.postMessage({ t: 'settled', stored: m.ids, accepted: [], failed: [] });
       }
       if (m.t === 'metrics') {
         const json = [{ name: 'test_worker_messages_total', help: 'publish messages', type: 'counter', aggregator: 'sum', values: [{ value: messages, labels: {} }] }];
         parentPort.postMessage({ t: 'metrics', id: m.id, json });
+      }
+      if (m.t === 'close') parentPort.postMessage({ t: 'closed' });
+    });
+    parentPort.postMessage({ t: 'started' });
+  `,
+  // Answers each body handed over unparsed: a body starting "!" is refused with details,
+  // any other is accepted with a 202 body saying what arrived and in which message.
+  bodies: `
+    import { parentPort } from 'node:worker_threads';
+    let messages = 0;
+    parentPort.on('message', (m) => {
+      if (m.t === 'publish') {
+        messages++;
+        const accepted = [];
+        const failed = [];
+        for (const b of m.bodies) {
+          if (b.text.startsWith('!')) failed.push({ id: b.id, code: 'ERR_VALIDATION', message: 'refused', status: 400, hint: undefined, details: { errors: [{ index: 0, path: '$.x', reason: b.text }] } });
+          else accepted.push({ id: b.id, count: b.text.length, body: JSON.stringify({ target: b.target, text: b.text, receivedAtMicros: b.receivedAtMicros, records: m.ids.length, messages }) });
+        }
+        parentPort.postMessage({ t: 'settled', stored: m.ids, accepted, failed });
       }
       if (m.t === 'close') parentPort.postMessage({ t: 'closed' });
     });
@@ -91,7 +111,7 @@ class HeldLocal {
   }
 }
 
-function start(t: Test, standIn: keyof typeof STAND_INS, env: Record<string, string> = {}, local?: HeldLocal) {
+function start(t: Test, standIn: keyof typeof STAND_INS, env: Record<string, string> = {}, local?: HeldLocal, bodies?: { minChars: number; share?: number }) {
   const dir = t.testdir({});
   const file = join(dir, `${standIn}.mjs`);
   writeFileSync(file, STAND_INS[standIn]);
@@ -101,6 +121,7 @@ function start(t: Test, standIn: keyof typeof STAND_INS, env: Record<string, str
     workerFile: pathToFileURL(file),
     onFailure: (err) => failures.push(err),
     ...(local ? { local: { publisher: local, below: 4 } } : {}),
+    ...(bodies ? { bodies } : {}),
   });
   t.teardown(() => publisher.close());
   return { publisher, failures, metrics };
@@ -203,4 +224,53 @@ t.test('PUBLISHER_THREAD is auto by default and takes true or false; anything el
   t.equal(loadIngestConfig(testEnv({ PUBLISHER_THREAD: 'true' })).PUBLISHER_THREAD, true);
   t.equal(loadIngestConfig(testEnv({ PUBLISHER_THREAD: 'off' })).PUBLISHER_THREAD, false);
   t.throws(() => loadIngestConfig(testEnv({ PUBLISHER_THREAD: 'sometimes' })), /PUBLISHER_THREAD="sometimes" is not valid/);
+});
+
+t.test('bodies handed over unparsed go with the records of the same linger and come back as their 202 body or their AppError', async (t) => {
+  const { publisher } = start(t, 'bodies', {}, undefined, { minChars: 10, share: 1 });
+  await publisher.start();
+  const records = publisher.publish(Array.from({ length: 5 }, (_, i) => rec(`k${i}`, '{}')));
+  const accepted = publisher.publishBody('mixed', '{"events":[]}', 1234);
+  const refused = publisher.publishBody('telemetry', '!bad body', 5678).then(() => undefined, (err: unknown) => err as AppError);
+  t.equal(publisher.inFlight, 5 * 4 + 13 + 9, 'a body counts its length against the in-flight limit');
+  await records;
+  const ok = await accepted;
+  t.equal(ok.count, 13);
+  t.same(JSON.parse(ok.body), { target: 'mixed', text: '{"events":[]}', receivedAtMicros: 1234, records: 1, messages: 1 }, 'target, text and time of receipt arrived, in the records\' message');
+  const err = await refused;
+  t.ok(err instanceof AppError);
+  t.equal(err?.status, 400);
+  t.equal(err?.code, 'ERR_VALIDATION');
+  t.equal(err?.hint, undefined);
+  t.same(err?.details, { errors: [{ index: 0, path: '$.x', reason: '!bad body' }] }, 'the details, as the thread gave them');
+  t.equal(publisher.inFlight, 0);
+});
+
+t.test('which bodies are handed over: none shorter than minChars, and the given share of the rest, spread evenly', async (t) => {
+  const half = start(t, 'bodies', {}, undefined, { minChars: 100, share: 0.5 }).publisher;
+  t.notOk(half.takesBody(99), 'short bodies stay');
+  t.same(Array.from({ length: 6 }, () => half.takesBody(100)), [false, true, false, true, false, true], 'every second one');
+  const all = start(t, 'bodies', {}, undefined, { minChars: 0, share: 1 }).publisher;
+  t.ok(all.takesBody(0) && all.takesBody(1e6));
+  const none = start(t, 'store').publisher;
+  t.notOk(none.takesBody(1e6), 'without the option no body is handed over');
+  const { publisher: balanced } = start(t, 'bodies', {}, undefined, { minChars: 0 });
+  t.equal(Array.from({ length: 10 }, () => balanced.takesBody(1)).filter(Boolean).length, 5, 'balancing starts at half');
+  await balanced.start();
+  await balanced.close();
+  t.notOk(balanced.takesBody(1e6), 'a closed publisher hands nothing over');
+});
+
+t.test('a body past the in-flight limit, or after close, is refused at once and never handed over', async (t) => {
+  const { publisher } = start(t, 'bodies', { MAX_IN_FLIGHT_BYTES: String(100_000), LINGER_MS: '1000' }, undefined, { minChars: 0, share: 1 });
+  await publisher.start();
+  const first = publisher.publishBody('telemetry', 'x'.repeat(60_000), 1);
+  const over = await publisher.publishBody('telemetry', 'y'.repeat(60_000), 1).then(() => undefined, (err: unknown) => err as AppError);
+  t.equal(over?.code, 'ERR_OVERLOADED');
+  t.equal(over?.status, 503);
+  await publisher.close();
+  const lingered = await first;
+  t.equal(JSON.parse(lingered.body).text, 'x'.repeat(60_000), 'close handed the lingering body over first');
+  const late = await publisher.publishBody('telemetry', 'z', 1).then(() => undefined, (err: unknown) => err as AppError);
+  t.equal(late?.code, 'ERR_SHUTTING_DOWN');
 });

@@ -165,7 +165,7 @@ export class ThreadedPublisher implements ServerEventPublisher, BodyPublisher {
    * Steers how many large bodies go over unparsed so both threads are about as busy:
    * parsing and validating is about half of a batched event's CPU in the HTTP thread,
    * Kinesis' side about as much in the publisher's, and which one runs out first depends on
-   * the machine and the load. Each tenth of a second the share moves by half the
+   * the machine and the load. Each tenth of a second the share moves by a fifth of the
    * difference in the two event loops' utilisation.
    */
   private rebalance(): void {

@@ -51,6 +51,18 @@ export function createPublisher(config: IngestConfig, client: KinesisClient, log
  */
 const BODY_HANDOVER_MIN_CHARS = 2048;
 
+/**
+ * How long the publisher thread lingers over the records of bodies it parsed. They arrive
+ * one body per turn of its loop, and under load would leave in as many small PutRecords
+ * calls as the linger allows, so they linger five times LINGER_MS, at most a quarter of the
+ * publish deadline (never less than LINGER_MS). Measured side by side on two cores
+ * (100-event batches, 256 connections): a 5 ms linger made 600–700 calls in 8 s at 81–86k
+ * events/s, 25 ms 260–330 calls at 97–102k.
+ */
+export function bodyLingerMs(config: Pick<IngestConfig, 'LINGER_MS' | 'PUBLISH_DEADLINE_MS'>): number {
+  return Math.min(config.LINGER_MS * 5, Math.max(config.LINGER_MS, config.PUBLISH_DEADLINE_MS / 4));
+}
+
 /** The publisher a server runs, and what to release when it stops. */
 export interface ServerPublisher {
   publisher: ServerEventPublisher;

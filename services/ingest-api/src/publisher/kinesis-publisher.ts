@@ -68,6 +68,7 @@ export class KinesisPublisher implements EventPublisher {
   private shardMap: ShardMap | undefined;
   private refreshing: Promise<void> | undefined;
   private closing = false;
+  private sentAt = 0;
   private readonly o: Required<Omit<KinesisPublisherOptions, 'metrics' | 'putRecords'>> & { metrics?: Metrics | undefined };
   private readonly putRecords: PutRecordsCall;
   private readonly m;
@@ -100,6 +101,11 @@ export class KinesisPublisher implements EventPublisher {
   /** Bytes accepted but not yet stored. */
   get inFlight(): number {
     return this.inFlightBytes;
+  }
+
+  /** When (Date.now()) the last batch of records was sent; 0 before the first. */
+  get lastSentAt(): number {
+    return this.sentAt;
   }
 
   publish(records: readonly OutgoingRecord[]): Promise<void> {
@@ -142,6 +148,7 @@ export class KinesisPublisher implements EventPublisher {
     const batch = this.pending;
     this.pending = [];
     this.pendingBytes = 0;
+    this.sentAt = Date.now();
     const entries = buildEntries(batch, { map: this.shardMap, aggregate: this.o.aggregate, maxBytes: this.o.aggregationMaxBytes });
     for (const call of chunkPutRecords(entries)) {
       const p = this.sendWithRetry(call).finally(() => {

@@ -9,7 +9,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { AppError, Metrics, createLogger } from '@eventlake/common';
 import type { IngestConfig } from '../config.js';
 import { acceptedBody, prepareBody, type PreparedRequest } from '../ingest-request.js';
-import { createKinesisClient, createPublisher } from '../kinesis.js';
+import { bodyLingerMs, createKinesisClient, createPublisher } from '../kinesis.js';
 import type { OutgoingRecord } from './event-publisher.js';
 import type { BodyStored, BodyToWorker, FromWorker, ToWorker, WorkerFailure } from './threaded-publisher.js';
 
@@ -18,7 +18,11 @@ const { config, metricsPrefix } = workerData as { config: IngestConfig; metricsP
 const logger = createLogger('ingest-api', { level: config.LOG_LEVEL }).child({ thread: 'publisher' });
 const metrics = new Metrics(metricsPrefix);
 const client = createKinesisClient(config);
-const publisher = createPublisher(config, client, logger, metrics);
+// Records of requests the HTTP thread validated arrive lingered already and are sent at once
+// (see 'publish' below); those of bodies parsed here linger longer (see bodyLingerMs), and
+// a body that comes when nothing was sent for that long goes at once (see nextBody).
+const lingerMs = bodyLingerMs(config);
+const publisher = createPublisher({ ...config, LINGER_MS: lingerMs }, client, logger, metrics);
 const limits = { maxEventsPerRequest: config.MAX_EVENTS_PER_REQUEST, maxEventBytes: config.MAX_EVENT_BYTES };
 
 // Outcomes of one turn go back together: a message per request would cost the HTTP thread
@@ -72,8 +76,9 @@ function nextBody(): void {
     draining = false;
     return;
   }
-  // Their records go with the publisher's own linger and flush threshold.
   publishBody(next);
+  // A lone request does not wait for the linger.
+  if (Date.now() - publisher.lastSentAt >= lingerMs) publisher.flush();
   setImmediate(nextBody);
 }
 

@@ -77,6 +77,17 @@ interface Waiting {
   bytes: number;
 }
 
+/**
+ * The next share of large bodies to hand over unparsed, from each thread's event-loop
+ * utilisation (0 to 1) over the last tenth of a second. Parsing and validating is about
+ * half of a batched event's CPU in the HTTP thread, Kinesis' side about as much in the
+ * publisher's, and which one runs out first depends on the machine and the load, so the
+ * share moves by a fifth of the difference to keep both about equally busy.
+ */
+export function nextBodyShare(share: number, httpBusy: number, workerBusy: number): number {
+  return Math.min(1, Math.max(0, share + 0.2 * (httpBusy - workerBusy)));
+}
+
 const unavailable = () =>
   new AppError('ERR_STREAM_UNAVAILABLE', 'the publisher of this API instance stopped', { status: 503, hint: 'retry; another instance takes the request' });
 
@@ -161,13 +172,7 @@ export class ThreadedPublisher implements ServerEventPublisher, BodyPublisher {
     if (opts.bodies && opts.bodies.share === undefined) this.balancer = setInterval(() => this.rebalance(), 100).unref();
   }
 
-  /**
-   * Steers how many large bodies go over unparsed so both threads are about as busy:
-   * parsing and validating is about half of a batched event's CPU in the HTTP thread,
-   * Kinesis' side about as much in the publisher's, and which one runs out first depends on
-   * the machine and the load. Each tenth of a second the share moves by a fifth of the
-   * difference in the two event loops' utilisation.
-   */
+  /** Each tenth of a second: the share handed over, from the two event loops' utilisation since the last. */
   private rebalance(): void {
     const http = performance.eventLoopUtilization();
     const worker = this.worker.performance.eventLoopUtilization();
@@ -176,7 +181,7 @@ export class ThreadedPublisher implements ServerEventPublisher, BodyPublisher {
     if (!last) return;
     const httpBusy = performance.eventLoopUtilization(http, last.http).utilization;
     const workerBusy = this.worker.performance.eventLoopUtilization(worker, last.worker).utilization;
-    this.bodyShare = Math.min(1, Math.max(0, this.bodyShare + 0.2 * (httpBusy - workerBusy)));
+    this.bodyShare = nextBodyShare(this.bodyShare, httpBusy, workerBusy);
   }
 
   takesBody(chars: number): boolean {

@@ -139,3 +139,18 @@ t.test('a body parsed in the publisher thread gets the same answer, and puts the
   }
   t.equal(same, accepted, 'every record the same but for its time of receipt and generated id');
 });
+
+t.test('a lone body parsed in the publisher thread is not held for its longer linger', async (t) => {
+  // LINGER_MS 1000 makes the thread's linger for parsed bodies 5 s: a lone request must be
+  // sent once the HTTP thread's own second is up, not wait for the rest.
+  const stack = await startIngestStack(t, { shards: 1, publisherThread: true, bodiesInThread: true, env: { LINGER_MS: '1000', PUBLISH_DEADLINE_MS: '120000' } });
+  const body = JSON.stringify(Array.from({ length: 20 }, (_, i) => withId('clickstream', 300 + i)));
+  const started = Date.now();
+  const answer = await post(stack, ENDPOINTS.clickstream, body);
+  const took = Date.now() - started;
+  t.equal(answer.status, 202);
+  t.equal(answer.body.accepted, 20);
+  t.ok(took < 5_000, `answered in ${took} ms, before the 5 s linger would have sent it`);
+  const { events } = await readStream(stack.reader, 'events');
+  t.equal(events.length, 20);
+});

@@ -81,6 +81,23 @@ t.test('records of concurrent requests share one PutRecords call after the linge
   t.equal(publisher.inFlight, 0, 'nothing left in flight');
 });
 
+t.test('lastSentAt is 0 until records are sent, then the time they were', async (t) => {
+  const { kinesis, publisher } = setup(t, { lingerMs: 60_000 });
+  await publisher.start();
+  kinesis.on(PutRecordsCommand).callsFake((input: PutRecordsCommandInput) => stored(input));
+  t.equal(publisher.lastSentAt, 0, 'nothing sent yet');
+  const before = Date.now();
+  const waiting = publisher.publish([rec('a', 1)]);
+  t.equal(publisher.lastSentAt, 0, 'a lingering record is not sent');
+  publisher.flush();
+  const sentAt = publisher.lastSentAt;
+  t.ok(sentAt >= before && sentAt <= Date.now(), 'set when a flush sends');
+  await waiting;
+  await new Promise((resolve) => setTimeout(resolve, 5));
+  publisher.flush();
+  t.equal(publisher.lastSentAt, sentAt, 'a flush with nothing to send changes nothing');
+});
+
 t.test('metrics count every stored event and Kinesis record, and in-flight bytes return to 0', async (t) => {
   const { kinesis, publisher, metrics } = setup(t);
   await publisher.start();

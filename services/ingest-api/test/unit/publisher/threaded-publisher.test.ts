@@ -5,7 +5,8 @@ import { pathToFileURL } from 'node:url';
 import { AppError, Metrics, createLogger } from '@eventlake/common';
 import { loadIngestConfig } from '../../../src/config.js';
 import type { OutgoingRecord } from '../../../src/publisher/event-publisher.js';
-import { ThreadedPublisher } from '../../../src/publisher/threaded-publisher.js';
+import { ThreadedPublisher, nextBodyShare } from '../../../src/publisher/threaded-publisher.js';
+import { bodyLingerMs } from '../../../src/kinesis.js';
 import { testEnv } from '../../helpers/build.js';
 
 // Stand-in publisher threads that speak the real protocol (see threaded-publisher.ts), so
@@ -273,4 +274,25 @@ t.test('a body past the in-flight limit, or after close, is refused at once and 
   t.equal(JSON.parse(lingered.body).text, 'x'.repeat(60_000), 'close handed the lingering body over first');
   const late = await publisher.publishBody('telemetry', 'z', 1).then(() => undefined, (err: unknown) => err as AppError);
   t.equal(late?.code, 'ERR_SHUTTING_DOWN');
+});
+
+t.test('the share handed over follows the busier thread by a fifth of the difference, within 0 and 1', async (t) => {
+  t.equal(nextBodyShare(0.5, 0.6, 0.6), 0.5, 'equally busy: unchanged');
+  t.equal(nextBodyShare(0.5, 0.9, 0.4), 0.6, 'HTTP thread busier: more bodies go over');
+  t.equal(nextBodyShare(0.5, 0.2, 0.7), 0.4, 'publisher thread busier: fewer');
+  t.equal(nextBodyShare(0.95, 1, 0), 1, 'never more than all');
+  t.equal(nextBodyShare(0.05, 0, 1), 0, 'never fewer than none');
+  // Steady load where handing a body over moves its cost from one thread to the other
+  // settles where both are equally busy.
+  let share = 0.5;
+  for (let i = 0; i < 100; i++) share = nextBodyShare(share, 0.3 + 0.6 * (1 - share), 0.4 + 0.6 * share);
+  t.ok(Math.abs(share - 0.42) < 0.01, `settles at ${share.toFixed(3)}, where 0.3 + 0.6 × (1 − s) = 0.4 + 0.6 × s`);
+});
+
+t.test('bodies parsed in the publisher thread linger five times LINGER_MS, at most a quarter of the deadline, never less than LINGER_MS', async (t) => {
+  const cfg = (LINGER_MS: string, PUBLISH_DEADLINE_MS: string) => loadIngestConfig(testEnv({ LINGER_MS, PUBLISH_DEADLINE_MS }));
+  t.equal(bodyLingerMs(loadIngestConfig(testEnv())), 25, 'by default');
+  t.equal(bodyLingerMs(cfg('0', '5000')), 0, 'no linger stays none');
+  t.equal(bodyLingerMs(cfg('1000', '5000')), 1250, 'a quarter of the deadline');
+  t.equal(bodyLingerMs(cfg('400', '1000')), 400, 'never below LINGER_MS');
 });

@@ -246,8 +246,12 @@ export function jsDecimalUnitsSql(x: string, scale: number): string {
 
 /** A DECIMAL(p,s) from its unscaled value; only call where `decimalFitsSql` holds. */
 function decimalFromUnitsSql(units: string, precision: number, scale: number): string {
-  const unit = scale === 0 ? '1' : `0.${'0'.repeat(scale - 1)}1`;
-  return `CASE WHEN ${decimalFitsSql(units, precision)} THEN (CAST(${units} AS DECIMAL(${precision},0)) * ${unit})::DECIMAL(${precision},${scale}) END`;
+  return `CASE WHEN ${decimalFitsSql(units, precision)} THEN (CAST(${units} AS DECIMAL(${precision},0)) * ${decimalUnit(scale)})::DECIMAL(${precision},${scale}) END`;
+}
+
+/** 10^-scale as a SQL DECIMAL literal. */
+function decimalUnit(scale: number): string {
+  return scale === 0 ? '1' : `0.${'0'.repeat(scale - 1)}1`;
 }
 
 function decimalFitsSql(units: string, precision: number): string {
@@ -272,7 +276,17 @@ function lakeValueSql(x: string, type: LakeType, depth: number, enrichElement?: 
   switch (type.kind) {
     case 'decimal': {
       const units = jsDecimalUnitsSql(x, type.scale);
-      return { sql: decimalFromUnitsSql(units, type.precision, type.scale), fits: [`(${x} IS NULL OR ${decimalFitsSql(units, type.precision)})`] };
+      const exact = { sql: decimalFromUnitsSql(units, type.precision, type.scale), fits: [`(${x} IS NULL OR ${decimalFitsSql(units, type.precision)})`] };
+      if (10 ** type.precision <= MAX_SAFE_INTEGER) return exact;
+      // Nearly every value scales to a safe integer, which always fits: that branch rounds once
+      // in BIGINT arithmetic, about half the cost of the exact expression, which repeats the
+      // rounding inside its own CASEs (where DuckDB does not share subexpressions).
+      const scaled = `(${x} * ${10 ** type.scale}::DOUBLE)`;
+      const safe = `abs(${scaled}) <= ${MAX_SAFE_INTEGER}`;
+      return {
+        sql: `CASE WHEN ${safe} THEN (CAST(${mathRoundSql(scaled)} AS BIGINT)::DECIMAL(${type.precision},0) * ${decimalUnit(type.scale)})::${target} ELSE ${exact.sql} END`,
+        fits: [`(${x} IS NULL OR ${safe} OR ${decimalFitsSql(units, type.precision)})`],
+      };
     }
     case 'timestamp':
       // The record check already refuses a timestamp DuckDB cannot cast.

@@ -357,8 +357,11 @@ t.test('money at the edges of its range is accepted and stored exactly as the Ja
   const h = await harness(t);
   const tx = toRecord('transaction', { order_id: 'o-1', amount: 1 }) as unknown as Record<string, unknown>;
   const click = seedRecords('clickstream', 'clickstream.seed-001.json')[1] as unknown as Record<string, unknown>;
-  // The doubles nearest ±10^14 inside the schema's exclusive bounds, and a few ordinary amounts.
-  const amounts = [nextDown(1e14), nextUp(-1e14), 99_999_999_999_999.98, -99_999_999_999_999.98, 0.00005, -0.00005, 1234.56785];
+  // The doubles nearest ±10^14 inside the schema's exclusive bounds, a few ordinary amounts,
+  // and the doubles around 2^53 ten-thousandths, where the writer stops rounding x × 10^4.
+  const safeEdge = Number.MAX_SAFE_INTEGER / 10_000;
+  const aroundSafeEdge = [safeEdge, nextUp(safeEdge), nextUp(nextUp(safeEdge)), nextDown(safeEdge), nextDown(nextDown(safeEdge)), safeEdge + 0.0002, 900_719_925_475.125];
+  const amounts = [nextDown(1e14), nextUp(-1e14), 99_999_999_999_999.98, -99_999_999_999_999.98, 0.00005, -0.00005, 1234.56785, ...aroundSafeEdge, ...aroundSafeEdge.map((a) => -a)];
   const txTexts = amounts.map((amount) => JSON.stringify({ ...tx, amount }));
   const clickTexts = amounts.map((price) => JSON.stringify({ ...click, price }));
   t.same(await sqlVerdicts(h, [...txTexts, ...clickTexts]), [...txTexts, ...clickTexts].map(() => true), 'every one passes the SQL check');

@@ -430,7 +430,8 @@ function enrichmentSql(type: EventType, field: (name: string) => string, process
       return {
         columns: {
           items: lakeItems.sql,
-          items_total: `CASE WHEN len(${items}) > 0 THEN ${decimalFromUnitsSql(total, totalType.precision, totalType.scale)} END`,
+          // The sum is bound once: the DECIMAL conversion reads it twice (its range, its value).
+          items_total: `CASE WHEN len(${items}) > 0 THEN ${letSql(total, '_t', decimalFromUnitsSql('_t', totalType.precision, totalType.scale))} END`,
           item_count: `coalesce(list_sum(list_transform(${items}, lambda ${e}: ${quantity(e)})), 0)::BIGINT`,
           ...common,
         },

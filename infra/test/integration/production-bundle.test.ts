@@ -8,10 +8,10 @@
 import t, { type Test } from 'tap';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { access, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { access, mkdtemp, readFile, rm, rmdir } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, parse, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -107,7 +107,15 @@ async function startHealthy(
 }
 
 const work = await mkdtemp(join(tmpdir(), 'eventlake-bundle-'));
-t.teardown(() => rm(work, { recursive: true, force: true }));
+// pnpm's legacy deploy also links the ingest API's bin (pino) under the workspace, at the
+// target's absolute path (deploying to /tmp/x leaves <repo>/tmp/x/.../.bin/pino). Removing that
+// copy too keeps a test run from leaving files in the checkout; its first folder goes only if empty.
+const stray = join(repoRoot, work);
+const strayTop = join(repoRoot, relative(parse(work).root, work).split(sep)[0] ?? '');
+t.teardown(async () => {
+  await Promise.all([rm(work, { recursive: true, force: true }), rm(stray, { recursive: true, force: true })]);
+  await rmdir(strayTop).catch(() => undefined);
+});
 
 // Both bundles at once: each is mostly file copying from the pnpm store.
 const services = { api: await dockerfileContract('ingest-api'), processor: await dockerfileContract('processor') };

@@ -10,7 +10,6 @@
  * event ids. An event's "visible" time is the first poll that saw it, so the lake figures
  * are upper bounds by at most one poll interval (printed with the table).
  */
-import { parseArgs } from 'node:util';
 import { join } from 'node:path';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -20,6 +19,8 @@ import {
   cachePathOf,
   durationFlag,
   intFlag,
+  parseCli,
+  runMain,
   lakeLocationOf,
   parquetEventIds,
   produce,
@@ -34,6 +35,20 @@ const FIREHOSE_PARQUET_MIN_BUFFER_BYTES = 64 * 1024 * 1024;
 /** Firehose's buffer interval default (documented; 0–900 s allowed): delivery waits for the buffer or this. */
 const FIREHOSE_DEFAULT_INTERVAL_S = 300;
 const POLL_MS = 250;
+
+const USAGE = `pnpm bench:e2e [flags]
+
+Starts the local pipeline, POSTs events at a fixed rate and reports, per event, how long until
+the API acknowledged it and until its row was readable in the lake (p50/p99/max).
+
+  --rate N            events per second (default 500)
+  --duration D        how long to send, like 30s or 2m (default 30s)
+  --flush-age-ms N    the processor's flush age, at least 1000 (default 1000)
+  --batch N           events per POST, 1–500 (default 10)
+  --workers N         processor workers (default 2)
+  --shards N          stream shards (default 2)
+  -h, --help          this text
+`;
 const DRAIN_TIMEOUT_MS = 60_000;
 
 function percentile(sorted: number[], p: number): number {
@@ -53,16 +68,19 @@ function table(rows: string[][]): string {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      rate: { type: 'string', default: '500' },
-      duration: { type: 'string', default: '30s' },
-      'flush-age-ms': { type: 'string', default: '1000' },
-      batch: { type: 'string', default: '10' },
-      workers: { type: 'string', default: '2' },
-      shards: { type: 'string', default: '2' },
-    },
+  const { values } = parseCli('bench:e2e', process.argv.slice(2), {
+    rate: { type: 'string', default: '500' },
+    duration: { type: 'string', default: '30s' },
+    'flush-age-ms': { type: 'string', default: '1000' },
+    batch: { type: 'string', default: '10' },
+    workers: { type: 'string', default: '2' },
+    shards: { type: 'string', default: '2' },
+    help: { type: 'boolean', short: 'h', default: false },
   });
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return;
+  }
   const rate = intFlag('bench:e2e', 'rate', values.rate, 500, { min: 1 });
   const durationMs = durationFlag('bench:e2e', 'duration', values.duration);
   const flushAgeMs = intFlag('bench:e2e', 'flush-age-ms', values['flush-age-ms'], 1000, { min: 1000 });
@@ -174,4 +192,4 @@ async function main(): Promise<void> {
   }
 }
 
-await main();
+runMain(main);

@@ -6,7 +6,7 @@
  * and the run with the least CPU time kept, the one least disturbed by other load; records per
  * CPU-second is the per-core rate (DuckDB's worker threads count, since the process is measured).
  *
- *   pnpm bench:processor [--records 200000 --runs 3 --e2e-records 100000]
+ *   pnpm bench:processor [--records 200000 --runs 3 --e2e-records 100000]   (--help for more)
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -14,11 +14,11 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { Metrics, createLogger } from '../packages/common/dist/index.js';
 import { MemoryObjectStore, createLakeSinkFactory } from '../services/processor/dist/lake/index.js';
 import { clickstreamRecords, encodeStreamFile, decodeStreamFile, mixedRecords, BENCH_SHARD } from './processor-data.js';
 import { runE2e } from './processor-e2e.js';
+import { intFlag, parseCli, runMain } from '../packages/cli/src/args.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const processorDir = join(here, '..', 'services', 'processor');
@@ -44,16 +44,17 @@ interface Measurement {
   detail?: string;
 }
 
-const { values } = parseArgs({
-  options: {
-    records: { type: 'string', default: '200000' },
-    runs: { type: 'string', default: '3' },
-    child: { type: 'string' },
-    input: { type: 'string' },
-    codec: { type: 'string', default: 'zstd' },
-    'e2e-records': { type: 'string', default: '100000' },
-  },
-});
+const USAGE = `pnpm bench:processor [flags]
+
+Records per CPU-second from KPL-aggregated Kinesis records to Parquet bytes, beside DuckDB's
+single-thread read_json → COPY TO parquet on the same records, then records/s end to end
+against the local emulators.
+
+  --records N       records per data set (default 200000)
+  --runs N          runs of each measurement; the one with the least CPU time is kept (default 3)
+  --e2e-records N   records for the end-to-end run; 0 skips it (default 100000)
+  -h, --help        this text
+`;
 
 async function runOurs(input: string, codec: 'zstd' | 'snappy'): Promise<Measurement> {
   const records = decodeStreamFile(readFileSync(input));
@@ -151,6 +152,20 @@ function fmt(n: number, digits = 0): string {
 }
 
 async function main(): Promise<void> {
+  const { values } = parseCli('bench:processor', process.argv.slice(2), {
+    records: { type: 'string' },
+    runs: { type: 'string' },
+    'e2e-records': { type: 'string' },
+    help: { type: 'boolean', short: 'h', default: false },
+    // How the parent starts each measurement in a child process of its own.
+    child: { type: 'string' },
+    input: { type: 'string' },
+    codec: { type: 'string', default: 'zstd' },
+  });
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return;
+  }
   if (values.child) {
     const codec = values.codec as 'zstd' | 'snappy';
     const m =
@@ -158,8 +173,9 @@ async function main(): Promise<void> {
     process.stdout.write(`${JSON.stringify(m)}\n`);
     return;
   }
-  const n = Number(values.records);
-  const runs = Number(values.runs);
+  const n = intFlag('bench:processor', 'records', values.records, 200_000, { min: 1 });
+  const runs = intFlag('bench:processor', 'runs', values.runs, 3, { min: 1 });
+  const e2eRecords = intFlag('bench:processor', 'e2e-records', values['e2e-records'], 100_000, { min: 0 });
   const dir = mkdtempSync(join(tmpdir(), 'eventlake-bench-processor-'));
   try {
     console.log(`node ${process.version}, ${runs} runs each, fastest kept; cpu = user + sys of the whole process`);
@@ -219,7 +235,6 @@ async function main(): Promise<void> {
     console.log(line(header));
     console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
     for (const r of table) console.log(line(r));
-    const e2eRecords = Number(values['e2e-records']);
     if (e2eRecords > 0) {
       console.log(`\nEnd to end against the local emulators, ${fmt(e2eRecords)} records:\n`);
       const e2e = await runE2e(e2eRecords);
@@ -241,4 +256,4 @@ async function main(): Promise<void> {
   }
 }
 
-await main();
+runMain(main);

@@ -23,7 +23,6 @@ import { loadavg } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import { hashApiKey } from '../../src/api-keys.js';
 import { SERVER_NODE_OPTIONS } from '../../src/node-options.js';
@@ -360,23 +359,16 @@ function table(rows: Summary[], connections: number, seconds: number): string {
   ].join('\n');
 }
 
+/** What one run measures: connections, seconds per row, warm-up seconds and how many rounds of all the rows. */
+export interface IngestBenchOptions {
+  connections: number;
+  seconds: number;
+  warmup: number;
+  rounds: number;
+}
+
 /** Runs the benchmark and prints the table and the verdict against the targets. */
-export async function runIngestBench(argv: string[]): Promise<void> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      connections: { type: 'string', default: '256' },
-      seconds: { type: 'string', default: '8' },
-      warmup: { type: 'string', default: '2' },
-      quick: { type: 'boolean', default: false },
-      rounds: { type: 'string', default: '1' },
-    },
-  });
-  const roundCount = Number(values.rounds);
-  if (!Number.isInteger(roundCount) || roundCount < 1) throw new Error(`--rounds must be a whole number ≥ 1, got ${values.rounds}`);
-  const connections = Number(values.connections);
-  const seconds = values.quick ? 3 : Number(values.seconds);
-  const warmup = values.quick ? 1 : Number(values.warmup);
+export async function runIngestBench({ connections, seconds, warmup, rounds: roundCount }: IngestBenchOptions): Promise<void> {
   const opts = { connections, seconds, warmup };
   const rows: Row[] = [];
   const startTime = Date.now();

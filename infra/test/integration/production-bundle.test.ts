@@ -11,7 +11,7 @@ import { createHash } from 'node:crypto';
 import { access, mkdtemp, readFile, rm, rmdir } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, parse, relative, sep } from 'node:path';
+import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -107,14 +107,16 @@ async function startHealthy(
 }
 
 const work = await mkdtemp(join(tmpdir(), 'eventlake-bundle-'));
-// pnpm's legacy deploy also links the ingest API's bin (pino) under the workspace, at the
-// target's absolute path (deploying to /tmp/x leaves <repo>/tmp/x/.../.bin/pino). Removing that
-// copy too keeps a test run from leaving files in the checkout; its first folder goes only if empty.
-const stray = join(repoRoot, work);
-const strayTop = join(repoRoot, relative(parse(work).root, work).split(sep)[0] ?? '');
+// pnpm's legacy deploy also links the ingest API's bin (pino) into a stray copy of the target:
+// the target's path taken relative to the workspace, resolved from the package's folder (from a
+// checkout at /work/repo, /tmp/x lands in /work/repo/tmp/x; from /tmp/repo, in
+// /tmp/repo/services/x). Removing it too keeps test runs from leaving files in the checkout;
+// its first folder under the checkout goes only if that leaves it empty.
+const stray = resolve(repoRoot, 'services', 'ingest-api', relative(repoRoot, work));
+const strayTop = relative(repoRoot, stray).split(sep)[0]!;
 t.teardown(async () => {
   await Promise.all([rm(work, { recursive: true, force: true }), rm(stray, { recursive: true, force: true })]);
-  await rmdir(strayTop).catch(() => undefined);
+  if (strayTop !== '..' && !isAbsolute(strayTop)) await rmdir(join(repoRoot, strayTop)).catch(() => undefined);
 });
 
 // Both bundles at once: each is mostly file copying from the pnpm store.

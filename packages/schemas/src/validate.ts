@@ -152,13 +152,36 @@ function unknownFieldIssue(type: EventType, path: PathSegment[]): ValidationIssu
     }
   }
   const known = knownFields(type, path);
-  const guess = closest(field, known);
-  if (guess && distance(field, guess) <= Math.max(1, Math.floor(field.length / 3))) {
+  const closeGuess = closest(field, known);
+  const guess = abbreviated(field, known) ?? (closeGuess && distance(field, closeGuess) <= Math.max(1, Math.floor(field.length / 3)) ? closeGuess : undefined);
+  if (guess) {
     issue.hint = `did you mean "${guess}"?`;
     return issue;
   }
   issue.hint = `free-form data goes in "properties"; known fields: ${known.join(', ')}`;
   return issue;
+}
+
+/**
+ * The one known field that `field` shortens: the only name it begins (`temp`, `device`), or
+ * else the only name with the same first letter holding its letters in order (`lat`, `lng`,
+ * `uid`, `tstamp`). Edit distance cannot see these (`lat` is five edits from `latitude`, `uid`
+ * one from `id`). Ambiguity guesses nothing.
+ */
+function abbreviated(field: string, known: readonly string[]): string | undefined {
+  const f = field.toLowerCase();
+  if (f.length < 2) return undefined;
+  const only = (names: string[]) => (names.length === 1 ? names[0] : undefined);
+  const longer = known.filter((name) => name.length > f.length && name[0] === f[0]);
+  const prefixed = longer.filter((name) => name.startsWith(f));
+  if (prefixed.length > 0) return only(prefixed);
+  return only(longer.filter((name) => isSubsequence(f, name)));
+}
+
+function isSubsequence(short: string, long: string): boolean {
+  let at = 0;
+  for (const ch of long) if (ch === short[at]) at++;
+  return at >= short.length;
 }
 
 /** A short rendering of a bad value for an error message (never more than 40 characters). */

@@ -103,6 +103,43 @@ t.test('unknown fields get the most useful hint available', async (t) => {
   t.match(c['$.browser']?.hint, /free-form data goes in "properties"/);
 });
 
+t.test('a shortened field name is recognised when only one field fits it', async (t) => {
+  const hintFor = (type: 'transaction' | 'clickstream' | 'telemetry', base: Record<string, unknown>, field: string) =>
+    byPath(issues(prepareEvent(type, { ...base, [field]: 1 }, ctx)))[`$.${field}`]?.hint;
+  const device = { device_id: 'd1' };
+  const click = { user_id: 'u', action: 'view_item' };
+  // Abbreviations, which edit distance cannot reach: `lat` is five edits from `latitude`.
+  for (const [field, meant] of [
+    ['lat', 'latitude'],
+    ['lng', 'longitude'],
+    ['lon', 'longitude'],
+    ['Lat', 'latitude'],
+    ['temp', 'temperature'],
+    ['hum', 'humidity'],
+    ['press', 'pressure'],
+    ['sid', 'sensor_id'],
+  ] as const) {
+    t.equal(hintFor('telemetry', device, field), `did you mean "${meant}"?`, field);
+  }
+  // One edit from `id`, but it shortens `user_id`.
+  t.equal(hintFor('clickstream', click, 'uid'), 'did you mean "user_id"?');
+  t.equal(hintFor('clickstream', click, 'sess'), 'did you mean "session_id"?');
+  // `cur` fits currency and customer_id letter by letter; only currency begins with it.
+  t.equal(hintFor('transaction', { amount: 1 }, 'cur'), 'did you mean "currency"?');
+  // Two fields fit and none begins with it: no guess, the list of known fields instead.
+  t.match(hintFor('clickstream', click, 'pr'), /free-form data goes in "properties"; known fields:/);
+  t.match(hintFor('telemetry', device, 'x'), /free-form data goes in "properties"/);
+  // Three edits from timestamp, past what counts as a misspelling of six letters.
+  t.equal(hintFor('clickstream', click, 'tstamp'), 'did you mean "timestamp"?');
+  // A shortened name explains the missing partner the same way a misspelling does.
+  const pair = issues(prepareEvent('telemetry', { ...device, lat: 1, longitude: 2 }, ctx));
+  t.same(
+    pair.map((i) => i.path),
+    [['lat']],
+    'no second issue saying latitude is required',
+  );
+});
+
 t.test('identifiers may be integers and are stored as strings', async (t) => {
   const r = ok(prepareEvent('transaction', { order_id: 77, customer_id: 12, amount: 1 }, ctx));
   t.match(r, { order_id: '77', customer_id: '12' });

@@ -114,7 +114,7 @@ export class ShardConsumer {
     } catch (err) {
       if (err instanceof LeaseLostError || this.lost) {
         leases.drop(this.shardId);
-        log.warn({ shardId: this.shardId }, 'shard_loop_lease_lost');
+        log.info({ shardId: this.shardId }, 'shard_loop_lease_lost'); // lease_lost gave the level and cause
         return 'lost';
       }
       if (this.stopping && err instanceof Error && err.name === 'AbortError') {

@@ -49,6 +49,8 @@ export class ShardLeaseManager {
   private readonly onLost: ((shardId: string) => void) | undefined;
   private observations = new Map<string, Observation>();
   private readonly heldLeases = new Map<string, Lease>();
+  /** When this worker last wrote each held lease (took, renewed or checkpointed it). */
+  private readonly writtenAt = new Map<string, number>();
   private readonly queues = new Map<string, Promise<unknown>>();
 
   constructor(opts: ShardLeaseManagerOptions) {
@@ -95,6 +97,7 @@ export class ShardLeaseManager {
       const got = await this.store.update(lease.leaseKey, lease.leaseCounter, { leaseOwner: this.workerId });
       if (!got) continue; // another worker was faster; the next pass sees the new counter
       this.heldLeases.set(got.leaseKey, got);
+      this.writtenAt.set(got.leaseKey, this.clock());
       taken.push(got);
       this.log?.info({ shardId: got.leaseKey, from: lease.leaseOwner, stolen, counter: got.leaseCounter }, 'lease_taken');
     }
@@ -140,6 +143,7 @@ export class ShardLeaseManager {
   async finishShard(shardId: string): Promise<void> {
     await this.write(shardId, { checkpoint: SHARD_END, checkpointSubSequenceNumber: 0, pending: null, leaseOwner: null });
     this.heldLeases.delete(shardId);
+    this.writtenAt.delete(shardId);
   }
 
   /** Gives a lease up at shutdown so another worker takes it at once (KCL `evictLease`). */
@@ -150,11 +154,13 @@ export class ShardLeaseManager {
       if (!(err instanceof LeaseLostError)) throw err;
     }
     this.heldLeases.delete(shardId);
+    this.writtenAt.delete(shardId);
   }
 
   /** Forgets a lease without writing (its shard loop stopped after a failed write). */
   drop(shardId: string): void {
     this.heldLeases.delete(shardId);
+    this.writtenAt.delete(shardId);
   }
 
   private write(shardId: string, changes: LeaseChanges): Promise<Lease> {
@@ -165,14 +171,30 @@ export class ShardLeaseManager {
       const got = await this.store.update(shardId, lease.leaseCounter, changes);
       if (!got) {
         this.heldLeases.delete(shardId);
-        this.log?.warn({ shardId, counter: lease.leaseCounter }, 'lease_lost');
+        this.logLost(shardId, lease.leaseCounter);
         this.onLost?.(shardId);
         throw new LeaseLostError(shardId);
       }
       this.heldLeases.set(shardId, got);
+      this.writtenAt.set(shardId, this.clock());
       return got;
     });
     this.queues.set(shardId, next);
     return next;
+  }
+
+  /**
+   * A lease this worker wrote within the lease duration can only have been stolen: a worker
+   * below its fair share took it to balance the load, which is routine whenever workers join
+   * (info). One not written for longer had expired, so this worker fell behind on renewals and
+   * another took it over (warn: an overloaded or paused worker, or a lease duration too short).
+   */
+  private logLost(shardId: string, counter: number): void {
+    const writtenAgoMs = this.clock() - (this.writtenAt.get(shardId) ?? Number.NEGATIVE_INFINITY);
+    this.writtenAt.delete(shardId);
+    const expired = !(writtenAgoMs <= this.leaseDurationMs);
+    const fields = { shardId, counter, writtenAgoMs: Number.isFinite(writtenAgoMs) ? writtenAgoMs : null, cause: expired ? 'expired' : 'stolen' };
+    if (expired) this.log?.warn(fields, 'lease_lost');
+    else this.log?.info(fields, 'lease_lost');
   }
 }

@@ -1,4 +1,6 @@
 import t from 'tap';
+import { Writable } from 'node:stream';
+import { createLogger } from '@eventlake/common';
 import { newLease, SHARD_END } from '../../../src/consumer/lease.js';
 import { ShardLeaseManager } from '../../../src/consumer/shard-lease-manager.js';
 import { MemoryLeaseStore } from './memory-lease-store.js';
@@ -11,8 +13,20 @@ function world(shards: string[] = ['s0', 's1', 's2', 's3']) {
   let now = 1_000_000;
   const clock = () => now;
   const lost: string[] = [];
-  const worker = (id: string) => new ShardLeaseManager({ store, workerId: id, leaseDurationMs: D, clock, onLost: (s) => lost.push(`${id}:${s}`) });
-  return { store, worker, lost, advance: (ms: number) => (now += ms) };
+  /** Every log line of every worker, parsed. */
+  const logs: Record<string, unknown>[] = [];
+  const log = createLogger('test', {
+    level: 'info',
+    destination: new Writable({
+      write(chunk: Buffer, _enc, done) {
+        logs.push(JSON.parse(chunk.toString()) as Record<string, unknown>);
+        done();
+      },
+    }),
+  });
+  const worker = (id: string) =>
+    new ShardLeaseManager({ store, workerId: id, leaseDurationMs: D, clock, log: log.child({ workerId: id }), onLost: (s) => lost.push(`${id}:${s}`) });
+  return { store, worker, lost, logs, advance: (ms: number) => (now += ms) };
 }
 
 const owners = (store: MemoryLeaseStore) => Object.fromEntries([...store.rows.values()].map((l) => [l.leaseKey, l.leaseOwner]));
@@ -46,6 +60,30 @@ t.test('two workers split four free leases by fair share', async (t) => {
   t.equal(lost.length, 2);
   t.equal(w.lost.length, 2);
   t.equal(a.held().size, 2);
+});
+
+t.test('a lost lease is logged with its cause: stolen while current (info) or expired (warn)', async (t) => {
+  const w = world(['s0', 's1']);
+  const a = w.worker('a');
+  const b = w.worker('b');
+  await a.takeLeases();
+  w.advance(D / 2);
+  await a.renewAll();
+  await b.takeLeases(); // steals one of a's two current leases
+  w.advance(D / 4);
+  t.same(await a.renewAll(), [[...b.held().keys()][0]], 'the stolen lease is lost, the other renewed');
+  const stolen = w.logs.filter((l) => l.msg === 'lease_lost');
+  t.match(stolen, [{ level: 'info', workerId: 'a', cause: 'stolen', writtenAgoMs: D / 4 }]);
+
+  // a stops renewing (a long pause): b takes the rest once it has seen it unchanged for D.
+  w.advance(D + 1);
+  await b.takeLeases();
+  w.advance(D + 1);
+  t.equal((await b.takeLeases()).taken.length, 1, 'b took the expired lease');
+  await a.renewAll();
+  const expired = w.logs.filter((l) => l.msg === 'lease_lost').slice(1);
+  t.match(expired, [{ level: 'warn', workerId: 'a', cause: 'expired', writtenAgoMs: 2 * (D + 1) }]);
+  t.equal(w.lost.length, 2, 'both losses reach onLost');
 });
 
 t.test('renewals keep a lease; a lease not renewed for the lease duration is taken', async (t) => {

@@ -1,4 +1,5 @@
-import t from 'tap';
+import t, { type Test } from 'tap';
+import { gzipSync } from 'node:zlib';
 import { ENDPOINTS } from '@eventlake/schemas';
 import { authHeaders, fixtureText, makeEvent } from '../helpers/build.js';
 import { readStream, type StreamEvent } from '../helpers/kinesis.js';
@@ -85,8 +86,9 @@ interface Answer {
   body: { accepted?: number; event_ids?: string[]; error?: unknown };
 }
 
-async function post(stack: IngestStack, url: string, text: string): Promise<Answer> {
-  const res = await fetch(`${stack.url}${url}`, { method: 'POST', headers: authHeaders(), body: text });
+async function post(stack: IngestStack, url: string, text: string, gzip = false): Promise<Answer> {
+  const headers = gzip ? { ...authHeaders(), 'content-encoding': 'gzip' } : authHeaders();
+  const res = await fetch(`${stack.url}${url}`, { method: 'POST', headers, body: gzip ? gzipSync(text) : text });
   return { status: res.status, body: (await res.json()) as Answer['body'] };
 }
 
@@ -98,15 +100,15 @@ function comparable(e: StreamEvent): unknown {
   return { partitionKey: e.partitionKey === rest.event_id ? '(its event id)' : e.partitionKey, record: rest };
 }
 
-t.test('a body parsed in the publisher thread gets the same answer, and puts the same records on the stream, as one parsed in the HTTP thread', async (t) => {
-  const [here, there] = await Promise.all([
-    startIngestStack(t, { shards: 2, publisherThread: false, env: LIMITS }),
-    startIngestStack(t, { shards: 2, publisherThread: true, bodiesInThread: true, env: LIMITS }),
-  ]);
+/**
+ * Sends every body of `bodies()` to both servers (to `there` gzip-compressed when asked) and
+ * checks that each gets the same answer and that the same records reach both streams.
+ */
+async function sameAnswersAndRecords(t: Test, here: IngestStack, there: IngestStack, gzipThere: boolean): Promise<void> {
   const ids = new Map<string, string>(); // generated id there → generated id here, by position
   let accepted = 0;
   for (const [url, text] of bodies()) {
-    const [a, b] = await Promise.all([post(here, url, text), post(there, url, text)]);
+    const [a, b] = await Promise.all([post(here, url, text), post(there, url, text, gzipThere)]);
     const what = `${url} ${text.slice(0, 60)}`;
     t.equal(b.status, a.status, `${what}: status`);
     if (a.status !== 202) {
@@ -138,6 +140,23 @@ t.test('a body parsed in the publisher thread gets the same answer, and puts the
     if (t.same(got, expected, `record ${id}`)) same++;
   }
   t.equal(same, accepted, 'every record the same but for its time of receipt and generated id');
+}
+
+t.test('a body parsed in the publisher thread gets the same answer, and puts the same records on the stream, as one parsed in the HTTP thread', async (t) => {
+  const [here, there] = await Promise.all([
+    startIngestStack(t, { shards: 2, publisherThread: false, env: LIMITS }),
+    startIngestStack(t, { shards: 2, publisherThread: true, bodiesInThread: true, env: LIMITS }),
+  ]);
+  await sameAnswersAndRecords(t, here, there, false);
+});
+
+t.test('a gzip body gets the same answer, and puts the same records on the stream, as the same body uncompressed', async (t) => {
+  // Decompressed as it arrives, then parsed in the publisher thread (the path large batches take).
+  const [here, there] = await Promise.all([
+    startIngestStack(t, { shards: 2, publisherThread: false, env: LIMITS }),
+    startIngestStack(t, { shards: 2, publisherThread: true, bodiesInThread: true, env: LIMITS }),
+  ]);
+  await sameAnswersAndRecords(t, here, there, true);
 });
 
 t.test('a lone body parsed in the publisher thread is not held for its longer linger', async (t) => {

@@ -6,16 +6,29 @@
 import fp from 'fastify-plugin';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, isAppError } from '@eventlake/common';
+import { REQUEST_ENCODINGS } from '../external/request-encoding.js';
 
-function fromFastify(err: FastifyError, maxRequestBytes: number): AppError | undefined {
+function fromFastify(err: FastifyError, request: FastifyRequest, maxRequestBytes: number): AppError | undefined {
+  const encoding = request.headers['content-encoding'];
   switch (err.code) {
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return new AppError('ERR_UNSUPPORTED_MEDIA_TYPE', 'the body must be JSON', {
         status: 415,
         hint: 'send Content-Type: application/json',
       });
+    case 'FST_CP_ERR_INVALID_CONTENT_ENCODING':
+      return new AppError('ERR_UNSUPPORTED_CONTENT_ENCODING', `the body's Content-Encoding ${JSON.stringify(encoding)} is not supported`, {
+        status: 415,
+        hint: `send the body as is, or compressed with one of: ${REQUEST_ENCODINGS.filter((e) => e !== 'identity').join(', ')}`,
+        details: { supported: [...REQUEST_ENCODINGS] },
+      });
+    case 'FST_CP_ERR_INVALID_CONTENT':
+      return new AppError('ERR_CONTENT_DECODING', `the body is not valid ${encoding} data`, {
+        status: 400,
+        hint: 'compress the whole body once with the encoding named in Content-Encoding, or send it uncompressed without that header',
+      });
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return new AppError('ERR_REQUEST_TOO_LARGE', `the body exceeds ${maxRequestBytes} bytes`, {
+      return new AppError('ERR_REQUEST_TOO_LARGE', `the body exceeds ${maxRequestBytes} bytes${encoding && encoding !== 'identity' ? ' once decompressed' : ''}`, {
         status: 413,
         hint: 'split the batch into several requests',
         details: { limit: 'MAX_REQUEST_BYTES', max: maxRequestBytes },
@@ -34,7 +47,7 @@ async function errorsPlugin(fastify: FastifyInstance): Promise<void> {
   const retryAfter = String(fastify.config.RETRY_AFTER_SECONDS);
 
   fastify.setErrorHandler((err: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
-    const appError = isAppError(err) ? err : fromFastify(err, fastify.config.MAX_REQUEST_BYTES);
+    const appError = isAppError(err) ? err : fromFastify(err, request, fastify.config.MAX_REQUEST_BYTES);
     if (!appError || appError.status >= 500) {
       if (!appError) request.log.error({ event: 'internal_error', err }, 'internal_error');
       const shown = appError ?? new AppError('ERR_INTERNAL', 'internal error', { status: 500, hint: 'retry; report the request id if it persists' });

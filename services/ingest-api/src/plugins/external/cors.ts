@@ -9,7 +9,7 @@ async function corsPlugin(fastify: FastifyInstance): Promise<void> {
   await fastify.register(cors, {
     origin: fastify.config.CORS_ORIGINS,
     methods: ['GET', 'POST'],
-    allowedHeaders: ['content-type', 'x-api-key', 'authorization', 'x-request-id'],
+    allowedHeaders: ['content-type', 'content-encoding', 'x-api-key', 'authorization', 'x-request-id'],
     exposedHeaders: ['retry-after', 'x-request-id'],
     maxAge: 600,
   });

@@ -3,9 +3,11 @@ import { ENDPOINTS, EVENT_TYPES } from '@eventlake/schemas';
 import { acceptedBody, prepareBody, type IngestTarget } from '../../ingest-request.js';
 import { isBodyPublisher, type AcceptedBody } from '../../publisher/event-publisher.js';
 import { ingestResponses, mixedBody, typedBody } from './schemas.js';
+import requestEncodingPlugin from '../../plugins/external/request-encoding.js';
 
 /** Event ingestion: one route per event type plus the mixed batch route. */
 export default async function ingestRoutes(fastify: FastifyInstance): Promise<void> {
+  await fastify.register(requestEncodingPlugin);
   const limits = { maxEventsPerRequest: fastify.config.MAX_EVENTS_PER_REQUEST, maxEventBytes: fastify.config.MAX_EVENT_BYTES };
   const accepted = fastify.metrics.counter('events_accepted_total', 'Events stored and acknowledged', ['type']);
 
@@ -40,19 +42,22 @@ export default async function ingestRoutes(fastify: FastifyInstance): Promise<vo
   const common = {
     config: { auth: true },
     validatorCompiler: () => () => true,
+    // Bodies may arrive compressed (request-encoding.ts); replies are never compressed.
+    compress: false as const,
   };
   const security: { [scheme: string]: string[] }[] = [{ apiKey: [] }, { bearer: [] }];
+  const description = 'The body may be sent compressed with Content-Encoding gzip, deflate or br; the limits count the decompressed JSON.';
 
   for (const type of EVENT_TYPES) {
     fastify.post(ENDPOINTS[type], {
       ...common,
-      schema: { summary: `Ingest ${type} events (one or an array)`, tags: ['events'], security, body: typedBody(type), response: ingestResponses },
+      schema: { summary: `Ingest ${type} events (one or an array)`, description, tags: ['events'], security, body: typedBody(type), response: ingestResponses },
       handler: handler(type),
     });
   }
   fastify.post('/v1/events', {
     ...common,
-    schema: { summary: 'Ingest a mixed batch; each event names its type', tags: ['events'], security, body: mixedBody(), response: ingestResponses },
+    schema: { summary: 'Ingest a mixed batch; each event names its type', description, tags: ['events'], security, body: mixedBody(), response: ingestResponses },
     handler: handler('mixed'),
   });
 }

@@ -1,4 +1,5 @@
 import t from 'tap';
+import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import { AppError } from '@eventlake/common';
 import { OTHER_KEY, TEST_KEY, authHeaders, build, fixtureText, makeEvent } from '../../helpers/build.js';
 import { hashApiKey } from '../../../src/api-keys.js';
@@ -199,6 +200,59 @@ t.test('415 for a body that is not JSON, 400 with the position for malformed JSO
   t.equal(charset.statusCode, 202, 'a charset parameter is fine');
 });
 
+t.test('compressed bodies: gzip, deflate and br are read; a bad or unknown encoding is a clear 400 or 415', async (t) => {
+  const { app, publisher } = await build(t, { MAX_REQUEST_BYTES: String(64 * 1024) });
+  const fixture = fixtureText('clickstream.seed-001.json');
+  const send = (payload: Buffer | string, encoding: string, headers = authHeaders()) =>
+    app.inject({ method: 'POST', url: '/v1/clickstream', headers: { ...headers, 'content-encoding': encoding }, payload });
+  const plain = await app.inject(post('/v1/clickstream', fixture));
+  t.equal(plain.statusCode, 202);
+  const expected = publisher.batches[0]!.map((r) => JSON.parse(r.data.toString()) as Record<string, unknown>);
+  const compressed: [string, Buffer][] = [
+    ['gzip', gzipSync(fixture)],
+    ['deflate', deflateSync(fixture)],
+    ['br', brotliCompressSync(fixture)],
+    ['x-gzip', gzipSync(fixture)],
+    [' GZip ', gzipSync(fixture)],
+    ['identity', Buffer.from(fixture)],
+  ];
+  for (const [encoding, body] of compressed) {
+    const before = publisher.batches.length;
+    const res = await send(body, encoding);
+    t.equal(res.statusCode, 202, encoding);
+    const got = publisher.batches[before]!.map((r) => JSON.parse(r.data.toString()) as Record<string, unknown>);
+    // The same events as the uncompressed request, apart from the ids and receipt times each request assigns.
+    const strip = ({ event_id: _i, received_at: _r, ...rest }: Record<string, unknown>) => rest;
+    t.same(got.map(strip), expected.map(strip), `${encoding}: the same events`);
+  }
+
+  const unknown = await send(gzipSync(fixture), 'zstd');
+  t.equal(unknown.statusCode, 415);
+  t.match(unknown.json<ErrorBody>().error, { code: 'ERR_UNSUPPORTED_CONTENT_ENCODING', message: /"zstd"/, hint: /gzip, deflate, br/ });
+
+  const gz = gzipSync(fixture);
+  for (const [label, body] of [
+    ['truncated', gz.subarray(0, gz.length - 10)],
+    ['not compressed at all', Buffer.from(fixture)],
+    ['empty', Buffer.alloc(0)],
+  ] as const) {
+    const res = await send(body, 'gzip');
+    t.equal(res.statusCode, 400, label);
+    t.match(res.json<ErrorBody>().error, { code: 'ERR_CONTENT_DECODING', message: 'the body is not valid gzip data' }, label);
+  }
+
+  // 40 KiB of gzip that would inflate to 40 MiB: refused at MAX_REQUEST_BYTES of inflated body.
+  const bomb = gzipSync(JSON.stringify({ user_id: 'u', action: 'a', page: 'x'.repeat(40 * 1024 * 1024) }));
+  t.ok(bomb.length < 64 * 1024, 'the compressed body itself is under the limit');
+  const big = await send(bomb, 'gzip');
+  t.equal(big.statusCode, 413);
+  t.match(big.json<ErrorBody>().error, { code: 'ERR_REQUEST_TOO_LARGE', message: /exceeds 65536 bytes once decompressed/, details: { limit: 'MAX_REQUEST_BYTES' } });
+
+  const anonymous = await send(gzipSync(fixture), 'gzip', { 'content-type': 'application/json' });
+  t.equal(anonymous.statusCode, 401, 'no key: refused before anything is decompressed');
+  t.equal(publisher.batches.length, 1 + compressed.length, 'nothing refused was published');
+});
+
 t.test('429 with Retry-After past the per-key rate limit; keys are limited separately', async (t) => {
   const { app } = await build(t, { RATE_LIMIT_MAX: '2', RATE_LIMIT_WINDOW_MS: '60000' });
   const event = makeEvent('telemetry', 1);
@@ -246,6 +300,7 @@ t.test('CORS follows CORS_ORIGINS', async (t) => {
   const { app } = await build(t, { CORS_ORIGINS: 'https://shop.example,https://admin.example' });
   const ok = await app.inject({ method: 'OPTIONS', url: '/v1/clickstream', headers: { origin: 'https://shop.example', 'access-control-request-method': 'POST' } });
   t.equal(ok.headers['access-control-allow-origin'], 'https://shop.example');
+  t.match(ok.headers['access-control-allow-headers'], /content-encoding/, 'a browser may send a compressed body');
   const other = await app.inject({ method: 'OPTIONS', url: '/v1/clickstream', headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST' } });
   t.not(other.headers['access-control-allow-origin'], 'https://evil.example');
   const { app: closed } = await build(t);

@@ -14,7 +14,7 @@ import {
   type PathSegment,
   type WrittenRecord,
 } from '@eventlake/schemas';
-import { parseJsonBody } from './parse-body.js';
+import { parseJsonBody, parseNdjsonBody, type BodyFormat } from './parse-body.js';
 import type { OutgoingRecord } from './publisher/event-publisher.js';
 
 /** Which endpoint the body came to: one event type, or the mixed `/v1/events`. */
@@ -29,6 +29,8 @@ export interface IngestLimits {
 /** One reason an event was refused, located in the request body. */
 export interface EventIssue {
   index: number;
+  /** The event's line in an NDJSON body (from 1). */
+  line?: number;
   path: string;
   reason: string;
   hint?: string;
@@ -44,6 +46,8 @@ export interface PreparedRequest {
 interface Located {
   events: readonly unknown[];
   base(index: number): PathSegment[];
+  /** Each event's line, in an NDJSON body. */
+  lines?: readonly number[];
 }
 
 // The buffer a request's records are written into starts at this many bytes per event and
@@ -92,7 +96,10 @@ function typeOf(target: IngestTarget, event: unknown): EventType | EventIssue['r
  * (400 listing every invalid event, or 413 naming the limit) when any event is refused.
  */
 export function prepareRequest(target: IngestTarget, body: unknown, limits: IngestLimits, receivedAtMicros: number): PreparedRequest {
-  const { events, base } = locate(target, body);
+  return prepareEvents(target, locate(target, body), limits, receivedAtMicros);
+}
+
+function prepareEvents(target: IngestTarget, { events, base, lines }: Located, limits: IngestLimits, receivedAtMicros: number): PreparedRequest {
   if (events.length === 0) {
     throw new AppError('ERR_EMPTY_BATCH', 'the request holds no event', { status: 400, hint: 'send at least one event' });
   }
@@ -104,7 +111,10 @@ export function prepareRequest(target: IngestTarget, body: unknown, limits: Inge
     });
   }
   const issues: EventIssue[] = [];
-  const oversize: { index: number; path: string; bytes: number }[] = [];
+  const oversize: { index: number; line?: number; path: string; bytes: number }[] = [];
+  /** Where event `index` is, and `path` within it: `{ index, line?, path }`. */
+  const at = (index: number, path: PathSegment[] = []): Pick<EventIssue, 'index' | 'line' | 'path'> =>
+    lines ? { index, line: lines[index]!, path: formatJsonPath([...base(index), ...path]) } : { index, path: formatJsonPath([...base(index), ...path]) };
   const ctx = { receivedAtMicros };
   // Every record is written into one buffer for the request and handed on as a view of it.
   const out = new JsonBytes(events.length * BYTES_PER_EVENT_GUESS);
@@ -113,13 +123,13 @@ export function prepareRequest(target: IngestTarget, body: unknown, limits: Inge
     const event = events[index];
     const type = typeOf(target, event);
     if (!isEventType(type)) {
-      issues.push({ index, path: formatJsonPath([...base(index), 'type']), reason: type, hint: `one of ${EVENT_TYPES.join(', ')}` });
+      issues.push({ ...at(index, ['type']), reason: type, hint: `one of ${EVENT_TYPES.join(', ')}` });
       continue;
     }
     const result = writeEventJson(type, event, ctx, out);
     if (!result.ok) {
       for (const issue of result.issues) {
-        const e: EventIssue = { index, path: formatJsonPath([...base(index), ...issue.path]), reason: issue.reason };
+        const e: EventIssue = { ...at(index, issue.path), reason: issue.reason };
         if (issue.hint !== undefined) e.hint = issue.hint;
         issues.push(e);
       }
@@ -127,14 +137,15 @@ export function prepareRequest(target: IngestTarget, body: unknown, limits: Inge
     }
     const length = result.end - result.start;
     if (length > limits.maxEventBytes) {
-      oversize.push({ index, path: formatJsonPath(base(index)), bytes: length });
+      oversize.push({ ...at(index), bytes: length });
       continue;
     }
     written.push(result);
   }
   if (issues.length > 0) {
     for (const o of oversize) {
-      issues.push({ index: o.index, path: o.path, reason: `event is ${o.bytes} bytes; the limit is ${limits.maxEventBytes}` });
+      const { bytes, ...where } = o;
+      issues.push({ ...where, reason: `event is ${bytes} bytes; the limit is ${limits.maxEventBytes}` });
     }
     issues.sort((a, b) => a.index - b.index);
     const invalid = new Set(issues.map((i) => i.index)).size;
@@ -164,9 +175,15 @@ export function prepareRequest(target: IngestTarget, body: unknown, limits: Inge
   return { records, eventIds };
 }
 
-/** `prepareRequest` on a body still in its JSON text: the parse's 400s come first. */
-export function prepareBody(target: IngestTarget, text: string, limits: IngestLimits, receivedAtMicros: number): PreparedRequest {
-  return prepareRequest(target, parseJsonBody(text), limits, receivedAtMicros);
+/**
+ * `prepareRequest` on a body still in its text: the parse's 400s come first. An NDJSON body
+ * holds one event per line on every endpoint (each naming its type on /v1/events); its
+ * events are located as an array's (`$[2].price`) with their line beside.
+ */
+export function prepareBody(target: IngestTarget, text: string, limits: IngestLimits, receivedAtMicros: number, format: BodyFormat = 'json'): PreparedRequest {
+  if (format === 'json') return prepareRequest(target, parseJsonBody(text), limits, receivedAtMicros);
+  const { events, lines } = parseNdjsonBody(text);
+  return prepareEvents(target, { events, base: arrayBase, lines }, limits, receivedAtMicros);
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { IngestTarget } from '../ingest-request.js';
+import type { BodyFormat } from '../parse-body.js';
 
 /** One event as it goes to the stream: the record's partition key and its UTF-8 JSON. */
 export interface OutgoingRecord {
@@ -41,7 +42,7 @@ export interface BodyPublisher {
   /** Whether to hand over a body of `chars` characters now; asked once per request. */
   takesBody(chars: number): boolean;
   /** Resolves with the 202 body once every event is stored; rejects with the 4xx or 503 AppError the route would give. */
-  publishBody(target: IngestTarget, text: string, receivedAtMicros: number): Promise<AcceptedBody>;
+  publishBody(target: IngestTarget, text: string, receivedAtMicros: number, format: BodyFormat): Promise<AcceptedBody>;
 }
 
 /** True when `publisher` takes bodies unparsed. */

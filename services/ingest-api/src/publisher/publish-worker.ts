@@ -82,10 +82,10 @@ function nextBody(): void {
   setImmediate(nextBody);
 }
 
-function publishBody({ id, target, text, receivedAtMicros }: BodyToWorker): void {
+function publishBody({ id, target, text, receivedAtMicros, format }: BodyToWorker): void {
   let prepared: PreparedRequest;
   try {
-    prepared = prepareBody(target, text, limits, receivedAtMicros);
+    prepared = prepareBody(target, text, limits, receivedAtMicros, format);
   } catch (err) {
     failed.push(refusal(id, err));
     settled();

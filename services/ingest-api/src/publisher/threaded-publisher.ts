@@ -30,6 +30,7 @@ import { Worker } from 'node:worker_threads';
 import { AppError, type Logger, type MetricSnapshot, type Metrics } from '@eventlake/common';
 import type { IngestConfig } from '../config.js';
 import type { IngestTarget } from '../ingest-request.js';
+import type { BodyFormat } from '../parse-body.js';
 import type { AcceptedBody, BodyPublisher, OutgoingRecord, ServerEventPublisher } from './event-publisher.js';
 
 /** One request's failure, as the worker reports it. */
@@ -48,6 +49,7 @@ export interface BodyToWorker {
   target: IngestTarget;
   text: string;
   receivedAtMicros: number;
+  format: BodyFormat;
 }
 
 /** A handed-over body whose events are stored: the count and the 202 body. */
@@ -193,8 +195,8 @@ export class ThreadedPublisher implements ServerEventPublisher, BodyPublisher {
     return true;
   }
 
-  publishBody(target: IngestTarget, text: string, receivedAtMicros: number): Promise<AcceptedBody> {
-    return this.enqueue(text.length, (id, batch) => batch.bodies.push({ id, target, text, receivedAtMicros })) as Promise<AcceptedBody>;
+  publishBody(target: IngestTarget, text: string, receivedAtMicros: number, format: BodyFormat): Promise<AcceptedBody> {
+    return this.enqueue(text.length, (id, batch) => batch.bodies.push({ id, target, text, receivedAtMicros, format })) as Promise<AcceptedBody>;
   }
 
   /** Resolves once the worker (and the local publisher) loaded the shard map. */

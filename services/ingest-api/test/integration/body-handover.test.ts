@@ -159,6 +159,40 @@ t.test('a gzip body gets the same answer, and puts the same records on the strea
   await sameAnswersAndRecords(t, here, there, true);
 });
 
+t.test('an NDJSON body parsed in the publisher thread puts the same records on the stream as the JSON array in the HTTP thread', async (t) => {
+  const [here, there] = await Promise.all([
+    startIngestStack(t, { shards: 2, publisherThread: false, env: LIMITS }),
+    startIngestStack(t, { shards: 2, publisherThread: true, bodiesInThread: true, env: LIMITS }),
+  ]);
+  const events = Array.from({ length: 40 }, (_, i) => withId(i % 2 ? 'telemetry' : 'clickstream', 500 + i));
+  const mixed = events.map((e, i) => ({ type: i % 2 ? 'telemetry' : 'clickstream', ...e }));
+  const asArray = await post(here, '/v1/events', JSON.stringify({ events: mixed }));
+  const res = await fetch(`${there.url}/v1/events`, {
+    method: 'POST',
+    headers: { ...authHeaders(), 'content-type': 'application/x-ndjson', 'content-encoding': 'gzip' },
+    body: gzipSync(mixed.map((e) => JSON.stringify(e)).join('\n')),
+  });
+  t.equal(res.status, 202);
+  t.same(await res.json(), asArray.body, 'the same ids, in the same order');
+  // An invalid line is refused in the thread with its line number, as the HTTP thread would.
+  const bad = `${JSON.stringify(mixed[0])}\n${JSON.stringify({ ...mixed[1], latitude: 'north' })}`;
+  const answers = await Promise.all(
+    [here, there].map(async (stack) => {
+      const r = await fetch(`${stack.url}/v1/events`, { method: 'POST', headers: { ...authHeaders(), 'content-type': 'application/x-ndjson' }, body: bad });
+      return { status: r.status, body: (await r.json()) as { error: { details: { errors: { line: number }[] } } } };
+    }),
+  );
+  t.equal(answers[1]!.status, 400);
+  t.same(answers[1], answers[0], 'the same 400 from either thread');
+  t.equal(answers[1]!.body.error.details.errors[0]!.line, 2);
+
+  const [mine, theirs] = await Promise.all([readStream(here.reader, 'events'), readStream(there.reader, 'events')]);
+  t.equal(theirs.events.length, events.length);
+  const key = (e: StreamEvent) => e.record.event_id as string;
+  const byId = new Map(mine.events.map((e) => [key(e), comparable(e)]));
+  t.same(theirs.events.map((e) => comparable(e)), theirs.events.map((e) => byId.get(key(e))), 'every record the same but for its time of receipt');
+});
+
 t.test('a lone body parsed in the publisher thread is not held for its longer linger', async (t) => {
   // LINGER_MS 1000 makes the thread's linger for parsed bodies 5 s: a lone request must be
   // sent once the HTTP thread's own second is up, not wait for the rest.

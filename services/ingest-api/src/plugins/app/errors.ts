@@ -7,14 +7,15 @@ import fp from 'fastify-plugin';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, isAppError } from '@eventlake/common';
 import { REQUEST_ENCODINGS } from '../external/request-encoding.js';
+import { NDJSON_TYPES } from './json-body.js';
 
 function fromFastify(err: FastifyError, request: FastifyRequest, maxRequestBytes: number): AppError | undefined {
   const encoding = request.headers['content-encoding'];
   switch (err.code) {
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return new AppError('ERR_UNSUPPORTED_MEDIA_TYPE', 'the body must be JSON', {
+      return new AppError('ERR_UNSUPPORTED_MEDIA_TYPE', 'the body must be JSON or NDJSON', {
         status: 415,
-        hint: 'send Content-Type: application/json',
+        hint: `send Content-Type: application/json, or ${NDJSON_TYPES.join(' or ')} for one event per line`,
       });
     case 'FST_CP_ERR_INVALID_CONTENT_ENCODING':
       return new AppError('ERR_UNSUPPORTED_CONTENT_ENCODING', `the body's Content-Encoding ${JSON.stringify(encoding)} is not supported`, {

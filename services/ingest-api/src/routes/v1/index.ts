@@ -4,6 +4,8 @@ import { acceptedBody, prepareBody, type IngestTarget } from '../../ingest-reque
 import { isBodyPublisher, type AcceptedBody } from '../../publisher/event-publisher.js';
 import { ingestResponses, mixedBody, typedBody } from './schemas.js';
 import requestEncodingPlugin from '../../plugins/external/request-encoding.js';
+import { NdjsonText } from '../../plugins/app/json-body.js';
+import type { BodyFormat } from '../../parse-body.js';
 
 /** Event ingestion: one route per event type plus the mixed batch route. */
 export default async function ingestRoutes(fastify: FastifyInstance): Promise<void> {
@@ -21,12 +23,14 @@ export default async function ingestRoutes(fastify: FastifyInstance): Promise<vo
    * generation to copy and promote it).
    */
   const ingest = (target: IngestTarget, request: FastifyRequest): Promise<AcceptedBody> => {
-    const text = typeof request.body === 'string' ? request.body : '';
+    const body = request.body;
+    const format: BodyFormat = body instanceof NdjsonText ? 'ndjson' : 'json';
+    const text = typeof body === 'string' ? body : body instanceof NdjsonText ? body.text : '';
     request.body = undefined;
     const receivedAtMicros = Date.now() * 1000;
     // Parsed, validated and published by the publisher thread; see threaded-publisher.ts.
-    if (bodies?.takesBody(text.length)) return bodies.publishBody(target, text, receivedAtMicros);
-    const prepared = prepareBody(target, text, limits, receivedAtMicros);
+    if (bodies?.takesBody(text.length)) return bodies.publishBody(target, text, receivedAtMicros, format);
+    const prepared = prepareBody(target, text, limits, receivedAtMicros, format);
     const done = { count: prepared.eventIds.length, body: acceptedBody(prepared.eventIds) };
     return publisher.publish(prepared.records).then(() => done);
   };
@@ -46,7 +50,9 @@ export default async function ingestRoutes(fastify: FastifyInstance): Promise<vo
     compress: false as const,
   };
   const security: { [scheme: string]: string[] }[] = [{ apiKey: [] }, { bearer: [] }];
-  const description = 'The body may be sent compressed with Content-Encoding gzip, deflate or br; the limits count the decompressed JSON.';
+  const description =
+    'The body may also be NDJSON (Content-Type application/x-ndjson or application/jsonl: one event per line; 400s give each event\'s line), ' +
+    'and may be sent compressed with Content-Encoding gzip, deflate or br; the limits count the decompressed body.';
 
   for (const type of EVENT_TYPES) {
     fastify.post(ENDPOINTS[type], {

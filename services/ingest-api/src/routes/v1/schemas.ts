@@ -59,7 +59,7 @@ export const ingestResponses = {
   400: { description: 'Invalid body (details.errors lists every invalid event; nothing written), or a body its Content-Encoding cannot decompress', ...errorBody },
   401: { description: 'Missing or invalid API key', ...errorBody },
   413: { description: 'A limit was exceeded; details.limit names it (MAX_REQUEST_BYTES counts the decompressed body)', ...errorBody },
-  415: { description: 'Not JSON, or a Content-Encoding other than gzip, deflate, br or identity', ...errorBody },
+  415: { description: 'Neither JSON nor NDJSON, or a Content-Encoding other than gzip, deflate, br or identity', ...errorBody },
   429: { description: 'Rate limit of this key; see Retry-After', ...errorBody },
   503: { description: 'Not stored in time or overloaded; retry after Retry-After with the same event ids', ...errorBody },
 };

@@ -64,7 +64,7 @@ const STAND_INS = {
         const failed = [];
         for (const b of m.bodies) {
           if (b.text.startsWith('!')) failed.push({ id: b.id, code: 'ERR_VALIDATION', message: 'refused', status: 400, hint: undefined, details: { errors: [{ index: 0, path: '$.x', reason: b.text }] } });
-          else accepted.push({ id: b.id, count: b.text.length, body: JSON.stringify({ target: b.target, text: b.text, receivedAtMicros: b.receivedAtMicros, records: m.ids.length, messages }) });
+          else accepted.push({ id: b.id, count: b.text.length, body: JSON.stringify({ target: b.target, text: b.text, receivedAtMicros: b.receivedAtMicros, format: b.format, records: m.ids.length, messages }) });
         }
         parentPort.postMessage({ t: 'settled', stored: m.ids, accepted, failed });
       }
@@ -231,13 +231,13 @@ t.test('bodies handed over unparsed go with the records of the same linger and c
   const { publisher } = start(t, 'bodies', {}, undefined, { minChars: 10, share: 1 });
   await publisher.start();
   const records = publisher.publish(Array.from({ length: 5 }, (_, i) => rec(`k${i}`, '{}')));
-  const accepted = publisher.publishBody('mixed', '{"events":[]}', 1234);
-  const refused = publisher.publishBody('telemetry', '!bad body', 5678).then(() => undefined, (err: unknown) => err as AppError);
+  const accepted = publisher.publishBody('mixed', '{"events":[]}', 1234, 'ndjson');
+  const refused = publisher.publishBody('telemetry', '!bad body', 5678, 'json').then(() => undefined, (err: unknown) => err as AppError);
   t.equal(publisher.inFlight, 5 * 4 + 13 + 9, 'a body counts its length against the in-flight limit');
   await records;
   const ok = await accepted;
   t.equal(ok.count, 13);
-  t.same(JSON.parse(ok.body), { target: 'mixed', text: '{"events":[]}', receivedAtMicros: 1234, records: 1, messages: 1 }, 'target, text and time of receipt arrived, in the records\' message');
+  t.same(JSON.parse(ok.body), { target: 'mixed', text: '{"events":[]}', receivedAtMicros: 1234, format: 'ndjson', records: 1, messages: 1 }, 'target, text, time of receipt and format arrived, in the records\' message');
   const err = await refused;
   t.ok(err instanceof AppError);
   t.equal(err?.status, 400);
@@ -265,14 +265,14 @@ t.test('which bodies are handed over: none shorter than minChars, and the given 
 t.test('a body past the in-flight limit, or after close, is refused at once and never handed over', async (t) => {
   const { publisher } = start(t, 'bodies', { MAX_IN_FLIGHT_BYTES: String(100_000), LINGER_MS: '1000' }, undefined, { minChars: 0, share: 1 });
   await publisher.start();
-  const first = publisher.publishBody('telemetry', 'x'.repeat(60_000), 1);
-  const over = await publisher.publishBody('telemetry', 'y'.repeat(60_000), 1).then(() => undefined, (err: unknown) => err as AppError);
+  const first = publisher.publishBody('telemetry', 'x'.repeat(60_000), 1, 'json');
+  const over = await publisher.publishBody('telemetry', 'y'.repeat(60_000), 1, 'json').then(() => undefined, (err: unknown) => err as AppError);
   t.equal(over?.code, 'ERR_OVERLOADED');
   t.equal(over?.status, 503);
   await publisher.close();
   const lingered = await first;
   t.equal(JSON.parse(lingered.body).text, 'x'.repeat(60_000), 'close handed the lingering body over first');
-  const late = await publisher.publishBody('telemetry', 'z', 1).then(() => undefined, (err: unknown) => err as AppError);
+  const late = await publisher.publishBody('telemetry', 'z', 1, 'json').then(() => undefined, (err: unknown) => err as AppError);
   t.equal(late?.code, 'ERR_SHUTTING_DOWN');
 });
 

@@ -5,7 +5,7 @@ import { OTHER_KEY, TEST_KEY, authHeaders, build, fixtureText, makeEvent } from 
 import { hashApiKey } from '../../../src/api-keys.js';
 
 interface ErrorBody {
-  error: { code: string; message: string; hint?: string; details?: { errors?: { index: number; path: string; reason: string; hint?: string }[]; limit?: string } };
+  error: { code: string; message: string; hint?: string; details?: { errors?: { index: number; line?: number; path: string; reason: string; hint?: string }[]; limit?: string } };
 }
 
 const post = (url: string, payload: unknown, headers: Record<string, string> = authHeaders()) => ({
@@ -251,6 +251,62 @@ t.test('compressed bodies: gzip, deflate and br are read; a bad or unknown encod
   const anonymous = await send(gzipSync(fixture), 'gzip', { 'content-type': 'application/json' });
   t.equal(anonymous.statusCode, 401, 'no key: refused before anything is decompressed');
   t.equal(publisher.batches.length, 1 + compressed.length, 'nothing refused was published');
+});
+
+t.test('NDJSON bodies: one event per line, the same records as a JSON array, errors naming the line', async (t) => {
+  const { app, publisher } = await build(t, { MAX_EVENTS_PER_REQUEST: '3' });
+  const ndjson = (url: string, payload: string | Buffer, contentType = 'application/x-ndjson', extra: Record<string, string> = {}) =>
+    app.inject({ method: 'POST', url, headers: { ...authHeaders(), 'content-type': contentType, ...extra }, payload });
+  const strip = ({ event_id: _i, received_at: _r, ...rest }: Record<string, unknown>) => rest;
+  const published = (batch: number) => publisher.batches[batch]!.map((r) => strip(JSON.parse(r.data.toString()) as Record<string, unknown>));
+
+  // The seed array, as a JSON array and as NDJSON (with CRLF, a blank line and no final newline).
+  const seed = JSON.parse(fixtureText('clickstream.seed-001.json')) as unknown[];
+  t.equal((await app.inject(post('/v1/clickstream', JSON.stringify(seed.slice(0, 3))))).statusCode, 202);
+  const lines = seed.slice(0, 3).map((e) => JSON.stringify(e));
+  const bodies: [string, string, string | Buffer, Record<string, string>?][] = [
+    ['LF, final newline', 'application/x-ndjson', `${lines.join('\n')}\n`],
+    ['CRLF and a blank line', 'application/x-ndjson; charset=utf-8', `${lines[0]}\r\n\r\n${lines[1]}\r\n${lines[2]}`],
+    ['application/jsonl', 'application/jsonl', lines.join('\n')],
+    ['gzip', 'application/x-ndjson', gzipSync(lines.join('\n')), { 'content-encoding': 'gzip' }],
+  ];
+  for (const [label, contentType, body, extra] of bodies) {
+    const res = await ndjson('/v1/clickstream', body, contentType, extra);
+    t.equal(res.statusCode, 202, label);
+    t.equal(res.json().accepted, 3, label);
+    t.same(published(publisher.batches.length - 1), published(0), `${label}: the same records as the array`);
+  }
+
+  // /v1/events: each line names its type.
+  const mixed = await ndjson('/v1/events', [JSON.stringify({ type: 'telemetry', ...makeEvent('telemetry', 1) }), JSON.stringify({ type: 'transaction', ...makeEvent('transaction', 1) })].join('\n'));
+  t.equal(mixed.statusCode, 202);
+  t.same(publisher.batches.at(-1)!.map((r) => (JSON.parse(r.data.toString()) as { type: string }).type), ['telemetry', 'transaction']);
+  const before = publisher.batches.length;
+
+  // Every invalid event with its index, line and path; nothing written.
+  const invalid = await ndjson('/v1/clickstream', `${lines[0]}\n\n{"user_id":"u","action":"login","sesion_id":"s"}\n${JSON.stringify([seed[0]])}\n`);
+  t.equal(invalid.statusCode, 400);
+  t.same(
+    invalid.json<ErrorBody>().error.details?.errors?.map(({ index, line, path }) => ({ index, line, path })),
+    [
+      { index: 1, line: 3, path: '$[1].sesion_id' },
+      { index: 2, line: 4, path: '$[2]' },
+    ],
+  );
+  const typeless = await ndjson('/v1/events', JSON.stringify(makeEvent('clickstream', 1)));
+  t.match(typeless.json<ErrorBody>().error.details?.errors, [{ index: 0, line: 1, path: '$[0].type', reason: 'missing required field "type"' }]);
+
+  const malformed = await ndjson('/v1/clickstream', `${lines[0]}\n{"user_id": "u",}\n`);
+  t.equal(malformed.statusCode, 400);
+  t.match(malformed.json<ErrorBody>().error, { code: 'ERR_MALFORMED_JSON', message: /^line 2 is not valid JSON: .*position 16/, hint: /line 2/ });
+  const poisoned = await ndjson('/v1/clickstream', `${lines[0]}\n{"__proto__":{"admin":true}}`);
+  t.match(poisoned.json<ErrorBody>().error, { code: 'ERR_FORBIDDEN_KEY', message: /^line 2 contains/ });
+  const blank = await ndjson('/v1/clickstream', '\r\n\n  \n');
+  t.match(blank.json<ErrorBody>().error, { code: 'ERR_EMPTY_BODY', hint: /one JSON event per line/ });
+  const tooMany = await ndjson('/v1/clickstream', [...lines, lines[0]].join('\n'));
+  t.equal(tooMany.statusCode, 413);
+  t.match(tooMany.json<ErrorBody>().error, { code: 'ERR_TOO_MANY_EVENTS', details: { limit: 'MAX_EVENTS_PER_REQUEST' } });
+  t.equal(publisher.batches.length, before, 'no refused request wrote anything');
 });
 
 t.test('429 with Retry-After past the per-key rate limit; keys are limited separately', async (t) => {

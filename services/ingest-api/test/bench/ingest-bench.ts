@@ -20,6 +20,7 @@ import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { loadavg } from 'node:os';
+import { gzipSync } from 'node:zlib';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -188,6 +189,8 @@ interface Row {
   connected: number;
   /** Percent of the machine's CPU time the hypervisor gave to other machines during the window. */
   stolenPct: number;
+  /** Mean bytes of a request body as sent (compressed, for a gzip row). */
+  bodyBytes: number;
 }
 
 /** The value at quantile `q` of ascending `sorted`. */
@@ -203,10 +206,17 @@ function quantile(sorted: number[], q: number): number {
  * to be accepted. Measured from the start, those first requests made the p99; how long the
  * connections took to come up is reported beside the row instead of mixed into it.
  */
-async function load(server: Child, opts: { scenario: string; sink: string; batch: number; connections: number; seconds: number; warmup: number }): Promise<Row> {
-  const headers = { 'content-type': 'application/json', 'x-api-key': API_KEY };
-  // A pool of distinct bodies, so partition keys spread over shards as real traffic does.
-  const bodies = Array.from({ length: 256 }, () => JSON.stringify(opts.batch === 1 ? clickEvent() : Array.from({ length: opts.batch }, clickEvent)));
+async function load(
+  server: Child,
+  opts: { scenario: string; sink: string; batch: number; connections: number; seconds: number; warmup: number; gzip?: boolean },
+): Promise<Row> {
+  const headers: Record<string, string> = { 'content-type': 'application/json', 'x-api-key': API_KEY };
+  if (opts.gzip) headers['content-encoding'] = 'gzip';
+  // A pool of distinct bodies, so partition keys spread over shards as real traffic does;
+  // compressed once here for a gzip row, as a client SDK would before sending.
+  const texts = Array.from({ length: 256 }, () => JSON.stringify(opts.batch === 1 ? clickEvent() : Array.from({ length: opts.batch }, clickEvent)));
+  const bodies: (string | Buffer)[] = opts.gzip ? texts.map((text) => gzipSync(text)) : texts;
+  const bodyBytes = bodies.reduce((sum, b) => sum + Buffer.byteLength(b), 0) / bodies.length;
   let next = 0;
   const maxRampSeconds = 60;
   let settle!: (err: Error | null) => void;
@@ -280,6 +290,7 @@ async function load(server: Child, opts: { scenario: string; sink: string; batch
     connectedSeconds: rampMs / 1000,
     connected: answered.size,
     stolenPct: ticks > 0 ? (100 * (machine.steal - window.machine.steal)) / ticks : NaN,
+    bodyBytes,
   };
 }
 
@@ -373,8 +384,8 @@ export async function runIngestBench({ connections, seconds, warmup, rounds: rou
   const rows: Row[] = [];
   const startTime = Date.now();
   const loadBefore = loadavg()[0]!;
-  const runRow = async (server: Child, scenario: string, sink: string, batch: number) => {
-    const row = await load(server, { ...opts, scenario, sink, batch });
+  const runRow: RunRow = async (server, scenario, sink, batch, gzip = false) => {
+    const row = await load(server, { ...opts, scenario, sink, batch, gzip });
     rows.push(row);
     console.error(`  ${scenario} (${sink}): ${Math.round(row.eventsPerSec)} events/s, p99 ${row.p99.toFixed(1)} ms`);
   };
@@ -389,7 +400,9 @@ export async function runIngestBench({ connections, seconds, warmup, rounds: rou
   report(summarise(rows), connections, seconds, startTime, loadBefore);
 }
 
-type RunRow = (server: Child, scenario: string, sink: string, batch: number) => Promise<void>;
+const GZIP_BATCHES = 'eventlake 100-event batches, gzip bodies';
+
+type RunRow = (server: Child, scenario: string, sink: string, batch: number, gzip?: boolean) => Promise<void>;
 
 /** Every row once, side by side: the floor, then each Kinesis endpoint with its rows. */
 async function runRound(runRow: RunRow): Promise<void> {
@@ -430,6 +443,12 @@ async function runRound(runRow: RunRow): Promise<void> {
         await api.stop();
       }
     }
+    if (sinkName === 'accept-all') {
+      // What inflating gzip bodies costs the API, beside the plain batches above.
+      const api = await startApi(eventlakeEnv(endpoint.url));
+      await runRow(api, GZIP_BATCHES, sinkName, 100, true);
+      await api.stop();
+    }
     await endpoint.stop();
   }
 }
@@ -464,6 +483,11 @@ function report(rows: Summary[], connections: number, seconds: number, startTime
   const batchCpu = pick('eventlake 100-event batches', 'accept-all');
   verdicts.push(
     `CPU cost of one API process in 100-event batches (accept-all, all its threads): ${batchCpu.cpuUsPerEvent.toFixed(1)} µs per event, ${Math.round(1e6 / batchCpu.cpuUsPerEvent).toLocaleString('en-US')} events per CPU-second`,
+  );
+  const gz = pick(GZIP_BATCHES, 'accept-all');
+  verdicts.push(
+    `gzip bodies (accept-all): ${Math.round(gz.eventsPerSec).toLocaleString('en-US')} events/s, ${gz.cpuUsPerEvent.toFixed(1)} µs of CPU per event against ${batchCpu.cpuUsPerEvent.toFixed(1)} for the same batches plain; ` +
+      `${Math.round(gz.bodyBytes).toLocaleString('en-US')} bytes per request on the wire instead of ${Math.round(batchCpu.bodyBytes).toLocaleString('en-US')}`,
   );
   const kl = pick('eventlake 100-event batches', 'kinesalite');
   const aa = pick('eventlake 100-event batches', 'accept-all');

@@ -19,6 +19,7 @@ import { SEED_EVENTS_DIR } from '../../fixtures/seed-events.js';
 
 const FIXTURES = SEED_EVENTS_DIR;
 const LOAD = 20_000;
+const PACKED_LOAD = 2_000;
 const LAKE_WAIT_MS = 120_000;
 
 async function fixture(name: string): Promise<unknown> {
@@ -90,6 +91,22 @@ t.test('accepted events land in the lake exactly once, partitioned by event time
   t.equal(load.accepted, LOAD, 'the generated load was accepted');
   t.equal(load.rejected, 0);
   accepted.push(...load.acceptedIds);
+  // The same kind of load as a browser or mobile SDK sends it: NDJSON, gzip-compressed.
+  const packed = await produce({
+    url: pipeline.facts.api_url,
+    apiKey: pipeline.facts.api_key,
+    type: 'mix',
+    factory: new EventFactory({ seed: 20_252 }),
+    count: PACKED_LOAD,
+    rate: 0,
+    batchSize: 100,
+    concurrency: 2,
+    collectIds: true,
+    ndjson: true,
+    gzip: true,
+  });
+  t.equal(packed.accepted, PACKED_LOAD, 'the NDJSON gzip load was accepted');
+  accepted.push(...packed.acceptedIds);
   t.equal(new Set(accepted).size, accepted.length, 'every accepted id is distinct');
 
   // Bounded wait: sync the mirror and count until every accepted event is visible.

@@ -19,6 +19,8 @@ export interface GenerateArgs {
   url?: string;
   key?: string;
   seed?: number;
+  ndjson: boolean;
+  gzip: boolean;
   dataDir: string;
   help: boolean;
 }
@@ -35,6 +37,8 @@ export const GENERATE_USAGE = `Usage: pnpm generate [flags]
   --url <url>        ingest API (default: api_url in .eventlake/dev.json)
   --key <key>        API key (default: api_key in .eventlake/dev.json)
   --seed <n>         reproducible data
+  --ndjson           send NDJSON, one event per line, instead of JSON arrays
+  --gzip             gzip each request body, as browser and mobile SDKs do
   --data-dir <dir>   where pnpm dev keeps its state (default .eventlake)
 `;
 
@@ -50,6 +54,8 @@ export function parseGenerateArgs(argv: string[]): GenerateArgs {
     url: { type: 'string' },
     key: { type: 'string' },
     seed: { type: 'string' },
+    ndjson: { type: 'boolean', default: false },
+    gzip: { type: 'boolean', default: false },
     'data-dir': { type: 'string', default: DEFAULT_DATA_DIR },
     help: { type: 'boolean', short: 'h', default: false },
   });
@@ -67,6 +73,8 @@ export function parseGenerateArgs(argv: string[]): GenerateArgs {
     rate: intFlag('generate', 'rate', values.rate, 100, { min: 0 }),
     batch: intFlag('generate', 'batch', values.batch, 50, { min: 1, max: 500 }),
     concurrency: intFlag('generate', 'concurrency', values.concurrency, 4, { min: 1, max: 64 }),
+    ndjson: values.ndjson,
+    gzip: values.gzip,
     dataDir: values['data-dir'],
     help: values.help,
   };
@@ -124,6 +132,8 @@ export async function generateMain(argv: string[]): Promise<number> {
       rate: args.rate,
       batchSize: args.batch,
       concurrency: args.concurrency,
+      ndjson: args.ndjson,
+      gzip: args.gzip,
       ...(args.count !== undefined ? { count: args.count } : {}),
       ...(args.durationMs !== undefined ? { durationMs: args.durationMs } : {}),
       signal: controller.signal,

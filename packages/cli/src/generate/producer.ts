@@ -5,6 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { gzipSync } from 'node:zlib';
 import { AppError } from '@eventlake/common';
 import { ENDPOINTS } from '@eventlake/schemas';
 import { EVENT_TYPE_OF, type EventFactory, type GeneratedEvent, type GeneratorType } from './event-builders.js';
@@ -51,6 +52,10 @@ export interface ProduceOptions {
   signal?: AbortSignal;
   /** Resends of one request on 429/503/5xx before giving up. */
   maxRetries?: number;
+  /** Send NDJSON (one event per line) instead of a JSON array or `{ "events": [...] }`. */
+  ndjson?: boolean;
+  /** gzip each request body (`Content-Encoding: gzip`), as browser and mobile SDKs do. */
+  gzip?: boolean;
 }
 
 const MAX_KEPT_REJECTIONS = 5;
@@ -60,6 +65,12 @@ export function endpointFor(type: GeneratorType): { path: string; typed: boolean
   if (type === 'mix') return { path: '/v1/events', typed: false };
   if (type === 'telemetry') return { path: ENDPOINTS.telemetry, typed: true };
   return { path: ENDPOINTS[EVENT_TYPE_OF[type]], typed: true };
+}
+
+/** The NDJSON body for a batch on `endpointFor(type)`: one event per line, each naming its type on the mixed endpoint. */
+export function ndjsonBody(type: GeneratorType, events: readonly GeneratedEvent[]): string {
+  const typed = endpointFor(type).typed;
+  return events.map((e) => `${JSON.stringify(typed ? e.body : { type: EVENT_TYPE_OF[e.kind], ...e.body })}\n`).join('');
 }
 
 /** The request body for a batch on `endpointFor(type)`. */
@@ -103,13 +114,11 @@ export async function produce(opts: ProduceOptions): Promise<ProduceResult> {
     return { first, size };
   };
 
-  const post = async (body: string): Promise<Response> => {
+  const headers: Record<string, string> = { 'content-type': opts.ndjson ? 'application/x-ndjson' : 'application/json', 'x-api-key': opts.apiKey };
+  if (opts.gzip) headers['content-encoding'] = 'gzip';
+  const post = async (body: string | Buffer): Promise<Response> => {
     try {
-      return await fetch(target, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', 'x-api-key': opts.apiKey },
-        body,
-      });
+      return await fetch(target, { method: 'POST', headers, body });
     } catch (err) {
       throw new AppError('ERR_API_UNREACHABLE', `cannot reach the ingest API at ${target}`, {
         hint: 'start the local pipeline with `pnpm dev`, or pass --url and --key',
@@ -128,7 +137,8 @@ export async function produce(opts: ProduceOptions): Promise<ProduceResult> {
       }
       const events = Array.from({ length: slot.size }, () => opts.factory.next(opts.type));
       for (const e of events) e.body.event_id = randomUUID();
-      const body = JSON.stringify(batchBody(opts.type, events));
+      const text = opts.ndjson ? ndjsonBody(opts.type, events) : JSON.stringify(batchBody(opts.type, events));
+      const body = opts.gzip ? gzipSync(text) : text;
       stats.sent += events.length;
       const sentAtMs = Date.now();
       for (let attempt = 0; ; attempt++) {

@@ -24,7 +24,8 @@ t.test('pnpm generate flags', async (t) => {
   const a = parseGenerateArgs(['--type', 'clickstream', '--rate', '500', '--duration', '30s', '--batch', '25', '--seed', '7', '--url', 'http://h', '--key', 'k']);
   t.match(a, { type: 'clickstream', rate: 500, durationMs: 30_000, batch: 25, seed: 7, url: 'http://h', key: 'k' });
   t.equal(a.count, undefined);
-  t.match(parseGenerateArgs([]), { type: 'mix', rate: 100, batch: 50 });
+  t.match(parseGenerateArgs([]), { type: 'mix', rate: 100, batch: 50, ndjson: false, gzip: false });
+  t.match(parseGenerateArgs(['--ndjson', '--gzip']), { ndjson: true, gzip: true });
   t.throws(() => parseGenerateArgs(['--type', 'clicks']), { code: 'ERR_ARGS', message: /--type must be one of/ });
   t.throws(() => parseGenerateArgs(['--count', '5', '--duration', '1s']), { code: 'ERR_ARGS', message: /not both/ });
   t.throws(() => parseGenerateArgs(['--batch', '0']), { code: 'ERR_ARGS', message: /--batch/ });

@@ -1,19 +1,25 @@
 import t, { type Test } from 'tap';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { gunzipSync } from 'node:zlib';
 import { AppError } from '@eventlake/common';
 import { EventFactory } from '../../../src/generate/event-builders.js';
 import { produce } from '../../../src/generate/producer.js';
 
 /** A stand-in API on loopback: records what it receives and answers from `respond`. */
 async function fakeApi(t: Test, respond: (n: number, body: unknown) => { status: number; headers?: Record<string, string> }) {
-  const requests: { path: string; key: string | undefined; body: unknown }[] = [];
+  const requests: { path: string; key: string | undefined; contentType: string | undefined; encoding: string | undefined; body: unknown }[] = [];
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      const body: unknown = JSON.parse(Buffer.concat(chunks).toString());
-      requests.push({ path: req.url ?? '', key: req.headers['x-api-key'] as string | undefined, body });
+      const encoding = req.headers['content-encoding'];
+      const contentType = req.headers['content-type'];
+      const raw = Buffer.concat(chunks);
+      const text = (encoding === 'gzip' ? gunzipSync(raw) : raw).toString();
+      // An NDJSON body is recorded as the array of its lines' events.
+      const body: unknown = contentType === 'application/x-ndjson' ? text.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as unknown) : JSON.parse(text);
+      requests.push({ path: req.url ?? '', key: req.headers['x-api-key'] as string | undefined, contentType, encoding, body });
       const { status, headers } = respond(requests.length, body);
       res.writeHead(status, { 'content-type': 'application/json', ...headers });
       res.end(JSON.stringify({ status }));
@@ -43,6 +49,28 @@ t.test('mix posts to /v1/events with typed events', async (t) => {
   t.equal(api.requests[0]?.path, '/v1/events');
   const events = (api.requests[0]?.body as { events: { type: string }[] }).events;
   t.ok(events.every((e) => ['transaction', 'clickstream', 'telemetry'].includes(e.type)));
+});
+
+t.test('--ndjson and --gzip: the same events, one per line, compressed, each naming its type on /v1/events', async (t) => {
+  const plain = await fakeApi(t, () => ({ status: 202 }));
+  const packed = await fakeApi(t, () => ({ status: 202 }));
+  const run = (url: string, extra: { ndjson?: boolean; gzip?: boolean }) =>
+    produce({ url, apiKey: 'k', type: 'mix', factory: new EventFactory({ seed: 5, now: () => new Date('2026-01-02T03:04:05Z') }), count: 12, rate: 0, batchSize: 6, concurrency: 1, ...extra });
+  await run(plain.url, {});
+  const result = await run(packed.url, { ndjson: true, gzip: true });
+  t.equal(result.accepted, 12);
+  t.ok(packed.requests.every((r) => r.contentType === 'application/x-ndjson' && r.encoding === 'gzip' && r.path === '/v1/events'));
+  t.ok(plain.requests.every((r) => r.contentType === 'application/json' && r.encoding === undefined));
+  const withoutIds = (events: unknown) => (events as Record<string, unknown>[]).map(({ event_id: _id, ...rest }) => rest);
+  t.same(
+    packed.requests.map((r) => withoutIds(r.body)),
+    plain.requests.map((r) => withoutIds((r.body as { events: unknown[] }).events)),
+    'the same events in the same batches, with their types',
+  );
+  const typed = await fakeApi(t, () => ({ status: 202 }));
+  await produce({ url: typed.url, apiKey: 'k', type: 'clickstream', factory: new EventFactory({ seed: 6 }), count: 3, rate: 0, batchSize: 3, ndjson: true });
+  t.equal((typed.requests[0]?.body as unknown[]).length, 3);
+  t.notOk((typed.requests[0]?.body as Record<string, unknown>[]).some((e) => 'type' in e), 'typed endpoints get the events as they are');
 });
 
 t.test('429 is retried with the same body (same event ids), 400 counts as rejected', async (t) => {

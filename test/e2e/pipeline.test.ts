@@ -77,34 +77,26 @@ t.test('accepted events land in the lake exactly once, partitioned by event time
   }
   t.same(seeds['telemetry.seed-000.json'], ['9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d'], "the producer's id is kept as event_id");
 
-  const load = await produce({
-    url: pipeline.facts.api_url,
-    apiKey: pipeline.facts.api_key,
-    type: 'mix',
-    factory: new EventFactory({ seed: 20_251 }),
-    count: LOAD,
-    rate: 0,
-    batchSize: 250,
-    concurrency: 4,
-    collectIds: true,
-  });
+  /** Generated mixed events sent as fast as the API takes them; `extra` picks the body format. */
+  const generated = (seed: number, count: number, batchSize: number, extra: { ndjson?: boolean; gzip?: boolean } = {}) =>
+    produce({
+      url: pipeline.facts.api_url,
+      apiKey: pipeline.facts.api_key,
+      type: 'mix',
+      factory: new EventFactory({ seed }),
+      count,
+      rate: 0,
+      batchSize,
+      concurrency: 4,
+      collectIds: true,
+      ...extra,
+    });
+  const load = await generated(20_251, LOAD, 250);
   t.equal(load.accepted, LOAD, 'the generated load was accepted');
   t.equal(load.rejected, 0);
   accepted.push(...load.acceptedIds);
   // The same kind of load as a browser or mobile SDK sends it: NDJSON, gzip-compressed.
-  const packed = await produce({
-    url: pipeline.facts.api_url,
-    apiKey: pipeline.facts.api_key,
-    type: 'mix',
-    factory: new EventFactory({ seed: 20_252 }),
-    count: PACKED_LOAD,
-    rate: 0,
-    batchSize: 100,
-    concurrency: 2,
-    collectIds: true,
-    ndjson: true,
-    gzip: true,
-  });
+  const packed = await generated(20_252, PACKED_LOAD, 100, { ndjson: true, gzip: true });
   t.equal(packed.accepted, PACKED_LOAD, 'the NDJSON gzip load was accepted');
   accepted.push(...packed.acceptedIds);
   t.equal(new Set(accepted).size, accepted.length, 'every accepted id is distinct');

@@ -3,7 +3,8 @@
  * same app with `buildApp` and drive it with `inject` or a real port.
  */
 import { randomUUID } from 'node:crypto';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import type { Server } from 'node:http';
+import Fastify, { type FastifyBaseLogger, type FastifyHttpOptions, type FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { AppError, type Metrics, type Logger } from '@eventlake/common';
 import type { IngestConfig } from './config.js';
@@ -47,12 +48,17 @@ async function ingestApp(fastify: FastifyInstance, opts: AppOptions): Promise<vo
 
 export default fp(ingestApp, { name: 'ingest-api' });
 
-/** Fastify server options that the app relies on (body limit, request ids, shutdown). */
-export function serverOptions(config: IngestConfig, logger?: Logger): FastifyServerOptions & { loggerInstance?: FastifyBaseLogger } {
+/** Fastify server options that the app relies on (body limit, request timeout, request ids, shutdown). */
+export function serverOptions(config: IngestConfig, logger?: Logger): FastifyHttpOptions<Server> & { loggerInstance?: FastifyBaseLogger } {
   return {
     ...(logger ? { loggerInstance: logger as FastifyBaseLogger } : { logger: false }),
     logController: new RequestLog(),
     bodyLimit: config.MAX_REQUEST_BYTES,
+    // Fastify's default (0) turns off Node's own bound on receiving a request. Node checks it
+    // only while headersTimeout is not longer (it refuses such a pair at construction, but not
+    // when Fastify sets requestTimeout afterwards), so both are given to the server as it is made.
+    requestTimeout: config.REQUEST_TIMEOUT_MS,
+    http: { requestTimeout: config.REQUEST_TIMEOUT_MS, headersTimeout: Math.min(60_000, config.REQUEST_TIMEOUT_MS) },
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),
     // Requests that arrive while closing are refused by buildApp's hook instead, so the

@@ -29,6 +29,10 @@ export const IngestConfigSchema = Type.Object({
   MAX_REQUEST_BYTES: Type.Integer({ minimum: 1024, maximum: 64 * MiB, default: 5 * MiB }),
   // A Kinesis record holds at most 1 MiB including its partition key; the bound keeps room for it.
   MAX_EVENT_BYTES: Type.Integer({ minimum: 256, maximum: 1000 * 1024, default: 256 * 1024 }),
+  // How long a client may take to send a whole request (Node answers 408 and closes past it),
+  // so a body trickled in byte by byte cannot hold a connection and its buffer for ever.
+  // Node checks every 30 s, so a request may run up to 30 s past it.
+  REQUEST_TIMEOUT_MS: Type.Integer({ minimum: 1000, maximum: 3_600_000, default: 60_000 }),
   // Per-key rate limit (429 past it).
   RATE_LIMIT_MAX: Type.Integer({ minimum: 1, default: 6000, description: 'requests per key per window' }),
   RATE_LIMIT_WINDOW_MS: Type.Integer({ minimum: 100, default: 60_000 }),

@@ -2,7 +2,8 @@ import t from 'tap';
 import { connect } from 'node:net';
 import { once } from 'node:events';
 import { Metrics, createLogger } from '@eventlake/common';
-import { buildApp } from '../../../src/app.js';
+import Fastify from 'fastify';
+import ingestApp, { buildApp, serverOptions } from '../../../src/app.js';
 import { loadIngestConfig } from '../../../src/config.js';
 import { FakePublisher, TEST_KEY, authHeaders, build, makeEvent, testEnv } from '../../helpers/build.js';
 
@@ -98,4 +99,42 @@ t.test('request logs carry the request id and never the API key', async (t) => {
   t.equal(entries.filter((e) => e.reqId === 'req-123').length, 1, 'nothing else is logged for an accepted request at info');
   t.ok(entries.some((e) => e.event === 'request_refused' && e.code === 'ERR_UNAUTHORIZED'), 'refusals are logged with their code');
   t.notOk(lines.join('\n').includes(TEST_KEY), 'no key in any log line');
+});
+
+t.test('a request whose body is trickled in past REQUEST_TIMEOUT_MS gets 408 and its connection closed', async (t) => {
+  const config = loadIngestConfig(testEnv({ REQUEST_TIMEOUT_MS: '1000' }));
+  // Node looks for late requests every connectionsCheckingInterval (30 s by default): shortened
+  // here so the test takes a second, not half a minute.
+  const options = serverOptions(config);
+  const app = Fastify({ ...options, http: { ...options.http, connectionsCheckingInterval: 100 } });
+  const publisher = new FakePublisher();
+  await app.register(ingestApp, { config, publisher, metrics: new Metrics('eventlake_ingest') });
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  t.teardown(() => app.close());
+  const { port } = app.server.address() as { port: number };
+  const socket = connect(port, '127.0.0.1');
+  t.teardown(() => socket.destroy());
+  await once(socket, 'connect');
+  let received = '';
+  socket.on('data', (c: Buffer) => (received += c.toString()));
+  const body = JSON.stringify(makeEvent('telemetry', 1));
+  const started = Date.now();
+  socket.write(`POST /v1/telemetry HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\nx-api-key: ${TEST_KEY}\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n`);
+  socket.write(body.slice(0, 10)); // and never the rest
+  await Promise.race([once(socket, 'close'), new Promise((r) => setTimeout(r, 10_000))]);
+  t.match(received, /^HTTP\/1\.1 408/, 'Request Timeout');
+  t.ok(socket.destroyed || socket.readableEnded, 'the connection is closed');
+  t.ok(Date.now() - started >= 1000, 'not before the timeout');
+  t.equal(publisher.records.length, 0, 'nothing was written');
+  t.equal(serverOptions(loadIngestConfig(testEnv())).requestTimeout, 60_000, 'a minute by default');
+
+  // The bound is on receiving the request: one received in time may take longer to store.
+  const slow = publisher.publish.bind(publisher);
+  publisher.publish = async (records) => {
+    await new Promise((r) => setTimeout(r, 1500));
+    return slow(records);
+  };
+  const res = await fetch(`http://127.0.0.1:${port}/v1/telemetry`, { method: 'POST', headers: authHeaders(), body });
+  t.equal(res.status, 202, 'stored after the timeout has passed, still acknowledged');
+  t.equal(publisher.records.length, 1);
 });

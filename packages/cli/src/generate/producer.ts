@@ -67,16 +67,21 @@ export function endpointFor(type: GeneratorType): { path: string; typed: boolean
   return { path: ENDPOINTS[EVENT_TYPE_OF[type]], typed: true };
 }
 
-/** The NDJSON body for a batch on `endpointFor(type)`: one event per line, each naming its type on the mixed endpoint. */
+/** A batch's events as `endpointFor(type)` takes them: each naming its type on the mixed endpoint. */
+function wireEvents(type: GeneratorType, events: readonly GeneratedEvent[]): unknown[] {
+  if (endpointFor(type).typed) return events.map((e) => e.body);
+  return events.map((e) => ({ type: EVENT_TYPE_OF[e.kind], ...e.body }));
+}
+
+/** The NDJSON body for a batch on `endpointFor(type)`: one event per line. */
 export function ndjsonBody(type: GeneratorType, events: readonly GeneratedEvent[]): string {
-  const typed = endpointFor(type).typed;
-  return events.map((e) => `${JSON.stringify(typed ? e.body : { type: EVENT_TYPE_OF[e.kind], ...e.body })}\n`).join('');
+  return wireEvents(type, events).map((e) => `${JSON.stringify(e)}\n`).join('');
 }
 
 /** The request body for a batch on `endpointFor(type)`. */
 export function batchBody(type: GeneratorType, events: readonly GeneratedEvent[]): unknown {
-  if (endpointFor(type).typed) return events.map((e) => e.body);
-  return { events: events.map((e) => ({ type: EVENT_TYPE_OF[e.kind], ...e.body })) };
+  const wire = wireEvents(type, events);
+  return endpointFor(type).typed ? wire : { events: wire };
 }
 
 function retryAfterMs(res: Response, attempt: number): number {

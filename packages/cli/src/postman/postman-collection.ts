@@ -30,7 +30,8 @@ export interface OpenApiOperation {
 /** Example request bodies by `METHOD path`, plus extra named requests (e.g. a refused one). */
 export interface PostmanExamples {
   bodies: Record<string, unknown>;
-  extras: { name: string; method: string; path: string; body: unknown; description: string }[];
+  /** `ndjson`: the body is a list of events sent as NDJSON, one per line. */
+  extras: { name: string; method: string; path: string; body: unknown; description: string; ndjson?: boolean }[];
 }
 
 type PostmanAuth = { type: 'noauth' } | { type: 'apikey'; apikey: { key: string; value: string; type: 'string' }[] };
@@ -42,7 +43,7 @@ interface PostmanRequestItem {
     header: { key: string; value: string }[];
     url: { raw: string; host: string[]; path: string[] };
     description?: string;
-    body?: { mode: 'raw'; raw: string; options: { raw: { language: 'json' } } };
+    body?: { mode: 'raw'; raw: string; options: { raw: { language: 'json' | 'text' } } };
     auth?: PostmanAuth;
   };
 }
@@ -62,14 +63,20 @@ const SCHEMA = 'https://schema.getpostman.com/json/collection/v2.1.0/collection.
 /** The default `baseUrl`: the API of `pnpm dev`. */
 export const DEFAULT_BASE_URL = 'http://127.0.0.1:3000';
 
-function request(method: string, path: string, opts: { description?: string; body?: unknown; noauth: boolean }): PostmanRequestItem['request'] {
+function request(method: string, path: string, opts: { description?: string; body?: unknown; ndjson?: boolean; noauth: boolean }): PostmanRequestItem['request'] {
+  const contentType = opts.ndjson ? 'application/x-ndjson' : 'application/json';
   const req: PostmanRequestItem['request'] = {
     method: method.toUpperCase(),
-    header: opts.body === undefined ? [] : [{ key: 'content-type', value: 'application/json' }],
+    header: opts.body === undefined ? [] : [{ key: 'content-type', value: contentType }],
     url: { raw: `{{baseUrl}}${path}`, host: ['{{baseUrl}}'], path: path.split('/').filter(Boolean) },
   };
   if (opts.description) req.description = opts.description;
-  if (opts.body !== undefined) req.body = { mode: 'raw', raw: JSON.stringify(opts.body, null, 2), options: { raw: { language: 'json' } } };
+  if (opts.body !== undefined && opts.ndjson) {
+    if (!Array.isArray(opts.body)) throw new Error(`an NDJSON example body must be a list of events (${method} ${path})`);
+    req.body = { mode: 'raw', raw: `${opts.body.map((e) => JSON.stringify(e)).join('\n')}\n`, options: { raw: { language: 'text' } } };
+  } else if (opts.body !== undefined) {
+    req.body = { mode: 'raw', raw: JSON.stringify(opts.body, null, 2), options: { raw: { language: 'json' } } };
+  }
   if (opts.noauth) req.auth = { type: 'noauth' };
   return req;
 }
@@ -99,7 +106,7 @@ export function postmanCollection(doc: OpenApiDocument, examples: PostmanExample
   }
   for (const extra of examples.extras) {
     const items = folders.get('events') ?? [];
-    items.push({ name: extra.name, request: request(extra.method, extra.path, { description: extra.description, body: extra.body, noauth: false }) });
+    items.push({ name: extra.name, request: request(extra.method, extra.path, { description: extra.description, body: extra.body, ndjson: extra.ndjson ?? false, noauth: false }) });
     folders.set('events', items);
   }
   return {
@@ -152,6 +159,14 @@ export async function fixtureExamples(fixturesDir: string): Promise<PostmanExamp
       },
     },
     extras: [
+      {
+        name: 'Ingest clickstream events as NDJSON (one event per line)',
+        method: 'POST',
+        path: '/v1/clickstream',
+        body: clickstream,
+        ndjson: true,
+        description: 'The same events as the JSON array above, one per line, as SDKs that stream batches send them. Every ingest route takes NDJSON (Content-Type application/x-ndjson or application/jsonl); on /v1/events each line names its type.',
+      },
       {
         name: 'Refused: a misspelt field (400 names it and suggests the fix)',
         method: 'POST',

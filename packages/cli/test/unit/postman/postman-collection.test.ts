@@ -53,5 +53,5 @@ t.test('every example request gets the documented answer from the API', async (t
     const expected = item.name.startsWith('Refused') ? 400 : r.method === 'POST' ? 202 : 200;
     t.equal(res.statusCode, expected, `${item.name}: ${res.statusCode}`);
   }
-  t.same(published, [1, 4, 1, 3], 'the fixture bodies were stored (transactions, clickstream array, telemetry, mixed)');
+  t.same(published, [1, 4, 1, 3, 4], 'the fixture bodies were stored (transactions, clickstream array, telemetry, mixed, clickstream as NDJSON)');
 });

@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ENDPOINTS, EVENT_TYPES } from '@eventlake/schemas';
 import { acceptedBody, prepareBody, type IngestTarget } from '../../ingest-request.js';
 import { isBodyPublisher, type AcceptedBody } from '../../publisher/event-publisher.js';
-import { ingestResponses, mixedBody, typedBody } from './schemas.js';
+import { ingestHeaders, ingestResponses, mixedBody, requestBody, typedBody } from './schemas.js';
 import requestEncodingPlugin from '../../plugins/external/request-encoding.js';
 import { NdjsonText } from '../../plugins/app/json-body.js';
 import type { BodyFormat } from '../../parse-body.js';
@@ -51,19 +51,19 @@ export default async function ingestRoutes(fastify: FastifyInstance): Promise<vo
   };
   const security: { [scheme: string]: string[] }[] = [{ apiKey: [] }, { bearer: [] }];
   const description =
-    'The body may also be NDJSON (Content-Type application/x-ndjson or application/jsonl: one event per line; 400s give each event\'s line), ' +
+    'The body is JSON, or NDJSON (Content-Type application/x-ndjson or application/jsonl: one event per line; 400s give each event\'s line), ' +
     'and may be sent compressed with Content-Encoding gzip, deflate or br; the limits count the decompressed body.';
 
   for (const type of EVENT_TYPES) {
     fastify.post(ENDPOINTS[type], {
       ...common,
-      schema: { summary: `Ingest ${type} events (one or an array)`, description, tags: ['events'], security, body: typedBody(type), response: ingestResponses },
+      schema: { summary: `Ingest ${type} events (one or an array)`, description, tags: ['events'], security, headers: ingestHeaders, body: requestBody(typedBody(type), `a ${type} event as the JSON body would hold it`), response: ingestResponses },
       handler: handler(type),
     });
   }
   fastify.post('/v1/events', {
     ...common,
-    schema: { summary: 'Ingest a mixed batch; each event names its type', description, tags: ['events'], security, body: mixedBody(), response: ingestResponses },
+    schema: { summary: 'Ingest a mixed batch; each event names its type', description, tags: ['events'], security, headers: ingestHeaders, body: requestBody(mixedBody(), 'an event as an element of `events` would be, naming its type'), response: ingestResponses },
     handler: handler('mixed'),
   });
 }

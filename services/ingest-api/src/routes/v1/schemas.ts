@@ -1,5 +1,7 @@
 /** OpenAPI views of the request and response bodies, derived from @eventlake/schemas. */
 import { EVENT_TYPES, inputSchemas, toJsonSchema, type EventType } from '@eventlake/schemas';
+import { NDJSON_TYPES } from '../../plugins/app/json-body.js';
+import { REQUEST_ENCODINGS } from '../../plugins/external/request-encoding.js';
 
 // TypeBox's $id would make @fastify/swagger treat each event schema as a shared reference
 // that no route registers; the documents are inlined instead.
@@ -33,6 +35,30 @@ export function mixedBody(): Record<string, unknown> {
     properties: { events: { type: 'array', minItems: 1, items: { oneOf: variants } } },
   };
 }
+
+/**
+ * A route's request body in every media type the server parses (json-body.ts): `json` as
+ * JSON, and the same events as NDJSON text, one per line. `lineIs` says what a line holds.
+ */
+export function requestBody(json: Record<string, unknown>, lineIs: string): { content: Record<string, { schema: Record<string, unknown> }> } {
+  const ndjson = {
+    type: 'string',
+    description: `One event per line, ${lineIs}; blank lines and CRLF line ends are accepted. A 400 gives each invalid event's line.`,
+  };
+  return { content: { 'application/json': { schema: json }, ...Object.fromEntries(NDJSON_TYPES.map((t) => [t, { schema: ndjson }])) } };
+}
+
+/** The request headers an ingest route reads besides auth: the body's Content-Encoding. */
+export const ingestHeaders = {
+  type: 'object',
+  properties: {
+    'content-encoding': {
+      type: 'string',
+      enum: [...REQUEST_ENCODINGS],
+      description: 'The body may be compressed; the limits count the decompressed body. Other codings get 415.',
+    },
+  },
+};
 
 const errorBody = {
   type: 'object',

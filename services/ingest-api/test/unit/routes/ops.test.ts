@@ -1,6 +1,7 @@
 import t from 'tap';
 import { connect } from 'node:net';
 import { once } from 'node:events';
+import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import { Metrics, createLogger } from '@eventlake/common';
 import Fastify from 'fastify';
 import ingestApp, { buildApp, serverOptions } from '../../../src/app.js';
@@ -28,6 +29,43 @@ t.test('openapi.json documents every endpoint with the schemas package input sch
   const ui = await app.inject({ method: 'GET', url: '/docs/' });
   t.equal(ui.statusCode, 200);
   t.match(ui.body, /swagger/i);
+});
+
+interface DocumentedOperation {
+  requestBody?: { content: Record<string, { schema: { type?: string } }> };
+  parameters?: { in: string; name: string; schema: { enum?: string[] } }[];
+}
+
+// What the document promises is what the server does: every media type and content coding
+// it lists for an ingest route is POSTed there, and each is accepted.
+t.test('openapi.json lists the body media types and content codings the ingest routes accept', async (t) => {
+  const { app, publisher } = await build(t);
+  const doc = (await app.inject({ method: 'GET', url: '/openapi.json' })).json<{ paths: Record<string, { post?: DocumentedOperation }> }>();
+  const encoders: Record<string, (b: Buffer) => Buffer> = { gzip: gzipSync, deflate: deflateSync, br: brotliCompressSync, identity: (b) => b };
+  const routes = { '/v1/transactions': 'transaction', '/v1/clickstream': 'clickstream', '/v1/telemetry': 'telemetry', '/v1/events': 'mixed' } as const;
+  let i = 0;
+  for (const [path, type] of Object.entries(routes)) {
+    const op = doc.paths[path]!.post!;
+    const mediaTypes = Object.keys(op.requestBody!.content);
+    t.same(mediaTypes.sort(), ['application/json', 'application/jsonl', 'application/x-ndjson'], `${path} media types`);
+    t.equal(op.requestBody!.content['application/x-ndjson']!.schema.type, 'string', 'an NDJSON body is documented as text');
+    const encoding = op.parameters?.find((p) => p.in === 'header' && p.name === 'content-encoding');
+    t.same(encoding?.schema.enum, ['gzip', 'deflate', 'br', 'identity'], `${path} content codings`);
+    for (const mediaType of mediaTypes) {
+      for (const coding of encoding!.schema.enum!) {
+        const events = [0, 1].map(() => (type === 'mixed' ? { type: 'telemetry', ...makeEvent('telemetry', i++) } : makeEvent(type, i++)));
+        const text = mediaType === 'application/json' ? JSON.stringify(type === 'mixed' ? { events } : events) : events.map((e) => JSON.stringify(e)).join('\n');
+        const res = await app.inject({
+          method: 'POST',
+          url: path,
+          headers: { ...authHeaders(), 'content-type': mediaType, 'content-encoding': coding },
+          payload: encoders[coding]!(Buffer.from(text)),
+        });
+        t.equal(res.statusCode, 202, `${path} ${mediaType} ${coding}: ${res.body}`);
+      }
+    }
+  }
+  t.equal(publisher.records.length, i, 'every event of every documented form was published');
 });
 
 t.test('metrics count accepted events and refusals by code', async (t) => {

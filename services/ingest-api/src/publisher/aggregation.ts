@@ -217,7 +217,7 @@ export function buildEntries<T extends UserRecord>(records: readonly T[], opts: 
 }
 
 /** Splits entries into PutRecords calls within 500 records and 5 MiB each, keeping their order. */
-export function chunkPutRecords<E extends { bytes: number }>(entries: readonly E[], limits = KINESIS_LIMITS): E[][] {
+export function chunkPutRecords<E extends { bytes: number }>(entries: readonly E[], limits: { callRecords: number; callBytes: number } = KINESIS_LIMITS): E[][] {
   const calls: E[][] = [];
   let current: E[] = [];
   let bytes = 0;

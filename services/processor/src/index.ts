@@ -23,6 +23,8 @@ export { Worker, listShards, shardsParentsFirst } from './consumer/worker.js';
 export { SHARD_END, TRIM_HORIZON, type Lease } from './consumer/lease.js';
 export { startHttpServer } from './http-server.js';
 export type { ErrorRecord, ErrorStage } from './lake/error-records.js';
+// KPL de-aggregation as the processor reads the stream, for tools and tests that read it too.
+export { deaggregate, isAggregate } from './lake/kpl.js';
 
 /** The AWS clients of one processor, created in one place and passed in. */
 export interface ProcessorClients {

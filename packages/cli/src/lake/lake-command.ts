@@ -3,10 +3,12 @@
  */
 import type { Json } from '@duckdb/node-api';
 import { AppError } from '@eventlake/common';
+import { createKinesisClient } from '@eventlake/ingest-api';
 import { parseCli } from '../args.js';
-import { DEFAULT_DATA_DIR } from '../dev/dev-state.js';
+import { DEFAULT_DATA_DIR, readDevFacts } from '../dev/dev-state.js';
 import { formatTable } from './format-table.js';
-import { LakeSession, awsLakeLocation, localLakeLocation, type LakeLocation, type QueryResult } from './lake-session.js';
+import { replayErrors, type ReplayReport, type ReplayTarget } from './lake-replay.js';
+import { LakeSession, awsLakeLocation, lakeLocationOf, type LakeLocation, type QueryResult } from './lake-session.js';
 
 /** Help text of `pnpm lake`. */
 export const LAKE_USAGE = `Usage: pnpm lake <command> [flags]
@@ -14,21 +16,31 @@ export const LAKE_USAGE = `Usage: pnpm lake <command> [flags]
   query "<SQL>"    run SQL over the views clickstream, transaction, telemetry, errors
   ls               partitions and files with sizes and row counts
   errors           quarantined records with their reasons
+  replay           send quarantined records back into the stream (--where or --all)
 
   --json             print JSON instead of a table
   --limit <n>        rows shown by errors (default 50)
+  --where "<SQL>"    replay: the errors/ lines to send, as a condition on the errors view
+                     (e.g. "stage = 'schema' AND arrival_time > '2025-08-08'")
+  --all              replay: every errors/ line
+  --dry-run          replay: say what would be sent, send nothing
   --bucket <name>    a real S3 bucket (AWS credentials from the default chain)
-  --region <region>  the bucket's region
+  --stream <name>    replay with --bucket: the Kinesis stream to send to
+  --region <region>  the bucket's (and stream's) region
   --data-dir <dir>   where pnpm dev keeps its state (default .eventlake)
 `;
 
 /** `pnpm lake`'s arguments after parsing. */
 export interface LakeArgs {
-  command: 'query' | 'ls' | 'errors' | 'help';
+  command: 'query' | 'ls' | 'errors' | 'replay' | 'help';
   sql?: string;
+  /** replay: the condition on the errors view (`true` for --all). */
+  where?: string;
+  dryRun: boolean;
   json: boolean;
   limit: number;
   bucket?: string;
+  stream?: string;
   region?: string;
   dataDir: string;
 }
@@ -42,7 +54,11 @@ export function parseLakeArgs(argv: string[]): LakeArgs {
       json: { type: 'boolean', default: false },
       limit: { type: 'string', default: '50' },
       bucket: { type: 'string' },
+      stream: { type: 'string' },
       region: { type: 'string' },
+      where: { type: 'string' },
+      all: { type: 'boolean', default: false },
+      'dry-run': { type: 'boolean', default: false },
       'data-dir': { type: 'string', default: DEFAULT_DATA_DIR },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -53,18 +69,34 @@ export function parseLakeArgs(argv: string[]): LakeArgs {
   if (!Number.isInteger(limit) || limit < 1) {
     throw new AppError('ERR_ARGS', `lake: --limit must be a positive integer, got ${JSON.stringify(values.limit)}`, { hint: 'for example --limit 20' });
   }
-  const base = { json: values.json, limit, dataDir: values['data-dir'], ...(values.bucket ? { bucket: values.bucket } : {}), ...(values.region ? { region: values.region } : {}) };
+  const base = {
+    json: values.json,
+    limit,
+    dryRun: values['dry-run'],
+    dataDir: values['data-dir'],
+    ...(values.bucket ? { bucket: values.bucket } : {}),
+    ...(values.stream ? { stream: values.stream } : {}),
+    ...(values.region ? { region: values.region } : {}),
+  };
   if (values.help || command === undefined || command === 'help') return { command: 'help', ...base };
   if (command === 'query') {
     const sql = rest.join(' ').trim();
     if (!sql) throw new AppError('ERR_ARGS', 'lake query: no SQL given', { hint: 'pnpm lake query "SELECT action, count(*) FROM clickstream GROUP BY 1"' });
     return { command, sql, ...base };
   }
+  if (command === 'replay') {
+    if (rest.length > 0) throw new AppError('ERR_ARGS', `lake replay: unexpected argument ${JSON.stringify(rest[0])}`, { hint: 'quote the condition: --where "stage = \'schema\'"' });
+    const where = values.where?.trim();
+    if (values.all && where) throw new AppError('ERR_ARGS', 'lake replay: --where and --all together', { hint: 'give one: --all sends every errors/ line' });
+    if (!values.all && !where) throw new AppError('ERR_ARGS', 'lake replay: which records? give --where "<condition>" or --all', { hint: 'see them first: pnpm lake errors, then for example --where "stage = \'schema\'" --dry-run' });
+    if (base.bucket && !base.stream && !base.dryRun) throw new AppError('ERR_ARGS', 'lake replay --bucket: --stream is needed to know where to send', { hint: '--stream <name>, the stream the processor reads' });
+    return { command, where: where || 'true', ...base };
+  }
   if (command === 'ls' || command === 'errors') {
     if (rest.length > 0) throw new AppError('ERR_ARGS', `lake ${command}: unexpected argument ${JSON.stringify(rest[0])}`, { hint: `pnpm lake ${command} [--json]` });
     return { command, ...base };
   }
-  throw new AppError('ERR_ARGS', `lake: unknown command ${JSON.stringify(command)}`, { hint: 'commands: query, ls, errors' });
+  throw new AppError('ERR_ARGS', `lake: unknown command ${JSON.stringify(command)}`, { hint: 'commands: query, ls, errors, replay' });
 }
 
 /** Files of the lake with their partition, size and row count, in key order. */
@@ -87,6 +119,21 @@ function print(result: QueryResult, json: boolean): void {
   else process.stdout.write(formatTable(result.columns, result.rows));
 }
 
+/** What `pnpm lake replay` prints. */
+export function replaySummary(report: ReplayReport, stream: string | undefined, dryRun: boolean): string {
+  const stages = Object.entries(report.byStage)
+    .map(([stage, n]) => `${stage} ${n}`)
+    .join(', ');
+  const skipped: string[] = [];
+  if (report.inLake > 0) skipped.push(`${report.inLake} already in the lake`);
+  if (report.repeated > 0) skipped.push(`${report.repeated} repeats of an event_id`);
+  const verb = dryRun ? 'would send' : 'sent';
+  return (
+    `selected ${report.selected} errors/ records${stages ? ` (${stages})` : ''}` +
+    `${skipped.length > 0 ? `; skipped ${skipped.join(' and ')}` : ''}; ${verb} ${report.replayed}${stream ? ` to stream ${stream}` : ''}\n`
+  );
+}
+
 /** Runs `pnpm lake`. */
 export async function lakeMain(argv: string[]): Promise<number> {
   const args = parseLakeArgs(argv);
@@ -94,7 +141,8 @@ export async function lakeMain(argv: string[]): Promise<number> {
     process.stdout.write(LAKE_USAGE);
     return 0;
   }
-  const location: LakeLocation = args.bucket ? awsLakeLocation(args.bucket, args.region) : await localLakeLocation(args.dataDir);
+  const facts = args.bucket ? undefined : await readDevFacts(args.dataDir);
+  const location: LakeLocation = facts ? lakeLocationOf(facts, args.dataDir) : awsLakeLocation(args.bucket!, args.region);
   let session: LakeSession;
   try {
     session = await LakeSession.open(location);
@@ -104,6 +152,22 @@ export async function lakeMain(argv: string[]): Promise<number> {
   try {
     if (args.command === 'query') {
       print(await session.query(args.sql!), args.json);
+    } else if (args.command === 'replay') {
+      const stream = facts ? facts.stream : args.stream;
+      let target: ReplayTarget | undefined;
+      if (!args.dryRun) {
+        target = {
+          stream: stream!,
+          client: createKinesisClient({ AWS_REGION: facts?.region ?? args.region ?? process.env.AWS_REGION ?? 'us-east-1', KINESIS_ENDPOINT: facts?.kinesis_endpoint }),
+        };
+      }
+      try {
+        const report = await replayErrors(session, args.where!, target);
+        if (args.json) process.stdout.write(`${JSON.stringify(report)}\n`);
+        else process.stdout.write(replaySummary(report, stream, args.dryRun));
+      } finally {
+        target?.client.destroy();
+      }
     } else if (args.command === 'ls') {
       const listing = await listLake(session);
       if (args.json) print(listing, true);

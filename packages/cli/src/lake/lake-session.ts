@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { AppError } from '@eventlake/common';
 import { localClientConfig, localS3Options } from '@eventlake/local-stack';
-import { readDevFacts, type DevFacts } from '../dev/dev-state.js';
+import type { DevFacts } from '../dev/dev-state.js';
 import { cachePathOf, sqlPath, syncLake, type LakeObject } from './lake-sync.js';
 import { lakeViewStatements, sqlString } from './lake-views.js';
 
@@ -23,11 +23,6 @@ export interface LakeLocation {
   bucket: string;
   /** Local mirror of the bucket's lake prefixes. */
   cacheDir: string;
-}
-
-/** The local pipeline's lake, from `.eventlake/dev.json`; mirrored under `<dataDir>/lake-cache/`. */
-export async function localLakeLocation(dataDir: string): Promise<LakeLocation> {
-  return lakeLocationOf(await readDevFacts(dataDir), dataDir);
 }
 
 /** The lake of a running local pipeline, mirrored under `<dataDir>/lake-cache/`. */

@@ -42,3 +42,15 @@ t.test('pnpm lake commands and their mistakes', async (t) => {
   t.throws(() => parseLakeArgs(['ls', 'extra']), { code: 'ERR_ARGS' });
   t.throws(() => parseLakeArgs(['errors', '--limit', '0']), { code: 'ERR_ARGS', message: /--limit/ });
 });
+
+t.test('pnpm lake replay needs a selection, and a stream for a real bucket', async (t) => {
+  t.match(parseLakeArgs(['replay', '--where', "stage = 'schema'"]), { command: 'replay', where: "stage = 'schema'", dryRun: false });
+  t.match(parseLakeArgs(['replay', '--all', '--dry-run']), { command: 'replay', where: 'true', dryRun: true });
+  t.match(parseLakeArgs(['replay', '--all', '--bucket', 'b', '--stream', 's']), { bucket: 'b', stream: 's' });
+  t.match(parseLakeArgs(['replay', '--all', '--bucket', 'b', '--dry-run']), { bucket: 'b', dryRun: true }, 'a dry run sends nothing, so needs no stream');
+  t.throws(() => parseLakeArgs(['replay']), { code: 'ERR_ARGS', message: /--where .* or --all/ });
+  t.throws(() => parseLakeArgs(['replay', '--where', '  ']), { code: 'ERR_ARGS', message: /--where .* or --all/ });
+  t.throws(() => parseLakeArgs(['replay', '--all', '--where', 'true']), { code: 'ERR_ARGS', message: /together/ });
+  t.throws(() => parseLakeArgs(['replay', '--all', '--bucket', 'b']), { code: 'ERR_ARGS', message: /--stream/ });
+  t.throws(() => parseLakeArgs(['replay', "stage = 'schema'"]), { code: 'ERR_ARGS', message: /unexpected argument/ });
+});

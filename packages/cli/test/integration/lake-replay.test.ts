@@ -1,0 +1,130 @@
+/**
+ * `pnpm lake replay` against s3rver and kinesalite, with the real SDK clients: quarantined
+ * records go back into the stream as they were (bytes and partition key), records already in
+ * the lake and repeats are skipped, a dry run sends nothing, and bad SQL is a clear error.
+ */
+import t from 'tap';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { GetRecordsCommand, GetShardIteratorCommand, KinesisClient, ListShardsCommand } from '@aws-sdk/client-kinesis';
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { createKinesisClient } from '@eventlake/ingest-api';
+import { ensureBucket, ensureStream, localClientConfig, localS3Options, LOCAL_REGION, startKinesis, startS3 } from '@eventlake/local-stack';
+import { deaggregate, type ErrorRecord } from '@eventlake/processor';
+import { replayErrors } from '../../src/lake/lake-replay.js';
+import { LakeSession, lakeLocationOf } from '../../src/lake/lake-session.js';
+import { sqlPath } from '../../src/lake/lake-sync.js';
+import { sqlString } from '../../src/lake/lake-views.js';
+
+const BUCKET = 'lake';
+const STREAM = 'events';
+const SEQ = (i: number) => `4959033827149025660855969253836157109592157598913${String(i).padStart(7, '0')}`;
+
+function line(over: Partial<ErrorRecord> & Pick<ErrorRecord, 'stage' | 'data'>): ErrorRecord {
+  return {
+    reasons: ['why'],
+    shard_id: 'shardId-000000000000',
+    sequence_number: SEQ(1),
+    sub_sequence_number: 0,
+    partition_key: 'pk',
+    arrival_time: '2025-08-08T13:45:30.000Z',
+    data_encoding: 'utf8',
+    ...over,
+  };
+}
+
+const refusedEvent = JSON.stringify({ event_id: 'evt-a', type: 'clickstream', user_id: 'u-1', action: 'login', timestamp: '2025-08-08T13:45:12.000000Z' });
+const landedEvent = JSON.stringify({ event_id: 'evt-in-lake', type: 'clickstream', user_id: 'u-2', action: 'login' });
+const notUtf8 = Buffer.from([0xff, 0xfe, 0x00, 0x41]);
+
+/** Every user record in the stream, de-aggregated as the processor reads it. */
+async function streamRecords(kinesis: KinesisClient): Promise<{ partitionKey: string; data: Buffer }[]> {
+  const out: { partitionKey: string; data: Buffer }[] = [];
+  for (const shard of (await kinesis.send(new ListShardsCommand({ StreamName: STREAM }))).Shards ?? []) {
+    let iterator = (await kinesis.send(new GetShardIteratorCommand({ StreamName: STREAM, ShardId: shard.ShardId, ShardIteratorType: 'TRIM_HORIZON' }))).ShardIterator;
+    for (let calls = 0; iterator && calls < 50; calls++) {
+      const res = await kinesis.send(new GetRecordsCommand({ ShardIterator: iterator }));
+      for (const r of res.Records ?? []) {
+        const split = deaggregate(r.Data!, r.PartitionKey!);
+        if (!split.ok) throw new Error(split.reason);
+        for (const u of split.records) out.push({ partitionKey: u.partitionKey, data: Buffer.from(u.data) });
+      }
+      if ((res.Records ?? []).length === 0 && res.MillisBehindLatest === 0) break;
+      iterator = res.NextShardIterator;
+    }
+  }
+  return out;
+}
+
+t.test('replay sends selected quarantined records back as they were, skipping what is in the lake and repeats', async (t) => {
+  const dir = t.testdir();
+  const s3emu = await startS3({ path: join(dir, 's3') });
+  const kinesisEmu = await startKinesis();
+  const s3 = new S3Client({ ...localClientConfig(s3emu.endpoint), ...localS3Options() });
+  const kinesis = new KinesisClient(localClientConfig(kinesisEmu.endpoint));
+  const sessions: LakeSession[] = [];
+  t.teardown(async () => {
+    for (const s of sessions) s.close();
+    s3.destroy();
+    kinesis.destroy();
+    await s3emu.stop();
+    await kinesisEmu.stop();
+  });
+  await ensureBucket(s3, BUCKET);
+  await ensureStream(kinesis, STREAM, 2);
+
+  const errorsFile = (lines: ErrorRecord[]) => gzipSync(lines.map((l) => JSON.stringify(l)).join('\n') + '\n');
+  const put = (Key: string, Body: Buffer) => s3.send(new PutObjectCommand({ Bucket: BUCKET, Key, Body }));
+  await put(
+    'errors/dt=2025-08-08/hour=13/shardId-000000000000-1-4.ndjson.gz',
+    errorsFile([
+      line({ stage: 'schema', data: refusedEvent, partition_key: 'u-1', sequence_number: SEQ(1) }),
+      line({ stage: 'json', data: 'not json', partition_key: 'p-2', sequence_number: SEQ(2) }),
+      line({ stage: 'schema', data: landedEvent, partition_key: 'u-2', sequence_number: SEQ(3) }),
+      line({ stage: 'utf8', data: notUtf8.toString('base64'), data_encoding: 'base64', partition_key: 'p-4', sequence_number: SEQ(4), sub_sequence_number: null }),
+    ]),
+  );
+  // The same refused event once more, from a later batch (it was sent again and failed again).
+  await put('errors/dt=2025-08-08/hour=14/shardId-000000000000-9-9.ndjson.gz', errorsFile([line({ stage: 'schema', data: refusedEvent, partition_key: 'u-1', sequence_number: SEQ(9) })]));
+  // A lake file that already holds evt-in-lake.
+  const parquet = join(dir, 'x.parquet');
+  const db = await DuckDBInstance.create(':memory:');
+  const conn = await db.connect();
+  await conn.run(`COPY (SELECT 'evt-in-lake' AS event_id) TO ${sqlString(sqlPath(parquet))} (FORMAT parquet)`);
+  conn.closeSync();
+  db.closeSync();
+  await put('events/type=clickstream/dt=2025-08-08/hour=13/x.parquet', await readFile(parquet));
+
+  const open = async () => {
+    const location = lakeLocationOf({ s3_endpoint: s3emu.endpoint, bucket: BUCKET }, join(dir, 'data'));
+    const session = await LakeSession.open(location);
+    location.s3.destroy();
+    sessions.push(session);
+    return session;
+  };
+  const session = await open();
+  const target = { stream: STREAM, client: createKinesisClient({ AWS_REGION: LOCAL_REGION, KINESIS_ENDPOINT: kinesisEmu.endpoint }) };
+  t.teardown(() => target.client.destroy());
+
+  const dry = await replayErrors(session, 'true', undefined);
+  t.same(dry, { selected: 5, inLake: 1, repeated: 1, replayed: 3, byStage: { schema: 3, json: 1, utf8: 1 } }, 'a dry run counts');
+  t.same(await streamRecords(kinesis), [], 'and sends nothing');
+
+  const schema = await replayErrors(session, "stage = 'schema'", target);
+  t.same(schema, { selected: 3, inLake: 1, repeated: 1, replayed: 1, byStage: { schema: 3 } });
+  t.same(
+    (await streamRecords(kinesis)).map((r) => [r.partitionKey, r.data.toString()]),
+    [['u-1', refusedEvent]],
+    'the refused event once, with its partition key and bytes',
+  );
+
+  await replayErrors(session, "stage <> 'schema'", target);
+  const all = await streamRecords(kinesis);
+  t.equal(all.length, 3);
+  t.ok(all.some((r) => r.partitionKey === 'p-2' && r.data.toString() === 'not json'), 'text as it was');
+  t.ok(all.some((r) => r.partitionKey === 'p-4' && r.data.equals(notUtf8)), 'bytes that are not UTF-8, decoded from base64');
+
+  await t.rejects(replayErrors(session, 'no_such_column = 1', target), { code: 'ERR_LAKE_QUERY', message: /no_such_column/ });
+});

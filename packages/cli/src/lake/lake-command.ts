@@ -142,6 +142,12 @@ export async function lakeMain(argv: string[]): Promise<number> {
     return 0;
   }
   const facts = args.bucket ? undefined : await readDevFacts(args.dataDir);
+  // Known before the lake is mirrored, so a replay that cannot send fails before any work.
+  const stream = facts ? facts.stream : args.stream;
+  const region = facts?.region ?? args.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
+  if (args.command === 'replay' && !args.dryRun && !region) {
+    throw new AppError('ERR_ARGS', "lake replay --bucket: the stream's region is not known", { hint: '--region <region> (or set AWS_REGION)' });
+  }
   const location: LakeLocation = facts ? lakeLocationOf(facts, args.dataDir) : awsLakeLocation(args.bucket!, args.region);
   let session: LakeSession;
   try {
@@ -153,14 +159,9 @@ export async function lakeMain(argv: string[]): Promise<number> {
     if (args.command === 'query') {
       print(await session.query(args.sql!), args.json);
     } else if (args.command === 'replay') {
-      const stream = facts ? facts.stream : args.stream;
-      let target: ReplayTarget | undefined;
-      if (!args.dryRun) {
-        target = {
-          stream: stream!,
-          client: createKinesisClient({ AWS_REGION: facts?.region ?? args.region ?? process.env.AWS_REGION ?? 'us-east-1', KINESIS_ENDPOINT: facts?.kinesis_endpoint }),
-        };
-      }
+      const target: ReplayTarget | undefined = args.dryRun
+        ? undefined
+        : { stream: stream!, client: createKinesisClient({ AWS_REGION: region!, KINESIS_ENDPOINT: facts?.kinesis_endpoint }) };
       try {
         const report = await replayErrors(session, args.where!, target);
         if (args.json) process.stdout.write(`${JSON.stringify(report)}\n`);

@@ -28,7 +28,7 @@ export interface ReplayReport {
   selected: number;
   /** Of those, records whose event_id is already a lake row. */
   inLake: number;
-  /** Of those, repeats of a record selected earlier in the same replay (the same event_id). */
+  /** Of those, repeats of a record selected earlier in the same replay (its event_id, or without one its key and bytes). */
   repeated: number;
   /** Records sent (or, on a dry run, that would be). */
   replayed: number;
@@ -67,14 +67,15 @@ export async function replayErrors(session: LakeSession, where: string, target: 
       report.inLake++;
       continue;
     }
+    // One record per event_id; a record without one (not JSON, say) once per key and bytes,
+    // so replaying poison again and again adds one errors/ line each time, not twice as many.
     const id = row.replay_event_id as Json;
-    if (typeof id === 'string') {
-      if (sent.has(id)) {
-        report.repeated++;
-        continue;
-      }
-      sent.add(id);
+    const key = typeof id === 'string' ? `id:${id}` : `raw:${String(row.partition_key)}\u0000${String(row.data_encoding)}\u0000${String(row.data)}`;
+    if (sent.has(key)) {
+      report.repeated++;
+      continue;
     }
+    sent.add(key);
     records.push({ partitionKey: String(row.partition_key), data: Buffer.from(String(row.data), row.data_encoding === 'base64' ? 'base64' : 'utf8') });
   }
   report.replayed = records.length;

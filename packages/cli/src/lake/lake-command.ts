@@ -126,7 +126,7 @@ export function replaySummary(report: ReplayReport, stream: string | undefined, 
     .join(', ');
   const skipped: string[] = [];
   if (report.inLake > 0) skipped.push(`${report.inLake} already in the lake`);
-  if (report.repeated > 0) skipped.push(`${report.repeated} repeats of an event_id`);
+  if (report.repeated > 0) skipped.push(`${report.repeated} repeats`);
   const verb = dryRun ? 'would send' : 'sent';
   return (
     `selected ${report.selected} errors/ records${stages ? ` (${stages})` : ''}` +

@@ -36,8 +36,9 @@ export interface ReplayReport {
   byStage: Record<string, number>;
 }
 
-// Records per publish call: bounds the bytes in flight while keeping calls full.
-const PUBLISH_CHUNK = 500;
+// Records and bytes per publish call: bounds the bytes in flight (well under the publisher's
+// limit below, whatever the records' sizes) while keeping PutRecords calls full.
+const PUBLISH_CHUNK = { records: 500, bytes: 16 * 1024 * 1024 };
 
 /**
  * The selection: errors/ lines matching `where` (SQL over the errors view), in stream order,
@@ -95,11 +96,21 @@ export async function replayErrors(session: LakeSession, where: string, target: 
   let stored = 0;
   try {
     await publisher.start();
-    for (let i = 0; i < records.length; i += PUBLISH_CHUNK) {
-      const chunk = records.slice(i, i + PUBLISH_CHUNK);
+    let chunk: OutgoingRecord[] = [];
+    let bytes = 0;
+    const send = async () => {
       await publisher.publish(chunk);
       stored += chunk.length;
+      chunk = [];
+      bytes = 0;
+    };
+    for (const r of records) {
+      const size = r.data.length + Buffer.byteLength(r.partitionKey);
+      if (chunk.length > 0 && (chunk.length >= PUBLISH_CHUNK.records || bytes + size > PUBLISH_CHUNK.bytes)) await send();
+      chunk.push(r);
+      bytes += size;
     }
+    if (chunk.length > 0) await send();
   } catch (err) {
     throw new AppError('ERR_REPLAY_INCOMPLETE', `stored ${stored} of ${records.length} records in stream ${target.stream}: ${(err as Error).message}`, {
       hint: 'run the same replay again: records that reached the lake meanwhile are skipped, and the processor drops repeats by event_id',

@@ -3,7 +3,7 @@
  * records go back into the stream as they were (bytes and partition key), records already in
  * the lake and repeats are skipped, a dry run sends nothing, and bad SQL is a clear error.
  */
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -58,7 +58,10 @@ async function streamRecords(kinesis: KinesisClient): Promise<{ partitionKey: st
   return out;
 }
 
-t.test('replay sends selected quarantined records back as they were, skipping what is in the lake and repeats', async (t) => {
+const errorsFile = (lines: ErrorRecord[]) => gzipSync(lines.map((l) => JSON.stringify(l)).join('\n') + '\n');
+
+/** s3rver with the lake bucket and kinesalite with the stream, stopped in teardown. */
+async function localStack(t: Test) {
   const dir = t.testdir();
   const s3emu = await startS3({ path: join(dir, 's3') });
   const kinesisEmu = await startKinesis();
@@ -74,9 +77,21 @@ t.test('replay sends selected quarantined records back as they were, skipping wh
   });
   await ensureBucket(s3, BUCKET);
   await ensureStream(kinesis, STREAM, 2);
-
-  const errorsFile = (lines: ErrorRecord[]) => gzipSync(lines.map((l) => JSON.stringify(l)).join('\n') + '\n');
   const put = (Key: string, Body: Buffer) => s3.send(new PutObjectCommand({ Bucket: BUCKET, Key, Body }));
+  const open = async () => {
+    const location = lakeLocationOf({ s3_endpoint: s3emu.endpoint, bucket: BUCKET }, join(dir, 'data'));
+    const session = await LakeSession.open(location);
+    location.s3.destroy();
+    sessions.push(session);
+    return session;
+  };
+  const target = { stream: STREAM, client: createKinesisClient({ AWS_REGION: LOCAL_REGION, KINESIS_ENDPOINT: kinesisEmu.endpoint }) };
+  t.teardown(() => target.client.destroy());
+  return { dir, kinesis, put, open, target };
+}
+
+t.test('replay sends selected quarantined records back as they were, skipping what is in the lake and repeats', async (t) => {
+  const { dir, kinesis, put, open, target } = await localStack(t);
   await put(
     'errors/dt=2025-08-08/hour=13/shardId-000000000000-1-4.ndjson.gz',
     errorsFile([
@@ -103,16 +118,7 @@ t.test('replay sends selected quarantined records back as they were, skipping wh
   db.closeSync();
   await put('events/type=clickstream/dt=2025-08-08/hour=13/x.parquet', await readFile(parquet));
 
-  const open = async () => {
-    const location = lakeLocationOf({ s3_endpoint: s3emu.endpoint, bucket: BUCKET }, join(dir, 'data'));
-    const session = await LakeSession.open(location);
-    location.s3.destroy();
-    sessions.push(session);
-    return session;
-  };
   const session = await open();
-  const target = { stream: STREAM, client: createKinesisClient({ AWS_REGION: LOCAL_REGION, KINESIS_ENDPOINT: kinesisEmu.endpoint }) };
-  t.teardown(() => target.client.destroy());
 
   const dry = await replayErrors(session, 'true', undefined);
   t.same(dry, { selected: 6, inLake: 1, repeated: 2, replayed: 3, byStage: { schema: 3, json: 2, utf8: 1 } }, 'a dry run counts');
@@ -133,4 +139,15 @@ t.test('replay sends selected quarantined records back as they were, skipping wh
   t.ok(all.some((r) => r.partitionKey === 'p-4' && r.data.equals(notUtf8)), 'bytes that are not UTF-8, decoded from base64');
 
   await t.rejects(replayErrors(session, 'no_such_column = 1', target), { code: 'ERR_LAKE_QUERY', message: /no_such_column/ });
+});
+
+t.test('large records (24 of 900 KB) are all replayed, byte for byte', async (t) => {
+  const { kinesis, put, open, target } = await localStack(t);
+  // More bytes than one publish call takes, each record far over the aggregate budget.
+  const big = Array.from({ length: 24 }, (_, i) => JSON.stringify({ event_id: `big-${i}`, type: 'clickstream', user_id: `u-${i}`, action: 'login', properties: { pad: 'x'.repeat(900_000) } }));
+  await put('errors/dt=2025-08-08/hour=13/shardId-000000000001-1-24.ndjson.gz', errorsFile(big.map((data, i) => line({ stage: 'schema', data, partition_key: `u-${i}`, sequence_number: SEQ(i + 1) }))));
+  const report = await replayErrors(await open(), 'true', target);
+  t.match(report, { selected: 24, replayed: 24 });
+  const back = await streamRecords(kinesis);
+  t.same(back.map((r) => r.data.toString()).sort(), [...big].sort(), 'every large record, byte for byte');
 });

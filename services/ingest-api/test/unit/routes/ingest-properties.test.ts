@@ -12,12 +12,9 @@
 import t from 'tap';
 import fc from 'fast-check';
 import { gzipSync } from 'node:zlib';
-import { inputSchemas } from '@eventlake/schemas';
+import { ENDPOINTS, EVENT_TYPES, inputSchemas, type EventType } from '@eventlake/schemas';
 import { authHeaders, build, makeEvent } from '../../helpers/build.js';
 
-const TYPES = ['transaction', 'clickstream', 'telemetry'] as const;
-type Type = (typeof TYPES)[number];
-const ENDPOINT: Record<Type, string> = { transaction: '/v1/transactions', clickstream: '/v1/clickstream', telemetry: '/v1/telemetry' };
 const RUNS = 150;
 
 interface ErrorBody {
@@ -43,12 +40,12 @@ const mutation: fc.Arbitrary<Mutation> = fc.oneof(
 );
 
 interface Slot {
-  type: Type;
+  type: EventType;
   event: Record<string, unknown>;
   broken: 'no' | 'yes' | 'maybe';
 }
 
-function slot(type: Type, seed: number, m: Mutation): Slot {
+function slot(type: EventType, seed: number, m: Mutation): Slot {
   const event = makeEvent(type, seed);
   switch (m.kind) {
     case 'none':
@@ -67,15 +64,15 @@ function slot(type: Type, seed: number, m: Mutation): Slot {
 
 interface Request {
   /** undefined: /v1/events, each event naming its type. */
-  route: Type | undefined;
+  route: EventType | undefined;
   slots: Slot[];
   gzip: boolean;
 }
 
 const request: fc.Arbitrary<Request> = fc
   .record({
-    route: fc.option(fc.constantFrom(...TYPES), { nil: undefined }),
-    parts: fc.array(fc.record({ type: fc.constantFrom(...TYPES), seed: fc.nat(10_000), mutation }), { minLength: 1, maxLength: 12 }),
+    route: fc.option(fc.constantFrom(...EVENT_TYPES), { nil: undefined }),
+    parts: fc.array(fc.record({ type: fc.constantFrom(...EVENT_TYPES), seed: fc.nat(10_000), mutation }), { minLength: 1, maxLength: 12 }),
     gzip: fc.boolean(),
   })
   .map(({ route, parts, gzip }) => ({ route, gzip, slots: parts.map((p) => slot(route ?? p.type, p.seed, p.mutation)) }));
@@ -87,7 +84,7 @@ function bodyOf(req: Request, format: 'json' | 'ndjson'): { url: string; content
     : req.route ? JSON.stringify(events)
     : JSON.stringify({ events });
   return {
-    url: req.route ? ENDPOINT[req.route] : '/v1/events',
+    url: req.route ? ENDPOINTS[req.route] : '/v1/events',
     contentType: format === 'ndjson' ? 'application/x-ndjson' : 'application/json',
     payload: req.gzip ? gzipSync(text) : Buffer.from(text),
   };
@@ -95,7 +92,7 @@ function bodyOf(req: Request, format: 'json' | 'ndjson'): { url: string; content
 
 t.test('any mix of valid and broken events: a 400 names exactly the broken ones, a 202 publishes all; JSON and NDJSON agree', async (t) => {
   const { app, publisher } = await build(t);
-  const knownFields = new Set(TYPES.flatMap((type) => Object.keys(inputSchemas[type].properties)));
+  const knownFields = new Set(EVENT_TYPES.flatMap((type) => Object.keys(inputSchemas[type].properties)));
   t.notOk([...knownFields].some((f) => f.startsWith('x_')), 'no schema field starts with x_');
   const statuses = new Map<number, number>();
 

@@ -3,6 +3,7 @@ import { connect } from 'node:net';
 import { once } from 'node:events';
 import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import { Metrics, createLogger } from '@eventlake/common';
+import { ENDPOINTS, EVENT_TYPES, type EventType } from '@eventlake/schemas';
 import Fastify from 'fastify';
 import ingestApp, { buildApp, serverOptions } from '../../../src/app.js';
 import { loadIngestConfig } from '../../../src/config.js';
@@ -42,9 +43,9 @@ t.test('openapi.json lists the body media types and content codings the ingest r
   const { app, publisher } = await build(t);
   const doc = (await app.inject({ method: 'GET', url: '/openapi.json' })).json<{ paths: Record<string, { post?: DocumentedOperation }> }>();
   const encoders: Record<string, (b: Buffer) => Buffer> = { gzip: gzipSync, deflate: deflateSync, br: brotliCompressSync, identity: (b) => b };
-  const routes = { '/v1/transactions': 'transaction', '/v1/clickstream': 'clickstream', '/v1/telemetry': 'telemetry', '/v1/events': 'mixed' } as const;
+  const routes: [string, EventType | 'mixed'][] = [...EVENT_TYPES.map((t): [string, EventType] => [ENDPOINTS[t], t]), ['/v1/events', 'mixed']];
   let i = 0;
-  for (const [path, type] of Object.entries(routes)) {
+  for (const [path, type] of routes) {
     const op = doc.paths[path]!.post!;
     const mediaTypes = Object.keys(op.requestBody!.content);
     t.same(mediaTypes.sort(), ['application/json', 'application/jsonl', 'application/x-ndjson'], `${path} media types`);

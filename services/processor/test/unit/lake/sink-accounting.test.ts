@@ -11,7 +11,7 @@
  */
 import t from 'tap';
 import fc from 'fast-check';
-import { prepareEventJson, type EventType } from '@eventlake/schemas';
+import { EVENT_TYPES, prepareEventJson, type EventType } from '@eventlake/schemas';
 import { MemoryObjectStore } from '../../../src/lake/index.js';
 import type { StreamRecord } from '../../../src/contracts.js';
 import { aggregatedRecord, plainRecord, RECEIVED_AT_MS } from './record-factory.js';
@@ -27,10 +27,8 @@ type Item =
   | { kind: 'bytes'; bytes: Uint8Array }
   | { kind: 'broken-timestamp'; n: number };
 
-const TYPES = ['transaction', 'clickstream', 'telemetry'] as const;
-
 const item: fc.Arbitrary<Item> = fc.oneof(
-  { weight: 5, arbitrary: fc.record({ kind: fc.constant('valid' as const), type: fc.constantFrom(...TYPES), n: fc.nat(1000) }) },
+  { weight: 5, arbitrary: fc.record({ kind: fc.constant('valid' as const), type: fc.constantFrom(...EVENT_TYPES), n: fc.nat(1000) }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('retry' as const), of: fc.nat() }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('json' as const), value: fc.jsonValue({ maxDepth: 3 }) }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('bytes' as const), bytes: fc.uint8Array({ maxLength: 64 }) }) },

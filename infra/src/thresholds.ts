@@ -53,6 +53,9 @@ export const API_STOP_TIMEOUT_SECONDS = 60;
 export const PROCESSOR_STOP_TIMEOUT_SECONDS = 120;
 /** Fargate refuses a longer stopTimeout. */
 export const FARGATE_MAX_STOP_TIMEOUT_SECONDS = 120;
+/** The processor's EMF counter of failed lake writes (each retried; services/processor `flush_retries_total`). */
+export const PROCESSOR_FLUSH_RETRIES_METRIC = 'flush_retries_total';
+
 /** CPU and memory utilisation (percent) that alarm for either service. */
 export const ECS_UTILISATION_ALARM_PERCENT = 85;
 /** CPU utilisation (percent) both services scale to. */
@@ -183,6 +186,19 @@ export function pipelineSignals(t: SignalTargets, c: InfraConfig): Signal[] {
       dimensions: {},
       // The processor's EMF lines carry {service, stage}; summing over every stage alarms on any.
       query: `SELECT SUM(${c.errorRecordsMetric}) FROM SCHEMA("${c.emfNamespace}", service, stage) WHERE service = 'processor'`,
+      ...fiveMin,
+      threshold: 0,
+      comparisonOperator: 'GreaterThanThreshold',
+      treatMissingData: 'notBreaching',
+    },
+    {
+      key: 'lake-write-retries',
+      description: 'the processor cannot write the lake: batches are held and retried, the stream keeps the records',
+      namespace: c.emfNamespace,
+      metricName: PROCESSOR_FLUSH_RETRIES_METRIC,
+      // The counter has no labels, so its EMF lines carry the service dimension alone.
+      dimensions: { service: 'processor' },
+      statistic: 'Sum',
       ...fiveMin,
       threshold: 0,
       comparisonOperator: 'GreaterThanThreshold',

@@ -280,6 +280,8 @@ t.test('the signals the runbook names all have an alarm and a graph', async (t) 
   const errorsAlarm = alarms.find((a) => a.name === 'alarms-records-to-errors')!;
   const [query] = errorsAlarm.inputs.metricQueries as { expression: string }[];
   t.match(query!.expression, /SUM\(lake_error_records_total\) FROM SCHEMA\("eventlake", service, stage\)/, 'records sent to errors/, any stage');
+  const retries = alarms.find((a) => a.name === 'alarms-lake-write-retries')!;
+  t.match(retries.inputs, { namespace: 'eventlake', metricName: 'flush_retries_total', dimensions: { service: 'processor' }, statistic: 'Sum', threshold: 0 }, 'a lake write the processor had to retry');
   const noEvents = alarms.find((a) => a.inputs.metricName === 'IncomingRecords')!;
   t.equal(noEvents.inputs.treatMissingData, 'breaching', 'a silent stream publishes no datapoints and must still alarm');
   const dashboard = JSON.parse(stack.one('aws:cloudwatch/dashboard:Dashboard').inputs.dashboardBody as string) as { widgets: { properties: { annotations: { horizontal: { label: string }[] } } }[] };

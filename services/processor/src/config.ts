@@ -25,6 +25,12 @@ export const ProcessorConfigSchema = Type.Object({
   }),
   FLUSH_MAX_AGE_MS: Type.Integer({ minimum: 1_000, maximum: 900_000, default: 60_000 }),
   FLUSH_MAX_BYTES: Type.Integer({ minimum: 1_024, maximum: 1_073_741_824, default: 67_108_864 }),
+  FLUSH_RETRY_MAX_MS: Type.Integer({
+    minimum: 100,
+    maximum: 600_000,
+    default: 30_000,
+    description: 'longest wait between attempts to write a batch the lake refused (from 1 s, doubling); the batch is kept and its shard paused meanwhile',
+  }),
   DEDUPE_WINDOW_MS: Type.Integer({ minimum: 0, maximum: 86_400_000, default: 900_000 }),
   PARQUET_CODEC: Type.Union([Type.Literal('zstd'), Type.Literal('snappy')], { default: 'zstd', description: 'Parquet compression' }),
   PARQUET_ROW_GROUP_ROWS: Type.Optional(Type.Integer({ minimum: 1_000, maximum: 10_000_000, description: 'rows per Parquet row group' })),

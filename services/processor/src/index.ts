@@ -12,6 +12,7 @@ import type { ShardSinkFactory } from './contracts.js';
 import { DynamoLeaseStore } from './consumer/lease-store.js';
 import { processorMetrics, type ProcessorMetrics } from './consumer/processor-metrics.js';
 import { Worker } from './consumer/worker.js';
+import { DEFAULT_FLUSH_RETRY } from './consumer/shard-consumer.js';
 import { startHttpServer, type HttpServerHandle } from './http-server.js';
 import { createLakeSinkFactory } from './lake/index.js';
 
@@ -97,6 +98,7 @@ export async function startProcessor(config: ProcessorConfig, clients: Processor
     workerId: config.WORKER_ID,
     leaseDurationMs: config.LEASE_DURATION_MS,
     pollIdleMs: config.POLL_IDLE_MS,
+    flushRetry: { firstMs: Math.min(DEFAULT_FLUSH_RETRY.firstMs, config.FLUSH_RETRY_MAX_MS), maxMs: config.FLUSH_RETRY_MAX_MS },
     metrics: pm,
     log,
   });

@@ -18,6 +18,7 @@ export interface ProcessorMetrics {
   bytesWritten: Counter;
   filesWritten: Counter;
   flushSeconds: Histogram;
+  flushRetries: Counter;
   millisBehindLatest: Gauge;
   leasesHeld: Gauge;
   leasesLost: Counter;
@@ -38,6 +39,7 @@ export function processorMetrics(metrics: Metrics): ProcessorMetrics {
     bytesWritten: metrics.counter('bytes_written_total', 'Bytes of lake and error files written to S3'),
     filesWritten: metrics.counter('files_written_total', 'Lake and error files written to S3'),
     flushSeconds: metrics.histogram('flush_seconds', 'Time to write one batch to S3', [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60]),
+    flushRetries: metrics.counter('flush_retries_total', 'Failed attempts to write a batch to the lake, each retried with backoff'),
     millisBehindLatest: metrics.gauge('millis_behind_latest', 'MillisBehindLatest of the last GetRecords, per shard', ['shard']),
     leasesHeld: metrics.gauge('leases_held', 'Shard leases this worker holds'),
     leasesLost: metrics.counter('leases_lost_total', 'Leases found taken by another worker'),

@@ -4,10 +4,15 @@
  * with the exactly-once protocol of contracts.ts around every flush:
  *   pending = range (conditional) → sink.flush() → checkpoint range.last + clear pending (conditional).
  * A failed conditional write means the lease moved: the loop stops at once, without a checkpoint.
+ * A flush that fails (S3 unavailable, throttling, a denied PutObject) is retried in place with
+ * capped exponential backoff while the worker keeps renewing the lease: the batch stays in the
+ * sink, the shard is not read further (the stream keeps the records), nothing is checkpointed.
+ * Giving the lease up instead would make every attempt re-read the dedupe window from the
+ * stream, spending the shard's read quota, which the raw archive's Firehose shares.
  */
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import type { Logger } from '@eventlake/common';
-import type { ShardSink, ShardSinkFactory, StreamRecord, SequenceRange } from '../contracts.js';
+import type { FlushResult, ShardSink, ShardSinkFactory, StreamRecord, SequenceRange } from '../contracts.js';
 import { compareSequence, resumePlan, TRIM_HORIZON, type Lease } from './lease.js';
 import { LeaseLostError, type ShardLeaseManager } from './shard-lease-manager.js';
 import type { ProcessorMetrics } from './processor-metrics.js';
@@ -28,6 +33,31 @@ export interface ShardConsumerDeps {
   parentLease(shardId: string): Lease | undefined;
   /** Per-shard read limits (Kinesis's by default; unit tests raise them to run fast). */
   readLimits?: Pick<ShardReaderOptions, 'maxCallsPerSecond' | 'maxBytesPerSecond'>;
+  /** Waits between attempts of a failed flush: the first, doubling up to the longest. */
+  flushRetry?: FlushRetryPolicy;
+}
+
+/** Backoff of a failed flush. */
+export interface FlushRetryPolicy {
+  firstMs: number;
+  maxMs: number;
+}
+
+/** Defaults: 1 s, doubling to 30 s. */
+export const DEFAULT_FLUSH_RETRY: FlushRetryPolicy = { firstMs: 1_000, maxMs: 30_000 };
+
+/**
+ * The wait before retry `attempt` (1-based): the doubled delay capped at `maxMs`, half of it
+ * fixed and half random, so that workers hit by one outage do not retry in step.
+ */
+export function flushRetryDelayMs(attempt: number, policy: FlushRetryPolicy, random: () => number = Math.random): number {
+  const ceiling = Math.min(policy.maxMs, policy.firstMs * 2 ** Math.min(attempt - 1, 30));
+  return Math.round(ceiling / 2 + random() * (ceiling / 2));
+}
+
+/** Thrown out of a flush retry by a graceful stop: the range stays pending for the next owner. */
+class FlushAbandoned extends Error {
+  override readonly name = 'AbortError';
 }
 
 /** How a shard loop ended. */
@@ -118,8 +148,8 @@ export class ShardConsumer {
         return 'lost';
       }
       if (this.stopping && err instanceof Error && err.name === 'AbortError') {
-        // stop() interrupted a read during warm-up or replay: nothing new was written, and a
-        // pending range stays recorded for whoever takes the lease next.
+        // stop() interrupted a read during warm-up or replay, or a flush S3 kept refusing:
+        // nothing was checkpointed, and a pending range stays recorded for the next owner.
         await leases.release(this.shardId).catch(() => undefined);
         return 'stopped';
       }
@@ -145,7 +175,7 @@ export class ShardConsumer {
     const { leases, metrics, log } = this.deps;
     await leases.setPending(this.shardId, range);
     const started = process.hrtime.bigint();
-    const result = await sink.flush();
+    const result = await this.flushUntilWritten(sink, range);
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     await leases.checkpoint(this.shardId, { sequenceNumber: range.last, subSequenceNumber: Math.max(0, range.lastSubRecords - 1) }, this.lastArrivalMs);
     metrics.flushSeconds.observe(seconds);
@@ -155,6 +185,44 @@ export class ShardConsumer {
     metrics.bytesWritten.inc(result.bytes);
     metrics.filesWritten.inc(result.keys.length);
     log.info({ shardId: this.shardId, range, rows: result.rows, errors: result.errors, duplicates: result.duplicates, files: result.keys.length, ms: Math.round(seconds * 1000) }, 'batch_flushed');
+  }
+
+  /**
+   * `sink.flush()`, retried until it succeeds, the lease is lost, or the worker stops. The sink
+   * keeps the batch after a failure and writes the same keys on the next attempt.
+   */
+  private async flushUntilWritten(sink: ShardSink, range: SequenceRange): Promise<FlushResult> {
+    const { metrics, log } = this.deps;
+    const policy = this.deps.flushRetry ?? DEFAULT_FLUSH_RETRY;
+    for (let attempt = 1; ; attempt++) {
+      let failure: unknown;
+      try {
+        const result = await sink.flush();
+        if (attempt > 1) log.info({ shardId: this.shardId, range, attempts: attempt }, 'flush_recovered');
+        return result;
+      } catch (err) {
+        failure = err;
+      }
+      this.endRetriesIfLeaving(range, attempt, failure);
+      const retryInMs = flushRetryDelayMs(attempt, policy);
+      metrics.flushRetries.inc();
+      log.warn({ shardId: this.shardId, range, attempt, retryInMs, err: failure }, 'flush_retry');
+      try {
+        await sleep(retryInMs, undefined, { signal: this.abort.signal });
+      } catch {
+        // stop() or leaseLost() during the wait: decided just below
+      }
+      this.endRetriesIfLeaving(range, attempt, failure);
+    }
+  }
+
+  /** A lost lease ends the retries without a checkpoint; a stop ends them with the range left pending. */
+  private endRetriesIfLeaving(range: SequenceRange, attempts: number, err: unknown): void {
+    if (this.lost) throw new LeaseLostError(this.shardId);
+    if (this.stopping) {
+      this.deps.log.warn({ shardId: this.shardId, range, attempts, err }, 'flush_abandoned_on_stop');
+      throw new FlushAbandoned(`flush of ${this.shardId} abandoned on stop; the range stays pending`);
+    }
   }
 
   /**

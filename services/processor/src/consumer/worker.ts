@@ -10,7 +10,7 @@ import type { ShardSinkFactory } from '../contracts.js';
 import type { Lease } from './lease.js';
 import type { LeaseStore } from './lease-store.js';
 import type { ProcessorMetrics } from './processor-metrics.js';
-import { ShardConsumer, type ShardExit } from './shard-consumer.js';
+import { ShardConsumer, type FlushRetryPolicy, type ShardExit } from './shard-consumer.js';
 import { ShardLeaseManager } from './shard-lease-manager.js';
 
 const SHARD_SYNC_INTERVAL_MS = 60_000;
@@ -24,6 +24,8 @@ export interface WorkerOptions {
   workerId: string;
   leaseDurationMs: number;
   pollIdleMs: number;
+  /** Backoff of a flush the lake refused (DEFAULT_FLUSH_RETRY when absent). */
+  flushRetry?: FlushRetryPolicy;
   metrics: ProcessorMetrics;
   log: Logger;
 }
@@ -175,6 +177,7 @@ export class Worker {
       metrics: this.opts.metrics,
       log: this.opts.log,
       pollIdleMs: this.opts.pollIdleMs,
+      ...(this.opts.flushRetry ? { flushRetry: this.opts.flushRetry } : {}),
       parentLease: (id) => this.lastLeases.get(id),
     });
     this.consumers.set(shardId, consumer);

@@ -1,7 +1,8 @@
 /**
- * A pass-through proxy in front of s3rver that can hold lake uploads: it lets the first
- * `allow` PUTs under events/ through and parks the rest unanswered, so a test can kill a
- * worker while a batch is half written. SigV4 signs the Host header, which is forwarded as
+ * A pass-through proxy in front of s3rver that can hold or refuse lake uploads: it lets the
+ * first `allow` PUTs under events/ through and parks the rest unanswered, so a test can kill a
+ * worker while a batch is half written; or, while `refuse` is on, answers them as S3 does
+ * when it is unavailable (503 SlowDown), so a test can run an outage. SigV4 signs the Host header, which is forwarded as
  * received, so s3rver still accepts the signatures.
  */
 import http from 'node:http';
@@ -14,8 +15,12 @@ export interface S3Gate {
   stored(): number;
   /** Uploads under events/ parked unanswered. */
   held(): number;
+  /** Lake uploads answered 503 SlowDown (each retry counts). */
+  refused(): number;
   /** From now on everything goes through. */
   open(): void;
+  /** From now on lake uploads are answered 503 SlowDown, until `open`. */
+  refuse(): void;
   close(): Promise<void>;
 }
 
@@ -25,9 +30,18 @@ export async function startS3Gate(upstream: string, allow: number): Promise<S3Ga
   let passed = 0;
   let stored = 0;
   let opened = false;
+  let refusing = false;
+  let refused = 0;
   const parked: http.ServerResponse[] = [];
   const server = http.createServer((req, res) => {
     const isLakePut = req.method === 'PUT' && /\/events\//.test(req.url ?? '');
+    if (isLakePut && refusing) {
+      refused++;
+      req.resume();
+      res.writeHead(503, { 'content-type': 'application/xml' });
+      res.end('<?xml version="1.0" encoding="UTF-8"?><Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>');
+      return;
+    }
     if (isLakePut && !opened) {
       if (passed >= allow) {
         parked.push(res);
@@ -49,8 +63,13 @@ export async function startS3Gate(upstream: string, allow: number): Promise<S3Ga
     endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     stored: () => stored,
     held: () => parked.length,
+    refused: () => refused,
     open: () => {
       opened = true;
+      refusing = false;
+    },
+    refuse: () => {
+      refusing = true;
     },
     close: () =>
       new Promise<void>((resolve) => {

@@ -3,12 +3,13 @@ import { loadProcessorConfig } from '../../../src/config.js';
 
 const required = { STREAM_NAME: 'events', LEASE_TABLE: 'leases', LAKE_BUCKET: 'lake' };
 
-t.test('defaults: 10 s leases, 60 s / 64 MiB flushes, 15 min dedupe, port 9090, hostname-pid worker id', async (t) => {
+t.test('defaults: 10 s leases, 60 s / 64 MiB flushes, 30 s longest flush retry wait, 15 min dedupe, port 9090, hostname-pid worker id', async (t) => {
   const c = loadProcessorConfig(required);
   t.equal(c.AWS_REGION, 'us-east-1');
   t.equal(c.LEASE_DURATION_MS, 10_000);
   t.equal(c.FLUSH_MAX_AGE_MS, 60_000);
   t.equal(c.FLUSH_MAX_BYTES, 67_108_864);
+  t.equal(c.FLUSH_RETRY_MAX_MS, 30_000);
   t.equal(c.DEDUPE_WINDOW_MS, 900_000);
   t.equal(c.PORT, 9090);
   t.equal(c.PARQUET_CODEC, 'zstd');
@@ -19,6 +20,7 @@ t.test('defaults: 10 s leases, 60 s / 64 MiB flushes, 15 min dedupe, port 9090, 
 t.test('a bad or missing variable stops start-up with ERR_CONFIG naming it', async (t) => {
   t.throws(() => loadProcessorConfig({}), { code: 'ERR_CONFIG', message: /STREAM_NAME is required[\s\S]*LEASE_TABLE is required[\s\S]*LAKE_BUCKET is required/ });
   t.throws(() => loadProcessorConfig({ ...required, FLUSH_MAX_AGE_MS: '500' }), { code: 'ERR_CONFIG', message: /FLUSH_MAX_AGE_MS="500"/ });
+  t.throws(() => loadProcessorConfig({ ...required, FLUSH_RETRY_MAX_MS: '50' }), { code: 'ERR_CONFIG', message: /FLUSH_RETRY_MAX_MS="50"/ });
   t.throws(() => loadProcessorConfig({ ...required, PARQUET_CODEC: 'gzip' }), { code: 'ERR_CONFIG', message: /PARQUET_CODEC/ });
   t.throws(() => loadProcessorConfig({ ...required, KINESIS_ENDPOINT: 'localhost:4567' }), { code: 'ERR_CONFIG', message: /KINESIS_ENDPOINT/ });
   const c = loadProcessorConfig({ ...required, FLUSH_MAX_AGE_MS: '1000', WORKER_ID: 'w-1', LEASE_DURATION_MS: '2000' });

@@ -5,7 +5,7 @@ import { createLogger, Metrics } from '@eventlake/common';
 import type { FlushResult, SequenceRange, ShardSink, StreamRecord } from '../../../src/contracts.js';
 import { newLease, type Lease } from '../../../src/consumer/lease.js';
 import { processorMetrics } from '../../../src/consumer/processor-metrics.js';
-import { ShardConsumer } from '../../../src/consumer/shard-consumer.js';
+import { flushRetryDelayMs, ShardConsumer, type FlushRetryPolicy } from '../../../src/consumer/shard-consumer.js';
 import { ShardLeaseManager } from '../../../src/consumer/shard-lease-manager.js';
 import { MemoryLeaseStore } from './memory-lease-store.js';
 
@@ -43,6 +43,9 @@ class NotingSink implements ShardSink {
   warmed: string[] = [];
   flushed: { seqs: string[]; pendingAtFlush: SequenceRange | null }[] = [];
   onFlush: () => void = () => undefined;
+  /** Flushes still to refuse (as an S3 outage would), keeping the batch. */
+  failFlushes = 0;
+  attempts = 0;
   closed = 0;
   constructor(private readonly store: MemoryLeaseStore) {}
   close(): Promise<void> {
@@ -63,6 +66,11 @@ class NotingSink implements ShardSink {
     return { first: this.buffered[0]!.sequenceNumber, last: this.buffered.at(-1)!.sequenceNumber, lastSubRecords: 2 };
   }
   flush(): Promise<FlushResult> {
+    this.attempts++;
+    if (this.failFlushes > 0) {
+      this.failFlushes--;
+      return Promise.reject(new Error('S3 said SlowDown'));
+    }
     const range = this.range()!;
     this.flushed.push({ seqs: this.buffered.map((r) => r.sequenceNumber), pendingAtFlush: this.store.rows.get(SHARD)!.pending });
     this.onFlush();
@@ -71,7 +79,7 @@ class NotingSink implements ShardSink {
   }
 }
 
-async function setup(t: Test, lease: Lease, records = 9) {
+async function setup(t: Test, lease: Lease, records = 9, flushRetry: FlushRetryPolicy = { firstMs: 1, maxMs: 4 }) {
   const kinesisMock = mockClient(KinesisClient);
   t.teardown(() => kinesisMock.restore());
   const shard = fakeShard(kinesisMock, records);
@@ -81,21 +89,23 @@ async function setup(t: Test, lease: Lease, records = 9) {
   const [held] = (await leases.takeLeases()).taken;
   const sink = new NotingSink(store);
   let consumer: ShardConsumer | null = null;
+  const metrics = new Metrics('t');
   const start = () => {
     consumer = new ShardConsumer(SHARD, held!, {
       kinesis: new KinesisClient({ region: 'us-east-1' }),
       streamName: 'events',
       leases,
       sinks: { forShard: () => sink },
-      metrics: processorMetrics(new Metrics('t')),
+      metrics: processorMetrics(metrics),
       log: createLogger('test', { level: 'silent' }),
       pollIdleMs: 1,
       parentLease: () => undefined,
       readLimits: { maxCallsPerSecond: 10_000 },
+      flushRetry,
     });
     return consumer;
   };
-  return { store, sink, shard, start, leases };
+  return { store, sink, shard, start, leases, metrics };
 }
 
 async function until(cond: () => boolean): Promise<void> {
@@ -149,4 +159,53 @@ t.test('a pending range is replayed exactly, after warming from the checkpoint, 
     ['AT_TIMESTAMP', 'AT_SEQUENCE_NUMBER', 'AFTER_SEQUENCE_NUMBER'],
   );
   t.equal(store.rows.get(SHARD)!.checkpoint, '9');
+});
+
+t.test('a refused flush is retried in place: the same batch, the lease kept, no re-read, one checkpoint', async (t) => {
+  const { store, sink, shard, start, metrics } = await setup(t, newLease(SHARD, []));
+  sink.failFlushes = 2;
+  const c = start();
+  await until(() => sink.flushed.length >= 3);
+  await c.stop();
+  t.equal(sink.attempts, 5, 'two refused attempts, then three batches written');
+  t.same(sink.flushed[0], { seqs: ['1', '2', '3'], pendingAtFlush: { first: '1', last: '3', lastSubRecords: 2 } }, 'the refused batch itself was written, still pending');
+  t.same(sink.flushed.map((f) => f.seqs[0]), ['1', '4', '7'], 'nothing read past the batch was lost or repeated');
+  t.same(shard.iteratorRequests.map((r) => r.ShardIteratorType), ['TRIM_HORIZON'], 'the shard was not re-read');
+  t.same(sink.warmed, [], 'nor the dedupe state re-warmed');
+  t.equal(store.rows.get(SHARD)!.checkpoint, '9');
+  t.match(await metrics.prometheusText(), /t_flush_retries_total 2/);
+});
+
+t.test('a stop while a flush is being retried releases the lease with the range pending and no checkpoint', async (t) => {
+  const { store, sink, start } = await setup(t, newLease(SHARD, []), 9, { firstMs: 60_000, maxMs: 60_000 });
+  sink.failFlushes = Number.POSITIVE_INFINITY;
+  const c = start();
+  await until(() => sink.attempts === 1);
+  t.equal(await c.stop(), 'stopped', 'the stop does not wait out the backoff');
+  const row = store.rows.get(SHARD)!;
+  t.equal(row.checkpoint, 'TRIM_HORIZON');
+  t.same(row.pending, { first: '1', last: '3', lastSubRecords: 2 }, 'the next owner replays the range');
+  t.equal(row.leaseOwner, null, 'released for the next owner');
+  t.equal(sink.attempts, 1);
+});
+
+t.test('a lease lost while a flush is being retried ends the loop without a checkpoint', async (t) => {
+  const { store, sink, start } = await setup(t, newLease(SHARD, []), 9, { firstMs: 60_000, maxMs: 60_000 });
+  sink.failFlushes = Number.POSITIVE_INFINITY;
+  const c = start();
+  await until(() => sink.attempts === 1);
+  const row = store.rows.get(SHARD)!;
+  store.rows.set(SHARD, { ...row, leaseOwner: 'thief', leaseCounter: row.leaseCounter + 1 });
+  c.leaseLost();
+  t.equal(await c.done, 'lost');
+  t.equal(store.rows.get(SHARD)!.checkpoint, 'TRIM_HORIZON');
+  t.equal(store.rows.get(SHARD)!.leaseOwner, 'thief', 'the thief keeps it');
+  t.equal(sink.attempts, 1, 'no attempt after the loss');
+});
+
+t.test('flush retry waits double from the first to the cap, half of each wait random', async (t) => {
+  const policy = { firstMs: 1_000, maxMs: 30_000 };
+  t.same([1, 2, 3, 4, 5, 6, 7, 40].map((a) => flushRetryDelayMs(a, policy, () => 1)), [1_000, 2_000, 4_000, 8_000, 16_000, 30_000, 30_000, 30_000]);
+  t.same([1, 2, 6].map((a) => flushRetryDelayMs(a, policy, () => 0)), [500, 1_000, 15_000], 'never less than half the ceiling');
+  t.equal(flushRetryDelayMs(3, policy, () => 0.5), 3_000);
 });

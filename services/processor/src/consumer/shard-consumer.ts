@@ -150,17 +150,26 @@ export class ShardConsumer {
       if (this.stopping && err instanceof Error && err.name === 'AbortError') {
         // stop() interrupted a read during warm-up or replay, or a flush S3 kept refusing:
         // nothing was checkpointed, and a pending range stays recorded for the next owner.
-        await leases.release(this.shardId).catch(() => undefined);
+        await this.letGo();
         return 'stopped';
       }
       metrics.shardLoopFailures.inc();
       log.error({ shardId: this.shardId, err }, 'shard_loop_failed');
       // Give the lease up unflushed: whoever takes it resumes from the checkpoint (or the pending range).
-      await leases.release(this.shardId).catch(() => undefined);
+      await this.letGo();
       return 'failed';
     } finally {
       await sink.close?.().catch((err: unknown) => log.warn({ shardId: this.shardId, err }, 'sink_close_failed'));
     }
+  }
+
+  /**
+   * Releases the lease after the loop ended early. When the table refuses the release too,
+   * the lease is forgotten anyway: kept as held, the renewer would keep it alive with no loop
+   * reading the shard. Still naming this worker, it is taken again (and read) at the next pass.
+   */
+  private async letGo(): Promise<void> {
+    await this.deps.leases.release(this.shardId).catch(() => this.deps.leases.drop(this.shardId));
   }
 
   private addToSink(sink: ShardSink, records: readonly StreamRecord[]): void {
@@ -176,6 +185,8 @@ export class ShardConsumer {
     await leases.setPending(this.shardId, range);
     const started = process.hrtime.bigint();
     const result = await this.flushUntilWritten(sink, range);
+    // Told the lease is gone while the files were being written: the owner now replays the range.
+    if (this.lost) throw new LeaseLostError(this.shardId);
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     await leases.checkpoint(this.shardId, { sequenceNumber: range.last, subSequenceNumber: Math.max(0, range.lastSubRecords - 1) }, this.lastArrivalMs);
     metrics.flushSeconds.observe(seconds);

@@ -62,7 +62,7 @@ export class ShardLeaseManager {
     this.onLost = opts.onLost;
   }
 
-  /** Leases held right now, by shard id. */
+  /** Leases held right now, by shard id. (`takeLeases(busy)`: shards whose loops are still running.) */
   held(): ReadonlyMap<string, Lease> {
     return this.heldLeases;
   }
@@ -79,7 +79,7 @@ export class ShardLeaseManager {
   }
 
   /** One pass of the lease taker: scan, observe, decide, then take or steal with conditional writes. */
-  async takeLeases(): Promise<TakeResult> {
+  async takeLeases(busy: ReadonlySet<string> = new Set()): Promise<TakeResult> {
     const leases = await this.store.list();
     const now = this.clock();
     this.observations = observe(this.observations, leases, now);
@@ -87,7 +87,9 @@ export class ShardLeaseManager {
       workerId: this.workerId,
       leases,
       observations: this.observations,
-      held: new Set(this.heldLeases.keys()),
+      // A shard whose loop has not ended yet counts as held: a lease given up unrenewed still
+      // names this worker, and taking it back before the old loop stops would run two loops.
+      held: new Set([...this.heldLeases.keys(), ...busy]),
       nowMs: now,
       leaseDurationMs: this.leaseDurationMs,
     });
@@ -104,7 +106,13 @@ export class ShardLeaseManager {
     return { ...decision, taken, leases };
   }
 
-  /** Renews every held lease (KCL `LeaseRenewer.renewLeases`); returns the shards lost. */
+  /**
+   * Renews every held lease (KCL `LeaseRenewer.renewLeases`); returns the shards lost. A lease
+   * this worker has not managed to write for longer than the lease duration (the table
+   * unreachable from here, throttled, or this task paused) is given up as lost without a
+   * write, as KCL's renewer stops reporting a lease it failed to renew in time: another worker
+   * may already have taken it, and this one must stop reading and writing the shard.
+   */
   async renewAll(): Promise<string[]> {
     const lost: string[] = [];
     await Promise.all(
@@ -112,8 +120,19 @@ export class ShardLeaseManager {
         try {
           await this.write(shardId, {});
         } catch (err) {
-          if (err instanceof LeaseLostError) lost.push(shardId);
-          else this.log?.warn({ shardId, err }, 'lease_renew_failed');
+          if (err instanceof LeaseLostError) {
+            lost.push(shardId);
+            return;
+          }
+          this.log?.warn({ shardId, err }, 'lease_renew_failed');
+          const lease = this.heldLeases.get(shardId);
+          const writtenAgoMs = this.clock() - (this.writtenAt.get(shardId) ?? Number.NEGATIVE_INFINITY);
+          if (lease && writtenAgoMs > this.leaseDurationMs) {
+            this.heldLeases.delete(shardId);
+            this.logLost(shardId, lease.leaseCounter);
+            this.onLost?.(shardId);
+            lost.push(shardId);
+          }
         }
       }),
     );

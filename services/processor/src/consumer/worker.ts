@@ -156,7 +156,7 @@ export class Worker {
       this.syncNeeded = false;
       this.lastSyncMs = Date.now();
     }
-    const result = await this.leases.takeLeases();
+    const result = await this.leases.takeLeases(new Set(this.consumers.keys()));
     this.lastLeases = new Map(result.leases.map((l) => [l.leaseKey, l]));
     for (const lease of result.taken) this.startConsumer(lease);
     this.opts.metrics.leasesHeld.set(this.leases.held().size);

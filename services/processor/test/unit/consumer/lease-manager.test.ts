@@ -86,6 +86,26 @@ t.test('a lost lease is logged with its cause: stolen while current (info) or ex
   t.equal(w.lost.length, 2, 'both losses reach onLost');
 });
 
+t.test('a lease the table would not let this worker renew for longer than the lease duration is given up unwritten', async (t) => {
+  const w = world(['s0']);
+  const a = w.worker('a');
+  await a.takeLeases();
+  const update = w.store.update.bind(w.store);
+  w.store.update = () => Promise.reject(new Error('DynamoDB unreachable'));
+  w.advance(D / 2);
+  t.same(await a.renewAll(), [], 'a failed renewal within the duration keeps the lease');
+  t.equal(a.held().size, 1);
+  w.advance(D / 2 + 1);
+  t.same(await a.renewAll(), ['s0'], 'past the duration since the last write, the lease is lost');
+  t.equal(a.held().size, 0);
+  t.same(w.lost, ['a:s0'], 'onLost stops the shard loop');
+  t.match(w.logs.filter((l) => l.msg === 'lease_lost'), [{ level: 'warn', workerId: 'a', cause: 'expired', writtenAgoMs: D + 1 }]);
+  await t.rejects(a.checkpoint('s0', { sequenceNumber: '9', subSequenceNumber: 0 }, null), { code: 'ERR_LEASE_LOST' }, 'and nothing more is written for it');
+  w.store.update = update;
+  t.same((await a.takeLeases(new Set(['s0']))).taken, [], 'not taken back while its old loop is still running');
+  t.same((await a.takeLeases()).taken.map((l) => l.leaseKey), ['s0'], 'taken back once that loop ended');
+});
+
 t.test('renewals keep a lease; a lease not renewed for the lease duration is taken', async (t) => {
   const w = world(['s0']);
   const a = w.worker('a');

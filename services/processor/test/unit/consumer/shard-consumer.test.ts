@@ -209,3 +209,15 @@ t.test('flush retry waits double from the first to the cap, half of each wait ra
   t.same([1, 2, 6].map((a) => flushRetryDelayMs(a, policy, () => 0)), [500, 1_000, 15_000], 'never less than half the ceiling');
   t.equal(flushRetryDelayMs(3, policy, () => 0.5), 3_000);
 });
+
+t.test('a loop that fails while the table also refuses the release forgets the lease, so it is taken and read again', async (t) => {
+  const { store, sink, start, leases } = await setup(t, newLease(SHARD, []));
+  const update = store.update.bind(store);
+  store.update = () => Promise.reject(new Error('DynamoDB unreachable'));
+  const c = start();
+  t.equal(await c.done, 'failed', 'the pending write failed, so the loop stopped before any flush');
+  t.equal(sink.attempts, 0);
+  t.equal(leases.held().size, 0, 'not held without a loop, where the renewer would keep it alive unread');
+  store.update = update;
+  t.same((await leases.takeLeases()).taken.map((l) => l.leaseKey), [SHARD], 'the lease still names this worker and is taken back at once');
+});

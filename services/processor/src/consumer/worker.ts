@@ -131,14 +131,21 @@ export class Worker {
     this.stopped ??= (async () => {
       this.abort.abort();
       await Promise.all(this.loops);
-      // Keep renewing while the final flushes run, so a slow flush does not lose its lease.
+      // Keep renewing while the final flushes run, so a slow flush does not lose its lease;
+      // stop waiting as soon as the last loop has ended, not at the next renewal.
+      const flushed = Promise.all([...this.consumers.values()].map((c) => c.stop()));
+      const done = new AbortController();
       const renewing = (async () => {
         while (this.consumers.size > 0) {
-          await sleep(this.opts.leaseDurationMs / 3);
+          try {
+            await sleep(this.opts.leaseDurationMs / 3, undefined, { signal: done.signal });
+          } catch {
+            return;
+          }
           await this.renewPass().catch(() => undefined);
         }
       })();
-      await Promise.all([...this.consumers.values()].map((c) => c.stop()));
+      await flushed.finally(() => done.abort());
       await renewing;
       this.opts.metrics.leasesHeld.set(this.leases.held().size);
     })();

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { createLogger } from '@eventlake/common';
-import { startProcessor } from '../../src/index.js';
+import { DynamoLeaseStore, startProcessor } from '../../src/index.js';
 import { startStack } from './support/stack.js';
 
 t.test('GET /healthz and /metrics of a running processor', async (t) => {
@@ -20,4 +20,15 @@ t.test('GET /healthz and /metrics of a running processor', async (t) => {
   t.equal(((await missing.json()) as { error: { code: string } }).error.code, 'ERR_NOT_FOUND');
   await p.stop();
   t.equal(p.worker.isHealthy(), false, 'a stopped worker no longer reports healthy');
+});
+
+t.test('stop returns once every shard loop has ended, not at the next renewal of its leases', { timeout: 20_000 }, async (t) => {
+  const stack = await startStack(t, { shards: 2 });
+  // Renewals every 200 s: a stop that waited for the next one would outlast the test's timeout.
+  const p = await startProcessor(stack.config({ WORKER_ID: 's1', LEASE_DURATION_MS: '600000' }), stack.clients, { log: createLogger('processor', { level: 'warn' }) });
+  t.same(p.worker.shards(), ['shardId-000000000000', 'shardId-000000000001']);
+  await p.stop();
+  t.same(p.worker.shards(), [], 'every loop ended');
+  const leases = await new DynamoLeaseStore(stack.clients.ddb, stack.tableName).list();
+  t.same(leases.map((l) => l.leaseOwner), [null, null], 'and every lease was released');
 });

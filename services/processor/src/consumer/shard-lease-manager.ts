@@ -62,7 +62,7 @@ export class ShardLeaseManager {
     this.onLost = opts.onLost;
   }
 
-  /** Leases held right now, by shard id. (`takeLeases(busy)`: shards whose loops are still running.) */
+  /** Leases held right now, by shard id. */
   held(): ReadonlyMap<string, Lease> {
     return this.heldLeases;
   }
@@ -78,7 +78,10 @@ export class ShardLeaseManager {
     return created;
   }
 
-  /** One pass of the lease taker: scan, observe, decide, then take or steal with conditional writes. */
+  /**
+   * One pass of the lease taker: scan, observe, decide, then take or steal with conditional
+   * writes. `busy`: shards whose loops on this worker are still running.
+   */
   async takeLeases(busy: ReadonlySet<string> = new Set()): Promise<TakeResult> {
     const leases = await this.store.list();
     const now = this.clock();
@@ -128,9 +131,7 @@ export class ShardLeaseManager {
           const lease = this.heldLeases.get(shardId);
           const writtenAgoMs = this.clock() - (this.writtenAt.get(shardId) ?? Number.NEGATIVE_INFINITY);
           if (lease && writtenAgoMs > this.leaseDurationMs) {
-            this.heldLeases.delete(shardId);
-            this.logLost(shardId, lease.leaseCounter);
-            this.onLost?.(shardId);
+            this.lose(shardId, lease.leaseCounter);
             lost.push(shardId);
           }
         }
@@ -189,9 +190,7 @@ export class ShardLeaseManager {
       if (!lease || lease.leaseOwner !== this.workerId) throw new LeaseLostError(shardId);
       const got = await this.store.update(shardId, lease.leaseCounter, changes);
       if (!got) {
-        this.heldLeases.delete(shardId);
-        this.logLost(shardId, lease.leaseCounter);
-        this.onLost?.(shardId);
+        this.lose(shardId, lease.leaseCounter);
         throw new LeaseLostError(shardId);
       }
       this.heldLeases.set(shardId, got);
@@ -200,6 +199,13 @@ export class ShardLeaseManager {
     });
     this.queues.set(shardId, next);
     return next;
+  }
+
+  /** Forgets a lease another worker may hold now, says why, and stops its loop (onLost). */
+  private lose(shardId: string, counter: number): void {
+    this.heldLeases.delete(shardId);
+    this.logLost(shardId, counter);
+    this.onLost?.(shardId);
   }
 
   /**

@@ -81,6 +81,21 @@ t.test('metrics count accepted events and refusals by code', async (t) => {
   t.match(res.body, /eventlake_ingest_http_requests_total\{route="\/v1\/telemetry",status="202"\} 1/);
 });
 
+t.test('a mixed batch counts each accepted event under its own type', async (t) => {
+  const { app } = await build(t);
+  const events = [
+    { type: 'clickstream', ...makeEvent('clickstream', 1) },
+    { type: 'clickstream', ...makeEvent('clickstream', 2) },
+    { type: 'transaction', ...makeEvent('transaction', 3) },
+  ];
+  const posted = await app.inject({ method: 'POST', url: '/v1/events', headers: authHeaders(), payload: JSON.stringify({ events }) });
+  t.equal(posted.statusCode, 202, posted.body);
+  const res = await app.inject({ method: 'GET', url: '/metrics' });
+  t.match(res.body, /eventlake_ingest_events_accepted_total\{type="clickstream"\} 2/);
+  t.match(res.body, /eventlake_ingest_events_accepted_total\{type="transaction"\} 1/);
+  t.notMatch(res.body, /events_accepted_total\{type="mixed"\}/, 'no pseudo-type for the mixed route');
+});
+
 t.test('closing the app drains the publisher', async (t) => {
   const { app, publisher } = await build(t);
   await app.close();

@@ -19,6 +19,7 @@ export const DEV_USAGE = `Usage: pnpm dev [flags]
   --dynamodb-port <n>   dynalite (default ${DEFAULT_PORTS.dynamodb}; env EVENTLAKE_DYNAMODB_PORT)
   --s3-port <n>         s3rver (default ${DEFAULT_PORTS.s3}; env EVENTLAKE_S3_PORT)
   --metrics-port <n>    first worker's /healthz and /metrics, then +1 each (default ${DEFAULT_PORTS.metrics})
+  --status-port <n>     the live status page (default ${DEFAULT_PORTS.status}; env EVENTLAKE_STATUS_PORT)
   --data-dir <dir>      emulator data, dev.json and the API key (default .eventlake)
   --log-level <level>   the services' LOG_LEVEL (default info)
 `;
@@ -34,6 +35,7 @@ export function parseDevArgs(argv: string[], env: Record<string, string | undefi
     'dynamodb-port': { type: 'string' },
     's3-port': { type: 'string' },
     'metrics-port': { type: 'string' },
+    'status-port': { type: 'string' },
     'data-dir': { type: 'string' },
     'log-level': { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
@@ -55,6 +57,7 @@ export function parseDevArgs(argv: string[], env: Record<string, string | undefi
       dynamodb: port('dynamodb-port', 'EVENTLAKE_DYNAMODB_PORT', d.ports.dynamodb),
       s3: port('s3-port', 'EVENTLAKE_S3_PORT', d.ports.s3),
       metrics: port('metrics-port', 'EVENTLAKE_METRICS_PORT', d.ports.metrics),
+      status: port('status-port', 'EVENTLAKE_STATUS_PORT', DEFAULT_PORTS.status),
     },
   };
 }
@@ -69,6 +72,7 @@ export function banner(p: LocalPipeline): string {
     `  API        ${f.api_url}`,
     `  API key    ${f.api_key}`,
     `  docs       ${f.docs_url}`,
+    ...(f.status_url ? [`  status     ${f.status_url}   (live page; in a terminal: pnpm status --watch)`] : []),
     `  lake       ${f.lake} (s3rver ${f.s3_endpoint}, files under ${rel}/s3/${f.bucket}/)`,
     `  stream     ${f.stream} on ${f.kinesis_endpoint}`,
     `  leases     ${f.lease_table} on ${f.dynamodb_endpoint}`,

@@ -28,6 +28,7 @@ import { StatusCollector, startStatusServer, type MetricsTarget, type StatusColl
 import { startService, type LogSink, type ServiceProcess } from './child-process.js';
 import { apiKeyHash, ensureDevApiKey, writeDevFacts, type DevFacts } from './dev-state.js';
 import { DEFAULT_PORTS, claimPort, portInUse } from './ports.js';
+import { jsonSink } from './log-sink.js';
 import { pipelineStatusSources } from './pipeline-status-sources.js';
 
 /** How to start the local pipeline; ports 0 pick free ones (tests). */
@@ -44,7 +45,7 @@ export interface LocalPipelineOptions {
   leaseTable: string;
   /** LOG_LEVEL of the services. */
   logLevel: string;
-  /** Where service log lines go; prefixed to stdout by default. */
+  /** Where service log lines go; JSON lines with their source on stdout by default. */
   sink?: LogSink;
   /** The orchestrator's own logger. */
   log?: Logger;
@@ -92,11 +93,6 @@ function serviceEntry(pkg: string, file: string): string {
   return join(dirname(fileURLToPath(import.meta.resolve(pkg))), file);
 }
 
-/** Prefixes each service line with its name, so interleaved logs stay readable. */
-export function prefixedSink(write: (text: string) => void = (t) => process.stdout.write(t)): LogSink {
-  return (source, line) => write(`${source.padEnd(9)}| ${line}\n`);
-}
-
 async function startEmulator(what: string, flag: string, port: number, start: () => Promise<Emulator>): Promise<Emulator> {
   try {
     return await start();
@@ -139,7 +135,7 @@ async function waitReady(service: ServiceProcess, url: string, deadline: number)
 export async function startLocalPipeline(options: LocalPipelineOptions): Promise<LocalPipeline> {
   const opts = { ...options, dataDir: resolve(options.dataDir) };
   const log = opts.log ?? createLogger('dev', { level: opts.logLevel });
-  const sink = opts.sink ?? prefixedSink();
+  const sink = opts.sink ?? jsonSink();
   const emulators: Emulator[] = [];
   const services: ServiceProcess[] = [];
   const clients: { destroy(): void }[] = [];

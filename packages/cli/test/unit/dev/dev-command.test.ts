@@ -17,9 +17,9 @@ t.test('pnpm dev: defaults, flags over EVENTLAKE_* variables, and bad values nam
   t.throws(() => parseDevArgs(['--shard', '2'], {}), { code: 'ERR_ARGS', message: /--shard/ });
 });
 
-t.test('pnpm dev: the status page port', async (t) => {
-  t.match(parseDevArgs([], {}), { ports: { status: 4500 } });
-  t.match(parseDevArgs(['--status-port', '0'], { EVENTLAKE_STATUS_PORT: '4600' }), { ports: { status: 0 } });
+t.test('pnpm dev: the status page port and JSON logs', async (t) => {
+  t.match(parseDevArgs([], {}), { jsonLogs: false, ports: { status: 4500 } });
+  t.match(parseDevArgs(['--status-port', '0', '--json-logs'], { EVENTLAKE_STATUS_PORT: '4600' }), { jsonLogs: true, ports: { status: 0 } });
   t.match(parseDevArgs([], { EVENTLAKE_STATUS_PORT: '4600' }), { ports: { status: 4600 } });
   t.throws(() => parseDevArgs(['--status-port', 'x'], {}), { code: 'ERR_ARGS', message: /--status-port/ });
 });

@@ -81,7 +81,8 @@ const HEARTBEAT_MS = 15_000;
 /** Serves the page, GET /api/status and GET /api/events (server-sent events) until closed. */
 export async function startStatusServer(opts: StatusServerOptions): Promise<StatusServerHandle> {
   const assets = await loadAssets();
-  const streams = new Set<http.ServerResponse>();
+  /** Open event streams, each with what ends it: unsubscribe first, so nothing writes after the end. */
+  const streams = new Map<http.ServerResponse, () => void>();
   const server = http.createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0]!;
     if (req.method !== 'GET' && req.method !== 'HEAD') {
@@ -102,19 +103,23 @@ export async function startStatusServer(opts: StatusServerOptions): Promise<Stat
     }
     if (path === '/api/events') {
       res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive', ...SECURITY_HEADERS });
-      const send = (s: StatusSnapshot) => res.write(`data: ${JSON.stringify(s)}\n\n`);
+      const write = (text: string) => {
+        if (!res.writableEnded && !res.destroyed) res.write(text);
+      };
+      const send = (s: StatusSnapshot) => write(`data: ${JSON.stringify(s)}\n\n`);
       // The browser reconnects by itself after a break; 2 s keeps the page close to live.
-      res.write('retry: 2000\n\n');
+      write('retry: 2000\n\n');
       send(opts.source.snapshot());
       const unsubscribe = opts.source.subscribe(send);
-      const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), HEARTBEAT_MS);
+      const heartbeat = setInterval(() => write(': keep-alive\n\n'), HEARTBEAT_MS);
       heartbeat.unref();
-      streams.add(res);
-      res.on('close', () => {
+      const end = () => {
         clearInterval(heartbeat);
         unsubscribe();
         streams.delete(res);
-      });
+      };
+      streams.set(res, end);
+      res.on('close', end);
       return;
     }
     res.writeHead(404, { 'content-type': 'application/json', ...SECURITY_HEADERS });
@@ -132,7 +137,10 @@ export async function startStatusServer(opts: StatusServerOptions): Promise<Stat
     port,
     close: () =>
       new Promise<void>((resolve) => {
-        for (const res of streams) res.end();
+        for (const [res, end] of streams) {
+          end();
+          res.end();
+        }
         server.closeAllConnections();
         server.close(() => resolve());
       }),

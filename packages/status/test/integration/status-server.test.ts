@@ -66,3 +66,18 @@ t.test('GET /api/events streams the current snapshot, then each new one, and let
   for (let i = 0; i < 100 && source.subscribers > 0; i++) await new Promise((r) => setTimeout(r, 10));
   t.equal(source.subscribers, 0, 'unsubscribed when the page went away');
 });
+
+t.test('a snapshot published while the server closes does not write to an ended stream', async (t) => {
+  const source = new ManualSource(busySnapshot());
+  const server = await startStatusServer({ source, port: 0 });
+  const res = await fetch(`${server.url}/api/events`);
+  const reader = res.body!.getReader();
+  await reader.read();
+  const closing = server.close();
+  // The collector may finish a poll just after the streams were ended.
+  source.publish(busySnapshot({ accepted: 2 }));
+  await closing;
+  await new Promise((r) => setTimeout(r, 50));
+  t.equal(source.subscribers, 0, 'every stream unsubscribed');
+  await reader.cancel().catch(() => undefined);
+});

@@ -460,7 +460,7 @@ function chartData(ticks: readonly Tick[], api: readonly MetricsTarget[], worker
       { id: 'refused', title: 'Refused requests per second', unit: 'requests/s', lines: [line('4xx', statuses), line('5xx', statuses)] },
       { id: 'latency', title: 'Ingest p99 latency', unit: 'ms', lines: [{ name: 'p99', values: points.map((i) => ingestP99Ms(ticks, windowMs, apiNames, i)) }] },
       { id: 'records', title: 'Records read per second, by shard', unit: 'records/s', lines: shardIds.map((s) => line(s, records)) },
-      { id: 'rows', title: 'Rows written to the lake in the minute before, by type', unit: 'rows/min', lines: types.map((t) => line(t, rows)) },
+      { id: 'rows', title: 'Rows written to the lake in the last minute, by type', unit: 'rows/min', lines: types.map((t) => line(t, rows)) },
     ],
   };
 }

@@ -142,7 +142,11 @@ function drawChart(sectionId: string, id: string, title: string, unit: string, t
         // Times in UTC, as everywhere else on the page and in the lake.
         tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), 'Etc/UTC'),
         scales: { y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.1 : 1] } },
-        axes: [{ stroke: '#4d4d4d' }, { stroke: '#4d4d4d', size: 56 }],
+        axes: [
+          // HH:MM:SS is longer than the library's own labels: space the ticks to fit.
+          { stroke: '#4d4d4d', space: 72, values: (_u, splits) => splits.map((v) => clock(v * 1000)) },
+          { stroke: '#4d4d4d', size: 56 },
+        ],
         series: [
           {},
           ...lines.map((l, i) => ({

@@ -155,6 +155,17 @@ t.test('request logs carry the request id and never the API key', async (t) => {
   t.notOk(lines.join('\n').includes(TEST_KEY), 'no key in any log line');
 });
 
+t.test('scrapes of /metrics are not logged at info: a status page polling every 2 s must not drown the log', async (t) => {
+  const lines: string[] = [];
+  const logger = createLogger('ingest-api', { level: 'info', destination: { write: (s: string) => void lines.push(s) } });
+  const app = await buildApp({ config: loadIngestConfig(testEnv({ LOG_LEVEL: 'info' })), publisher: new FakePublisher(), metrics: new Metrics('eventlake_ingest'), logger });
+  t.teardown(() => app.close());
+  for (let i = 0; i < 3; i++) t.equal((await app.inject({ method: 'GET', url: '/metrics' })).statusCode, 200);
+  await app.inject({ method: 'GET', url: '/healthz' });
+  const urls = lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((e) => e.event === 'request').map((e) => e.url);
+  t.same(urls, ['/healthz'], 'other routes still log their requests');
+});
+
 t.test('a request whose body is trickled in past REQUEST_TIMEOUT_MS gets 408 and its connection closed', async (t) => {
   const config = loadIngestConfig(testEnv({ REQUEST_TIMEOUT_MS: '1000' }));
   // Node looks for late requests every connectionsCheckingInterval (30 s by default): shortened

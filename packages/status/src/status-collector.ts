@@ -27,7 +27,7 @@ export interface StatusCollectorOptions {
 }
 
 /** Defaults of `pnpm dev`'s status. */
-export const STATUS_DEFAULTS = { intervalMs: 2_000, lakeIntervalMs: 10_000, historyMs: 5 * 60_000, rateWindowMs: 10_000 } as const;
+export const STATUS_DEFAULTS = { intervalMs: 2_000, lakeIntervalMs: 5_000, historyMs: 5 * 60_000, rateWindowMs: 10_000 } as const;
 
 const MAX_MOVES = 20;
 

@@ -175,21 +175,37 @@ export interface SnapshotInput {
 
 const MINUTE_MS = 60_000;
 
-function seriesKey(s: Sample): string {
-  return `${s.name}${JSON.stringify(s.labels)}`;
+/** One metric's series in a scrape, by their label set, with their labels and values. */
+type SeriesIndex = Map<string, Map<string, { labels: Record<string, string>; value: number }>>;
+
+// A scrape is read by every window and chart point that spans it: index it once. Keyed
+// weakly by the scrape, so the index goes when the history drops the tick.
+const indexes = new WeakMap<Scrape, SeriesIndex>();
+
+function indexOf(scrape: Scrape): SeriesIndex {
+  let index = indexes.get(scrape);
+  if (!index) {
+    index = new Map();
+    for (const s of scrape.samples) {
+      let series = index.get(s.name);
+      if (!series) index.set(s.name, (series = new Map()));
+      series.set(JSON.stringify(s.labels), { labels: s.labels, value: s.value });
+    }
+    indexes.set(scrape, index);
+  }
+  return index;
 }
 
 /** Adds the increases of counter `name` from one scrape to a later one of the same process into `out`. */
 function addIncrease(before: Scrape, after: Scrape, name: string, group: (labels: Record<string, string>) => string | null, out: Map<string, number>): void {
-  const earlier = new Map(before.samples.filter((s) => s.name === name).map((s) => [seriesKey(s), s.value]));
-  for (const s of after.samples) {
-    if (s.name !== name) continue;
-    const key = group(s.labels);
-    if (key === null) continue;
-    const was = earlier.get(seriesKey(s)) ?? 0;
+  const earlier = indexOf(before).get(name);
+  for (const [key, s] of indexOf(after).get(name) ?? []) {
+    const bucket = group(s.labels);
+    if (bucket === null) continue;
+    const was = earlier?.get(key)?.value ?? 0;
     // Lower than before: the process restarted and counts from zero.
     const delta = s.value >= was ? s.value - was : s.value;
-    out.set(key, (out.get(key) ?? 0) + delta);
+    out.set(bucket, (out.get(bucket) ?? 0) + delta);
   }
 }
 
@@ -439,28 +455,56 @@ function workerRows(ticks: readonly Tick[], workers: readonly MetricsTarget[]): 
   });
 }
 
+/** The charts' values at one tick. */
+interface ChartPoint {
+  accepted: Map<string, number>;
+  statuses: Map<string, number>;
+  records: Map<string, number>;
+  rows: Map<string, number>;
+  p99Ms: number | null;
+}
+
+// A point depends only on its tick and the ticks before it, which never change: computed once
+// per tick (and window), not again at every poll for the whole history. The first time is when
+// the tick is the newest, with every earlier tick of its window still in the history.
+const points = new WeakMap<Tick, Map<string, ChartPoint>>();
+
+function chartPoint(ticks: readonly Tick[], i: number, apiNames: readonly string[], workerNames: readonly string[], windowMs: number): ChartPoint {
+  const cacheKey = `${windowMs}|${apiNames.join()}|${workerNames.join()}`;
+  const cached = points.get(ticks[i]!)?.get(cacheKey);
+  if (cached) return cached;
+  const step = (names: readonly string[], name: string, group: (l: Record<string, string>) => string | null) => ratesOver(ticks, 1, 1000, names, name, group, i);
+  const point: ChartPoint = {
+    accepted: step(apiNames, INGEST_SERIES.accepted, (l) => l.type ?? null),
+    statuses: step(apiNames, INGEST_SERIES.requests, (l) => (l.status ? `${l.status[0]}xx` : null)),
+    records: step(workerNames, WORKER_SERIES.recordsIn, (l) => l.shard ?? null),
+    rows: increaseOver(ticks, MINUTE_MS, workerNames, WORKER_SERIES.rows, (l) => l.type ?? null, i),
+    p99Ms: ingestP99Ms(ticks, windowMs, apiNames, i),
+  };
+  const forTick = points.get(ticks[i]!) ?? new Map<string, ChartPoint>();
+  forTick.set(cacheKey, point);
+  points.set(ticks[i]!, forTick);
+  return point;
+}
+
 /** Rates between consecutive ticks (or over a rolling window) for each tick after the first. */
 function chartData(ticks: readonly Tick[], api: readonly MetricsTarget[], workers: readonly MetricsTarget[], windowMs: number): ChartData {
   const apiNames = api.map((t) => t.name);
   const workerNames = workers.map((t) => t.name);
-  const points = ticks.map((_, i) => i).slice(1);
-  const times = points.map((i) => Math.round(ticks[i]!.atMs / 100) / 10);
-  const step = (i: number, names: readonly string[], name: string, group: (l: Record<string, string>) => string | null) => ratesOver(ticks, 1, 1000, names, name, group, i);
-  const accepted = points.map((i) => step(i, apiNames, INGEST_SERIES.accepted, (l) => l.type ?? null));
-  const statuses = points.map((i) => step(i, apiNames, INGEST_SERIES.requests, (l) => (l.status ? `${l.status[0]}xx` : null)));
-  const records = points.map((i) => step(i, workerNames, WORKER_SERIES.recordsIn, (l) => l.shard ?? null));
-  const rows = points.map((i) => increaseOver(ticks, MINUTE_MS, workerNames, WORKER_SERIES.rows, (l) => l.type ?? null, i));
-  const shardIds = [...new Set(records.flatMap((m) => [...m.keys()]))].sort();
-  const types = [...new Set<string>([...EVENT_TYPES, ...accepted.flatMap((m) => [...m.keys()])])];
-  const line = (name: string, maps: Map<string, number>[], key = name) => ({ name, values: maps.map((m) => m.get(key) ?? 0) });
+  const at = ticks.map((_, i) => i).slice(1);
+  const times = at.map((i) => Math.round(ticks[i]!.atMs / 100) / 10);
+  const ps = at.map((i) => chartPoint(ticks, i, apiNames, workerNames, windowMs));
+  const shardIds = [...new Set(ps.flatMap((p) => [...p.records.keys()]))].sort();
+  const types = [...new Set<string>([...EVENT_TYPES, ...ps.flatMap((p) => [...p.accepted.keys()])])];
+  const line = (name: string, pick: (p: ChartPoint) => Map<string, number>) => ({ name, values: ps.map((p) => pick(p).get(name) ?? 0) });
   return {
     times,
     charts: [
-      { id: 'accepted', title: 'Events accepted per second, by type', unit: 'events/s', lines: types.map((t) => line(t, accepted)) },
-      { id: 'refused', title: 'Refused requests per second', unit: 'requests/s', lines: [line('4xx', statuses), line('5xx', statuses)] },
-      { id: 'latency', title: 'Ingest p99 latency', unit: 'ms', lines: [{ name: 'p99', values: points.map((i) => ingestP99Ms(ticks, windowMs, apiNames, i)) }] },
-      { id: 'records', title: 'Records read per second, by shard', unit: 'records/s', lines: shardIds.map((s) => line(s, records)) },
-      { id: 'rows', title: 'Rows written to the lake in the last minute, by type', unit: 'rows/min', lines: types.map((t) => line(t, rows)) },
+      { id: 'accepted', title: 'Events accepted per second, by type', unit: 'events/s', lines: types.map((t) => line(t, (p) => p.accepted)) },
+      { id: 'refused', title: 'Refused requests per second', unit: 'requests/s', lines: [line('4xx', (p) => p.statuses), line('5xx', (p) => p.statuses)] },
+      { id: 'latency', title: 'Ingest p99 latency', unit: 'ms', lines: [{ name: 'p99', values: ps.map((p) => p.p99Ms) }] },
+      { id: 'records', title: 'Records read per second, by shard', unit: 'records/s', lines: shardIds.map((sh) => line(sh, (p) => p.records)) },
+      { id: 'rows', title: 'Rows written to the lake in the last minute, by type', unit: 'rows/min', lines: types.map((t) => line(t, (p) => p.rows)) },
     ],
   };
 }

@@ -31,7 +31,7 @@ function figure(text: string | null): number {
   return Number((text ?? '').replace(/[^\d.]/g, '') || 'NaN');
 }
 
-t.test('the status page follows load, and shows a killed worker gone and its shards taken over', { timeout: 240_000 }, async (t) => {
+t.test('the status page follows load, and shows a killed worker gone and its shards taken over', { timeout: 170_000 }, async (t) => {
   const dataDir = t.testdir();
   const logs: string[] = [];
   const pipeline = await startLocalPipeline({

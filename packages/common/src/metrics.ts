@@ -28,10 +28,17 @@ export class Metrics {
     return c;
   }
 
-  gauge(name: string, help: string, labelNames: string[] = []): Gauge {
+  /** A gauge; with `read`, its value is read whenever the metrics are collected (e.g. the process's memory). */
+  gauge(name: string, help: string, labelNames: string[] = [], read?: () => number): Gauge {
     let g = this.gauges.get(name);
     if (!g) {
-      g = new Gauge({ name: `${this.prefix}_${name}`, help, labelNames, registers: [this.registry] });
+      g = new Gauge({
+        name: `${this.prefix}_${name}`,
+        help,
+        labelNames,
+        registers: [this.registry],
+        ...(read ? { collect(this: Gauge) { this.set(read()); } } : {}),
+      });
       this.gauges.set(name, g);
     }
     return g;

@@ -40,7 +40,12 @@ export interface EventIssue {
 export interface PreparedRequest {
   records: OutgoingRecord[];
   eventIds: string[];
+  /** Events per type: a mixed batch counts each event under its own type. */
+  byType: EventTypeCounts;
 }
+
+/** How many events of each type a request held. */
+export type EventTypeCounts = Partial<Record<EventType, number>>;
 
 /** The events of a body, and how to name the location of event `i` in a 400. */
 interface Located {
@@ -119,6 +124,7 @@ function prepareEvents(target: IngestTarget, { events, base, lines }: Located, l
   // Every record is written into one buffer for the request and handed on as a view of it.
   const out = new JsonBytes(events.length * BYTES_PER_EVENT_GUESS);
   const written: WrittenRecord[] = [];
+  const byType: EventTypeCounts = {};
   for (let index = 0; index < events.length; index++) {
     const event = events[index];
     const type = typeOf(target, event);
@@ -141,6 +147,7 @@ function prepareEvents(target: IngestTarget, { events, base, lines }: Located, l
       continue;
     }
     written.push(result);
+    byType[type] = (byType[type] ?? 0) + 1;
   }
   if (issues.length > 0) {
     for (const o of oversize) {
@@ -172,7 +179,7 @@ function prepareEvents(target: IngestTarget, { events, base, lines }: Located, l
     records.push({ partitionKey: w.partitionKey, data: bytes.subarray(w.start, w.end) });
     eventIds.push(w.eventId);
   }
-  return { records, eventIds };
+  return { records, eventIds, byType };
 }
 
 /**

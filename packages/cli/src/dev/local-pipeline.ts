@@ -24,9 +24,12 @@ import {
 } from '@eventlake/local-stack';
 import { SERVER_NODE_OPTIONS } from '@eventlake/ingest-api/node-options';
 import { ensureLeaseTable } from '@eventlake/processor';
+import { StatusCollector, startStatusServer, type MetricsTarget, type StatusCollectorOptions, type StatusServerHandle } from '@eventlake/status';
 import { startService, type LogSink, type ServiceProcess } from './child-process.js';
 import { apiKeyHash, ensureDevApiKey, writeDevFacts, type DevFacts } from './dev-state.js';
 import { DEFAULT_PORTS, claimPort, portInUse } from './ports.js';
+import { jsonSink } from './log-sink.js';
+import { pipelineStatusSources } from './pipeline-status-sources.js';
 
 /** How to start the local pipeline; ports 0 pick free ones (tests). */
 export interface LocalPipelineOptions {
@@ -35,13 +38,14 @@ export interface LocalPipelineOptions {
   workers: number;
   /** The processor's FLUSH_MAX_AGE_MS (1000 is its minimum). */
   flushAgeMs: number;
-  ports: { api: number; kinesis: number; dynamodb: number; s3: number; metrics: number };
+  /** `status` is the status page's; absent, a free port is picked. */
+  ports: { api: number; kinesis: number; dynamodb: number; s3: number; metrics: number; status?: number };
   stream: string;
   bucket: string;
   leaseTable: string;
   /** LOG_LEVEL of the services. */
   logLevel: string;
-  /** Where service log lines go; prefixed to stdout by default. */
+  /** Where service log lines go; JSON lines with their source on stdout by default. */
   sink?: LogSink;
   /** The orchestrator's own logger. */
   log?: Logger;
@@ -51,6 +55,8 @@ export interface LocalPipelineOptions {
   processorEnv?: Record<string, string>;
   /** How long to wait for /readyz and /healthz. */
   readyTimeoutMs?: number;
+  /** How often the status page polls (tests shorten it). */
+  status?: Pick<StatusCollectorOptions, 'intervalMs' | 'lakeIntervalMs' | 'rateWindowMs'>;
 }
 
 /** `pnpm dev`'s defaults. */
@@ -74,6 +80,8 @@ export interface LocalPipeline {
   workers: ServiceProcess[];
   /** Ports of the workers' /healthz and /metrics. */
   metricsPorts: number[];
+  /** The live status behind the status page (its URL is `facts.status_url`). */
+  status: StatusCollector;
   /** Stops the services first (they flush and checkpoint), then the emulators. Idempotent. */
   stop(): Promise<void>;
 }
@@ -83,11 +91,6 @@ const SERVICE_GRACE_MS = 20_000;
 function serviceEntry(pkg: string, file: string): string {
   // The packages' exports point at dist/index.js; the runnable entry sits beside it.
   return join(dirname(fileURLToPath(import.meta.resolve(pkg))), file);
-}
-
-/** Prefixes each service line with its name, so interleaved logs stay readable. */
-export function prefixedSink(write: (text: string) => void = (t) => process.stdout.write(t)): LogSink {
-  return (source, line) => write(`${source.padEnd(9)}| ${line}\n`);
 }
 
 async function startEmulator(what: string, flag: string, port: number, start: () => Promise<Emulator>): Promise<Emulator> {
@@ -132,14 +135,19 @@ async function waitReady(service: ServiceProcess, url: string, deadline: number)
 export async function startLocalPipeline(options: LocalPipelineOptions): Promise<LocalPipeline> {
   const opts = { ...options, dataDir: resolve(options.dataDir) };
   const log = opts.log ?? createLogger('dev', { level: opts.logLevel });
-  const sink = opts.sink ?? prefixedSink();
+  const sink = opts.sink ?? jsonSink();
   const emulators: Emulator[] = [];
   const services: ServiceProcess[] = [];
   const clients: { destroy(): void }[] = [];
+  let statusCollector: StatusCollector | null = null;
+  let statusServer: StatusServerHandle | null = null;
   let stopped: Promise<void> | null = null;
 
   const stop = (): Promise<void> => {
     stopped ??= (async () => {
+      // The status first: it reads from everything below.
+      await statusServer?.close();
+      await statusCollector?.stop();
       // Services first: a worker's graceful stop flushes its buffer and checkpoints, which
       // needs the emulators still up.
       await Promise.all(services.map((s) => s.stop(SERVICE_GRACE_MS)));
@@ -164,6 +172,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
       const wanted = opts.ports.metrics === 0 ? 0 : opts.ports.metrics + i;
       metricsPorts.push(await claimPort(`processor worker ${i + 1}`, wanted, '--metrics-port'));
     }
+    const statusPort = await claimPort('the status page', opts.ports.status ?? 0, '--status-port');
     const kinesisEmu = await startEmulator('kinesalite', '--kinesis-port', opts.ports.kinesis, () =>
       startKinesis({ path: join(opts.dataDir, 'kinesis'), port: opts.ports.kinesis }),
     );
@@ -210,6 +219,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
       SERVER_NODE_OPTIONS,
     );
     services.push(api);
+    const workerId = (i: number) => `dev-worker-${i + 1}`;
     const workers = metricsPorts.map((port, i) => {
       const worker = startService(
         `worker-${i + 1}`,
@@ -220,7 +230,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
           LAKE_BUCKET: opts.bucket,
           DYNAMODB_ENDPOINT: dynamoEmu.endpoint,
           S3_ENDPOINT: s3Emu.endpoint,
-          WORKER_ID: `dev-worker-${i + 1}`,
+          WORKER_ID: workerId(i),
           PORT: String(port),
           FLUSH_MAX_AGE_MS: String(opts.flushAgeMs),
           ...opts.processorEnv,
@@ -238,10 +248,20 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
       ...workers.map((w, i) => waitReady(w, `http://127.0.0.1:${metricsPorts[i]}/healthz`, deadline)),
     ]);
 
+    // What the status page scrapes: the API's /metrics (beside its routes) and each worker's.
+    const targets: MetricsTarget[] = [
+      { name: api.name, role: 'api', url: `${apiUrl}/metrics` },
+      ...workers.map((w, i): MetricsTarget => ({ name: w.name, role: 'worker', workerId: workerId(i), url: `http://127.0.0.1:${metricsPorts[i]}/metrics` })),
+    ];
+    statusCollector = new StatusCollector({ sources: pipelineStatusSources({ kinesis, ddb, s3, stream: opts.stream, leaseTable: opts.leaseTable, bucket: opts.bucket, targets }), log, ...opts.status });
+    statusCollector.start();
+    statusServer = await startStatusServer({ source: statusCollector, port: statusPort, log });
+
     const facts: DevFacts = {
       api_url: apiUrl,
       api_key: apiKey,
       docs_url: `${apiUrl}/docs`,
+      status_url: statusServer.url,
       kinesis_endpoint: kinesisEmu.endpoint,
       dynamodb_endpoint: dynamoEmu.endpoint,
       s3_endpoint: s3Emu.endpoint,
@@ -261,6 +281,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
       api,
       workers,
       metricsPorts,
+      status: statusCollector,
       stop: async () => {
         await stop();
         process.off('exit', killOnExit);

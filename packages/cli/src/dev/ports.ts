@@ -2,7 +2,7 @@ import net from 'node:net';
 import { AppError } from '@eventlake/common';
 
 /** The fixed ports of `pnpm dev`, so that a second start (and bookmarks, Postman) finds everything again. */
-export const DEFAULT_PORTS = { api: 3000, kinesis: 4567, dynamodb: 4568, s3: 4569, metrics: 9090 } as const;
+export const DEFAULT_PORTS = { api: 3000, kinesis: 4567, dynamodb: 4568, s3: 4569, metrics: 9090, status: 4500 } as const;
 
 /** The error for a port some other process holds, with the flag that moves it. */
 export function portInUse(what: string, port: number, flag: string, cause?: unknown): AppError {

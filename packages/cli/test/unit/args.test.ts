@@ -35,6 +35,8 @@ t.test('pnpm lake commands and their mistakes', async (t) => {
   t.match(parseLakeArgs(['query', 'SELECT', '1']), { command: 'query', sql: 'SELECT 1', json: false });
   t.match(parseLakeArgs(['query', '--json', 'SELECT 1']), { command: 'query', sql: 'SELECT 1', json: true });
   t.match(parseLakeArgs(['ls', '--bucket', 'b', '--region', 'eu-west-1']), { command: 'ls', bucket: 'b', region: 'eu-west-1' });
+  t.match(parseLakeArgs(['ls']), { command: 'ls', files: false }, 'ls summarises partitions by default');
+  t.match(parseLakeArgs(['ls', '--files']), { command: 'ls', files: true });
   t.match(parseLakeArgs(['errors', '--limit', '5']), { command: 'errors', limit: 5 });
   t.match(parseLakeArgs([]), { command: 'help' });
   t.throws(() => parseLakeArgs(['query']), { code: 'ERR_ARGS', message: /no SQL/ });

@@ -54,3 +54,14 @@ t.test("another registry's metrics (a worker thread's) are reported with this on
   main.addSource(() => Promise.reject(new Error('gone')));
   t.match(await main.prometheusText(), /svc_refused_total 5/);
 });
+
+t.test('a gauge given a reader reports what it reads at each collection, in Prometheus text and EMF', async (t) => {
+  const m = new Metrics('p');
+  let rss = 1000;
+  m.gauge('resident_memory_bytes', 'rss', [], () => rss);
+  t.match(await m.prometheusText(), /p_resident_memory_bytes 1000/);
+  rss = 2500;
+  t.match(await m.prometheusText(), /p_resident_memory_bytes 2500/, 'read again, not cached');
+  const docs = await m.emfDocuments('ns', {});
+  t.same(docs.map((d) => d.resident_memory_bytes), [2500]);
+});

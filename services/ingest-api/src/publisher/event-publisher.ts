@@ -1,4 +1,4 @@
-import type { IngestTarget } from '../ingest-request.js';
+import type { EventTypeCounts, IngestTarget } from '../ingest-request.js';
 import type { BodyFormat } from '../parse-body.js';
 
 /** One event as it goes to the stream: the record's partition key and its UTF-8 JSON. */
@@ -28,10 +28,10 @@ export interface ServerEventPublisher extends EventPublisher {
 
 /** What a request handed over unparsed comes back as once its events are stored. */
 export interface AcceptedBody {
-  /** Events stored. */
-  count: number;
   /** The 202 response body, with the event ids in request order. */
   body: string;
+  /** Events stored, per type. */
+  byType: EventTypeCounts;
 }
 
 /**

@@ -91,7 +91,7 @@ function publishBody({ id, target, text, receivedAtMicros, format }: BodyToWorke
     settled();
     return;
   }
-  const done: BodyStored = { id, count: prepared.eventIds.length, body: acceptedBody(prepared.eventIds) };
+  const done: BodyStored = { id, body: acceptedBody(prepared.eventIds), byType: prepared.byType };
   publishRequest(id, prepared.records, () => accepted.push(done));
 }
 

@@ -52,7 +52,7 @@ export interface BodyToWorker {
   format: BodyFormat;
 }
 
-/** A handed-over body whose events are stored: the count and the 202 body. */
+/** A handed-over body whose events are stored: the 202 body and the events per type. */
 export interface BodyStored extends AcceptedBody {
   id: number;
 }
@@ -282,7 +282,7 @@ export class ThreadedPublisher implements ServerEventPublisher, BodyPublisher {
     switch (m.t) {
       case 'settled':
         for (const id of m.stored) this.settle(id)?.resolve();
-        for (const a of m.accepted) this.settle(a.id)?.resolve({ count: a.count, body: a.body });
+        for (const a of m.accepted) this.settle(a.id)?.resolve({ body: a.body, byType: a.byType });
         for (const f of m.failed) {
           const code = f.code.startsWith('ERR_') ? (f.code as `ERR_${string}`) : 'ERR_STREAM_UNAVAILABLE';
           this.settle(f.id)?.reject(

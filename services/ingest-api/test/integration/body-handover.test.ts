@@ -126,6 +126,14 @@ async function sameAnswersAndRecords(t: Test, here: IngestStack, there: IngestSt
     accepted += a.body.accepted!;
   }
   t.ok(accepted > 60, `${accepted} events accepted by each`);
+  const acceptedByType = async (s: IngestStack) =>
+    (await (await fetch(`${s.url}/metrics`)).text())
+      .split('\n')
+      .filter((l) => l.startsWith('eventlake_ingest_events_accepted_total{'))
+      .sort();
+  const [countedHere, countedThere] = await Promise.all([acceptedByType(here), acceptedByType(there)]);
+  t.same(countedThere, countedHere, 'the same accepted events per type, wherever the body was parsed');
+  t.same(countedHere.map((l) => /type="(\w+)"/.exec(l)?.[1]).sort(), ['clickstream', 'telemetry', 'transaction'], 'mixed batches counted under their events\' own types');
 
   const [mine, theirs] = await Promise.all([readStream(here.reader, 'events'), readStream(there.reader, 'events')]);
   t.equal(theirs.events.length, accepted, 'every accepted event on the stream once');

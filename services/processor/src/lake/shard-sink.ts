@@ -168,7 +168,7 @@ export class LakeShardSink implements ShardSink {
       for (const f of files) {
         bytes += f.body.byteLength;
         metrics.bytes.inc({ kind: f.kind }, f.body.byteLength);
-        metrics.files.inc({ kind: f.kind });
+        metrics.files.inc(f.type ? { kind: f.kind, type: f.type } : { kind: f.kind });
         if (f.kind === 'parquet') metrics.rows.inc({ type: f.type! }, f.rows);
       }
       for (const e of errors) metrics.errors.inc({ stage: e.stage });

@@ -17,6 +17,13 @@ t.test('pnpm dev: defaults, flags over EVENTLAKE_* variables, and bad values nam
   t.throws(() => parseDevArgs(['--shard', '2'], {}), { code: 'ERR_ARGS', message: /--shard/ });
 });
 
+t.test('pnpm dev: the status page port and JSON logs', async (t) => {
+  t.match(parseDevArgs([], {}), { jsonLogs: false, ports: { status: 4500 } });
+  t.match(parseDevArgs(['--status-port', '0', '--json-logs'], { EVENTLAKE_STATUS_PORT: '4600' }), { jsonLogs: true, ports: { status: 0 } });
+  t.match(parseDevArgs([], { EVENTLAKE_STATUS_PORT: '4600' }), { ports: { status: 4600 } });
+  t.throws(() => parseDevArgs(['--status-port', 'x'], {}), { code: 'ERR_ARGS', message: /--status-port/ });
+});
+
 t.test('a port in use is ERR_PORT_IN_USE naming the port and the flag that moves it', async (t) => {
   const server = net.createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -26,7 +33,7 @@ t.test('a port in use is ERR_PORT_IN_USE naming the port and the flag that moves
   t.ok((await claimPort('x', 0, '--x')) > 0, 'port 0 picks a free port');
 });
 
-t.test('the banner shows the API, key, docs and the lake', async (t) => {
+t.test('the banner shows the API, key, docs, the status page and the lake', async (t) => {
   const facts = {
     api_url: 'http://127.0.0.1:3000',
     api_key: 'elk_dev_k',
@@ -40,10 +47,11 @@ t.test('the banner shows the API, key, docs and the lake', async (t) => {
     lease_table: 'eventlake-leases',
     lake: 's3://eventlake-lake/events/',
     data_dir: `${process.cwd()}/.eventlake`,
+    status_url: 'http://127.0.0.1:4500',
     pid: 1,
   };
   const text = banner({ facts, devJson: `${process.cwd()}/.eventlake/dev.json`, metricsPorts: [9090, 9091], workers: [{}, {}] } as unknown as LocalPipeline);
-  for (const s of ['http://127.0.0.1:3000', 'elk_dev_k', '/docs', 's3://eventlake-lake/events/', '.eventlake/dev.json', '.eventlake/s3/eventlake-lake/', ':9090, :9091']) {
+  for (const s of ['http://127.0.0.1:3000', 'elk_dev_k', '/docs', 's3://eventlake-lake/events/', '.eventlake/dev.json', '.eventlake/s3/eventlake-lake/', ':9090, :9091', 'status     http://127.0.0.1:4500', 'pnpm status --watch']) {
     t.ok(text.includes(s), `mentions ${s}`);
   }
 });

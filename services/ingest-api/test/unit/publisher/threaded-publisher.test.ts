@@ -64,7 +64,7 @@ const STAND_INS = {
         const failed = [];
         for (const b of m.bodies) {
           if (b.text.startsWith('!')) failed.push({ id: b.id, code: 'ERR_VALIDATION', message: 'refused', status: 400, hint: undefined, details: { errors: [{ index: 0, path: '$.x', reason: b.text }] } });
-          else accepted.push({ id: b.id, count: b.text.length, body: JSON.stringify({ target: b.target, text: b.text, receivedAtMicros: b.receivedAtMicros, format: b.format, records: m.ids.length, messages }) });
+          else accepted.push({ id: b.id, byType: { telemetry: b.text.length }, body: JSON.stringify({ target: b.target, text: b.text, receivedAtMicros: b.receivedAtMicros, format: b.format, records: m.ids.length, messages }) });
         }
         parentPort.postMessage({ t: 'settled', stored: m.ids, accepted, failed });
       }
@@ -236,7 +236,7 @@ t.test('bodies handed over unparsed go with the records of the same linger and c
   t.equal(publisher.inFlight, 5 * 4 + 13 + 9, 'a body counts its length against the in-flight limit');
   await records;
   const ok = await accepted;
-  t.equal(ok.count, 13);
+  t.same(ok.byType, { telemetry: 13 }, 'the events per type come back from the thread');
   t.same(JSON.parse(ok.body), { target: 'mixed', text: '{"events":[]}', receivedAtMicros: 1234, format: 'ndjson', records: 1, messages: 1 }, 'target, text, time of receipt and format arrived, in the records\' message');
   const err = await refused;
   t.ok(err instanceof AppError);

@@ -81,6 +81,21 @@ t.test('metrics count accepted events and refusals by code', async (t) => {
   t.match(res.body, /eventlake_ingest_http_requests_total\{route="\/v1\/telemetry",status="202"\} 1/);
 });
 
+t.test('a mixed batch counts each accepted event under its own type', async (t) => {
+  const { app } = await build(t);
+  const events = [
+    { type: 'clickstream', ...makeEvent('clickstream', 1) },
+    { type: 'clickstream', ...makeEvent('clickstream', 2) },
+    { type: 'transaction', ...makeEvent('transaction', 3) },
+  ];
+  const posted = await app.inject({ method: 'POST', url: '/v1/events', headers: authHeaders(), payload: JSON.stringify({ events }) });
+  t.equal(posted.statusCode, 202, posted.body);
+  const res = await app.inject({ method: 'GET', url: '/metrics' });
+  t.match(res.body, /eventlake_ingest_events_accepted_total\{type="clickstream"\} 2/);
+  t.match(res.body, /eventlake_ingest_events_accepted_total\{type="transaction"\} 1/);
+  t.notMatch(res.body, /events_accepted_total\{type="mixed"\}/, 'no pseudo-type for the mixed route');
+});
+
 t.test('closing the app drains the publisher', async (t) => {
   const { app, publisher } = await build(t);
   await app.close();
@@ -138,6 +153,17 @@ t.test('request logs carry the request id and never the API key', async (t) => {
   t.equal(entries.filter((e) => e.reqId === 'req-123').length, 1, 'nothing else is logged for an accepted request at info');
   t.ok(entries.some((e) => e.event === 'request_refused' && e.code === 'ERR_UNAUTHORIZED'), 'refusals are logged with their code');
   t.notOk(lines.join('\n').includes(TEST_KEY), 'no key in any log line');
+});
+
+t.test('scrapes of /metrics are not logged at info: a status page polling every 2 s must not drown the log', async (t) => {
+  const lines: string[] = [];
+  const logger = createLogger('ingest-api', { level: 'info', destination: { write: (s: string) => void lines.push(s) } });
+  const app = await buildApp({ config: loadIngestConfig(testEnv({ LOG_LEVEL: 'info' })), publisher: new FakePublisher(), metrics: new Metrics('eventlake_ingest'), logger });
+  t.teardown(() => app.close());
+  for (let i = 0; i < 3; i++) t.equal((await app.inject({ method: 'GET', url: '/metrics' })).statusCode, 200);
+  await app.inject({ method: 'GET', url: '/healthz' });
+  const urls = lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((e) => e.event === 'request').map((e) => e.url);
+  t.same(urls, ['/healthz'], 'other routes still log their requests');
 });
 
 t.test('a request whose body is trickled in past REQUEST_TIMEOUT_MS gets 408 and its connection closed', async (t) => {

@@ -128,6 +128,14 @@ t.test('every flush is bracketed: pending written before, checkpoint and clear a
   t.equal(sink.closed, 1, 'the sink is closed once the loop ends');
 });
 
+t.test("records read are counted per shard, so a status view can show each shard's rate", async (t) => {
+  const { sink, start, metrics } = await setup(t, newLease(SHARD, []));
+  const c = start();
+  await until(() => sink.flushed.length >= 3);
+  await c.stop();
+  t.match(await metrics.prometheusText(), new RegExp(`t_records_in_total\\{shard="${SHARD}"\\} 9`));
+});
+
 t.test('a lease lost during a flush stops the loop without a checkpoint', async (t) => {
   const { store, sink, start } = await setup(t, newLease(SHARD, []));
   sink.onFlush = () => {

@@ -63,7 +63,10 @@ t.test('flush: one Parquet file per event-time partition plus one errors file, d
   t.match(text, /processor_lake_rows_total\{type="clickstream"\} 4/);
   t.match(text, /processor_lake_duplicates_total\{type="clickstream"\} 1/);
   t.match(text, /processor_lake_error_records_total\{stage="json"\} 1/);
-  t.match(text, /processor_lake_files_total\{kind="parquet"\} 3/);
+  for (const type of ['clickstream', 'telemetry', 'transaction']) {
+    t.match(text, new RegExp(`processor_lake_files_total\\{kind="parquet",type="${type}"\\} 1`), `files counted by type: ${type}`);
+  }
+  t.match(text, /processor_lake_files_total\{kind="errors"\} 1/);
 });
 
 t.test('determinism: the same records into a fresh sink give the same keys and byte-identical files', async (t) => {

@@ -133,11 +133,23 @@ export function firehoseDeliveryPolicy(a: { streamArn: string; bucketArn: string
 }
 
 /**
- * The lake bucket refuses plain HTTP and any upload that asks for weaker encryption than
- * SSE-KMS with the pipeline key (uploads without a header get the bucket default, which is that).
+ * The lake bucket refuses plain HTTP and any upload that asks for something other than SSE-KMS
+ * with the pipeline key. An upload that asks for nothing gets the bucket's default encryption,
+ * which is exactly that (see LakeBucket), so no writer has to name the key.
+ *
+ * AWS's rule decides the shape: a condition on a key the request does not carry is false for
+ * a plain operator, but true for a negated one (`StringNotEquals`) and true for every
+ * `...IfExists` operator. A Deny written as `StringNotEquals[IfExists]` on an SSE header therefore
+ * also fires on every upload without the header: the processor's PutObject, and every UploadPart
+ * and CompleteMultipartUpload (authorized as s3:PutObject, never carrying SSE headers) of
+ * Firehose and Athena. Each Deny here adds `Null: false` (the header is present), so it fires
+ * only on a header that is there and wrong. `aws:kms` without a key id is refused too: S3
+ * would then use the AWS managed key aws/s3, not the bucket default.
  */
 export function lakeBucketPolicy(a: { bucketArn: string; keyArn: string }): PolicyDocument {
   const everything = [a.bucketArn, `${a.bucketArn}/*`];
+  const sse = 's3:x-amz-server-side-encryption';
+  const sseKey = 's3:x-amz-server-side-encryption-aws-kms-key-id';
   return doc(
     {
       Sid: 'DenyInsecureTransport',
@@ -153,7 +165,7 @@ export function lakeBucketPolicy(a: { bucketArn: string; keyArn: string }): Poli
       Principal: '*',
       Action: ['s3:PutObject'],
       Resource: `${a.bucketArn}/*`,
-      Condition: { StringNotEqualsIfExists: { 's3:x-amz-server-side-encryption': 'aws:kms' } },
+      Condition: { StringNotEquals: { [sse]: 'aws:kms' }, Null: { [sse]: 'false' } },
     },
     {
       Sid: 'DenyUploadsWithOtherKeys',
@@ -161,7 +173,15 @@ export function lakeBucketPolicy(a: { bucketArn: string; keyArn: string }): Poli
       Principal: '*',
       Action: ['s3:PutObject'],
       Resource: `${a.bucketArn}/*`,
-      Condition: { StringNotEqualsIfExists: { 's3:x-amz-server-side-encryption-aws-kms-key-id': a.keyArn } },
+      Condition: { StringNotEquals: { [sseKey]: a.keyArn }, Null: { [sseKey]: 'false' } },
+    },
+    {
+      Sid: 'DenyKmsWithoutTheKey',
+      Effect: 'Deny',
+      Principal: '*',
+      Action: ['s3:PutObject'],
+      Resource: `${a.bucketArn}/*`,
+      Condition: { Null: { [sse]: 'false', [sseKey]: 'true' } },
     },
   );
 }

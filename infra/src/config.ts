@@ -50,7 +50,6 @@ export const InfraConfigSchema = Type.Object({
   processorMaxTasks: Type.Integer({ minimum: 1, maximum: 500, default: 4, description: 'processor autoscaling ceiling (capped at shardCount)' }),
   firehoseBufferSeconds: Type.Integer({ minimum: 0, maximum: 900, default: 300, description: 'Firehose buffering interval' }),
   firehoseBufferMb: Type.Integer({ minimum: 1, maximum: 128, default: 64, description: 'Firehose buffering size, MiB' }),
-  lakeStartDate: Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$', default: '2024-01-01', description: 'first dt of the Glue partition projection' }),
   rawInfrequentAccessDays: Days('days before raw/ moves to STANDARD_IA', 30),
   rawGlacierDays: Days('days before raw/ moves to GLACIER_IR', 90),
   errorsExpireDays: Days('days before errors/ objects expire', 30),
@@ -78,7 +77,7 @@ export const CONFIG_KEYS = Object.keys(InfraConfigSchema.properties) as (keyof I
  * Validates raw config values (`key -> string`, as `pulumi config` stores them) and applies
  * defaults. Throws `ERR_INFRA_CONFIG` naming every bad key.
  */
-export function parseInfraConfig(raw: Record<string, string | undefined>): InfraConfig {
+export function parseInfraConfig(raw: Record<string, string | undefined>, nowMs = Date.now()): InfraConfig {
   let config: InfraConfig;
   try {
     config = loadConfig(InfraConfigSchema, raw);
@@ -89,7 +88,7 @@ export function parseInfraConfig(raw: Record<string, string | undefined>): Infra
       details: err.details,
     });
   }
-  const problems = crossCheck(config);
+  const problems = crossCheck(config, nowMs);
   if (problems.length > 0) {
     throw new AppError('ERR_INFRA_CONFIG', `invalid stack configuration:\n  ${problems.join('\n  ')}`, {
       hint: 'fix them with `pulumi config set <key> <value>`; docs/deploy.md lists every key',
@@ -99,7 +98,7 @@ export function parseInfraConfig(raw: Record<string, string | undefined>): Infra
   return config;
 }
 
-function crossCheck(c: InfraConfig): string[] {
+function crossCheck(c: InfraConfig, nowMs: number): string[] {
   const problems: string[] = [];
   for (const key of ['apiCpu', 'processorCpu'] as const) {
     if (!FARGATE_CPU.includes(c[key])) problems.push(`${key}=${c[key]} is not a Fargate CPU size: expected one of ${FARGATE_CPU.join(', ')}`);
@@ -116,7 +115,10 @@ function crossCheck(c: InfraConfig): string[] {
   }
   // S3 refuses STANDARD_IA transitions earlier than 30 days.
   if (c.rawInfrequentAccessDays < 30) problems.push(`rawInfrequentAccessDays (${c.rawInfrequentAccessDays}) must be at least 30 (an S3 limit)`);
-  if (Number.isNaN(Date.parse(`${c.lakeStartDate}T00:00:00Z`))) problems.push(`lakeStartDate "${c.lakeStartDate}" is not a date`);
+  const lakeStart = Date.parse(`${c.lakeStartDate}T00:00:00Z`);
+  if (Number.isNaN(lakeStart)) problems.push(`lakeStartDate "${c.lakeStartDate}" is not a date`);
+  // The processor refuses one too: out-of-range events would be filed on a day no query reaches yet.
+  else if (lakeStart > nowMs) problems.push(`lakeStartDate "${c.lakeStartDate}" is after today: the lake's first day must be a past date`);
   // Fargate pairs each CPU size with a memory range starting at 2 MiB per CPU unit.
   if (c.apiMemory < c.apiCpu * 2) problems.push(`apiMemory (${c.apiMemory}) must be at least ${c.apiCpu * 2} MiB for apiCpu ${c.apiCpu}`);
   if (c.processorMemory < c.processorCpu * 2) {

@@ -28,7 +28,7 @@ export function configKeyOf<S extends string>(name: S): ConfigKeyOf<S> {
 type Plain<T> = T extends TOptional<infer U> ? U : T;
 
 /** Processor variables an operator sets per stack. */
-export const PROCESSOR_SETTINGS = ['FLUSH_MAX_AGE_MS', 'FLUSH_MAX_BYTES', 'DEDUPE_WINDOW_MS', 'LEASE_DURATION_MS'] as const satisfies readonly (keyof typeof ProcessorConfigSchema.properties)[];
+export const PROCESSOR_SETTINGS = ['FLUSH_MAX_AGE_MS', 'FLUSH_MAX_BYTES', 'DEDUPE_WINDOW_MS', 'LEASE_DURATION_MS', 'LAKE_START_DATE'] as const satisfies readonly (keyof typeof ProcessorConfigSchema.properties)[];
 /** Ingest API variables an operator sets per stack. */
 export const INGEST_SETTINGS = ['CORS_ORIGINS'] as const satisfies readonly (keyof typeof IngestConfigSchema.properties)[];
 /** Variables both services read, set once for both (their schemas must agree: checked when the stack's env is built). */

@@ -4,6 +4,7 @@
  */
 import t from 'tap';
 import { EVENT_TYPES, PARTITION_COLUMNS, glueType, lakeColumns } from '@eventlake/schemas';
+import { EVENT_TIME_AHEAD_DAYS } from '@eventlake/processor/config';
 import { exampleCurl } from '../src/example-curl.js';
 import { ACTIONS_WITHOUT_RESOURCE_LEVEL, leastPrivilegeFindings, type PolicyStatement } from '../src/policies.js';
 import { declareStack, policyOf, type DeclaredResource } from './helpers/mock-stack.js';
@@ -244,7 +245,7 @@ t.test('the processor is told every variable of its contract and gets the longes
   }[];
   t.same(
     container!.environment.map((e) => e.name).sort(),
-    ['AWS_REGION', 'DEDUPE_WINDOW_MS', 'EMF_NAMESPACE', 'FLUSH_MAX_AGE_MS', 'FLUSH_MAX_BYTES', 'LAKE_BUCKET', 'LEASE_DURATION_MS', 'LEASE_TABLE', 'LOG_LEVEL', 'STREAM_NAME'],
+    ['AWS_REGION', 'DEDUPE_WINDOW_MS', 'EMF_NAMESPACE', 'FLUSH_MAX_AGE_MS', 'FLUSH_MAX_BYTES', 'LAKE_BUCKET', 'LAKE_START_DATE', 'LEASE_DURATION_MS', 'LEASE_TABLE', 'LOG_LEVEL', 'STREAM_NAME'],
   );
   t.equal(container!.stopTimeout, 120);
   const target = stack.ofType('aws:appautoscaling/target:Target').find((x) => x.name === 'processor-scaling')!;
@@ -320,11 +321,22 @@ t.test('Glue tables: one per event type, columns equal the schemas package, proj
       'projection.enabled': 'true',
       'projection.dt.type': 'date',
       'projection.dt.format': 'yyyy-MM-dd',
-      'projection.dt.range': '2024-01-01,NOW',
       'projection.hour.type': 'integer',
       'projection.hour.range': '0,23',
       'projection.hour.digits': '2',
     });
+  }
+});
+
+t.test('every partition the processor writes is projected: from its LAKE_START_DATE to a day past the query, one setting for both', async (t) => {
+  const [container] = JSON.parse(stack.ofType('aws:ecs/taskDefinition:TaskDefinition').find((d) => d.name === 'processor-task')!.inputs.containerDefinitions as string) as {
+    environment: { name: string; value: string }[];
+  }[];
+  const start = container!.environment.find((e) => e.name === 'LAKE_START_DATE')?.value;
+  t.equal(start, '2024-01-01');
+  for (const table of stack.ofType('aws:glue/catalogTable:CatalogTable')) {
+    // The processor files an event time up to EVENT_TIME_AHEAD_DAYS past its arrival under its own day.
+    t.equal((table.inputs.parameters as Record<string, string>)['projection.dt.range'], `${start},NOW+${EVENT_TIME_AHEAD_DAYS}DAYS`, String(table.inputs.name));
   }
 });
 

@@ -52,6 +52,13 @@ t.test('a service setting the service would refuse at start stops the stack conf
   t.equal(parseInfraConfig({ dedupeWindowMs: '86400000' }).dedupeWindowMs, 86_400_000, 'the service\'s maximum is accepted');
 });
 
+t.test('lakeStartDate must be a past date: out-of-range events are filed no earlier than it', async (t) => {
+  const now = Date.UTC(2025, 7, 8);
+  t.equal(parseInfraConfig({ lakeStartDate: '2025-08-08' }, now).lakeStartDate, '2025-08-08');
+  t.throws(() => parseInfraConfig({ lakeStartDate: '2025-08-09' }, now), { code: 'ERR_INFRA_CONFIG', message: /lakeStartDate "2025-08-09" is after today/ });
+  t.throws(() => parseInfraConfig({ lakeStartDate: '2025-02-30x' }), { message: /lakeStartDate/ });
+});
+
 t.test('values valid alone but not together are refused, each named', async (t) => {
   const err = t.throws(() => parseInfraConfig({ apiMinTasks: '5', apiMaxTasks: '2', rawInfrequentAccessDays: '60', rawGlacierDays: '40' })) as Error;
   t.match(err.message, /apiMinTasks \(5\) must not exceed apiMaxTasks \(2\)/);

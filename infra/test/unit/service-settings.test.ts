@@ -18,7 +18,8 @@ t.test('each setting\'s key takes the service\'s own type, range and default', a
     const own = p[name] as unknown as Record<string, unknown>;
     t.equal(key.default, own.default, `${name} default`);
     t.equal(key.maximum, own.maximum, `${name} maximum`);
-    t.ok((key.minimum as number) >= (own.minimum as number), `${name}: infra may narrow the minimum, never widen it`);
+    t.equal(key.pattern, own.pattern, `${name} pattern`);
+    if (own.minimum !== undefined) t.ok((key.minimum as number) >= (own.minimum as number), `${name}: infra may narrow the minimum, never widen it`);
   }
   t.same(InfraConfigSchema.properties.corsOrigins.default, IngestConfigSchema.properties.CORS_ORIGINS.default);
   t.same(InfraConfigSchema.properties.logLevel.anyOf, ProcessorConfigSchema.properties.LOG_LEVEL.anyOf, 'the log levels the service accepts');

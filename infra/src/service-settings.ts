@@ -15,6 +15,7 @@ import { CloneType, OptionalKind, type Static, type TObject, type TOptional, typ
 import { AppError, loadConfig } from '@eventlake/common';
 import { IngestConfigSchema, publisherThreadFor } from '@eventlake/ingest-api/config';
 import { ProcessorConfigSchema } from '@eventlake/processor/config';
+import { WRITABLE_PATH } from './container.js';
 
 /** `FLUSH_MAX_AGE_MS` -> `flushMaxAgeMs`, as a type. */
 export type ConfigKeyOf<S extends string> = S extends `${infer Head}_${infer Tail}` ? `${Lowercase<Head>}${Capitalize<ConfigKeyOf<Tail>>}` : Lowercase<S>;
@@ -106,7 +107,8 @@ export function processorEnvironment<V>(
   settings: ServiceEnvironment<typeof ProcessorConfigSchema>,
   w: { streamName: V; tableName: V; bucketName: V; region: V },
 ): ServiceEnvironment<typeof ProcessorConfigSchema, V | string> {
-  return { ...settings, STREAM_NAME: w.streamName, LEASE_TABLE: w.tableName, LAKE_BUCKET: w.bucketName, AWS_REGION: w.region };
+  // Batches are staged and DuckDB spills in the task's one writable path, not under /app.
+  return { ...settings, STREAM_NAME: w.streamName, LEASE_TABLE: w.tableName, LAKE_BUCKET: w.bucketName, AWS_REGION: w.region, TEMP_DIR: WRITABLE_PATH };
 }
 
 /** The ingest API task's environment: the operator's settings, the stack's resources, and the publisher mode its CPU affords. */

@@ -245,8 +245,13 @@ t.test('the processor is told every variable of its contract and gets the longes
   }[];
   t.same(
     container!.environment.map((e) => e.name).sort(),
-    ['AWS_REGION', 'DEDUPE_WINDOW_MS', 'EMF_NAMESPACE', 'FLUSH_MAX_AGE_MS', 'FLUSH_MAX_BYTES', 'LAKE_BUCKET', 'LAKE_START_DATE', 'LEASE_DURATION_MS', 'LEASE_TABLE', 'LOG_LEVEL', 'STREAM_NAME'],
+    ['AWS_REGION', 'DEDUPE_WINDOW_MS', 'EMF_NAMESPACE', 'FLUSH_MAX_AGE_MS', 'FLUSH_MAX_BYTES', 'LAKE_BUCKET', 'LAKE_START_DATE', 'LEASE_DURATION_MS', 'LEASE_TABLE', 'LOG_LEVEL', 'STREAM_NAME', 'TEMP_DIR'],
   );
+  // The root filesystem is read-only: batches are staged, and DuckDB spills, on the writable volume.
+  const { readonlyRootFilesystem, mountPoints } = container as unknown as { readonlyRootFilesystem: boolean; mountPoints: { containerPath: string; readOnly: boolean }[] };
+  t.equal(readonlyRootFilesystem, true);
+  const tempDir = container!.environment.find((e) => e.name === 'TEMP_DIR')?.value ?? '';
+  t.ok(mountPoints.some((m) => !m.readOnly && (tempDir === m.containerPath || tempDir.startsWith(`${m.containerPath}/`))), `TEMP_DIR ${tempDir} is on a writable mount`);
   t.equal(container!.stopTimeout, 120);
   const target = stack.ofType('aws:appautoscaling/target:Target').find((x) => x.name === 'processor-scaling')!;
   t.ok((target.inputs.maxCapacity as number) <= 2, 'at most one task per shard (dev shardCount 2)');

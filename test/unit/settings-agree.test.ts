@@ -19,7 +19,7 @@ const RESOURCES = { STREAM_NAME: 'events', LEASE_TABLE: 'leases', LAKE_BUCKET: '
 /** Where things are, not how the service behaves: set per deployment, never a default to agree on. */
 const WIRING = {
   api: ['PORT', 'HOST', 'STREAM_NAME', 'AWS_REGION', 'KINESIS_ENDPOINT', 'API_KEY_HASHES'],
-  processor: ['PORT', 'STREAM_NAME', 'LEASE_TABLE', 'LAKE_BUCKET', 'AWS_REGION', 'KINESIS_ENDPOINT', 'DYNAMODB_ENDPOINT', 'S3_ENDPOINT', 'WORKER_ID'],
+  processor: ['PORT', 'STREAM_NAME', 'LEASE_TABLE', 'LAKE_BUCKET', 'AWS_REGION', 'KINESIS_ENDPOINT', 'DYNAMODB_ENDPOINT', 'S3_ENDPOINT', 'WORKER_ID', 'TEMP_DIR'],
 };
 
 type Source = 'service' | 'infra' | 'dev';

@@ -50,6 +50,9 @@ export const ProcessorConfigSchema = Type.Object({
     default: 1_000,
     description: 'wait after an empty GetRecords; never below 200 (5 calls per shard per second)',
   }),
+  TEMP_DIR: Type.Optional(
+    Type.String({ minLength: 1, description: 'writable directory where batches are staged and DuckDB spills; the OS temp directory when unset' }),
+  ),
   EMF_NAMESPACE: Type.Optional(Type.String({ minLength: 1, description: 'CloudWatch namespace for EMF metrics; unset disables EMF' })),
   LOG_LEVEL: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)), { default: 'info' }),
 });

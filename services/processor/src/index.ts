@@ -86,7 +86,11 @@ export async function startProcessor(config: ProcessorConfig, clients: Processor
         flushMaxBytes: config.FLUSH_MAX_BYTES,
         dedupeWindowMs: config.DEDUPE_WINDOW_MS,
         lakeStartDate: config.LAKE_START_DATE,
-        parquet: { codec: config.PARQUET_CODEC, ...(config.PARQUET_ROW_GROUP_ROWS ? { rowGroupRows: config.PARQUET_ROW_GROUP_ROWS } : {}) },
+        parquet: {
+          codec: config.PARQUET_CODEC,
+          ...(config.PARQUET_ROW_GROUP_ROWS ? { rowGroupRows: config.PARQUET_ROW_GROUP_ROWS } : {}),
+          ...(config.TEMP_DIR ? { tempDir: config.TEMP_DIR } : {}),
+        },
         logger: log,
         metrics,
       });

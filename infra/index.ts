@@ -20,6 +20,7 @@ import { PrivateNetwork } from './src/network.js';
 import { ProcessorService } from './src/processor-service.js';
 import { RawArchive } from './src/raw-archive.js';
 import { ServiceCluster } from './src/service-cluster.js';
+import { ingestSettings, processorSettings } from './src/service-settings.js';
 import { processorScaling } from './src/thresholds.js';
 import { readStackConfig } from './src/stack-config.js';
 
@@ -64,9 +65,7 @@ const api = new IngestApiService('ingest-api', {
   minTasks: config.apiMinTasks,
   maxTasks: config.apiMaxTasks,
   requestsPerTarget: config.apiRequestsPerTarget,
-  corsOrigins: config.corsOrigins,
-  logLevel: config.logLevel,
-  emfNamespace: config.emfNamespace,
+  settings: ingestSettings(config),
   logRetentionDays: config.logRetentionDays,
   certificateArn: config.certificateArn,
   domainName: config.apiDomainName,
@@ -94,12 +93,7 @@ const processor = new ProcessorService('processor', {
   memory: config.processorMemory,
   minTasks: scaling.min,
   maxTasks: scaling.max,
-  flushMaxAgeMs: config.flushMaxAgeMs,
-  flushMaxBytes: config.flushMaxBytes,
-  dedupeWindowMs: config.dedupeWindowMs,
-  leaseDurationMs: config.leaseDurationMs,
-  logLevel: config.logLevel,
-  emfNamespace: config.emfNamespace,
+  settings: processorSettings(config),
   logRetentionDays: config.logRetentionDays,
   retain,
 });

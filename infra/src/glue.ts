@@ -2,6 +2,7 @@
  * The Glue view of the lake, derived from packages/schemas so the catalog cannot drift from
  * the Parquet the processor writes.
  */
+import { EVENT_TIME_AHEAD_DAYS } from '@eventlake/processor/config';
 import { PARTITION_COLUMNS, glueType, lakeColumns, type EventType } from '@eventlake/schemas';
 import { LAKE_PREFIXES } from './prefixes.js';
 
@@ -33,7 +34,9 @@ export function gluePartitionKeys(): GlueColumn[] {
 
 /**
  * Table parameters for Athena partition projection: no crawler and no MSCK REPAIR, a new hour
- * is queryable as soon as its first file lands. dt runs from `startDate` to today (UTC).
+ * is queryable as soon as its first file lands. dt runs from `startDate` (the processor's
+ * LAKE_START_DATE, the same stack key) to EVENT_TIME_AHEAD_DAYS after the query's day: exactly
+ * the partitions the processor writes (an event time outside goes under its arrival's).
  */
 export function projectionParameters(bucket: string, type: EventType, startDate: string): Record<string, string> {
   return {
@@ -42,7 +45,7 @@ export function projectionParameters(bucket: string, type: EventType, startDate:
     'projection.enabled': 'true',
     'projection.dt.type': 'date',
     'projection.dt.format': 'yyyy-MM-dd',
-    'projection.dt.range': `${startDate},NOW`,
+    'projection.dt.range': `${startDate},NOW+${EVENT_TIME_AHEAD_DAYS}DAYS`,
     'projection.dt.interval': '1',
     'projection.dt.interval.unit': 'DAYS',
     'projection.hour.type': 'integer',

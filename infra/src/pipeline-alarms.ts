@@ -1,5 +1,7 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
+import { awsContext } from './aws-context.js';
+import { alarmTopicPolicy } from './policies.js';
 import { dashboardBody, pipelineSignals, type SignalTargets } from './thresholds.js';
 import type { InfraConfig } from './config.js';
 
@@ -20,6 +22,20 @@ export class PipelineAlarms extends pulumi.ComponentResource {
   constructor(name: string, args: PipelineAlarmsArgs, opts?: pulumi.ComponentResourceOptions) {
     super('eventlake:operations:PipelineAlarms', name, {}, opts);
     this.topic = new aws.sns.Topic(`${name}-topic`, { kmsMasterKeyId: args.keyArn }, { parent: this });
+    const alarmPrefix = `eventlake-${pulumi.getStack()}-`;
+    const ctx = awsContext(this);
+    new aws.sns.TopicPolicy(
+      `${name}-topic-policy`,
+      {
+        arn: this.topic.arn,
+        policy: pulumi
+          .all([this.topic.arn, ctx.accountId, ctx.region, ctx.partition])
+          .apply(([topicArn, accountId, region, partition]) =>
+            JSON.stringify(alarmTopicPolicy({ topicArn, accountId, alarmArnPattern: `arn:${partition}:cloudwatch:${region}:${accountId}:alarm:${alarmPrefix}*` })),
+          ),
+      },
+      { parent: this },
+    );
     if (args.config.alarmEmail !== '') {
       new aws.sns.TopicSubscription(`${name}-email`, { topic: this.topic.arn, protocol: 'email', endpoint: args.config.alarmEmail }, { parent: this });
     }
@@ -39,7 +55,7 @@ export class PipelineAlarms extends pulumi.ComponentResource {
       new aws.cloudwatch.MetricAlarm(
         `${name}-${shape.key}`,
         {
-          name: `eventlake-${pulumi.getStack()}-${shape.key}`,
+          name: `${alarmPrefix}${shape.key}`,
           alarmDescription: shape.description,
           ...(shape.query
             ? { metricQueries: [{ id: 'q1', expression: shape.query, period: shape.periodSeconds, returnData: true }] }

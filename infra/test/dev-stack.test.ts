@@ -4,6 +4,7 @@
  */
 import t from 'tap';
 import { EVENT_TYPES, PARTITION_COLUMNS, glueType, lakeColumns } from '@eventlake/schemas';
+import { EVENT_TIME_AHEAD_DAYS } from '@eventlake/processor/config';
 import { exampleCurl } from '../src/example-curl.js';
 import { ACTIONS_WITHOUT_RESOURCE_LEVEL, leastPrivilegeFindings, type PolicyStatement } from '../src/policies.js';
 import { declareStack, policyOf, type DeclaredResource } from './helpers/mock-stack.js';
@@ -80,13 +81,15 @@ t.test('the lake bucket refuses plain HTTP and uploads not encrypted with the pi
   const policy = stack.ofType('aws:s3/bucketPolicy:BucketPolicy').find((p) => p.inputs.bucket === `${lakeBucket.name}-id`)!;
   const statements = statementsOf(policy);
   t.ok(statements.some((s) => s.Effect === 'Deny' && s.Condition?.Bool?.['aws:SecureTransport'] === false), 'TLS only');
-  t.ok(
-    statements.some((s) => s.Effect === 'Deny' && s.Action.includes('s3:PutObject') && s.Condition?.StringNotEqualsIfExists?.['s3:x-amz-server-side-encryption'] === 'aws:kms'),
-    'SSE-KMS only',
-  );
-  t.ok(
-    statements.some((s) => s.Effect === 'Deny' && s.Condition?.StringNotEqualsIfExists?.['s3:x-amz-server-side-encryption-aws-kms-key-id'] === keyArn),
-    'the pipeline key only',
+  // A header that is there and wrong is refused; a missing one gets the bucket default (the
+  // pipeline key), since UploadPart never carries SSE headers (policies.test.ts simulates both).
+  const guarded = (header: string, value: string) =>
+    statements.some((s) => s.Effect === 'Deny' && s.Action.includes('s3:PutObject') && s.Condition?.StringNotEquals?.[header] === value && s.Condition.Null?.[header] === 'false');
+  t.ok(guarded('s3:x-amz-server-side-encryption', 'aws:kms'), 'SSE-KMS only');
+  t.ok(guarded('s3:x-amz-server-side-encryption-aws-kms-key-id', keyArn), 'the pipeline key only');
+  t.notOk(
+    statements.some((s) => Object.keys(s.Condition ?? {}).some((op) => op.endsWith('IfExists'))),
+    'no ...IfExists condition: on a missing header it is true, and a Deny would fire on every upload without one',
   );
   t.equal(stack.one('aws:s3/bucketVersioning:BucketVersioning').inputs.bucket, `${lakeBucket.name}-id`);
   const logging = stack.one('aws:s3/bucketLogging:BucketLogging');
@@ -151,7 +154,7 @@ t.test('the API task may only write the one stream, with the one key', async (t)
   const stream = stack.one('aws:kinesis/stream:Stream');
   const statements = policyForRole('ingest-api-task-role');
   const actions = statements.flatMap((s) => s.Action).sort();
-  t.same(actions, ['kinesis:DescribeStreamSummary', 'kinesis:ListShards', 'kinesis:PutRecord', 'kinesis:PutRecords', 'kms:GenerateDataKey']);
+  t.same(actions, ['kinesis:DescribeStreamSummary', 'kinesis:ListShards', 'kinesis:PutRecords', 'kms:GenerateDataKey']);
   t.same([...new Set(statements.flatMap((s) => ([] as string[]).concat(s.Resource ?? [])))].sort(), [keyArn, stream.state.arn].sort());
 });
 
@@ -242,8 +245,13 @@ t.test('the processor is told every variable of its contract and gets the longes
   }[];
   t.same(
     container!.environment.map((e) => e.name).sort(),
-    ['AWS_REGION', 'DEDUPE_WINDOW_MS', 'EMF_NAMESPACE', 'FLUSH_MAX_AGE_MS', 'FLUSH_MAX_BYTES', 'LAKE_BUCKET', 'LEASE_DURATION_MS', 'LEASE_TABLE', 'LOG_LEVEL', 'STREAM_NAME'],
+    ['AWS_REGION', 'DEDUPE_WINDOW_MS', 'EMF_NAMESPACE', 'FLUSH_MAX_AGE_MS', 'FLUSH_MAX_BYTES', 'LAKE_BUCKET', 'LAKE_START_DATE', 'LEASE_DURATION_MS', 'LEASE_TABLE', 'LOG_LEVEL', 'STREAM_NAME', 'TEMP_DIR'],
   );
+  // The root filesystem is read-only: batches are staged, and DuckDB spills, on the writable volume.
+  const { readonlyRootFilesystem, mountPoints } = container as unknown as { readonlyRootFilesystem: boolean; mountPoints: { containerPath: string; readOnly: boolean }[] };
+  t.equal(readonlyRootFilesystem, true);
+  const tempDir = container!.environment.find((e) => e.name === 'TEMP_DIR')?.value ?? '';
+  t.ok(mountPoints.some((m) => !m.readOnly && (tempDir === m.containerPath || tempDir.startsWith(`${m.containerPath}/`))), `TEMP_DIR ${tempDir} is on a writable mount`);
   t.equal(container!.stopTimeout, 120);
   const target = stack.ofType('aws:appautoscaling/target:Target').find((x) => x.name === 'processor-scaling')!;
   t.ok((target.inputs.maxCapacity as number) <= 2, 'at most one task per shard (dev shardCount 2)');
@@ -318,11 +326,22 @@ t.test('Glue tables: one per event type, columns equal the schemas package, proj
       'projection.enabled': 'true',
       'projection.dt.type': 'date',
       'projection.dt.format': 'yyyy-MM-dd',
-      'projection.dt.range': '2024-01-01,NOW',
       'projection.hour.type': 'integer',
       'projection.hour.range': '0,23',
       'projection.hour.digits': '2',
     });
+  }
+});
+
+t.test('every partition the processor writes is projected: from its LAKE_START_DATE to a day past the query, one setting for both', async (t) => {
+  const [container] = JSON.parse(stack.ofType('aws:ecs/taskDefinition:TaskDefinition').find((d) => d.name === 'processor-task')!.inputs.containerDefinitions as string) as {
+    environment: { name: string; value: string }[];
+  }[];
+  const start = container!.environment.find((e) => e.name === 'LAKE_START_DATE')?.value;
+  t.equal(start, '2024-01-01');
+  for (const table of stack.ofType('aws:glue/catalogTable:CatalogTable')) {
+    // The processor files an event time up to EVENT_TIME_AHEAD_DAYS past its arrival under its own day.
+    t.equal((table.inputs.parameters as Record<string, string>)['projection.dt.range'], `${start},NOW+${EVENT_TIME_AHEAD_DAYS}DAYS`, String(table.inputs.name));
   }
 });
 

@@ -1,4 +1,5 @@
 import t from 'tap';
+import { EVENT_TIME_AHEAD_DAYS } from '@eventlake/processor/config';
 import { EVENT_TYPES, PARTITION_COLUMNS, glueType, lakeColumns } from '@eventlake/schemas';
 import { containerDefinition } from '../../src/container.js';
 import { glueColumns, gluePartitionKeys, projectionParameters } from '../../src/glue.js';
@@ -20,7 +21,7 @@ t.test('partition projection resolves the same paths the processor writes', asyn
   t.equal(template.replace('${dt}', '2025-03-04').replace('${hour}', '07'), 's3://lake/events/type=telemetry/dt=2025-03-04/hour=07/');
   t.ok(template.startsWith(eventsLocation('lake', 'telemetry')), 'under the table location');
   t.equal(p['projection.hour.digits'], '2', 'hour=07, not hour=7');
-  t.equal(p['projection.dt.range'], '2024-01-01,NOW');
+  t.equal(p['projection.dt.range'], `2024-01-01,NOW+${EVENT_TIME_AHEAD_DAYS}DAYS`, 'up to the day after the query: the processor files event times up to a day past arrival under their own day');
 });
 
 t.test('Firehose writes under raw/ and puts its failures under errors/', async (t) => {

@@ -45,13 +45,29 @@ export const IngestConfigSchema = Type.Object({
   AGGREGATION_MAX_BYTES: Type.Integer({ minimum: 1024, maximum: 1000 * 1024, default: 51_200 }),
   PUBLISHER_THREAD: Type.Union([Type.Literal('auto'), Type.Boolean()], {
     default: 'auto',
-    description: 'run the Kinesis publisher in its own thread, on a second core; auto: when the machine has two or more',
+    description: 'run the Kinesis publisher in its own thread, on a second core; auto: when the machine has two or more (infra and pnpm dev set it by the task size)',
   }),
   RETRY_AFTER_SECONDS: Type.Integer({ minimum: 1, maximum: 3600, default: 1 }),
 });
 
 /** The validated configuration. */
 export type IngestConfig = Static<typeof IngestConfigSchema>;
+
+/**
+ * Whether the publisher runs in its own thread with `cpuUnits` of CPU (1024 = one core or
+ * vCPU): only with a second one to run on; with less it would compete with the HTTP thread
+ * for the same share. `auto` applies it to the machine's cores, infra to the task size.
+ */
+export function publisherThreadFor(cpuUnits: number): boolean {
+  return cpuUnits >= 2048;
+}
+
+/**
+ * The API task's CPU when the operator sets none (infra's `apiCpu` default: half a vCPU, so
+ * the publisher stays in the HTTP thread). `pnpm dev` runs the publisher as that task does,
+ * so a local run exercises the code the default deployment runs.
+ */
+export const DEFAULT_API_CPU_UNITS = 512;
 
 /** Reads and validates the configuration; throws `ERR_CONFIG` naming every bad variable. */
 export function loadIngestConfig(env: Record<string, string | undefined> = process.env): IngestConfig {

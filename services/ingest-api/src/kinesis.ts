@@ -4,7 +4,7 @@ import { availableParallelism } from 'node:os';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { localClientConfig, type Logger, type Metrics } from '@eventlake/common';
-import type { IngestConfig } from './config.js';
+import { publisherThreadFor, type IngestConfig } from './config.js';
 import type { ServerEventPublisher } from './publisher/event-publisher.js';
 import { KinesisPublisher } from './publisher/kinesis-publisher.js';
 import { ThreadedPublisher } from './publisher/threaded-publisher.js';
@@ -84,7 +84,7 @@ export function createServerPublisher(
   metrics: Metrics,
   opts: { onFailure?: (err: Error) => void; workerFile?: URL; bodies?: { minChars: number; share?: number } } = {},
 ): ServerPublisher {
-  const threaded = config.PUBLISHER_THREAD === 'auto' ? availableParallelism() >= 2 : config.PUBLISHER_THREAD;
+  const threaded = config.PUBLISHER_THREAD === 'auto' ? publisherThreadFor(availableParallelism() * 1024) : config.PUBLISHER_THREAD;
   const client = createKinesisClient(config);
   const local = createPublisher(config, client, logger, metrics);
   const destroy = () => client.destroy();

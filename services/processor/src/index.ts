@@ -85,7 +85,12 @@ export async function startProcessor(config: ProcessorConfig, clients: Processor
         flushMaxAgeMs: config.FLUSH_MAX_AGE_MS,
         flushMaxBytes: config.FLUSH_MAX_BYTES,
         dedupeWindowMs: config.DEDUPE_WINDOW_MS,
-        parquet: { codec: config.PARQUET_CODEC, ...(config.PARQUET_ROW_GROUP_ROWS ? { rowGroupRows: config.PARQUET_ROW_GROUP_ROWS } : {}) },
+        lakeStartDate: config.LAKE_START_DATE,
+        parquet: {
+          codec: config.PARQUET_CODEC,
+          ...(config.PARQUET_ROW_GROUP_ROWS ? { rowGroupRows: config.PARQUET_ROW_GROUP_ROWS } : {}),
+          ...(config.TEMP_DIR ? { tempDir: config.TEMP_DIR } : {}),
+        },
         logger: log,
         metrics,
       });

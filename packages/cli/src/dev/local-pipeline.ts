@@ -22,6 +22,7 @@ import {
   startS3,
   type Emulator,
 } from '@eventlake/local-stack';
+import { DEFAULT_API_CPU_UNITS, IngestConfigSchema, publisherThreadFor } from '@eventlake/ingest-api/config';
 import { SERVER_NODE_OPTIONS } from '@eventlake/ingest-api/node-options';
 import { ensureLeaseTable } from '@eventlake/processor';
 import { StatusCollector, startStatusServer, type MetricsTarget, type StatusCollectorOptions, type StatusServerHandle } from '@eventlake/status';
@@ -63,13 +64,78 @@ export interface LocalPipelineOptions {
 export const DEFAULT_PIPELINE_OPTIONS: Omit<LocalPipelineOptions, 'dataDir'> = {
   shards: 2,
   workers: 2,
+  // The one setting `pnpm dev` changes from the services' defaults: files within a second.
   flushAgeMs: 1000,
   ports: { ...DEFAULT_PORTS },
   stream: 'eventlake-events',
   bucket: 'eventlake-lake',
   leaseTable: 'eventlake-leases',
-  logLevel: 'info',
+  logLevel: IngestConfigSchema.properties.LOG_LEVEL.default,
 };
+
+/** Where the emulators and the services listen, for the services' environments. */
+export interface DevWiring {
+  kinesisEndpoint: string;
+  dynamodbEndpoint: string;
+  s3Endpoint: string;
+  apiPort: number;
+  apiKeyHash: string;
+}
+
+function commonEnvironment(opts: Pick<LocalPipelineOptions, 'stream' | 'logLevel'>, w: DevWiring): Record<string, string> {
+  return {
+    AWS_REGION: LOCAL_REGION,
+    // The services build their local clients from these endpoints; the credentials keep
+    // the SDK's default chain from searching the machine for real ones.
+    AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    STREAM_NAME: opts.stream,
+    KINESIS_ENDPOINT: w.kinesisEndpoint,
+    LOG_LEVEL: opts.logLevel,
+  };
+}
+
+/**
+ * The ingest API's environment under `pnpm dev`: wiring to the emulators, and every setting at
+ * the service's default but the publisher mode, which is the default API task's (as infra
+ * sets it), so a local run exercises the code the default deployment runs.
+ */
+export function devApiEnvironment(opts: Pick<LocalPipelineOptions, 'stream' | 'logLevel' | 'apiEnv'>, w: DevWiring): Record<string, string> {
+  return {
+    ...commonEnvironment(opts, w),
+    PORT: String(w.apiPort),
+    HOST: '127.0.0.1',
+    API_KEY_HASHES: `dev:${w.apiKeyHash}`,
+    PUBLISHER_THREAD: String(publisherThreadFor(DEFAULT_API_CPU_UNITS)),
+    ...opts.apiEnv,
+  };
+}
+
+/** The worker id of processor worker `index` under `pnpm dev`, as its leases and the status page name it. */
+export function devWorkerId(index: number): string {
+  return `dev-worker-${index + 1}`;
+}
+
+/** Processor worker `index`'s environment under `pnpm dev`: wiring to the emulators, and every setting at the service's default but the flush age. */
+export function devWorkerEnvironment(
+  opts: Pick<LocalPipelineOptions, 'stream' | 'logLevel' | 'leaseTable' | 'bucket' | 'flushAgeMs' | 'processorEnv'>,
+  w: DevWiring,
+  index: number,
+  port: number,
+): Record<string, string> {
+  return {
+    ...commonEnvironment(opts, w),
+    LEASE_TABLE: opts.leaseTable,
+    LAKE_BUCKET: opts.bucket,
+    DYNAMODB_ENDPOINT: w.dynamodbEndpoint,
+    S3_ENDPOINT: w.s3Endpoint,
+    WORKER_ID: devWorkerId(index),
+    PORT: String(port),
+    FLUSH_MAX_AGE_MS: String(opts.flushAgeMs),
+    ...opts.processorEnv,
+  };
+}
 
 /** A running local pipeline. */
 export interface LocalPipeline {
@@ -200,43 +266,17 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
     await ensureBucket(s3, opts.bucket);
     log.info({ stream: opts.stream, shards: opts.shards, leaseTable: opts.leaseTable, bucket: opts.bucket }, 'resources_ready');
 
-    const common = {
-      AWS_REGION: LOCAL_REGION,
-      // The services build their local clients from these endpoints; the credentials keep
-      // the SDK's default chain from searching the machine for real ones.
-      AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
-      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-      STREAM_NAME: opts.stream,
-      KINESIS_ENDPOINT: kinesisEmu.endpoint,
-      LOG_LEVEL: opts.logLevel,
+    const wiring: DevWiring = {
+      kinesisEndpoint: kinesisEmu.endpoint,
+      dynamodbEndpoint: dynamoEmu.endpoint,
+      s3Endpoint: s3Emu.endpoint,
+      apiPort,
+      apiKeyHash: apiKeyHash(apiKey),
     };
-    const api = startService(
-      'api',
-      serviceEntry('@eventlake/ingest-api', 'server.js'),
-      { ...common, PORT: String(apiPort), HOST: '127.0.0.1', API_KEY_HASHES: `dev:${apiKeyHash(apiKey)}`, ...opts.apiEnv },
-      sink,
-      SERVER_NODE_OPTIONS,
-    );
+    const api = startService('api', serviceEntry('@eventlake/ingest-api', 'server.js'), devApiEnvironment(opts, wiring), sink, SERVER_NODE_OPTIONS);
     services.push(api);
-    const workerId = (i: number) => `dev-worker-${i + 1}`;
     const workers = metricsPorts.map((port, i) => {
-      const worker = startService(
-        `worker-${i + 1}`,
-        serviceEntry('@eventlake/processor', 'main.js'),
-        {
-          ...common,
-          LEASE_TABLE: opts.leaseTable,
-          LAKE_BUCKET: opts.bucket,
-          DYNAMODB_ENDPOINT: dynamoEmu.endpoint,
-          S3_ENDPOINT: s3Emu.endpoint,
-          WORKER_ID: workerId(i),
-          PORT: String(port),
-          FLUSH_MAX_AGE_MS: String(opts.flushAgeMs),
-          ...opts.processorEnv,
-        },
-        sink,
-      );
+      const worker = startService(`worker-${i + 1}`, serviceEntry('@eventlake/processor', 'main.js'), devWorkerEnvironment(opts, wiring, i, port), sink);
       services.push(worker);
       return worker;
     });
@@ -251,7 +291,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
     // What the status page scrapes: the API's /metrics (beside its routes) and each worker's.
     const targets: MetricsTarget[] = [
       { name: api.name, role: 'api', url: `${apiUrl}/metrics` },
-      ...workers.map((w, i): MetricsTarget => ({ name: w.name, role: 'worker', workerId: workerId(i), url: `http://127.0.0.1:${metricsPorts[i]}/metrics` })),
+      ...workers.map((w, i): MetricsTarget => ({ name: w.name, role: 'worker', workerId: devWorkerId(i), url: `http://127.0.0.1:${metricsPorts[i]}/metrics` })),
     ];
     statusCollector = new StatusCollector({ sources: pipelineStatusSources({ kinesis, ddb, s3, stream: opts.stream, leaseTable: opts.leaseTable, bucket: opts.bucket, targets }), log, ...opts.status });
     statusCollector.start();

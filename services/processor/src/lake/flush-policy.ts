@@ -23,6 +23,13 @@ export const DEFAULT_FLUSH_POLICY: FlushPolicy = { maxBytes: 64 * 1024 * 1024, m
 /** The shortest age accepted; below it files get too small for readers to scan well. */
 export const MIN_FLUSH_AGE_MS = 1_000;
 
+/**
+ * The default dedupe window: 15 minutes of arrival time covers client retry schedules, and
+ * every lease move re-reads this much of the shard before it goes on (at a shard's full
+ * 1 MiB/s of writes, 15 minutes take about 7 minutes at the 2 MiB/s read limit; an hour, 30).
+ */
+export const DEFAULT_DEDUPE_WINDOW_MS = 15 * 60_000;
+
 /** True when the buffer is full or old enough; never for an empty buffer. */
 export function shouldFlush(state: BufferState, nowMs: number, policy: FlushPolicy): boolean {
   if (state.records === 0 || state.firstAddedMs === null) return false;

@@ -22,6 +22,7 @@ import { errorsObjectKey, lakeObjectKey } from './naming.js';
 import type { ObjectStore } from './object-store.js';
 import { createRowsTable, type ParquetBatchWriter } from './parquet-writer.js';
 import { SQL_PATH_TYPES, sqlPathPlan, sqlString } from './sql-path.js';
+import { partitionSql, type EventTimeRange } from './event-time-range.js';
 import { writeFile, unlink } from 'node:fs/promises';
 
 /** Everything one shard's sink needs; shared parts (store, writer, metrics) are passed in. `logger` carries the shard id. */
@@ -31,6 +32,8 @@ export interface ShardSinkDeps {
   writer: ParquetBatchWriter;
   policy: FlushPolicy;
   dedupeWindowMs: number;
+  /** Event times filed under their own partition; the rest under their arrival's. */
+  eventTimes: EventTimeRange;
   logger: Logger;
   metrics: LakeMetrics;
   /** Wall clock, epoch ms: buffer age and processed_at only, never a dedupe decision. */
@@ -145,6 +148,8 @@ export class LakeShardSink implements ShardSink {
         files.push({ key: lakeObjectKey(type, { dt, hour }, shardId, range), body, contentType: PARQUET_CONTENT_TYPE, kind: 'parquet', type, dt, hour, rows: n });
         rows += n;
       }
+      const byArrival = await conn.runAndReadAll(`SELECT _type, count(*)::INTEGER FROM stg_b WHERE _ok AND NOT _dup AND _by_arrival GROUP BY ALL`);
+      const outOfRange = byArrival.getRows() as [EventType, number][];
       // Keys sorted so the result (and the upload order) is the same on every replay.
       files.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
       if (errors.length > 0) {
@@ -173,6 +178,7 @@ export class LakeShardSink implements ShardSink {
       }
       for (const e of errors) metrics.errors.inc({ stage: e.stage });
       for (const [type, n] of dups.byType) metrics.duplicates.inc({ type }, n);
+      for (const [type, n] of outOfRange) metrics.rowsByArrival.inc({ type }, n);
       const result: FlushResult = { range, keys: files.map((f) => f.key), rows, errors: errors.length, duplicates: dups.size, bytes };
       const seconds = (performance.now() - started) / 1000;
       metrics.flushSeconds.observe(seconds);
@@ -215,7 +221,7 @@ export class LakeShardSink implements ShardSink {
       await conn.run(`DROP TABLE IF EXISTS ${rowsTable}; DROP TABLE IF EXISTS ${stg}`);
       await createRowsTable(conn, rowsTable, rows, arrivals);
       try {
-        await conn.run(stagingSql(stg, path, rowsTable));
+        await conn.run(stagingSql(stg, path, rowsTable, this.deps.eventTimes));
       } catch (err) {
         if (isInvalidInput(err)) return null;
         throw err;
@@ -384,11 +390,12 @@ const plan = sqlPathPlan();
  * arrival times by position, each row's check for its own type, the duplicate flag, the
  * partition, and the fields as read, from which each file's query projects its lake columns.
  */
-function stagingSql(table: string, file: string, rowsTable: string): string {
+function stagingSql(table: string, file: string, rowsTable: string, eventTimes: EventTimeRange): string {
   const ok = `CASE r.type ${SQL_PATH_TYPES.map((type) => `WHEN ${sqlString(type)} THEN ${plan.okExpression[type]}`).join(' ')} ELSE false END`;
+  const part = partitionSql('r.timestamp', 'x.a::BIGINT', eventTimes);
   return (
     `CREATE TEMP TABLE ${table} AS SELECT x.i AS _i, x.a::BIGINT AS _a, r._n, r.type AS _type, r.event_id AS _id, ` +
-    `coalesce(${ok}, false) AS _ok, false AS _dup, substr(r.timestamp, 1, 10) AS _dt, substr(r.timestamp, 12, 2) AS _hour, r.* EXCLUDE (_n) ` +
+    `coalesce(${ok}, false) AS _ok, false AS _dup, ${part.dt} AS _dt, ${part.hour} AS _hour, NOT ${part.inRange} AS _by_arrival, r.* EXCLUDE (_n) ` +
     `FROM (SELECT row_number() OVER () AS _n, * FROM read_json(${sqlString(file)}, format = 'newline_delimited', records = true, columns = ${plan.recordColumns})) r ` +
     `POSITIONAL JOIN ${rowsTable} x`
   );

@@ -28,3 +28,13 @@ t.test('a bad or missing variable stops start-up with ERR_CONFIG naming it', asy
   t.equal(c.WORKER_ID, 'w-1');
   t.equal(c.LEASE_DURATION_MS, 2000);
 });
+
+t.test('LAKE_START_DATE: a past date, 2024-01-01 by default; a future or impossible one stops the processor', async (t) => {
+  const env = { STREAM_NAME: 's', LEASE_TABLE: 'leases', LAKE_BUCKET: 'lake' };
+  t.equal(loadProcessorConfig(env).LAKE_START_DATE, '2024-01-01');
+  const now = Date.UTC(2025, 7, 8);
+  t.equal(loadProcessorConfig({ ...env, LAKE_START_DATE: '2025-08-08' }, now).LAKE_START_DATE, '2025-08-08', 'today is a past date');
+  t.throws(() => loadProcessorConfig({ ...env, LAKE_START_DATE: '2025-08-09' }, now), { code: 'ERR_CONFIG', message: /LAKE_START_DATE="2025-08-09" is not valid: expected a past date/ });
+  t.throws(() => loadProcessorConfig({ ...env, LAKE_START_DATE: '2025-13-40' }, now), { code: 'ERR_CONFIG', message: /LAKE_START_DATE/ });
+  t.throws(() => loadProcessorConfig({ ...env, LAKE_START_DATE: '1 Jan 2024' }), { code: 'ERR_CONFIG', message: /LAKE_START_DATE/ });
+});

@@ -1,8 +1,8 @@
 import t from 'tap';
 import { MemoryObjectStore, type ObjectStore } from '../../../src/lake/index.js';
 import type { StreamRecord } from '../../../src/contracts.js';
-import { aggregatedRecord, plainRecord, RECEIVED_AT_MS, seedRecords, seq, toRecord } from './record-factory.js';
-import { memorySinkFactory, NOW_MS } from './sink-harness.js';
+import { aggregatedRecord, plainRecord, RECEIVED_AT_MS, seedPayloads, seedRecords, seq, toRecord } from './record-factory.js';
+import { lakeRows, memorySinkFactory, NOW_MS } from './sink-harness.js';
 
 const SHARD = 'shardId-000000000003';
 
@@ -138,4 +138,42 @@ t.test('options are checked: age below 1 s is refused with a hint', async (t) =>
     () => createLakeSinkFactory({ s3: undefined as never, bucket: 'b', flushMaxAgeMs: 500, logger: createLogger('x', { level: 'silent' }), metrics: new Metrics('p') }),
     { code: 'ERR_LAKE_OPTIONS' },
   );
+});
+
+/** Clickstream records of the seeds' shape with the given ids and event times, arriving at RECEIVED_AT_MS. */
+function timedClicks(times: Record<string, string>): StreamRecord[] {
+  const base = seedPayloads('clickstream.seed-001.json')[1]!;
+  return Object.entries(times).map(([id, timestamp], i) => plainRecord(100 + i, toRecord('clickstream', { ...base, event_id: id, timestamp }), RECEIVED_AT_MS));
+}
+
+t.test('an event time outside the lake\'s range is filed under its arrival\'s partition, its timestamp kept; inside it, under its own', async (t) => {
+  const { factory, store, metrics } = memorySinkFactory();
+  t.teardown(() => factory.close());
+  const sink = factory.forShard(SHARD);
+  sink.add(
+    timedClicks({
+      'clock-reset': '1973-05-01T00:00:00Z',
+      'last-year': '2023-06-01T12:00:00Z',
+      'far-future': '2199-12-31T23:59:59Z',
+      'first-day': '2024-01-01T00:00:00Z',
+      'a-day-ahead': new Date(RECEIVED_AT_MS + 23 * 3_600_000).toISOString(),
+    }),
+  );
+  const { keys } = await sink.flush();
+  const partitions = keys.map((k) => /dt=([^/]+)\/hour=(\d\d)/.exec(k)!.slice(1).join(' '));
+  t.same(partitions, ['2024-01-01 00', '2025-08-08 13', '2025-08-09 12'], 'the first day and a day ahead keep theirs; the rest go under the arrival hour');
+  const rows = await lakeRows(store as MemoryObjectStore);
+  const byId = new Map(rows.map((r) => [r.event_id, new Date(r.timestamp as Date).toISOString()]));
+  t.equal(byId.get('clock-reset'), '1973-05-01T00:00:00.000Z', 'the event time is kept as sent');
+  t.equal(byId.get('far-future'), '2199-12-31T23:59:59.000Z');
+  t.match(await metrics.prometheusText(), /processor_lake_rows_by_arrival_total\{type="clickstream"\} 3/, 'counted');
+});
+
+t.test('a record older than a later first day is filed on that day, never before it', async (t) => {
+  const { factory } = memorySinkFactory({ lakeStartDate: '2025-08-09' });
+  t.teardown(() => factory.close());
+  const sink = factory.forShard(SHARD);
+  sink.add(timedClicks({ 'before-the-lake': '2025-08-08T13:00:00Z' }));
+  const { keys } = await sink.flush();
+  t.match(keys, [/\/dt=2025-08-09\/hour=00\//]);
 });

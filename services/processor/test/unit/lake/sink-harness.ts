@@ -10,7 +10,7 @@ import { RECEIVED_AT_MS } from './record-factory.js';
 export const NOW_MS = RECEIVED_AT_MS + 1_000;
 
 /** A factory writing to `store` (in memory by default), silent, with its own metrics. */
-export function memorySinkFactory(opts: { store?: ObjectStore; dedupeWindowMs?: number; now?: () => number } = {}): {
+export function memorySinkFactory(opts: { store?: ObjectStore; dedupeWindowMs?: number; lakeStartDate?: string; now?: () => number } = {}): {
   factory: LakeSinkFactory;
   store: ObjectStore;
   metrics: Metrics;
@@ -25,6 +25,7 @@ export function memorySinkFactory(opts: { store?: ObjectStore; dedupeWindowMs?: 
     metrics,
     now: opts.now ?? (() => NOW_MS),
     ...(opts.dedupeWindowMs === undefined ? {} : { dedupeWindowMs: opts.dedupeWindowMs }),
+    ...(opts.lakeStartDate === undefined ? {} : { lakeStartDate: opts.lakeStartDate }),
   });
   return { factory, store, metrics };
 }

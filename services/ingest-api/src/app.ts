@@ -20,7 +20,6 @@ import swaggerPlugin from './plugins/external/swagger.js';
 import { RequestLog } from './request-log.js';
 import ingestRoutes from './routes/v1/index.js';
 import healthRoutes from './routes/health/index.js';
-import metricsRoutes from './routes/metrics/index.js';
 import './types.js';
 
 /** What the app needs from outside: its config, where events go, and where metrics are kept. */
@@ -42,7 +41,6 @@ async function ingestApp(fastify: FastifyInstance, opts: AppOptions): Promise<vo
   await fastify.register(rateLimitPlugin);
   await fastify.register(swaggerPlugin);
   await fastify.register(healthRoutes);
-  await fastify.register(metricsRoutes);
   await fastify.register(ingestRoutes);
 }
 

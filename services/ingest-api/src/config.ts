@@ -11,6 +11,8 @@ const MiB = 1024 * 1024;
 export const IngestConfigSchema = Type.Object({
   PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3000 }),
   HOST: Type.String({ minLength: 1, default: '0.0.0.0' }),
+  // Apart from PORT, which the load balancer routes: the metrics' labels name the API keys.
+  METRICS_PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 9464, description: 'port of GET /metrics (Prometheus text), on HOST' }),
   STREAM_NAME: Type.String({ minLength: 1, maxLength: 128, description: 'Kinesis stream the events are written to' }),
   AWS_REGION: Type.String({ minLength: 1, default: 'us-east-1' }),
   KINESIS_ENDPOINT: Type.Optional(Type.String({ pattern: '^https?://', description: 'local Kinesis endpoint, e.g. http://127.0.0.1:4567' })),
@@ -48,6 +50,8 @@ export const IngestConfigSchema = Type.Object({
     description: 'run the Kinesis publisher in its own thread, on a second core; auto: when the machine has two or more',
   }),
   RETRY_AFTER_SECONDS: Type.Integer({ minimum: 1, maximum: 3600, default: 1 }),
+  // How long /readyz answers from the stream status it last read (see stream-readiness.ts).
+  READINESS_CACHE_MS: Type.Integer({ minimum: 0, maximum: 60_000, default: 5_000 }),
 });
 
 /** The validated configuration. */

@@ -35,7 +35,7 @@ export interface LocalPipelineOptions {
   workers: number;
   /** The processor's FLUSH_MAX_AGE_MS (1000 is its minimum). */
   flushAgeMs: number;
-  ports: { api: number; kinesis: number; dynamodb: number; s3: number; metrics: number };
+  ports: { api: number; apiMetrics: number; kinesis: number; dynamodb: number; s3: number; metrics: number };
   stream: string;
   bucket: string;
   leaseTable: string;
@@ -159,6 +159,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
     const apiKey = await ensureDevApiKey(opts.dataDir);
     // The API and worker ports are checked before anything starts, so a taken port fails fast.
     const apiPort = await claimPort('the ingest API', opts.ports.api, '--port');
+    const apiMetricsPort = await claimPort("the ingest API's metrics", opts.ports.apiMetrics, '--api-metrics-port');
     const metricsPorts: number[] = [];
     for (let i = 0; i < opts.workers; i++) {
       const wanted = opts.ports.metrics === 0 ? 0 : opts.ports.metrics + i;
@@ -205,7 +206,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
     const api = startService(
       'api',
       serviceEntry('@eventlake/ingest-api', 'server.js'),
-      { ...common, PORT: String(apiPort), HOST: '127.0.0.1', API_KEY_HASHES: `dev:${apiKeyHash(apiKey)}`, ...opts.apiEnv },
+      { ...common, PORT: String(apiPort), METRICS_PORT: String(apiMetricsPort), HOST: '127.0.0.1', API_KEY_HASHES: `dev:${apiKeyHash(apiKey)}`, ...opts.apiEnv },
       sink,
       SERVER_NODE_OPTIONS,
     );
@@ -242,6 +243,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
       api_url: apiUrl,
       api_key: apiKey,
       docs_url: `${apiUrl}/docs`,
+      metrics_url: `http://127.0.0.1:${apiMetricsPort}/metrics`,
       kinesis_endpoint: kinesisEmu.endpoint,
       dynamodb_endpoint: dynamoEmu.endpoint,
       s3_endpoint: s3Emu.endpoint,

@@ -97,7 +97,7 @@ export async function startApi(env: Record<string, string>): Promise<Child> {
   const url = `http://127.0.0.1:${port}`;
   const child = spawn(process.execPath, [...SERVER_NODE_OPTIONS, 'dist/server.js'], {
     cwd: PACKAGE_DIR,
-    env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...env, PORT: String(port) },
+    env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', METRICS_PORT: '0', ...env, PORT: String(port) },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   const api: Child = {

@@ -71,6 +71,7 @@ const api = new IngestApiService('ingest-api', {
   certificateArn: config.certificateArn,
   domainName: config.apiDomainName,
   allowedCidr: config.allowedCidr,
+  vpcCidr: network.cidrBlock,
   retain,
 });
 const scaling = processorScaling(config);

@@ -23,6 +23,11 @@ export interface IngestApiServiceArgs extends FargateServiceBaseArgs {
   /** The public name clients use; the ALB's own DNS name when empty. */
   domainName: string;
   allowedCidr: string;
+  /**
+   * The VPC's range: the API believes X-Forwarded-For only on connections from it, and the
+   * task's security group lets only the load balancer connect, so only the ALB is trusted.
+   */
+  vpcCidr: string;
 }
 
 /** The ingest API on Fargate in private subnets, behind a public ALB, autoscaled on CPU and requests. */
@@ -132,6 +137,7 @@ export class IngestApiService extends pulumi.ComponentResource {
           CORS_ORIGINS: args.corsOrigins,
           LOG_LEVEL: args.logLevel,
           EMF_NAMESPACE: args.emfNamespace,
+          TRUSTED_PROXIES: args.vpcCidr,
           // The publisher's own thread pays only with a second vCPU to run on; on a smaller
           // task it would compete with the HTTP thread for the same share of one.
           PUBLISHER_THREAD: String(args.cpu >= 2048),

@@ -231,8 +231,22 @@ t.test('the API gets its key digests from Secrets Manager, never as plain enviro
   }[];
   t.same(container!.secrets, [{ name: 'API_KEY_HASHES', valueFrom: secret.state.arn }]);
   t.notOk(container!.environment.some((e) => e.name === 'API_KEY_HASHES'));
-  t.same(container!.environment.map((e) => e.name).sort(), ['AWS_REGION', 'CORS_ORIGINS', 'EMF_NAMESPACE', 'LOG_LEVEL', 'PUBLISHER_THREAD', 'STREAM_NAME']);
+  t.same(container!.environment.map((e) => e.name).sort(), ['AWS_REGION', 'CORS_ORIGINS', 'EMF_NAMESPACE', 'LOG_LEVEL', 'PUBLISHER_THREAD', 'STREAM_NAME', 'TRUSTED_PROXIES']);
   t.equal(container!.environment.find((e) => e.name === 'PUBLISHER_THREAD')?.value, 'false', 'a half-vCPU API task keeps the publisher in the HTTP thread');
+});
+
+t.test('the API believes X-Forwarded-For only from the VPC, where nothing but the load balancer reaches its port', async (t) => {
+  const [container] = JSON.parse(stack.ofType('aws:ecs/taskDefinition:TaskDefinition').find((d) => d.name === 'ingest-api-task')!.inputs.containerDefinitions as string) as {
+    environment: { name: string; value: string }[];
+  }[];
+  t.equal(container!.environment.find((e) => e.name === 'TRUSTED_PROXIES')?.value, stack.one('awsx:ec2:Vpc').inputs.cidrBlock, 'the VPC range');
+  const taskSg = stack.one('aws:ec2/securityGroup:SecurityGroup', 'ingest-api-task-sg');
+  const albSg = stack.one('aws:ec2/securityGroup:SecurityGroup', 'ingest-api-alb-sg');
+  t.same(
+    (taskSg.inputs.ingress as { fromPort: number; toPort: number; securityGroups?: string[]; cidrBlocks?: string[] }[]).map((r) => ({ from: r.fromPort, to: r.toPort, groups: r.securityGroups, cidrs: r.cidrBlocks })),
+    [{ from: 3000, to: 3000, groups: [albSg.state.id], cidrs: undefined }],
+    'one way in: the API port, from the ALB (so METRICS_PORT is closed)',
+  );
 });
 
 t.test('the processor is told every variable of its contract and gets the longest stop timeout Fargate allows', async (t) => {

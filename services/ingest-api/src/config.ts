@@ -21,6 +21,13 @@ export const IngestConfigSchema = Type.Object({
     description: 'comma-separated lowercase SHA-256 hex digests of accepted keys, each optionally prefixed "name:"',
   }),
   CORS_ORIGINS: Type.Array(Type.String({ minLength: 1 }), { default: [] }),
+  // Behind a load balancer every connection comes from it, and the client's address is the
+  // last one it appended to X-Forwarded-For. Only connections from these addresses are
+  // believed; anyone else's X-Forwarded-For is ignored. Empty: the peer's own address.
+  TRUSTED_PROXIES: Type.Array(Type.String({ pattern: '^([0-9]{1,3}(\\.[0-9]{1,3}){3}|[0-9a-fA-F:]*:[0-9a-fA-F:.]*)(/[0-9]{1,3})?$' }), {
+    default: [],
+    description: 'comma-separated addresses or CIDR blocks of the proxies whose X-Forwarded-For gives the client address',
+  }),
   LOG_LEVEL: Type.Union(
     ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
     { default: 'info' },
@@ -38,6 +45,9 @@ export const IngestConfigSchema = Type.Object({
   // Per-key rate limit (429 past it).
   RATE_LIMIT_MAX: Type.Integer({ minimum: 1, default: 6000, description: 'requests per key per window' }),
   RATE_LIMIT_WINDOW_MS: Type.Integer({ minimum: 100, default: 60_000 }),
+  // Failed authentications (no key, or a key not accepted) per client address per window;
+  // past it the address gets 429 without its keys being checked.
+  AUTH_FAILURES_MAX: Type.Integer({ minimum: 1, default: 30, description: 'failed authentications per client address per RATE_LIMIT_WINDOW_MS' }),
   // Publisher.
   LINGER_MS: Type.Integer({ minimum: 0, maximum: 1000, default: 5 }),
   PUBLISH_DEADLINE_MS: Type.Integer({ minimum: 100, maximum: 120_000, default: 5_000 }),

@@ -4,6 +4,7 @@
  */
 import { resolve } from 'node:path';
 import * as pulumi from '@pulumi/pulumi';
+import { ApiFirewall } from './src/api-firewall.js';
 import { ApiKeySecret } from './src/api-key-secret.js';
 import { awsContext } from './src/aws-context.js';
 import { ContainerImage } from './src/container-image.js';
@@ -74,6 +75,7 @@ const api = new IngestApiService('ingest-api', {
   vpcCidr: network.cidrBlock,
   retain,
 });
+const firewall = config.waf ? new ApiFirewall('api-firewall', { loadBalancerArn: api.loadBalancer.arn, rateLimit: config.wafRateLimit }) : undefined;
 const scaling = processorScaling(config);
 const processor = new ProcessorService('processor', {
   clusterArn: cluster.arn,
@@ -116,14 +118,16 @@ const archive = new RawArchive('raw-archive', {
 });
 const catalog = new LakeCatalog('catalog', { bucketName: lake.name, keyArn: key.arn, startDate: config.lakeStartDate, retain });
 const alarms = new PipelineAlarms('alarms', {
-  targets: pulumi.all([stream.name, archive.name, api.loadBalancer.arnSuffix, cluster.name, api.service.name, processor.service.name]).apply(
-    ([streamName, deliveryStreamName, loadBalancerArnSuffix, clusterName, apiServiceName, processorServiceName]) => ({
+  targets: pulumi.all([stream.name, archive.name, api.loadBalancer.arnSuffix, cluster.name, api.service.name, processor.service.name, ctx.region]).apply(
+    ([streamName, deliveryStreamName, loadBalancerArnSuffix, clusterName, apiServiceName, processorServiceName, region]) => ({
       streamName,
       deliveryStreamName,
       loadBalancerArnSuffix,
       clusterName,
       apiServiceName,
       processorServiceName,
+      webAclName: firewall?.name ?? '',
+      region,
     }),
   ),
   config,

@@ -223,6 +223,14 @@ t.test('the API: health check on /healthz, drains before it stops, scales on CPU
   t.equal(stack.ofType('aws:lb/listener:Listener').length, 1, 'dev without a certificate: one HTTP listener');
 });
 
+t.test('dev is plain HTTP only because its stack file says httpOnly, and runs without the firewall it turns off', async (t) => {
+  const listener = stack.one('aws:lb/listener:Listener');
+  t.match(listener.inputs, { port: 80, protocol: 'HTTP' });
+  t.equal(stack.outputs.apiUrl?.toString().startsWith('http://'), true);
+  t.equal(stack.ofType('aws:wafv2/webAcl:WebAcl').length, 0);
+  t.notOk(stack.ofType('aws:cloudwatch/metricAlarm:MetricAlarm').some((a) => a.inputs.namespace === 'AWS/WAFV2'));
+});
+
 t.test('the API gets its key digests from Secrets Manager, never as plain environment', async (t) => {
   const secret = stack.one('aws:secretsmanager/secret:Secret');
   const [container] = JSON.parse(stack.ofType('aws:ecs/taskDefinition:TaskDefinition').find((d) => d.name === 'ingest-api-task')!.inputs.containerDefinitions as string) as {

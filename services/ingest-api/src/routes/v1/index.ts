@@ -3,7 +3,7 @@ import { ENDPOINTS, EVENT_TYPES } from '@eventlake/schemas';
 import { AppError } from '@eventlake/common';
 import { acceptedBody, prepareScanned, type IngestTarget } from '../../ingest-request.js';
 import { isBodyPublisher, type AcceptedBody } from '../../publisher/event-publisher.js';
-import { ingestHeaders, ingestResponses, mixedBody, requestBody, typedBody } from './schemas.js';
+import { ingestHeaders, ingestResponses, mixedBody, mixedExample, requestBody, typedBody, typedExample } from './schemas.js';
 import requestEncodingPlugin from '../../plugins/external/request-encoding.js';
 import { ScannedBody } from '../../body-scanner.js';
 
@@ -52,19 +52,36 @@ export default async function ingestRoutes(fastify: FastifyInstance): Promise<vo
   const security: { [scheme: string]: string[] }[] = [{ apiKey: [] }, { bearer: [] }];
   const description =
     'The body is JSON, or NDJSON (Content-Type application/x-ndjson or application/jsonl: one event per line; 400s give each event\'s line), ' +
-    'and may be sent compressed with Content-Encoding gzip, deflate or br; the limits count the decompressed body.';
+    'and may be sent compressed with Content-Encoding gzip, deflate or br; the limits count the decompressed body. ' +
+    '`event_id` (or its alias `id`; both, if sent, must be equal) is the idempotency key: resend a refused or unanswered request with the same ids.';
 
   for (const type of EVENT_TYPES) {
     fastify.post(ENDPOINTS[type], {
       ...common,
-      schema: { summary: `Ingest ${type} events (one or an array)`, description, tags: ['events'], security, headers: ingestHeaders, body: requestBody(typedBody(type), `a ${type} event as the JSON body would hold it`), response: ingestResponses },
+      schema: {
+        summary: `Ingest ${type} events (one or an array)`,
+        description,
+        tags: ['events'],
+        security,
+        headers: ingestHeaders,
+        body: requestBody(typedBody(type), `a ${type} event as the JSON body would hold it`, { json: typedExample(type), lines: [typedExample(type)] }),
+        response: ingestResponses,
+      },
       handler: handler(type),
     });
   }
   fastify.post('/v1/events', {
     ...common,
     config: { ...common.config, bodyShape: 'mixed' },
-    schema: { summary: 'Ingest a mixed batch; each event names its type', description, tags: ['events'], security, headers: ingestHeaders, body: requestBody(mixedBody(), 'an event as an element of `events` would be, naming its type'), response: ingestResponses },
+    schema: {
+      summary: 'Ingest a mixed batch; each event names its type',
+      description,
+      tags: ['events'],
+      security,
+      headers: ingestHeaders,
+      body: requestBody(mixedBody(), 'an event as an element of `events` would be, naming its type', { json: mixedExample(), lines: mixedExample().events }),
+      response: ingestResponses,
+    },
     handler: handler('mixed'),
   });
 }

@@ -4,6 +4,7 @@
  */
 import { resolve } from 'node:path';
 import * as pulumi from '@pulumi/pulumi';
+import { ApiFirewall } from './src/api-firewall.js';
 import { ApiKeySecret } from './src/api-key-secret.js';
 import { awsContext } from './src/aws-context.js';
 import { ContainerImage } from './src/container-image.js';
@@ -70,8 +71,10 @@ const api = new IngestApiService('ingest-api', {
   certificateArn: config.certificateArn,
   domainName: config.apiDomainName,
   allowedCidr: config.allowedCidr,
+  vpcCidr: network.cidrBlock,
   retain,
 });
+const firewall = config.waf ? new ApiFirewall('api-firewall', { loadBalancerArn: api.loadBalancer.arn, rateLimit: config.wafRateLimit }) : undefined;
 const scaling = processorScaling(config);
 const processor = new ProcessorService('processor', {
   clusterArn: cluster.arn,
@@ -109,14 +112,16 @@ const archive = new RawArchive('raw-archive', {
 });
 const catalog = new LakeCatalog('catalog', { bucketName: lake.name, keyArn: key.arn, startDate: config.lakeStartDate, retain });
 const alarms = new PipelineAlarms('alarms', {
-  targets: pulumi.all([stream.name, archive.name, api.loadBalancer.arnSuffix, cluster.name, api.service.name, processor.service.name]).apply(
-    ([streamName, deliveryStreamName, loadBalancerArnSuffix, clusterName, apiServiceName, processorServiceName]) => ({
+  targets: pulumi.all([stream.name, archive.name, api.loadBalancer.arnSuffix, cluster.name, api.service.name, processor.service.name, ctx.region]).apply(
+    ([streamName, deliveryStreamName, loadBalancerArnSuffix, clusterName, apiServiceName, processorServiceName, region]) => ({
       streamName,
       deliveryStreamName,
       loadBalancerArnSuffix,
       clusterName,
       apiServiceName,
       processorServiceName,
+      webAclName: firewall?.name ?? '',
+      region,
     }),
   ),
   config,

@@ -26,7 +26,18 @@ export const InfraConfigSchema = Type.Object({
     description: 'NAT gateways; tasks reach AWS through VPC endpoints, so None suffices',
   }),
   availabilityZones: Type.Integer({ minimum: 2, maximum: 3, default: 2, description: 'AZs of the VPC' }),
-  certificateArn: Type.String({ default: '', pattern: '^(arn:aws[a-z-]*:acm:[a-z0-9-]+:\\d{12}:certificate/.+)?$', description: 'ACM certificate ARN; HTTPS on 443 when set' }),
+  certificateArn: Type.String({
+    default: '',
+    pattern: '^(arn:aws[a-z-]*:acm:[a-z0-9-]+:\\d{12}:certificate/.+)?$',
+    description: 'ACM certificate ARN: HTTPS on 443, port 80 only redirects; required unless httpOnly',
+  }),
+  httpOnly: Type.Boolean({
+    default: false,
+    description: 'serve plain HTTP on port 80 without a certificate (API keys in clear text): development stacks only',
+  }),
+  waf: Type.Boolean({ default: true, description: 'an AWS WAF web ACL on the load balancer: a rate limit per client address and AWS managed rule groups' }),
+  wafRateLimit: Type.Integer({ minimum: 10, maximum: 2_000_000_000, default: 30_000, description: 'requests per client address per 5 minutes past which the WAF blocks it' }),
+  wafBlockedAlarm: Type.Integer({ minimum: 1, default: 100, description: 'requests the WAF blocks in 5 minutes that alarm' }),
   apiDomainName: Type.String({
     default: '',
     pattern: '^([a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+)?$',
@@ -96,6 +107,26 @@ export function parseInfraConfig(raw: Record<string, string | undefined>, nowMs 
     });
   }
   return config;
+}
+
+/**
+ * Refuses a stack that would serve the API over plain HTTP without saying so. Clients send
+ * their API key with every request: without TLS it crosses the internet in clear text. A
+ * stack with no certificate deploys only with `httpOnly: true` (a development stack);
+ * one with a certificate serves HTTPS, and its port 80 only redirects. Checked when a stack
+ * is read for deployment (stack-config.ts), after `parseInfraConfig`.
+ */
+export function checkTransport(c: Pick<InfraConfig, 'certificateArn' | 'httpOnly'>): void {
+  const problems: string[] = [];
+  if (c.certificateArn === '' && !c.httpOnly) {
+    problems.push('certificateArn is empty: the API would listen on plain HTTP and API keys would cross the internet in clear text');
+  }
+  if (c.certificateArn !== '' && c.httpOnly) problems.push('httpOnly is true but certificateArn is set: a stack with a certificate serves HTTPS only');
+  if (problems.length === 0) return;
+  throw new AppError('ERR_INFRA_CONFIG', `invalid stack configuration:\n  ${problems.join('\n  ')}`, {
+    hint: 'pulumi config set certificateArn <ACM certificate ARN> (and apiDomainName), or, on a development stack only, pulumi config set httpOnly true',
+    details: problems,
+  });
 }
 
 function crossCheck(c: InfraConfig, nowMs: number): string[] {

@@ -24,6 +24,11 @@ export interface IngestApiServiceArgs extends FargateServiceBaseArgs {
   /** The public name clients use; the ALB's own DNS name when empty. */
   domainName: string;
   allowedCidr: string;
+  /**
+   * The VPC's range: the API believes X-Forwarded-For only on connections from it, and the
+   * task's security group lets only the load balancer connect, so only the ALB is trusted.
+   */
+  vpcCidr: string;
 }
 
 /** The ingest API on Fargate in private subnets, behind a public ALB, autoscaled on CPU and requests. */
@@ -128,7 +133,7 @@ export class IngestApiService extends pulumi.ComponentResource {
         name: 'ingest-api',
         port: API_PORT,
         schema: IngestConfigSchema,
-        environment: ingestEnvironment(args.settings, { streamName: args.streamName, region: args.region, cpuUnits: args.cpu }),
+        environment: ingestEnvironment(args.settings, { streamName: args.streamName, region: args.region, cpuUnits: args.cpu, vpcCidr: args.vpcCidr }),
         secrets: { API_KEY_HASHES: args.apiKeySecretArn },
         stopTimeoutSeconds: API_STOP_TIMEOUT_SECONDS,
       },

@@ -48,6 +48,8 @@ export class PipelineAlarms extends pulumi.ComponentResource {
       clusterName: '',
       apiServiceName: '',
       processorServiceName: '',
+      webAclName: '',
+      region: '',
     };
     const resolved = pulumi.output(args.targets).apply((t) => pipelineSignals(t, args.config));
     pipelineSignals(placeholder, args.config).forEach((shape, i) => {

@@ -114,9 +114,16 @@ export function processorEnvironment<V>(
 /** The ingest API task's environment: the operator's settings, the stack's resources, and the publisher mode its CPU affords. */
 export function ingestEnvironment<V>(
   settings: ServiceEnvironment<typeof IngestConfigSchema>,
-  w: { streamName: V; region: V; cpuUnits: number },
+  w: { streamName: V; region: V; cpuUnits: number; vpcCidr: string },
 ): ServiceEnvironment<typeof IngestConfigSchema, V | string> {
-  return { ...settings, STREAM_NAME: w.streamName, AWS_REGION: w.region, PUBLISHER_THREAD: String(publisherThreadFor(w.cpuUnits)) };
+  return {
+    ...settings,
+    STREAM_NAME: w.streamName,
+    AWS_REGION: w.region,
+    PUBLISHER_THREAD: String(publisherThreadFor(w.cpuUnits)),
+    // Only the ALB reaches the API port, from inside the VPC: its X-Forwarded-For is believed.
+    TRUSTED_PROXIES: w.vpcCidr,
+  };
 }
 
 /**

@@ -4,6 +4,7 @@
  * `pipelineSignals`, so every alarm has a graph and every graph an alarm.
  */
 import type { InfraConfig } from './config.js';
+import { RATE_LIMIT_RULE } from './api-firewall.js';
 
 /** Names of the deployed things the signals watch. */
 export interface SignalTargets {
@@ -14,6 +15,10 @@ export interface SignalTargets {
   clusterName: string;
   apiServiceName: string;
   processorServiceName: string;
+  /** The WAF web ACL's name (its metric name), when the stack has one. */
+  webAclName: string;
+  /** The region, a dimension of the WAF's metrics. */
+  region: string;
 }
 
 /** One watched metric and the level that alarms. */
@@ -205,6 +210,35 @@ export function pipelineSignals(t: SignalTargets, c: InfraConfig): Signal[] {
       treatMissingData: 'notBreaching',
     },
   ];
+  if (c.waf) {
+    const blocked = (rule: string) => ({ WebACL: t.webAclName, Region: t.region, Rule: rule });
+    signals.push(
+      {
+        key: 'waf-rate-limited',
+        description: `a client address sent more than ${c.wafRateLimit} requests in 5 minutes and is blocked (429)`,
+        namespace: 'AWS/WAFV2',
+        metricName: 'BlockedRequests',
+        dimensions: blocked(RATE_LIMIT_RULE),
+        statistic: 'Sum',
+        ...fiveMin,
+        threshold: 0,
+        comparisonOperator: 'GreaterThanThreshold',
+        treatMissingData: 'notBreaching',
+      },
+      {
+        key: 'waf-blocked',
+        description: 'the WAF blocks many requests: an attack, or managed rules refusing real clients (see its sampled requests)',
+        namespace: 'AWS/WAFV2',
+        metricName: 'BlockedRequests',
+        dimensions: blocked('ALL'),
+        statistic: 'Sum',
+        ...fiveMin,
+        threshold: c.wafBlockedAlarm,
+        comparisonOperator: 'GreaterThanOrEqualToThreshold',
+        treatMissingData: 'notBreaching',
+      },
+    );
+  }
   for (const [service, serviceName] of [
     ['api', t.apiServiceName],
     ['processor', t.processorServiceName],

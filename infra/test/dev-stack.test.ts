@@ -226,6 +226,14 @@ t.test('the API: health check on /healthz, drains before it stops, scales on CPU
   t.equal(stack.ofType('aws:lb/listener:Listener').length, 1, 'dev without a certificate: one HTTP listener');
 });
 
+t.test('dev is plain HTTP only because its stack file says httpOnly, and runs without the firewall it turns off', async (t) => {
+  const listener = stack.one('aws:lb/listener:Listener');
+  t.match(listener.inputs, { port: 80, protocol: 'HTTP' });
+  t.equal(stack.outputs.apiUrl?.toString().startsWith('http://'), true);
+  t.equal(stack.ofType('aws:wafv2/webAcl:WebAcl').length, 0);
+  t.notOk(stack.ofType('aws:cloudwatch/metricAlarm:MetricAlarm').some((a) => a.inputs.namespace === 'AWS/WAFV2'));
+});
+
 t.test('the API gets its key digests from Secrets Manager, never as plain environment', async (t) => {
   const secret = stack.one('aws:secretsmanager/secret:Secret');
   const [container] = JSON.parse(stack.ofType('aws:ecs/taskDefinition:TaskDefinition').find((d) => d.name === 'ingest-api-task')!.inputs.containerDefinitions as string) as {
@@ -234,8 +242,22 @@ t.test('the API gets its key digests from Secrets Manager, never as plain enviro
   }[];
   t.same(container!.secrets, [{ name: 'API_KEY_HASHES', valueFrom: secret.state.arn }]);
   t.notOk(container!.environment.some((e) => e.name === 'API_KEY_HASHES'));
-  t.same(container!.environment.map((e) => e.name).sort(), ['AWS_REGION', 'CORS_ORIGINS', 'EMF_NAMESPACE', 'LOG_LEVEL', 'PUBLISHER_THREAD', 'STREAM_NAME']);
+  t.same(container!.environment.map((e) => e.name).sort(), ['AWS_REGION', 'CORS_ORIGINS', 'EMF_NAMESPACE', 'LOG_LEVEL', 'PUBLISHER_THREAD', 'STREAM_NAME', 'TRUSTED_PROXIES']);
   t.equal(container!.environment.find((e) => e.name === 'PUBLISHER_THREAD')?.value, 'false', 'a half-vCPU API task keeps the publisher in the HTTP thread');
+});
+
+t.test('the API believes X-Forwarded-For only from the VPC, where nothing but the load balancer reaches its port', async (t) => {
+  const [container] = JSON.parse(stack.ofType('aws:ecs/taskDefinition:TaskDefinition').find((d) => d.name === 'ingest-api-task')!.inputs.containerDefinitions as string) as {
+    environment: { name: string; value: string }[];
+  }[];
+  t.equal(container!.environment.find((e) => e.name === 'TRUSTED_PROXIES')?.value, stack.one('awsx:ec2:Vpc').inputs.cidrBlock, 'the VPC range');
+  const taskSg = stack.one('aws:ec2/securityGroup:SecurityGroup', 'ingest-api-task-sg');
+  const albSg = stack.one('aws:ec2/securityGroup:SecurityGroup', 'ingest-api-alb-sg');
+  t.same(
+    (taskSg.inputs.ingress as { fromPort: number; toPort: number; securityGroups?: string[]; cidrBlocks?: string[] }[]).map((r) => ({ from: r.fromPort, to: r.toPort, groups: r.securityGroups, cidrs: r.cidrBlocks })),
+    [{ from: 3000, to: 3000, groups: [albSg.state.id], cidrs: undefined }],
+    'one way in: the API port, from the ALB (so METRICS_PORT is closed)',
+  );
 });
 
 t.test('the processor is told every variable of its contract and gets the longest stop timeout Fargate allows', async (t) => {

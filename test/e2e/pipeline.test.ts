@@ -45,7 +45,7 @@ t.test('accepted events land in the lake exactly once, partitioned by event time
   const pipeline = await startLocalPipeline({
     ...DEFAULT_PIPELINE_OPTIONS,
     dataDir,
-    ports: { api: 0, kinesis: 0, dynamodb: 0, s3: 0, metrics: 0 },
+    ports: { api: 0, apiMetrics: 0, kinesis: 0, dynamodb: 0, s3: 0, metrics: 0 },
     logLevel: 'warn',
     sink: (source, line) => logs.push(`${source} ${line}`),
   });

@@ -18,7 +18,7 @@ const RESOURCES = { STREAM_NAME: 'events', LEASE_TABLE: 'leases', LAKE_BUCKET: '
 
 /** Where things are, not how the service behaves: set per deployment, never a default to agree on. */
 const WIRING = {
-  api: ['PORT', 'HOST', 'STREAM_NAME', 'AWS_REGION', 'KINESIS_ENDPOINT', 'API_KEY_HASHES'],
+  api: ['PORT', 'HOST', 'METRICS_PORT', 'TRUSTED_PROXIES', 'STREAM_NAME', 'AWS_REGION', 'KINESIS_ENDPOINT', 'API_KEY_HASHES'],
   processor: ['PORT', 'STREAM_NAME', 'LEASE_TABLE', 'LAKE_BUCKET', 'AWS_REGION', 'KINESIS_ENDPOINT', 'DYNAMODB_ENDPOINT', 'S3_ENDPOINT', 'WORKER_ID', 'TEMP_DIR'],
 };
 
@@ -37,13 +37,13 @@ const DELIBERATE: { service: 'api' | 'processor'; name: string; differs: Source;
 ];
 
 const infra = parseInfraConfig({});
-const wiring: DevWiring = { kinesisEndpoint: 'http://127.0.0.1:4567', dynamodbEndpoint: 'http://127.0.0.1:4568', s3Endpoint: 'http://127.0.0.1:4569', apiPort: 3000, apiKeyHash: hashApiKey('dev') };
+const wiring: DevWiring = { kinesisEndpoint: 'http://127.0.0.1:4567', dynamodbEndpoint: 'http://127.0.0.1:4568', s3Endpoint: 'http://127.0.0.1:4569', apiPort: 3000, apiMetricsPort: 9464, apiKeyHash: hashApiKey('dev') };
 const region = 'eu-west-1';
 
 const api: Record<Source, Record<string, unknown>> = {
   service: loadIngestConfig({ STREAM_NAME: RESOURCES.STREAM_NAME, API_KEY_HASHES }),
   infra: loadIngestConfig({
-    ...(ingestEnvironment(ingestSettings(infra), { streamName: RESOURCES.STREAM_NAME, region, cpuUnits: infra.apiCpu }) as Record<string, string>),
+    ...(ingestEnvironment(ingestSettings(infra), { streamName: RESOURCES.STREAM_NAME, region, cpuUnits: infra.apiCpu, vpcCidr: '10.0.0.0/16' }) as Record<string, string>),
     API_KEY_HASHES,
   }),
   dev: loadIngestConfig(devApiEnvironment(DEFAULT_PIPELINE_OPTIONS, wiring)),
@@ -85,7 +85,7 @@ t.test('pnpm dev and the default API task run the publisher the same way (in the
   t.equal(api.infra.PUBLISHER_THREAD, false);
   t.equal(api.dev.PUBLISHER_THREAD, false);
   const bigger = loadIngestConfig({
-    ...(ingestEnvironment(ingestSettings(infra), { streamName: 'events', region, cpuUnits: 2048 }) as Record<string, string>),
+    ...(ingestEnvironment(ingestSettings(infra), { streamName: 'events', region, cpuUnits: 2048, vpcCidr: '10.0.0.0/16' }) as Record<string, string>),
     API_KEY_HASHES,
   });
   t.equal(bigger.PUBLISHER_THREAD, true, 'an API task with two vCPUs runs it in its own thread');

@@ -1,7 +1,7 @@
 import t from 'tap';
 import { readFile } from 'node:fs/promises';
 import { parse } from 'yaml';
-import { CONFIG_KEYS, parseInfraConfig, validateApiKeyHashes } from '../../src/config.js';
+import { CONFIG_KEYS, checkTransport, parseInfraConfig, validateApiKeyHashes } from '../../src/config.js';
 
 const infraDir = new URL('../../', import.meta.url);
 
@@ -67,6 +67,16 @@ t.test('values valid alone but not together are refused, each named', async (t) 
   t.throws(() => parseInfraConfig({ processorCpu: '2048', processorMemory: '2048' }), { message: /processorMemory \(2048\) must be at least 4096/ });
   t.throws(() => parseInfraConfig({ logRetentionDays: '10' }), { message: /logRetentionDays=10 is not a CloudWatch Logs retention/ });
   t.throws(() => parseInfraConfig({ rawInfrequentAccessDays: '10' }), { message: /at least 30/ });
+});
+
+t.test('a stack serves plain HTTP only when it says so: no certificate needs httpOnly, a certificate refuses it', async (t) => {
+  const certificateArn = 'arn:aws:acm:eu-west-1:123456789012:certificate/abc';
+  t.throws(() => checkTransport(parseInfraConfig({})), { code: 'ERR_INFRA_CONFIG', message: /certificateArn is empty.*clear text/, hint: /httpOnly true/ });
+  t.doesNotThrow(() => checkTransport(parseInfraConfig({ httpOnly: 'true' })));
+  t.doesNotThrow(() => checkTransport(parseInfraConfig({ certificateArn })));
+  t.throws(() => checkTransport(parseInfraConfig({ certificateArn, httpOnly: 'true' })), { message: /httpOnly is true but certificateArn is set/ });
+  t.equal(parseInfraConfig({}).httpOnly, false, 'HTTPS is the default');
+  t.equal(parseInfraConfig({}).waf, true, 'and so is the firewall');
 });
 
 t.test('API key digests: SHA-256 hex, optionally named, comma-separated', async (t) => {

@@ -18,6 +18,8 @@ const targets = {
   clusterName: 'c',
   apiServiceName: 'api',
   processorServiceName: 'proc',
+  webAclName: 'eventlake-test-api',
+  region: 'eu-west-1',
 };
 
 t.test('the processor never runs more tasks than shards, and its floor never exceeds its ceiling', async (t) => {
@@ -63,4 +65,19 @@ t.test('the dashboard draws every signal with its alarm level', async (t) => {
     if (signals[i]!.query) t.match(metric[0], { expression: signals[i]!.query });
     else t.same(metric.slice(0, 2), [signals[i]!.namespace, signals[i]!.metricName]);
   });
+});
+
+t.test('with the WAF on, a blocked flood alarms at once and many blocks of any rule at wafBlockedAlarm', async (t) => {
+  const on = pipelineSignals(targets, parseInfraConfig({ wafRateLimit: '5000', wafBlockedAlarm: '250' }));
+  t.match(on.find((s) => s.key === 'waf-rate-limited'), {
+    namespace: 'AWS/WAFV2',
+    metricName: 'BlockedRequests',
+    dimensions: { WebACL: 'eventlake-test-api', Region: 'eu-west-1', Rule: 'rate-limit' },
+    threshold: 0,
+    comparisonOperator: 'GreaterThanThreshold',
+    description: /more than 5000 requests in 5 minutes/,
+  });
+  t.match(on.find((s) => s.key === 'waf-blocked'), { dimensions: { Rule: 'ALL' }, threshold: 250, comparisonOperator: 'GreaterThanOrEqualToThreshold' });
+  const off = pipelineSignals(targets, parseInfraConfig({ waf: 'false' }));
+  t.notOk(off.some((s) => s.namespace === 'AWS/WAFV2'), 'no firewall, no firewall alarms');
 });

@@ -16,6 +16,7 @@ export const DEV_USAGE = `Usage: pnpm dev [flags]
   --workers <n>         processor workers (default 2; env EVENTLAKE_WORKERS)
   --flush-age-ms <n>    processor FLUSH_MAX_AGE_MS, ≥ 1000 (default 1000)
   --port <n>            ingest API port (default ${DEFAULT_PORTS.api}; env EVENTLAKE_API_PORT)
+  --api-metrics-port <n>  the API's /metrics (default ${DEFAULT_PORTS.apiMetrics}; env EVENTLAKE_API_METRICS_PORT)
   --kinesis-port <n>    kinesalite (default ${DEFAULT_PORTS.kinesis}; env EVENTLAKE_KINESIS_PORT)
   --dynamodb-port <n>   dynalite (default ${DEFAULT_PORTS.dynamodb}; env EVENTLAKE_DYNAMODB_PORT)
   --s3-port <n>         s3rver (default ${DEFAULT_PORTS.s3}; env EVENTLAKE_S3_PORT)
@@ -33,6 +34,7 @@ export function parseDevArgs(argv: string[], env: Record<string, string | undefi
     workers: { type: 'string' },
     'flush-age-ms': { type: 'string' },
     port: { type: 'string' },
+    'api-metrics-port': { type: 'string' },
     'kinesis-port': { type: 'string' },
     'dynamodb-port': { type: 'string' },
     's3-port': { type: 'string' },
@@ -57,6 +59,7 @@ export function parseDevArgs(argv: string[], env: Record<string, string | undefi
     logLevel,
     ports: {
       api: port('port', 'EVENTLAKE_API_PORT', d.ports.api),
+      apiMetrics: port('api-metrics-port', 'EVENTLAKE_API_METRICS_PORT', d.ports.apiMetrics),
       kinesis: port('kinesis-port', 'EVENTLAKE_KINESIS_PORT', d.ports.kinesis),
       dynamodb: port('dynamodb-port', 'EVENTLAKE_DYNAMODB_PORT', d.ports.dynamodb),
       s3: port('s3-port', 'EVENTLAKE_S3_PORT', d.ports.s3),
@@ -76,6 +79,7 @@ export function banner(p: LocalPipeline): string {
     `  API        ${f.api_url}`,
     `  API key    ${f.api_key}`,
     `  docs       ${f.docs_url}`,
+    `  metrics    ${f.metrics_url} (the API's; not on its port)`,
     ...(f.status_url ? [`  status     ${f.status_url}   (live page; in a terminal: pnpm status --watch)`] : []),
     `  lake       ${f.lake} (s3rver ${f.s3_endpoint}, files under ${rel}/s3/${f.bucket}/)`,
     `  stream     ${f.stream} on ${f.kinesis_endpoint}`,

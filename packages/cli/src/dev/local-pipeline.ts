@@ -40,7 +40,7 @@ export interface LocalPipelineOptions {
   /** The processor's FLUSH_MAX_AGE_MS (1000 is its minimum). */
   flushAgeMs: number;
   /** `status` is the status page's; absent, a free port is picked. */
-  ports: { api: number; kinesis: number; dynamodb: number; s3: number; metrics: number; status?: number };
+  ports: { api: number; apiMetrics: number; kinesis: number; dynamodb: number; s3: number; metrics: number; status?: number };
   stream: string;
   bucket: string;
   leaseTable: string;
@@ -79,6 +79,7 @@ export interface DevWiring {
   dynamodbEndpoint: string;
   s3Endpoint: string;
   apiPort: number;
+  apiMetricsPort: number;
   apiKeyHash: string;
 }
 
@@ -105,6 +106,7 @@ export function devApiEnvironment(opts: Pick<LocalPipelineOptions, 'stream' | 'l
   return {
     ...commonEnvironment(opts, w),
     PORT: String(w.apiPort),
+    METRICS_PORT: String(w.apiMetricsPort),
     HOST: '127.0.0.1',
     API_KEY_HASHES: `dev:${w.apiKeyHash}`,
     PUBLISHER_THREAD: String(publisherThreadFor(DEFAULT_API_CPU_UNITS)),
@@ -233,6 +235,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
     const apiKey = await ensureDevApiKey(opts.dataDir);
     // The API and worker ports are checked before anything starts, so a taken port fails fast.
     const apiPort = await claimPort('the ingest API', opts.ports.api, '--port');
+    const apiMetricsPort = await claimPort("the ingest API's metrics", opts.ports.apiMetrics, '--api-metrics-port');
     const metricsPorts: number[] = [];
     for (let i = 0; i < opts.workers; i++) {
       const wanted = opts.ports.metrics === 0 ? 0 : opts.ports.metrics + i;
@@ -271,6 +274,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
       dynamodbEndpoint: dynamoEmu.endpoint,
       s3Endpoint: s3Emu.endpoint,
       apiPort,
+      apiMetricsPort,
       apiKeyHash: apiKeyHash(apiKey),
     };
     const api = startService('api', serviceEntry('@eventlake/ingest-api', 'server.js'), devApiEnvironment(opts, wiring), sink, SERVER_NODE_OPTIONS);
@@ -282,15 +286,16 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
     });
 
     const apiUrl = `http://127.0.0.1:${apiPort}`;
+    const apiMetricsUrl = `http://127.0.0.1:${apiMetricsPort}/metrics`;
     const deadline = Date.now() + (opts.readyTimeoutMs ?? 60_000);
     await Promise.all([
       waitReady(api, `${apiUrl}/readyz`, deadline),
       ...workers.map((w, i) => waitReady(w, `http://127.0.0.1:${metricsPorts[i]}/healthz`, deadline)),
     ]);
 
-    // What the status page scrapes: the API's /metrics (beside its routes) and each worker's.
+    // What the status page scrapes: the API's /metrics (on its own port) and each worker's.
     const targets: MetricsTarget[] = [
-      { name: api.name, role: 'api', url: `${apiUrl}/metrics` },
+      { name: api.name, role: 'api', url: apiMetricsUrl },
       ...workers.map((w, i): MetricsTarget => ({ name: w.name, role: 'worker', workerId: devWorkerId(i), url: `http://127.0.0.1:${metricsPorts[i]}/metrics` })),
     ];
     statusCollector = new StatusCollector({ sources: pipelineStatusSources({ kinesis, ddb, s3, stream: opts.stream, leaseTable: opts.leaseTable, bucket: opts.bucket, targets }), log, ...opts.status });
@@ -302,6 +307,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
       api_key: apiKey,
       docs_url: `${apiUrl}/docs`,
       status_url: statusServer.url,
+      metrics_url: apiMetricsUrl,
       kinesis_endpoint: kinesisEmu.endpoint,
       dynamodb_endpoint: dynamoEmu.endpoint,
       s3_endpoint: s3Emu.endpoint,

@@ -39,7 +39,7 @@ t.test('the status page follows load, and shows a killed worker gone and its sha
     dataDir,
     shards: 2,
     workers: 2,
-    ports: { api: 0, kinesis: 0, dynamodb: 0, s3: 0, metrics: 0 },
+    ports: { api: 0, apiMetrics: 0, kinesis: 0, dynamodb: 0, s3: 0, metrics: 0 },
     logLevel: 'warn',
     sink: (source, line) => logs.push(`${source} ${line}`),
     processorEnv: { LEASE_DURATION_MS: '2000' },

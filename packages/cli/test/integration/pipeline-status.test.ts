@@ -29,7 +29,7 @@ t.test('a running pipeline serves its status: figures from the API, the worker, 
     dataDir,
     shards: 1,
     workers: 1,
-    ports: { api: 0, kinesis: 0, dynamodb: 0, s3: 0, metrics: 0 },
+    ports: { api: 0, apiMetrics: 0, kinesis: 0, dynamodb: 0, s3: 0, metrics: 0 },
     logLevel: 'warn',
     sink: (source, line) => lines.push(`${source} ${line}`),
     status: { intervalMs: 300, lakeIntervalMs: 500, rateWindowMs: 60_000 },
@@ -67,7 +67,7 @@ t.test('a running pipeline serves its status: figures from the API, the worker, 
   t.ok(s.lake.errors.some((e) => e.stage === 'json' && e.perMinute >= 1), 'errors/ by stage');
 
   // Every series the status reads is one the services really publish (renamed there, this fails).
-  const [apiText, workerText] = await Promise.all([fetch(`${p.facts.api_url}/metrics`).then((r) => r.text()), fetch(`http://127.0.0.1:${p.metricsPorts[0]}/metrics`).then((r) => r.text())]);
+  const [apiText, workerText] = await Promise.all([fetch(p.facts.metrics_url).then((r) => r.text()), fetch(`http://127.0.0.1:${p.metricsPorts[0]}/metrics`).then((r) => r.text())]);
   for (const name of Object.values(INGEST_SERIES)) t.match(apiText, new RegExp(`^${name}[{_ ]`, 'm'), `the API publishes ${name}`);
   for (const name of Object.values(WORKER_SERIES)) t.match(workerText, new RegExp(`^${name}[{ ]`, 'm'), `the worker publishes ${name}`);
 

@@ -1,7 +1,7 @@
 import t, { type Test } from 'tap';
 import { gzipSync } from 'node:zlib';
 import { ENDPOINTS } from '@eventlake/schemas';
-import { authHeaders, fixtureText, makeEvent } from '../helpers/build.js';
+import { authHeaders, fixtureText, makeEvent, scrape } from '../helpers/build.js';
 import { readStream, type StreamEvent } from '../helpers/kinesis.js';
 import { startIngestStack, type IngestStack } from '../helpers/stack.js';
 
@@ -127,7 +127,7 @@ async function sameAnswersAndRecords(t: Test, here: IngestStack, there: IngestSt
   }
   t.ok(accepted > 60, `${accepted} events accepted by each`);
   const acceptedByType = async (s: IngestStack) =>
-    (await (await fetch(`${s.url}/metrics`)).text())
+    (await scrape(s.metrics)).body
       .split('\n')
       .filter((l) => l.startsWith('eventlake_ingest_events_accepted_total{'))
       .sort();

@@ -8,3 +8,4 @@ export * from './uuid-v7.js';
 export * from './json-bytes.js';
 export * from './lake-fit.js';
 export * from './nesting.js';
+export * from './minute-aggregates.js';

@@ -10,6 +10,7 @@ export interface LakeMetrics {
   rows: Counter;
   errors: Counter;
   duplicates: Counter;
+  anomalies: Counter;
   bytes: Counter;
   files: Counter;
   flushSeconds: Histogram;
@@ -22,6 +23,7 @@ export function lakeMetrics(metrics: Metrics): LakeMetrics {
     rows: metrics.counter('lake_rows_total', 'Rows written to the lake', ['type']),
     errors: metrics.counter('lake_error_records_total', 'Records written to errors/, by the stage that refused them', ['stage']),
     duplicates: metrics.counter('lake_duplicates_total', 'Records dropped as repeats of an event_id within the dedupe window', ['type']),
+    anomalies: metrics.counter('lake_anomalies_total', 'Telemetry rows written with the anomaly flag (a reading outside its plausible range)'),
     bytes: metrics.counter('lake_bytes_total', 'Bytes of files written', ['kind']),
     files: metrics.counter('lake_files_total', 'Files written', ['kind']),
     flushSeconds: metrics.histogram('lake_flush_seconds', 'Time to encode and upload one batch', [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30]),

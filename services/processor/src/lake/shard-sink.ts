@@ -10,7 +10,7 @@
  * replay after a crash) decides exactly as the first attempt.
  */
 import { AppError, type Logger } from '@eventlake/common';
-import type { EventRecord, EventType } from '@eventlake/schemas';
+import { MINUTE_TABLE_DEFS, MINUTE_TABLES, type EventRecord, type EventType, type MinuteTable } from '@eventlake/schemas';
 import type { FlushResult, SequenceRange, ShardSink, StreamRecord } from '../contracts.js';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { decodeUserRecord } from './decode.js';
@@ -18,7 +18,7 @@ import { encodeErrorsFile, errorRecord, type ErrorRecord } from './error-records
 import { shouldFlush, type FlushPolicy } from './flush-policy.js';
 import { BatchLines } from './batch-lines.js';
 import type { LakeMetrics } from './lake-metrics.js';
-import { errorsObjectKey, lakeObjectKey } from './naming.js';
+import { errorsObjectKey, lakeObjectKey, minutePartialsObjectKey } from './naming.js';
 import type { ObjectStore } from './object-store.js';
 import { createRowsTable, type ParquetBatchWriter } from './parquet-writer.js';
 import { SQL_PATH_TYPES, sqlPathPlan, sqlString } from './sql-path.js';
@@ -35,6 +35,8 @@ export interface ShardSinkDeps {
   metrics: LakeMetrics;
   /** Wall clock, epoch ms: buffer age and processed_at only, never a dedupe decision. */
   now: () => number;
+  /** Whether each batch also writes its minute tables' partial aggregates (false only to measure their cost). */
+  minuteAggregates: boolean;
 }
 
 const PARQUET_CONTENT_TYPE = 'application/vnd.apache.parquet';
@@ -135,16 +137,17 @@ export class LakeShardSink implements ShardSink {
       const loadErrors = await this.load(conn, this.lines, temps, 'b');
       const dups = await this.dedupe(conn, 'b');
       const errors = [...this.errors, ...loadErrors].sort(byStreamPosition);
-      const files: { key: string; body: Uint8Array; contentType: string; kind: 'parquet' | 'errors'; type?: EventType; dt?: string; hour?: string; rows: number }[] = [];
+      const files: { key: string; body: Uint8Array; contentType: string; kind: LakeFileKind; type?: EventType; rows: number }[] = [];
       let rows = 0;
       // One file per type and event-time partition, enriched and encoded by DuckDB from the staging table.
-      const parts = await conn.runAndReadAll(`SELECT _type, _dt, _hour, count(*)::INTEGER FROM stg_b WHERE _ok AND NOT _dup GROUP BY ALL ORDER BY ALL`);
-      for (const [type, dt, hour, n] of parts.getRows() as [EventType, string, string, number][]) {
+      const parts = (await conn.runAndReadAll(`SELECT _type, _dt, _hour, count(*)::INTEGER FROM stg_b WHERE _ok AND NOT _dup GROUP BY ALL ORDER BY ALL`)).getRows() as [EventType, string, string, number][];
+      for (const [type, dt, hour, n] of parts) {
         const where = `_ok AND NOT _dup AND _type = ${sqlString(type)} AND _dt = ${sqlString(dt)} AND _hour = ${sqlString(hour)}`;
         const body = await writer.copyQuery(conn, `SELECT ${plan.projection(type, processedAtMicros)} FROM stg_b r WHERE ${where}`);
-        files.push({ key: lakeObjectKey(type, { dt, hour }, shardId, range), body, contentType: PARQUET_CONTENT_TYPE, kind: 'parquet', type, dt, hour, rows: n });
+        files.push({ key: lakeObjectKey(type, { dt, hour }, shardId, range), body, contentType: PARQUET_CONTENT_TYPE, kind: 'parquet', type, rows: n });
         rows += n;
       }
+      const anomalies = this.deps.minuteAggregates ? await this.minutePartials(conn, parts, processedAtMicros, range, files) : 0;
       // Keys sorted so the result (and the upload order) is the same on every replay.
       files.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
       if (errors.length > 0) {
@@ -171,6 +174,7 @@ export class LakeShardSink implements ShardSink {
         metrics.files.inc({ kind: f.kind });
         if (f.kind === 'parquet') metrics.rows.inc({ type: f.type! }, f.rows);
       }
+      if (anomalies > 0) metrics.anomalies.inc(anomalies);
       for (const e of errors) metrics.errors.inc({ stage: e.stage });
       for (const [type, n] of dups.byType) metrics.duplicates.inc({ type }, n);
       const result: FlushResult = { range, keys: files.map((f) => f.key), rows, errors: errors.length, duplicates: dups.size, bytes };
@@ -181,9 +185,46 @@ export class LakeShardSink implements ShardSink {
       return result;
     } finally {
       for (const tag of ['w', 'b']) for (const t of ['rows', 'stg', 'rep', 'dups']) await conn.run(`DROP TABLE IF EXISTS ${t}_${tag}`);
+      for (const table of MINUTE_TABLES) await conn.run(`DROP TABLE IF EXISTS ${partialsTable(table)}`);
       conn.closeSync();
       await Promise.all(temps.map((f) => unlink(f).catch(() => undefined)));
     }
+  }
+
+  /**
+   * The batch's partial aggregates of every minute table whose source type it holds, from
+   * the rows just written (valid, not duplicates): one file per table and event-time
+   * partition, named like the batch's, so a replay overwrites them as it does the event
+   * files. Readers sum the partials (@eventlake/schemas `minuteTableSql`). Returns the
+   * telemetry rows flagged anomaly.
+   */
+  private async minutePartials(
+    conn: DuckDBConnection,
+    parts: readonly [EventType, string, string, number][],
+    processedAtMicros: number,
+    range: SequenceRange,
+    files: { key: string; body: Uint8Array; contentType: string; kind: LakeFileKind; rows: number }[],
+  ): Promise<number> {
+    let anomalies = 0;
+    for (const table of MINUTE_TABLES) {
+      const source = MINUTE_TABLE_DEFS[table].source;
+      const partitions = parts.filter(([type]) => type === source);
+      if (partitions.length === 0) continue;
+      const agg = partialsTable(table);
+      const rows = `(SELECT * FROM stg_b WHERE _ok AND NOT _dup AND _type = ${sqlString(source)})`;
+      // Grouped once for the whole batch (a few rows per minute and key), then cut by partition.
+      await conn.run(`CREATE TEMP TABLE ${agg} AS ${plan.minutePartials(table, rows, processedAtMicros)}`);
+      for (const [, dt, hour] of partitions) {
+        // Sorted, so a replay writes the same rows in the same order.
+        const body = await this.deps.writer.copyQuery(conn, `SELECT * EXCLUDE (_dt, _hour) FROM ${agg} WHERE _dt = ${sqlString(dt)} AND _hour = ${sqlString(hour)} ORDER BY ALL`);
+        files.push({ key: minutePartialsObjectKey(table, { dt, hour }, this.deps.shardId, range), body, contentType: PARQUET_CONTENT_TYPE, kind: 'aggregates', rows: 0 });
+      }
+      if (table === 'telemetry_per_minute') {
+        const [[n]] = (await conn.runAndReadAll(`SELECT coalesce(sum(anomalies), 0)::BIGINT FROM ${agg}`)).getRows() as [[bigint]];
+        anomalies = Number(n);
+      }
+    }
+    return anomalies;
   }
 
   private async ensureSeen(conn: DuckDBConnection): Promise<void> {
@@ -364,6 +405,14 @@ export class LakeShardSink implements ShardSink {
 }
 
 let sinkCounter = 0;
+
+/** What a lake file holds: event rows, a table's partial aggregates, or refused records. */
+type LakeFileKind = 'parquet' | 'aggregates' | 'errors';
+
+/** The temp table of a batch's partial aggregates of one minute table. */
+function partialsTable(table: MinuteTable): string {
+  return `agg_b_${table}`;
+}
 
 /** Stream order: sequence numbers are decimal strings, so a shorter one is smaller. */
 function byStreamPosition(a: ErrorRecord, b: ErrorRecord): number {

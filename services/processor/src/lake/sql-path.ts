@@ -23,7 +23,20 @@
  * conversion) value for value; test/unit/lake/sql-path-plan.test.ts holds the two side by side.
  */
 import { TypeGuard, type TObject, type TSchema } from '@sinclair/typebox';
-import { duckdbSqlType, EVENT_TYPES, lakeColumns, quoteSqlIdent as q, recordSchemas, type EventType, type LakeType } from '@eventlake/schemas';
+import {
+  duckdbSqlType,
+  EVENT_TYPES,
+  lakeColumns,
+  MINUTE_TABLE_DEFS,
+  minutePartialColumns,
+  quoteSqlIdent as q,
+  recordSchemas,
+  SALES_UNCATEGORISED,
+  TELEMETRY_READINGS,
+  type EventType,
+  type LakeType,
+  type MinuteTable,
+} from '@eventlake/schemas';
 import { CATEGORY_RANGES, OTHER_CATEGORY, type CategoryRange } from './category-table.js';
 import { GEOHASH_PRECISION } from './enrich.js';
 import { READING_RANGES, type ReadingRange } from './reading-ranges.js';
@@ -456,6 +469,14 @@ export interface SqlPathPlan {
   okExpression: Record<string, string>;
   /** Per SQL-path type, the lake columns as `expr AS name` over the read record `r` (processed_at templated). */
   projection(type: EventType, processedAtMicros: number): string;
+  /**
+   * The partial aggregates of a minute table over `rows` (a relation of staged rows of the
+   * table's source type, already checked and deduplicated, with `_dt`, `_hour` and `_i`): one
+   * row per partition, window and keys, with `_dt`, `_hour` and then the partial columns of
+   * `minutePartialColumns(table)` in order and type. Values are the lake's (the same
+   * conversions as the projection), so they add up to a recount from the event tables.
+   */
+  minutePartials(table: MinuteTable, rows: string, processedAtMicros: number): string;
 }
 
 /**
@@ -516,7 +537,74 @@ export function sqlPathPlan(types: readonly EventType[] = SQL_PATH_TYPES, schema
         })
         .join(', ');
     },
+    minutePartials(table, rows, processedAtMicros) {
+      const def = MINUTE_TABLE_DEFS[table];
+      const grouped = minutePartialsBody(table, recordOf(def.source).field, rows);
+      const columns = minutePartialColumns(table).map((c) => {
+        const value =
+          c.name === 'window_start' ? `(g._m || ':00Z')::TIMESTAMPTZ` : c.name === 'processed_at' ? `make_timestamptz(${processedAtMicros}::BIGINT)` : `g.${q(c.name)}`;
+        return `CAST(${value} AS ${duckdbSqlType(c.type)}) AS ${q(c.name)}`;
+      });
+      return `SELECT g._dt, g._hour, ${columns.join(', ')} FROM (${grouped}) g`;
+    },
   };
+}
+
+/**
+ * The grouped partials of a minute table: `_dt`, `_hour`, `_m` (the window as the event
+ * time's first 16 characters, `YYYY-MM-DDTHH:MM`, the same minute in every canonical
+ * timestamp), the keys and the partial columns by name. `field` reads a source record field.
+ */
+function minutePartialsBody(table: MinuteTable, field: (name: string) => string, rows: string): string {
+  const minute = `substr(${field('timestamp')}, 1, 16)`;
+  const head = `r._dt AS _dt, r._hour AS _hour, ${minute} AS _m`;
+  switch (table) {
+    case 'telemetry_per_minute': {
+      const anomaly = anomaliesSql(field).any;
+      const readings = TELEMETRY_READINGS.map((name) => `${field(name)} AS ${q(name)}`).join(', ');
+      const measures = TELEMETRY_READINGS.flatMap((name) => [
+        `count(${q(name)}) AS ${q(`${name}_count`)}`,
+        `sum(${q(name)}) AS ${q(`${name}_sum`)}`,
+        `min(${q(name)}) AS ${q(`${name}_min`)}`,
+        `max(${q(name)}) AS ${q(`${name}_max`)}`,
+      ]);
+      return (
+        `SELECT _dt, _hour, _m, sensor_id, count(*) AS readings, ${measures.join(', ')}, count(*) FILTER (WHERE _anomaly) AS anomalies ` +
+        `FROM (SELECT ${head}, coalesce(${field('sensor_id')}, ${field('device_id')}) AS sensor_id, ${readings}, (${anomaly}) AS _anomaly FROM ${rows} r) ` +
+        'GROUP BY _dt, _hour, _m, sensor_id'
+      );
+    }
+    case 'sales_per_minute': {
+      const itemsType = lakeColumnType('transaction', 'items');
+      const itemPriceType = itemsType.kind === 'list' && itemsType.element.kind === 'struct' ? itemsType.element.fields.find((f) => f.name === 'price')?.type : undefined;
+      if (itemPriceType === undefined) throw new Error('transaction items must be a list of structs with a price');
+      // The lake's values: quantity defaults to 1, the category only for an item with an id
+      // (then Other for the rest), prices and the amount as their DECIMAL lake columns.
+      const quantity = `coalesce(_e.quantity, 1)::BIGINT`;
+      const category = `coalesce(CASE WHEN _e.item_id IS NOT NULL THEN ${categorySql('_e.item_id')} END, ${sqlString(SALES_UNCATEGORISED)})`;
+      const price = lakeValueSql('_e.price', itemPriceType, 1).sql;
+      const amount = lakeValueSql(field('amount'), lakeColumnType('transaction', 'amount'), 0).sql;
+      const txns = `SELECT ${head}, ${field('store_id')} AS store_id, r._i AS _i, ${field('items')} AS _items, ${amount} AS _amount FROM ${rows} r`;
+      // A transaction counts once in each category its items fall in: items are summed per
+      // transaction and category first, then the transactions are counted per category.
+      const perTxn =
+        `SELECT _dt, _hour, _m, store_id, _i, ${category} AS category, sum(${quantity}) AS items, coalesce(sum(CAST(${quantity} AS DECIMAL(38,0)) * ${price}), 0) AS revenue ` +
+        `FROM (SELECT _dt, _hour, _m, store_id, _i, unnest(_items) AS _e FROM _t WHERE len(_items) > 0) GROUP BY _dt, _hour, _m, store_id, _i, category`;
+      return (
+        `WITH _t AS (${txns}) ` +
+        `SELECT _dt, _hour, _m, store_id, category, count(*) AS orders, sum(items) AS items, sum(revenue) AS revenue FROM (${perTxn}) GROUP BY _dt, _hour, _m, store_id, category ` +
+        `UNION ALL SELECT _dt, _hour, _m, store_id, NULL AS category, count(*) AS orders, 0 AS items, sum(_amount) AS revenue FROM _t WHERE coalesce(len(_items), 0) = 0 GROUP BY _dt, _hour, _m, store_id`
+      );
+    }
+    case 'clickstream_per_minute': {
+      const price = lakeValueSql(field('price'), lakeColumnType('clickstream', 'price'), 0).sql;
+      return (
+        `SELECT _dt, _hour, _m, action, category, count(*) AS events, coalesce(sum(_price), 0) AS value ` +
+        `FROM (SELECT ${head}, ${field('action')} AS action, ${categorySql(field('item_id'))} AS category, ${price} AS _price FROM ${rows} r) ` +
+        'GROUP BY _dt, _hour, _m, action, category'
+      );
+    }
+  }
 }
 
 /** What a valid record's values need to fit their lake columns, record fields and derived ones. */

@@ -60,8 +60,9 @@ export function ingestApiTaskPolicy(a: { streamArn: string; keyArn: string }): P
 }
 
 /**
- * The processor reads the stream, keeps leases in the one table and writes Parquet and error
- * files. It never reads the lake back (dedupe state comes from the stream), so no GetObject.
+ * The processor reads the stream, keeps leases in the one table and writes Parquet (events
+ * and the minute tables' partials) and error files. It never reads the lake back (dedupe
+ * state comes from the stream), so no GetObject.
  */
 export function processorTaskPolicy(a: { streamArn: string; tableArn: string; bucketArn: string; keyArn: string }): PolicyDocument {
   return doc(
@@ -84,7 +85,7 @@ export function processorTaskPolicy(a: { streamArn: string; tableArn: string; bu
       Effect: 'Allow',
       // AbortMultipartUpload: large Parquet files go up in parts; a crash must be able to clean up.
       Action: ['s3:PutObject', 's3:AbortMultipartUpload'],
-      Resource: [objectsUnder(a.bucketArn, LAKE_PREFIXES.events), objectsUnder(a.bucketArn, LAKE_PREFIXES.errors)],
+      Resource: [objectsUnder(a.bucketArn, LAKE_PREFIXES.events), objectsUnder(a.bucketArn, LAKE_PREFIXES.aggregates), objectsUnder(a.bucketArn, LAKE_PREFIXES.errors)],
     },
     { Sid: 'UseThePipelineKey', Effect: 'Allow', Action: ['kms:Decrypt', 'kms:GenerateDataKey'], Resource: a.keyArn },
   );

@@ -3,7 +3,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { MINUTE_TABLES, lakeColumns, minuteTableColumns } from '@eventlake/schemas';
+import { MINUTE_TABLES, duckdbSqlType, lakeColumns, minuteTableColumns } from '@eventlake/schemas';
 import { eventViewSql, lakeViewStatements, sqlString } from '../../../src/lake/lake-views.js';
 import { LakeSession } from '../../../src/lake/lake-session.js';
 import { listLake as listLakeFiles } from '../../../src/lake/lake-command.js';
@@ -34,8 +34,11 @@ t.test('empty views bind in DuckDB with every declared lake column plus type, dt
   const errs = await c.runAndReadAll('SELECT stage, reasons, shard_id, sequence_number, arrival_time, data, dt, hour FROM errors');
   t.equal(errs.currentRowCount, 0);
   for (const table of MINUTE_TABLES) {
+    // The Athena view stores these same columns and types; its SQL is this view's.
     const r = await c.runAndReadAll(`SELECT * FROM ${table}`);
     t.same(r.columnNames(), minuteTableColumns(table).map((col) => col.name), `${table}: the table's columns, with no partial yet`);
+    const declared = await c.runAndReadAll(`SELECT ${minuteTableColumns(table).map((col) => `CAST(NULL AS ${duckdbSqlType(col.type)})`).join(', ')}`);
+    t.same(r.columnTypes().map(String), declared.columnTypes().map(String), `${table}: and their declared types`);
     t.equal(r.currentRowCount, 0);
   }
 });

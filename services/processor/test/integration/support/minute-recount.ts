@@ -138,7 +138,7 @@ function sameSql(a: string, b: string, type: string): string {
  * and measures) disagree: a window and keys in one only, or a measure that differs (exactly
  * for counts, money and minima/maxima; averages within AVERAGE_TOLERANCE). Empty when equal.
  */
-export async function minuteDifferences(db: LakeDb, table: MinuteTable, other: string): Promise<Record<string, Json>[]> {
+export async function minuteDifferences(db: Pick<LakeDb, 'rows'>, table: MinuteTable, other: string): Promise<Record<string, Json>[]> {
   const def = MINUTE_TABLE_DEFS[table];
   const keys = ['window_start', ...def.keys.map((k) => k.name)];
   const on = keys.map((k) => `a.${q(k)} IS NOT DISTINCT FROM b.${q(k)}`).join(' AND ');
@@ -151,7 +151,7 @@ export async function minuteDifferences(db: LakeDb, table: MinuteTable, other: s
 }
 
 /** Per minute table, the rows where it differs from the recount from the event tables; all empty when the figures are right. */
-export async function recountDifferences(db: LakeDb): Promise<Record<MinuteTable, Record<string, Json>[]>> {
+export async function recountDifferences(db: Pick<LakeDb, 'rows'>): Promise<Record<MinuteTable, Record<string, Json>[]>> {
   const out = {} as Record<MinuteTable, Record<string, Json>[]>;
   for (const table of MINUTE_TABLES) out[table] = await minuteDifferences(db, table, RECOUNT_SQL[table]);
   return out;

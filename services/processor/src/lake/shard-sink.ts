@@ -10,7 +10,7 @@
  * replay after a crash) decides exactly as the first attempt.
  */
 import { AppError, type Logger } from '@eventlake/common';
-import { MINUTE_TABLE_DEFS, MINUTE_TABLES, type EventRecord, type EventType, type MinuteTable } from '@eventlake/schemas';
+import { MINUTE_TABLE_DEFS, MINUTE_TABLES, type EventRecord, type EventType } from '@eventlake/schemas';
 import type { FlushResult, SequenceRange, ShardSink, StreamRecord } from '../contracts.js';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { decodeUserRecord } from './decode.js';
@@ -185,7 +185,6 @@ export class LakeShardSink implements ShardSink {
       return result;
     } finally {
       for (const tag of ['w', 'b']) for (const t of ['rows', 'stg', 'rep', 'dups']) await conn.run(`DROP TABLE IF EXISTS ${t}_${tag}`);
-      for (const table of MINUTE_TABLES) await conn.run(`DROP TABLE IF EXISTS ${partialsTable(table)}`);
       conn.closeSync();
       await Promise.all(temps.map((f) => unlink(f).catch(() => undefined)));
     }
@@ -208,21 +207,17 @@ export class LakeShardSink implements ShardSink {
     let anomalies = 0;
     for (const table of MINUTE_TABLES) {
       const source = MINUTE_TABLE_DEFS[table].source;
-      const partitions = parts.filter(([type]) => type === source);
-      if (partitions.length === 0) continue;
-      const agg = partialsTable(table);
-      const rows = `(SELECT * FROM stg_b WHERE _ok AND NOT _dup AND _type = ${sqlString(source)})`;
-      // Grouped once for the whole batch (a few rows per minute and key), then cut by partition.
-      await conn.run(`CREATE TEMP TABLE ${agg} AS ${plan.minutePartials(table, rows, processedAtMicros)}`);
-      for (const [, dt, hour] of partitions) {
-        // Sorted, so a replay writes the same rows in the same order.
-        const body = await this.deps.writer.copyQuery(conn, `SELECT * EXCLUDE (_dt, _hour) FROM ${agg} WHERE _dt = ${sqlString(dt)} AND _hour = ${sqlString(hour)} ORDER BY ALL`);
+      // Each partition grouped and encoded straight from the staging table, as its event file is.
+      for (const [type, dt, hour] of parts) {
+        if (type !== source) continue;
+        const rows = `(SELECT * FROM stg_b WHERE _ok AND NOT _dup AND _type = ${sqlString(source)} AND _dt = ${sqlString(dt)} AND _hour = ${sqlString(hour)})`;
+        const body = await this.deps.writer.copyQuery(conn, plan.minutePartials(table, rows, processedAtMicros));
         files.push({ key: minutePartialsObjectKey(table, { dt, hour }, this.deps.shardId, range), body, contentType: PARQUET_CONTENT_TYPE, kind: 'aggregates', rows: 0 });
       }
-      if (table === 'telemetry_per_minute') {
-        const [[n]] = (await conn.runAndReadAll(`SELECT coalesce(sum(anomalies), 0)::BIGINT FROM ${agg}`)).getRows() as [[bigint]];
-        anomalies = Number(n);
-      }
+    }
+    if (parts.some(([type]) => type === 'telemetry')) {
+      const counted = await conn.runAndReadAll(`SELECT count(*)::INTEGER FROM stg_b r WHERE _ok AND NOT _dup AND _type = 'telemetry' AND ${plan.telemetryAnomaly}`);
+      anomalies = (counted.getRows() as [[number]])[0][0];
     }
     return anomalies;
   }
@@ -408,11 +403,6 @@ let sinkCounter = 0;
 
 /** What a lake file holds: event rows, a table's partial aggregates, or refused records. */
 type LakeFileKind = 'parquet' | 'aggregates' | 'errors';
-
-/** The temp table of a batch's partial aggregates of one minute table. */
-function partialsTable(table: MinuteTable): string {
-  return `agg_b_${table}`;
-}
 
 /** Stream order: sequence numbers are decimal strings, so a shorter one is smaller. */
 function byStreamPosition(a: ErrorRecord, b: ErrorRecord): number {

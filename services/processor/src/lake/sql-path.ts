@@ -471,12 +471,14 @@ export interface SqlPathPlan {
   projection(type: EventType, processedAtMicros: number): string;
   /**
    * The partial aggregates of a minute table over `rows` (a relation of staged rows of the
-   * table's source type, already checked and deduplicated, with `_dt`, `_hour` and `_i`): one
-   * row per partition, window and keys, with `_dt`, `_hour` and then the partial columns of
-   * `minutePartialColumns(table)` in order and type. Values are the lake's (the same
-   * conversions as the projection), so they add up to a recount from the event tables.
+   * table's source type, already checked and deduplicated, with `_i`, the row number): one
+   * row per window and keys, with the partial columns of `minutePartialColumns(table)` in
+   * order and type, sorted by window and keys. Values are the lake's (the same conversions
+   * as the projection), so they add up to a recount from the event tables.
    */
   minutePartials(table: MinuteTable, rows: string, processedAtMicros: number): string;
+  /** The telemetry `anomaly` flag as boolean SQL over the read record `r` (as the projection computes it). */
+  telemetryAnomaly: string;
 }
 
 /**
@@ -545,19 +547,22 @@ export function sqlPathPlan(types: readonly EventType[] = SQL_PATH_TYPES, schema
           c.name === 'window_start' ? `(g._m || ':00Z')::TIMESTAMPTZ` : c.name === 'processed_at' ? `make_timestamptz(${processedAtMicros}::BIGINT)` : `g.${q(c.name)}`;
         return `CAST(${value} AS ${duckdbSqlType(c.type)}) AS ${q(c.name)}`;
       });
-      return `SELECT g._dt, g._hour, ${columns.join(', ')} FROM (${grouped}) g`;
+      // Window and keys are unique in the result: sorted by them, a replay writes the same file.
+      const order = ['window_start', ...def.keys.map((k) => k.name)].map(q).join(', ');
+      return `SELECT ${columns.join(', ')} FROM (${grouped}) g ORDER BY ${order}`;
     },
+    telemetryAnomaly: `(${anomaliesSql(recordOf('telemetry').field).any})`,
   };
 }
 
 /**
- * The grouped partials of a minute table: `_dt`, `_hour`, `_m` (the window as the event
- * time's first 16 characters, `YYYY-MM-DDTHH:MM`, the same minute in every canonical
- * timestamp), the keys and the partial columns by name. `field` reads a source record field.
+ * The grouped partials of a minute table: `_m` (the window as the event time's first 16
+ * characters, `YYYY-MM-DDTHH:MM`: the same minute in every canonical timestamp, and its
+ * partition too), the keys and the partial columns by name. `field` reads a source record
+ * field. Grouped by the window and keys alone (the partition follows from the window), once.
  */
 function minutePartialsBody(table: MinuteTable, field: (name: string) => string, rows: string): string {
-  const minute = `substr(${field('timestamp')}, 1, 16)`;
-  const head = `r._dt AS _dt, r._hour AS _hour, ${minute} AS _m`;
+  const minute = `substr(${field('timestamp')}, 1, 16) AS _m`;
   switch (table) {
     case 'telemetry_per_minute': {
       const anomaly = anomaliesSql(field).any;
@@ -569,9 +574,9 @@ function minutePartialsBody(table: MinuteTable, field: (name: string) => string,
         `max(${q(name)}) AS ${q(`${name}_max`)}`,
       ]);
       return (
-        `SELECT _dt, _hour, _m, sensor_id, count(*) AS readings, ${measures.join(', ')}, count(*) FILTER (WHERE _anomaly) AS anomalies ` +
-        `FROM (SELECT ${head}, coalesce(${field('sensor_id')}, ${field('device_id')}) AS sensor_id, ${readings}, (${anomaly}) AS _anomaly FROM ${rows} r) ` +
-        'GROUP BY _dt, _hour, _m, sensor_id'
+        `SELECT _m, sensor_id, count(*) AS readings, ${measures.join(', ')}, count(*) FILTER (WHERE _anomaly) AS anomalies ` +
+        `FROM (SELECT ${minute}, coalesce(${field('sensor_id')}, ${field('device_id')}) AS sensor_id, ${readings}, (${anomaly}) AS _anomaly FROM ${rows} r) ` +
+        'GROUP BY _m, sensor_id'
       );
     }
     case 'sales_per_minute': {
@@ -580,28 +585,30 @@ function minutePartialsBody(table: MinuteTable, field: (name: string) => string,
       if (itemPriceType === undefined) throw new Error('transaction items must be a list of structs with a price');
       // The lake's values: quantity defaults to 1, the category only for an item with an id
       // (then Other for the rest), prices and the amount as their DECIMAL lake columns.
-      const quantity = `coalesce(_e.quantity, 1)::BIGINT`;
+      const quantity = 'coalesce(_e.quantity, 1)::BIGINT';
       const category = `coalesce(CASE WHEN _e.item_id IS NOT NULL THEN ${categorySql('_e.item_id')} END, ${sqlString(SALES_UNCATEGORISED)})`;
       const price = lakeValueSql('_e.price', itemPriceType, 1).sql;
-      const amount = lakeValueSql(field('amount'), lakeColumnType('transaction', 'amount'), 0).sql;
-      const txns = `SELECT ${head}, ${field('store_id')} AS store_id, r._i AS _i, ${field('items')} AS _items, ${amount} AS _amount FROM ${rows} r`;
-      // A transaction counts once in each category its items fall in: items are summed per
-      // transaction and category first, then the transactions are counted per category.
-      const perTxn =
-        `SELECT _dt, _hour, _m, store_id, _i, ${category} AS category, sum(${quantity}) AS items, coalesce(sum(CAST(${quantity} AS DECIMAL(38,0)) * ${price}), 0) AS revenue ` +
-        `FROM (SELECT _dt, _hour, _m, store_id, _i, unnest(_items) AS _e FROM _t WHERE len(_items) > 0) GROUP BY _dt, _hour, _m, store_id, _i, category`;
+      const amount = lakeValueSql('_amount', lakeColumnType('transaction', 'amount'), 0).sql;
+      const items = field('items');
+      // One row per item, or one (a null item) for a transaction without items, which counts
+      // under category null with its amount. A transaction counts once in each category its
+      // items fall in: distinct row numbers. One grouping, no second pass over the items.
+      const perItem =
+        `SELECT ${minute}, ${field('store_id')} AS store_id, r._i AS _i, coalesce(len(${items}), 0) = 0 AS _none, ${field('amount')} AS _amount, ` +
+        `unnest(CASE WHEN coalesce(len(${items}), 0) = 0 THEN [NULL] ELSE ${items} END) AS _e FROM ${rows} r`;
       return (
-        `WITH _t AS (${txns}) ` +
-        `SELECT _dt, _hour, _m, store_id, category, count(*) AS orders, sum(items) AS items, sum(revenue) AS revenue FROM (${perTxn}) GROUP BY _dt, _hour, _m, store_id, category ` +
-        `UNION ALL SELECT _dt, _hour, _m, store_id, NULL AS category, count(*) AS orders, 0 AS items, sum(_amount) AS revenue FROM _t WHERE coalesce(len(_items), 0) = 0 GROUP BY _dt, _hour, _m, store_id`
+        `SELECT _m, store_id, CASE WHEN _none THEN NULL ELSE ${category} END AS category, count(DISTINCT _i) AS orders, ` +
+        `sum(CASE WHEN _none THEN 0 ELSE ${quantity} END) AS items, ` +
+        `coalesce(sum(CASE WHEN _none THEN ${amount} ELSE CAST(${quantity} AS DECIMAL(38,0)) * ${price} END), 0) AS revenue ` +
+        `FROM (${perItem}) GROUP BY _m, store_id, category`
       );
     }
     case 'clickstream_per_minute': {
       const price = lakeValueSql(field('price'), lakeColumnType('clickstream', 'price'), 0).sql;
       return (
-        `SELECT _dt, _hour, _m, action, category, count(*) AS events, coalesce(sum(_price), 0) AS value ` +
-        `FROM (SELECT ${head}, ${field('action')} AS action, ${categorySql(field('item_id'))} AS category, ${price} AS _price FROM ${rows} r) ` +
-        'GROUP BY _dt, _hour, _m, action, category'
+        `SELECT _m, action, category, count(*) AS events, coalesce(sum(_price), 0) AS value ` +
+        `FROM (SELECT ${minute}, ${field('action')} AS action, ${categorySql(field('item_id'))} AS category, ${price} AS _price FROM ${rows} r) ` +
+        'GROUP BY _m, action, category'
       );
     }
   }

@@ -137,7 +137,7 @@ export class LakeShardSink implements ShardSink {
       const loadErrors = await this.load(conn, this.lines, temps, 'b');
       const dups = await this.dedupe(conn, 'b');
       const errors = [...this.errors, ...loadErrors].sort(byStreamPosition);
-      const files: { key: string; body: Uint8Array; contentType: string; kind: LakeFileKind; type?: EventType; rows: number }[] = [];
+      const files: LakeFile[] = [];
       let rows = 0;
       // One file per type and event-time partition, enriched and encoded by DuckDB from the staging table.
       const parts = (await conn.runAndReadAll(`SELECT _type, _dt, _hour, count(*)::INTEGER FROM stg_b WHERE _ok AND NOT _dup GROUP BY ALL ORDER BY ALL`)).getRows() as [EventType, string, string, number][];
@@ -202,9 +202,8 @@ export class LakeShardSink implements ShardSink {
     parts: readonly [EventType, string, string, number][],
     processedAtMicros: number,
     range: SequenceRange,
-    files: { key: string; body: Uint8Array; contentType: string; kind: LakeFileKind; rows: number }[],
+    files: LakeFile[],
   ): Promise<number> {
-    let anomalies = 0;
     for (const table of MINUTE_TABLES) {
       const source = MINUTE_TABLE_DEFS[table].source;
       // Each partition grouped and encoded straight from the staging table, as its event file is.
@@ -215,11 +214,9 @@ export class LakeShardSink implements ShardSink {
         files.push({ key: minutePartialsObjectKey(table, { dt, hour }, this.deps.shardId, range), body, contentType: PARQUET_CONTENT_TYPE, kind: 'aggregates', rows: 0 });
       }
     }
-    if (parts.some(([type]) => type === 'telemetry')) {
-      const counted = await conn.runAndReadAll(`SELECT count(*)::INTEGER FROM stg_b r WHERE _ok AND NOT _dup AND _type = 'telemetry' AND ${plan.telemetryAnomaly}`);
-      anomalies = (counted.getRows() as [[number]])[0][0];
-    }
-    return anomalies;
+    if (!parts.some(([type]) => type === 'telemetry')) return 0;
+    const counted = await conn.runAndReadAll(`SELECT count(*)::INTEGER FROM stg_b r WHERE _ok AND NOT _dup AND _type = 'telemetry' AND ${plan.telemetryAnomaly}`);
+    return (counted.getRows() as [[number]])[0][0];
   }
 
   private async ensureSeen(conn: DuckDBConnection): Promise<void> {
@@ -401,8 +398,16 @@ export class LakeShardSink implements ShardSink {
 
 let sinkCounter = 0;
 
-/** What a lake file holds: event rows, a table's partial aggregates, or refused records. */
-type LakeFileKind = 'parquet' | 'aggregates' | 'errors';
+/** One file of a batch: event rows of one type and hour, a minute table's partials of one hour, or the refused records. */
+interface LakeFile {
+  key: string;
+  body: Uint8Array;
+  contentType: string;
+  kind: 'parquet' | 'aggregates' | 'errors';
+  /** The event type of a `parquet` file. */
+  type?: EventType;
+  rows: number;
+}
 
 /** Stream order: sequence numbers are decimal strings, so a shorter one is smaller. */
 function byStreamPosition(a: ErrorRecord, b: ErrorRecord): number {

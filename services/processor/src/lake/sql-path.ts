@@ -581,14 +581,13 @@ function minutePartialsBody(table: MinuteTable, field: (name: string) => string,
     }
     case 'sales_per_minute': {
       const itemsType = lakeColumnType('transaction', 'items');
-      const itemPriceType = itemsType.kind === 'list' && itemsType.element.kind === 'struct' ? itemsType.element.fields.find((f) => f.name === 'price')?.type : undefined;
-      if (itemPriceType === undefined) throw new Error('transaction items must be a list of structs with a price');
+      const itemPrice = itemsType.kind === 'list' && itemsType.element.kind === 'struct' ? itemsType.element.fields.find((f) => f.name === 'price')?.type : undefined;
+      const amountType = lakeColumnType('transaction', 'amount');
+      if (itemPrice?.kind !== 'decimal' || amountType.kind !== 'decimal' || itemPrice.scale !== amountType.scale) throw new Error('item prices and the amount must be decimals of one scale');
       // The lake's values: quantity defaults to 1, the category only for an item with an id
-      // (then Other for the rest), prices and the amount as their DECIMAL lake columns.
+      // (then Other for the rest), prices and the amount in their DECIMAL columns' units.
       const quantity = 'coalesce(_e.quantity, 1)::BIGINT';
       const category = `coalesce(CASE WHEN _e.item_id IS NOT NULL THEN ${categorySql('_e.item_id')} END, ${sqlString(SALES_UNCATEGORISED)})`;
-      const price = lakeValueSql('_e.price', itemPriceType, 1).sql;
-      const amount = lakeValueSql('_amount', lakeColumnType('transaction', 'amount'), 0).sql;
       const items = field('items');
       // One row per item, or one (a null item) for a transaction without items, which counts
       // under category null with its amount. A transaction counts once in each category its
@@ -596,22 +595,32 @@ function minutePartialsBody(table: MinuteTable, field: (name: string) => string,
       const perItem =
         `SELECT ${minute}, ${field('store_id')} AS store_id, r._i AS _i, coalesce(len(${items}), 0) = 0 AS _none, ${field('amount')} AS _amount, ` +
         `unnest(CASE WHEN coalesce(len(${items}), 0) = 0 THEN [NULL] ELSE ${items} END) AS _e FROM ${rows} r`;
+      const units = `CASE WHEN _none THEN ${jsDecimalUnitsSql('_amount', amountType.scale)} ELSE ${quantity} * ${jsDecimalUnitsSql('_e.price', itemPrice.scale)} END`;
       return (
         `SELECT _m, store_id, CASE WHEN _none THEN NULL ELSE ${category} END AS category, count(DISTINCT _i) AS orders, ` +
-        `sum(CASE WHEN _none THEN 0 ELSE ${quantity} END) AS items, ` +
-        `coalesce(sum(CASE WHEN _none THEN ${amount} ELSE CAST(${quantity} AS DECIMAL(38,0)) * ${price} END), 0) AS revenue ` +
+        `sum(CASE WHEN _none THEN 0 ELSE ${quantity} END) AS items, ${unitsSumSql(units, amountType.scale)} AS revenue ` +
         `FROM (${perItem}) GROUP BY _m, store_id, category`
       );
     }
     case 'clickstream_per_minute': {
-      const price = lakeValueSql(field('price'), lakeColumnType('clickstream', 'price'), 0).sql;
+      const priceType = lakeColumnType('clickstream', 'price');
+      if (priceType.kind !== 'decimal') throw new Error('clickstream price must be a decimal');
       return (
-        `SELECT _m, action, category, count(*) AS events, coalesce(sum(_price), 0) AS value ` +
-        `FROM (SELECT ${minute}, ${field('action')} AS action, ${categorySql(field('item_id'))} AS category, ${price} AS _price FROM ${rows} r) ` +
+        `SELECT _m, action, category, count(*) AS events, ${unitsSumSql('_units', priceType.scale)} AS value ` +
+        `FROM (SELECT ${minute}, ${field('action')} AS action, ${categorySql(field('item_id'))} AS category, ${jsDecimalUnitsSql(field('price'), priceType.scale)} AS _units FROM ${rows} r) ` +
         'GROUP BY _m, action, category'
       );
     }
   }
+}
+
+/**
+ * The exact sum of money given in units of 10^-scale (the unscaled values the lake stores,
+ * `jsDecimalUnitsSql`), as a DECIMAL(38, scale); 0 when there is none. Summing the units and
+ * scaling once per group is the lake's own arithmetic at a fraction of a DECIMAL per row.
+ */
+function unitsSumSql(units: string, scale: number): string {
+  return `CAST(coalesce(sum(${units}), 0) AS DECIMAL(38,0)) * ${decimalUnit(scale)}`;
 }
 
 /** What a valid record's values need to fit their lake columns, record fields and derived ones. */

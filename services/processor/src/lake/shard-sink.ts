@@ -140,14 +140,20 @@ export class LakeShardSink implements ShardSink {
       const files: LakeFile[] = [];
       let rows = 0;
       // One file per type and event-time partition, enriched and encoded by DuckDB from the staging table.
-      const parts = (await conn.runAndReadAll(`SELECT _type, _dt, _hour, count(*)::INTEGER FROM stg_b WHERE _ok AND NOT _dup GROUP BY ALL ORDER BY ALL`)).getRows() as [EventType, string, string, number][];
+      // With the telemetry rows flagged anomaly, for the operators' anomaly rate.
+      const parts = (
+        await conn.runAndReadAll(
+          `SELECT _type, _dt, _hour, count(*)::INTEGER, (count(*) FILTER (WHERE _type = 'telemetry' AND ${plan.telemetryAnomaly}))::INTEGER FROM stg_b r WHERE _ok AND NOT _dup GROUP BY ALL ORDER BY ALL`,
+        )
+      ).getRows() as [EventType, string, string, number, number][];
       for (const [type, dt, hour, n] of parts) {
         const where = `_ok AND NOT _dup AND _type = ${sqlString(type)} AND _dt = ${sqlString(dt)} AND _hour = ${sqlString(hour)}`;
         const body = await writer.copyQuery(conn, `SELECT ${plan.projection(type, processedAtMicros)} FROM stg_b r WHERE ${where}`);
         files.push({ key: lakeObjectKey(type, { dt, hour }, shardId, range), body, contentType: PARQUET_CONTENT_TYPE, kind: 'parquet', type, rows: n });
         rows += n;
       }
-      const anomalies = this.deps.minuteAggregates ? await this.minutePartials(conn, parts, processedAtMicros, range, files) : 0;
+      if (this.deps.minuteAggregates) await this.minutePartials(conn, parts, processedAtMicros, range, files);
+      const anomalies = parts.reduce((sum, p) => sum + p[4], 0);
       // Keys sorted so the result (and the upload order) is the same on every replay.
       files.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
       if (errors.length > 0) {
@@ -194,16 +200,9 @@ export class LakeShardSink implements ShardSink {
    * The batch's partial aggregates of every minute table whose source type it holds, from
    * the rows just written (valid, not duplicates): one file per table and event-time
    * partition, named like the batch's, so a replay overwrites them as it does the event
-   * files. Readers sum the partials (@eventlake/schemas `minuteTableSql`). Returns the
-   * telemetry rows flagged anomaly.
+   * files. Readers sum the partials (@eventlake/schemas `minuteTableSql`).
    */
-  private async minutePartials(
-    conn: DuckDBConnection,
-    parts: readonly [EventType, string, string, number][],
-    processedAtMicros: number,
-    range: SequenceRange,
-    files: LakeFile[],
-  ): Promise<number> {
+  private async minutePartials(conn: DuckDBConnection, parts: readonly [EventType, string, string, ...number[]][], processedAtMicros: number, range: SequenceRange, files: LakeFile[]): Promise<void> {
     for (const table of MINUTE_TABLES) {
       const source = MINUTE_TABLE_DEFS[table].source;
       // Each partition grouped and encoded straight from the staging table, as its event file is.
@@ -214,9 +213,6 @@ export class LakeShardSink implements ShardSink {
         files.push({ key: minutePartialsObjectKey(table, { dt, hour }, this.deps.shardId, range), body, contentType: PARQUET_CONTENT_TYPE, kind: 'aggregates', rows: 0 });
       }
     }
-    if (!parts.some(([type]) => type === 'telemetry')) return 0;
-    const counted = await conn.runAndReadAll(`SELECT count(*)::INTEGER FROM stg_b r WHERE _ok AND NOT _dup AND _type = 'telemetry' AND ${plan.telemetryAnomaly}`);
-    return (counted.getRows() as [[number]])[0][0];
   }
 
   private async ensureSeen(conn: DuckDBConnection): Promise<void> {

@@ -129,6 +129,18 @@ t.test('a late event adds to its own minute, however late; a replayed batch coun
   t.same(await recountDifferences(db), { telemetry_per_minute: [], sales_per_minute: [], clickstream_per_minute: [] });
 });
 
+t.test('the telemetry rows flagged anomaly are counted for the operators\' anomaly rate, duplicates not', async (t) => {
+  const { factory, metrics } = memorySinkFactory();
+  t.teardown(() => factory.close());
+  const sink = factory.forShard(SHARD);
+  const hot = toRecord('telemetry', { sensor_id: 'sensor-001', temperature: 75 });
+  const batch = [hot, toRecord('telemetry', { sensor_id: 'sensor-001', humidity: 130, pressure: 250 }), toRecord('telemetry', { sensor_id: 'sensor-001', temperature: 20 }), hot];
+  sink.add(records(batch));
+  await sink.flush();
+  t.match(await metrics.prometheusText(), /processor_lake_anomalies_total 2\n/, 'two anomalous rows (one with two readings out of range); the retry is no row');
+  t.match(await metrics.prometheusText(), /processor_lake_rows_total\{type="telemetry"\} 3\n/, 'of three telemetry rows');
+});
+
 // ---------------------------------------------------------------------------------------
 // Any batch, split anyhow
 // ---------------------------------------------------------------------------------------

@@ -152,7 +152,7 @@ const money = fc.oneof(
   fc.integer({ min: -100_000, max: 10_000_000 }).map((n) => n / 100),
   fc.integer({ min: -1_000_000, max: 100_000_000 }).map((n) => n / 10_000),
   // Past 2^53 ten-thousandths too, where the lake rounds a price through its decimal digits.
-  fc.constantFrom(0, 0.1, 0.2, 0.3, 2.675, 1e-5, 5e-5, 99_999_999_999.98, 1_234_567_890_123.4567, -9_007_199_254_740.993),
+  fc.constantFrom(0, 0.1, 0.2, 0.3, 2.675, 1e-5, 5e-5, 99_999_999_999.98, 1_234_567_890_123.457, -9_007_199_254_740.992),
 );
 // Four minutes across an hour boundary, now and then a day earlier (a late event).
 const when = fc.record({ minute: fc.integer({ min: 0, max: 3 }), ms: fc.integer({ min: 0, max: 59_999 }), late: fc.boolean() }).map(({ minute, ms, late }) =>

@@ -477,7 +477,7 @@ export interface SqlPathPlan {
    * as the projection), so they add up to a recount from the event tables.
    */
   minutePartials(table: MinuteTable, rows: string, processedAtMicros: number): string;
-  /** The telemetry `anomaly` flag as boolean SQL over the read record `r` (as the projection computes it). */
+  /** The telemetry `anomaly` flag as boolean SQL over the read record `r` (as the projection computes it); false when telemetry is not planned. */
   telemetryAnomaly: string;
 }
 
@@ -550,7 +550,7 @@ export function sqlPathPlan(types: readonly EventType[] = SQL_PATH_TYPES, schema
       // Unsorted: readers only sum the rows, and sorting them was a fair part of the partials' cost.
       return `SELECT ${columns.join(', ')} FROM (${grouped}) g`;
     },
-    telemetryAnomaly: `(${anomaliesSql(recordOf('telemetry').field).any})`,
+    telemetryAnomaly: plans.has('telemetry') ? `(${anomaliesSql(recordOf('telemetry').field).any})` : 'false',
   };
 }
 

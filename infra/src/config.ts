@@ -73,6 +73,12 @@ export const InfraConfigSchema = Type.Object({
   noEventsMinutes: Minutes('minutes without incoming records that alarm', 30),
   apiP99LatencyMs: Type.Integer({ minimum: 10, default: 1000, description: 'ALB p99 target response time that alarms' }),
   api5xxPerMinute: Type.Integer({ minimum: 1, default: 5, description: '5xx responses per minute that alarm' }),
+  anomaliesPerThousand: Type.Integer({
+    minimum: 1,
+    maximum: 1000,
+    default: 20,
+    description: 'telemetry readings per 1000 flagged anomaly (over 5 minutes) that alarm',
+  }),
   retainData: Type.Boolean({ default: false, description: 'keep key, bucket, table and logs on destroy; deletion protection on' }),
   // The services' own settings: their names, ranges and defaults are the services' (service-settings.ts).
   ...SERVICE_SETTINGS_SCHEMA,

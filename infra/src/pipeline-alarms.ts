@@ -2,7 +2,7 @@ import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import { awsContext } from './aws-context.js';
 import { alarmTopicPolicy } from './policies.js';
-import { dashboardBody, pipelineSignals, type SignalTargets } from './thresholds.js';
+import { dashboardBody, pipelineGraphs, pipelineSignals, type SignalTargets } from './thresholds.js';
 import type { InfraConfig } from './config.js';
 
 /** Inputs of PipelineAlarms. */
@@ -13,7 +13,7 @@ export interface PipelineAlarmsArgs {
   region: pulumi.Input<string>;
 }
 
-/** An encrypted SNS topic, one alarm per pipeline signal wired to it, and a dashboard of the same signals. */
+/** An encrypted SNS topic, one alarm per pipeline signal wired to it, and a dashboard of the same signals beside what flows. */
 export class PipelineAlarms extends pulumi.ComponentResource {
   readonly topic: aws.sns.Topic;
   readonly dashboard: aws.cloudwatch.Dashboard;
@@ -61,7 +61,18 @@ export class PipelineAlarms extends pulumi.ComponentResource {
           alarmDescription: shape.description,
           ...(shape.query
             ? { metricQueries: [{ id: 'q1', expression: shape.query, period: shape.periodSeconds, returnData: true }] }
-            : {
+            : shape.math
+              ? {
+                  metricQueries: [
+                    ...shape.math.metrics.map((m) => ({
+                      id: m.id,
+                      metric: { namespace: m.namespace, metricName: m.metricName, dimensions: m.dimensions, period: shape.periodSeconds, stat: m.statistic },
+                      returnData: false,
+                    })),
+                    { id: 'e1', expression: shape.math.expression, label: shape.math.label, returnData: true },
+                  ],
+                }
+              : {
                 namespace: shape.namespace,
                 metricName: shape.metricName,
                 dimensions: signal.apply((s) => s.dimensions),
@@ -82,7 +93,10 @@ export class PipelineAlarms extends pulumi.ComponentResource {
     const dashboardName = `eventlake-${pulumi.getStack()}`;
     this.dashboard = new aws.cloudwatch.Dashboard(
       `${name}-dashboard`,
-      { dashboardName, dashboardBody: pulumi.all([resolved, args.region]).apply(([signals, region]) => dashboardBody(signals, region)) },
+      {
+        dashboardName,
+        dashboardBody: pulumi.all([resolved, args.region]).apply(([signals, region]) => dashboardBody(signals, region, pipelineGraphs(args.config))),
+      },
       { parent: this },
     );
     this.dashboardUrl = pulumi.interpolate`https://${args.region}.console.aws.amazon.com/cloudwatch/home?region=${args.region}#dashboards:name=${dashboardName}`;

@@ -63,8 +63,9 @@ export function ingestApiTaskPolicy(a: { streamArn: string; keyArn: string }): P
 }
 
 /**
- * The processor reads the stream, keeps leases in the one table and writes Parquet and error
- * files: exactly the requests of PROCESSOR_AWS_CALLS. It never reads the lake back (dedupe
+ * The processor reads the stream, keeps leases in the one table and writes Parquet (events
+ * and the minute tables' partials) and error files: exactly the requests of
+ * PROCESSOR_AWS_CALLS. It never reads the lake back (dedupe
  * state comes from the stream), so no GetObject.
  */
 export function processorTaskPolicy(a: { streamArn: string; tableArn: string; bucketArn: string; keyArn: string }): PolicyDocument {
@@ -90,7 +91,7 @@ export function processorTaskPolicy(a: { streamArn: string; tableArn: string; bu
       // One PutObject per file (bounded by FLUSH_MAX_BYTES, far below PutObject's 5 GB), no
       // multipart upload, so nothing to abort.
       Action: ['s3:PutObject'],
-      Resource: [objectsUnder(a.bucketArn, LAKE_PREFIXES.events), objectsUnder(a.bucketArn, LAKE_PREFIXES.errors)],
+      Resource: [objectsUnder(a.bucketArn, LAKE_PREFIXES.events), objectsUnder(a.bucketArn, LAKE_PREFIXES.aggregates), objectsUnder(a.bucketArn, LAKE_PREFIXES.errors)],
     },
     { Sid: 'UseThePipelineKey', Effect: 'Allow', Action: ['kms:Decrypt', 'kms:GenerateDataKey'], Resource: a.keyArn },
   );

@@ -3,7 +3,19 @@
  * Each test names a rule; it fails if the program stops following it.
  */
 import t from 'tap';
-import { EVENT_TYPES, PARTITION_COLUMNS, glueType, lakeColumns } from '@eventlake/schemas';
+import {
+  EVENT_TYPES,
+  MINUTE_TABLES,
+  PARTITION_COLUMNS,
+  glueType,
+  lakeColumns,
+  minutePartialColumns,
+  minutePartialsName,
+  minuteTableColumns,
+  minuteTableSql,
+  prestoType,
+} from '@eventlake/schemas';
+import { prestoViewDefinition } from '../src/glue.js';
 import { EVENT_TIME_AHEAD_DAYS } from '@eventlake/processor/config';
 import { exampleCurl } from '../src/example-curl.js';
 import { ACTIONS_WITHOUT_RESOURCE_LEVEL, leastPrivilegeFindings, type PolicyStatement } from '../src/policies.js';
@@ -158,12 +170,12 @@ t.test('the API task may only write the one stream, with the one key', async (t)
   t.same([...new Set(statements.flatMap((s) => ([] as string[]).concat(s.Resource ?? [])))].sort(), [keyArn, stream.state.arn].sort());
 });
 
-t.test('the processor task reads the one stream, uses the one table and writes only events/ and errors/', async (t) => {
+t.test('the processor task reads the one stream, uses the one table and writes only events/, aggregates/ and errors/', async (t) => {
   const statements = policyForRole('processor-task-role');
   const table = stack.one('aws:dynamodb/table:Table');
   const s3 = statements.filter((s) => s.Action.some((a) => a.startsWith('s3:')));
   const s3Resources = s3.flatMap((s) => ([] as string[]).concat(s.Resource ?? []));
-  t.same(s3Resources.sort(), [`${lakeBucket.state.arn as string}/errors/*`, `${lakeBucket.state.arn as string}/events/*`]);
+  t.same(s3Resources.sort(), [`${lakeBucket.state.arn as string}/aggregates/*`, `${lakeBucket.state.arn as string}/errors/*`, `${lakeBucket.state.arn as string}/events/*`]);
   t.ok(statements.filter((s) => s.Action.some((a) => a.startsWith('dynamodb:'))).every((s) => s.Resource === table.state.arn), 'the one table');
   t.ok(statements.filter((s) => s.Action.some((a) => a.startsWith('kinesis:'))).every((s) => s.Resource === stack.one('aws:kinesis/stream:Stream').state.arn), 'the one stream');
   t.notOk(statements.some((s) => s.Action.some((a) => /^kinesis:Put/.test(a))), 'the processor never writes the stream');
@@ -314,9 +326,26 @@ t.test('the signals the runbook names all have an alarm and a graph', async (t) 
   t.match(retries.inputs, { namespace: 'eventlake', metricName: 'flush_retries_total', dimensions: { service: 'processor' }, statistic: 'Sum', threshold: 0 }, 'a lake write the processor had to retry');
   const noEvents = alarms.find((a) => a.inputs.metricName === 'IncomingRecords')!;
   t.equal(noEvents.inputs.treatMissingData, 'breaching', 'a silent stream publishes no datapoints and must still alarm');
-  const dashboard = JSON.parse(stack.one('aws:cloudwatch/dashboard:Dashboard').inputs.dashboardBody as string) as { widgets: { properties: { annotations: { horizontal: { label: string }[] } } }[] };
-  const graphed = new Set(dashboard.widgets.map((w) => w.properties.annotations.horizontal[0]!.label.replace('alarm: ', '')));
+  const anomalyRate = alarms.find((a) => a.name === 'alarms-anomaly-rate')!;
+  const queries = anomalyRate.inputs.metricQueries as { id: string; expression?: string; returnData: boolean; metric?: { metricName: string; dimensions: Record<string, string>; stat: string } }[];
+  t.match(anomalyRate.inputs, { threshold: 0.02, comparisonOperator: 'GreaterThanThreshold' }, 'anomalies above 20 in 1000 readings (the default) alarm');
+  t.same(
+    queries.map((q) => [q.id, q.expression ?? q.metric?.metricName, q.returnData]),
+    [
+      ['anomalies', 'lake_anomalies_total', false],
+      ['telemetry', 'lake_rows_total', false],
+      ['e1', 'anomalies / telemetry', true],
+    ],
+    'the rate is anomalies over telemetry rows',
+  );
+  const dashboard = JSON.parse(stack.one('aws:cloudwatch/dashboard:Dashboard').inputs.dashboardBody as string) as {
+    widgets: { properties: { title: string; metrics: unknown[][]; annotations?: { horizontal: { label: string }[] } } }[];
+  };
+  const graphed = new Set(dashboard.widgets.flatMap((w) => w.properties.annotations?.horizontal.map((h) => h.label.replace('alarm: ', '')) ?? []));
   for (const alarm of alarms) t.ok(graphed.has(alarm.name.replace(/^alarms-/, '')), `${alarm.name} is on the dashboard`);
+  const titles = dashboard.widgets.map((w) => w.properties.title);
+  t.ok(titles.includes('events written to the lake per minute, by type'), 'events per minute by type');
+  t.ok(titles.includes('telemetry anomalies per minute'), 'anomalies per minute');
 });
 
 t.test('Firehose archives the stream to raw/ by hour, gzip, with an error prefix and delivery logging', async (t) => {
@@ -330,9 +359,19 @@ t.test('Firehose archives the stream to raw/ by hour, gzip, with an error prefix
   t.equal((firehose.inputs.kinesisSourceConfiguration as { kinesisStreamArn: string }).kinesisStreamArn, stack.one('aws:kinesis/stream:Stream').state.arn);
 });
 
+const projection = {
+  'projection.enabled': 'true',
+  'projection.dt.type': 'date',
+  'projection.dt.format': 'yyyy-MM-dd',
+  'projection.dt.range': `2024-01-01,NOW+${EVENT_TIME_AHEAD_DAYS}DAYS`,
+  'projection.hour.type': 'integer',
+  'projection.hour.range': '0,23',
+  'projection.hour.digits': '2',
+};
+
 t.test('Glue tables: one per event type, columns equal the schemas package, projected dt/hour partitions', async (t) => {
-  const tables = stack.ofType('aws:glue/catalogTable:CatalogTable');
-  t.same(tables.map((x) => x.inputs.name).sort(), [...EVENT_TYPES].sort());
+  const tables = stack.ofType('aws:glue/catalogTable:CatalogTable').filter((x) => x.inputs.tableType === 'EXTERNAL_TABLE');
+  t.same(tables.map((x) => x.inputs.name).sort(), [...EVENT_TYPES, ...MINUTE_TABLES.map(minutePartialsName)].sort());
   for (const type of EVENT_TYPES) {
     const table = tables.find((x) => x.inputs.name === type)!;
     const sd = table.inputs.storageDescriptor as { columns: { name: string; type: string }[]; location: string; serDeInfo: { serializationLibrary: string } };
@@ -344,14 +383,43 @@ t.test('Glue tables: one per event type, columns equal the schemas package, proj
     t.same((table.inputs.partitionKeys as { name: string; type: string }[]).map((c) => [c.name, c.type]), PARTITION_COLUMNS.map((c) => [c.name, 'string']));
     t.equal(sd.location, `s3://${lakeBucket.state.bucket as string}/events/type=${type}/`);
     t.match(sd.serDeInfo.serializationLibrary, /ParquetHiveSerDe$/);
-    t.match(table.inputs.parameters, {
-      'projection.enabled': 'true',
-      'projection.dt.type': 'date',
-      'projection.dt.format': 'yyyy-MM-dd',
-      'projection.hour.type': 'integer',
-      'projection.hour.range': '0,23',
-      'projection.hour.digits': '2',
-    });
+    t.match(table.inputs.parameters, projection);
+  }
+});
+
+t.test("the minute tables' partials: a projected Parquet table each, over aggregates/<table>/, with the partial files' columns", async (t) => {
+  const tables = stack.ofType('aws:glue/catalogTable:CatalogTable');
+  for (const table of MINUTE_TABLES) {
+    const glue = tables.find((x) => x.inputs.name === minutePartialsName(table))!;
+    const sd = glue.inputs.storageDescriptor as { columns: { name: string; type: string }[]; location: string; serDeInfo: { serializationLibrary: string } };
+    const location = `s3://${lakeBucket.state.bucket as string}/aggregates/${table}/`;
+    t.equal(sd.location, location, table);
+    t.same(sd.columns.map((c) => [c.name, c.type]), minutePartialColumns(table).map((c) => [c.name, glueType(c.type)]), `${table} columns`);
+    t.same((glue.inputs.partitionKeys as { name: string }[]).map((c) => c.name), ['dt', 'hour']);
+    t.match(sd.serDeInfo.serializationLibrary, /ParquetHiveSerDe$/);
+    t.match(glue.inputs.parameters, { ...projection, 'storage.location.template': `${location}dt=\${dt}/hour=\${hour}/` });
+  }
+});
+
+t.test('the minute tables are Athena views stored in Glue as Athena stores them, summing the partials with the SQL the local tool runs', async (t) => {
+  const database = stack.one('aws:glue/catalogDatabase:CatalogDatabase').inputs.name as string;
+  const views = stack.ofType('aws:glue/catalogTable:CatalogTable').filter((x) => x.inputs.tableType === 'VIRTUAL_VIEW');
+  t.same(views.map((v) => v.inputs.name).sort(), [...MINUTE_TABLES].sort());
+  for (const table of MINUTE_TABLES) {
+    const view = views.find((v) => v.inputs.name === table)!;
+    t.equal(view.inputs.databaseName, database);
+    t.match(view.inputs.parameters, { presto_view: 'true' });
+    t.equal(view.inputs.viewExpandedText, '/* Presto View */');
+    const definition = prestoViewDefinition(view.inputs.viewOriginalText as string);
+    t.match(definition, { catalog: 'awsdatacatalog', schema: database }, `${table} resolves in this database`);
+    t.equal(definition.originalSql, minuteTableSql(table, `"${database}"."${minutePartialsName(table)}"`), `${table}: the shared SQL over its partials table`);
+    t.same(definition.columns, minuteTableColumns(table).map((c) => ({ name: c.name, type: prestoType(c.type) })), `${table}: columns with Trino types`);
+    t.same(
+      (view.inputs.storageDescriptor as { columns: { name: string; type: string }[] }).columns.map((c) => [c.name, c.type]),
+      minuteTableColumns(table).map((c) => [c.name, glueType(c.type)]),
+      `${table}: the same columns with Hive types`,
+    );
+    t.ok(view.inputs.description, `${table} is described`);
   }
 });
 
@@ -361,7 +429,7 @@ t.test('every partition the processor writes is projected: from its LAKE_START_D
   }[];
   const start = container!.environment.find((e) => e.name === 'LAKE_START_DATE')?.value;
   t.equal(start, '2024-01-01');
-  for (const table of stack.ofType('aws:glue/catalogTable:CatalogTable')) {
+  for (const table of stack.ofType('aws:glue/catalogTable:CatalogTable').filter((x) => x.inputs.tableType === 'EXTERNAL_TABLE')) {
     // The processor files an event time up to EVENT_TIME_AHEAD_DAYS past its arrival under its own day.
     t.equal((table.inputs.parameters as Record<string, string>)['projection.dt.range'], `${start},NOW+${EVENT_TIME_AHEAD_DAYS}DAYS`, String(table.inputs.name));
   }

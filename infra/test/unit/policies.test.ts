@@ -36,9 +36,9 @@ t.test('the API may put records on the one stream and encrypt for it, nothing el
   });
 });
 
-t.test('the processor reads the stream, keeps leases, and writes only under events/ and errors/', async (t) => {
+t.test('the processor reads the stream, keeps leases, and writes only under events/, aggregates/ and errors/', async (t) => {
   const g = grants(processorTaskPolicy(arns));
-  t.same(g['s3:PutObject'], ['arn:aws:s3:::lake/errors/*', 'arn:aws:s3:::lake/events/*']);
+  t.same(g['s3:PutObject'], ['arn:aws:s3:::lake/aggregates/*', 'arn:aws:s3:::lake/errors/*', 'arn:aws:s3:::lake/events/*']);
   t.notOk(g['s3:GetObject'], 'never reads the lake back');
   t.notOk(g['s3:DeleteObject'], 'never deletes from the lake');
   for (const a of ['kinesis:GetRecords', 'kinesis:GetShardIterator', 'kinesis:ListShards']) t.same(g[a], [arns.streamArn], a);

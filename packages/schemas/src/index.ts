@@ -10,3 +10,4 @@ export * from './lake-fit.js';
 export * from './nesting.js';
 export * from './open-api.js';
 export * from './examples.js';
+export * from './minute-aggregates.js';

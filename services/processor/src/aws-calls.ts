@@ -4,6 +4,7 @@
  * the emulators and fails when it differs from this list. A new SDK call goes here first.
  */
 import type { AwsCall } from '@eventlake/common';
+import { MINUTE_PARTIALS_PREFIX } from '@eventlake/schemas';
 import { ERRORS_PREFIX, EVENTS_PREFIX } from './lake/naming.js';
 
 /** The processor's AWS requests. */
@@ -21,5 +22,6 @@ export const PROCESSOR_AWS_CALLS: readonly AwsCall[] = [
   // encryption (SSE-KMS with the pipeline key) applies, and its policy refuses only a header
   // that asks for something else.
   { action: 's3:PutObject', resource: 'lakeObject', prefix: `${EVENTS_PREFIX}/`, context: {} },
+  { action: 's3:PutObject', resource: 'lakeObject', prefix: `${MINUTE_PARTIALS_PREFIX}/`, context: {} },
   { action: 's3:PutObject', resource: 'lakeObject', prefix: `${ERRORS_PREFIX}/`, context: {} },
 ];

@@ -24,6 +24,8 @@ export { Worker, listShards, shardsParentsFirst } from './consumer/worker.js';
 export { SHARD_END, TRIM_HORIZON, type Lease } from './consumer/lease.js';
 export { startHttpServer } from './http-server.js';
 export type { ErrorRecord, ErrorStage } from './lake/error-records.js';
+// The plausible telemetry ranges, for tools that generate readings outside them.
+export { READING_RANGES, type Reading, type ReadingRange } from './lake/reading-ranges.js';
 // KPL de-aggregation as the processor reads the stream, for tools and tests that read it too.
 export { deaggregate, isAggregate } from './lake/kpl.js';
 

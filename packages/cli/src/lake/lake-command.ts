@@ -14,7 +14,8 @@ import { LakeSession, awsLakeLocation, lakeLocationOf, type LakeLocation, type Q
 /** Help text of `pnpm lake`. */
 export const LAKE_USAGE = `Usage: pnpm lake <command> [flags]
 
-  query "<SQL>"    run SQL over the views clickstream, transaction, telemetry, errors
+  query "<SQL>"    run SQL over the views clickstream, transaction, telemetry, errors and the
+                   minute tables telemetry_per_minute, sales_per_minute, clickstream_per_minute
   ls               per partition: files, rows, bytes and the newest row (--files: each file)
   errors           quarantined records with their reasons
   replay           send quarantined records back into the stream (--where or --all)

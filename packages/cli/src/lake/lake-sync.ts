@@ -11,9 +11,10 @@ import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, sep } from 'node:path';
 import { AppError } from '@eventlake/common';
+import { MINUTE_PARTIALS_PREFIX } from '@eventlake/schemas';
 
 /** The lake's top-level prefixes the query tool reads. */
-export const LAKE_PREFIXES = ['events/', 'errors/'] as const;
+export const LAKE_PREFIXES = ['events/', 'errors/', `${MINUTE_PARTIALS_PREFIX}/`] as const;
 
 /** One mirrored object. */
 export interface LakeObject {

@@ -10,7 +10,7 @@
  * replay after a crash) decides exactly as the first attempt.
  */
 import { AppError, type Logger } from '@eventlake/common';
-import type { EventRecord, EventType } from '@eventlake/schemas';
+import { MINUTE_TABLE_DEFS, MINUTE_TABLES, type EventRecord, type EventType } from '@eventlake/schemas';
 import type { FlushResult, SequenceRange, ShardSink, StreamRecord } from '../contracts.js';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { decodeUserRecord } from './decode.js';
@@ -18,7 +18,7 @@ import { encodeErrorsFile, errorRecord, type ErrorRecord } from './error-records
 import { shouldFlush, type FlushPolicy } from './flush-policy.js';
 import { BatchLines } from './batch-lines.js';
 import type { LakeMetrics } from './lake-metrics.js';
-import { errorsObjectKey, lakeObjectKey } from './naming.js';
+import { errorsObjectKey, lakeObjectKey, minutePartialsObjectKey } from './naming.js';
 import type { ObjectStore } from './object-store.js';
 import { createRowsTable, type ParquetBatchWriter } from './parquet-writer.js';
 import { SQL_PATH_TYPES, sqlPathPlan, sqlString } from './sql-path.js';
@@ -38,6 +38,8 @@ export interface ShardSinkDeps {
   metrics: LakeMetrics;
   /** Wall clock, epoch ms: buffer age and processed_at only, never a dedupe decision. */
   now: () => number;
+  /** Whether each batch also writes its minute tables' partial aggregates (false only to measure their cost). */
+  minuteAggregates: boolean;
 }
 
 const PARQUET_CONTENT_TYPE = 'application/vnd.apache.parquet';
@@ -138,18 +140,25 @@ export class LakeShardSink implements ShardSink {
       const loadErrors = await this.load(conn, this.lines, temps, 'b');
       const dups = await this.dedupe(conn, 'b');
       const errors = [...this.errors, ...loadErrors].sort(byStreamPosition);
-      const files: { key: string; body: Uint8Array; contentType: string; kind: 'parquet' | 'errors'; type?: EventType; dt?: string; hour?: string; rows: number }[] = [];
+      const files: LakeFile[] = [];
       let rows = 0;
       // One file per type and event-time partition, enriched and encoded by DuckDB from the staging table.
-      const parts = await conn.runAndReadAll(`SELECT _type, _dt, _hour, count(*)::INTEGER FROM stg_b WHERE _ok AND NOT _dup GROUP BY ALL ORDER BY ALL`);
-      for (const [type, dt, hour, n] of parts.getRows() as [EventType, string, string, number][]) {
+      // With the telemetry rows flagged anomaly, for the operators' anomaly rate.
+      const parts = (
+        await conn.runAndReadAll(
+          `SELECT _type, _dt, _hour, count(*)::INTEGER, (count(*) FILTER (WHERE _type = 'telemetry' AND ${plan.telemetryAnomaly}))::INTEGER FROM stg_b r WHERE _ok AND NOT _dup GROUP BY ALL ORDER BY ALL`,
+        )
+      ).getRows() as [EventType, string, string, number, number][];
+      for (const [type, dt, hour, n] of parts) {
         const where = `_ok AND NOT _dup AND _type = ${sqlString(type)} AND _dt = ${sqlString(dt)} AND _hour = ${sqlString(hour)}`;
         const body = await writer.copyQuery(conn, `SELECT ${plan.projection(type, processedAtMicros)} FROM stg_b r WHERE ${where}`);
-        files.push({ key: lakeObjectKey(type, { dt, hour }, shardId, range), body, contentType: PARQUET_CONTENT_TYPE, kind: 'parquet', type, dt, hour, rows: n });
+        files.push({ key: lakeObjectKey(type, { dt, hour }, shardId, range), body, contentType: PARQUET_CONTENT_TYPE, kind: 'parquet', type, rows: n });
         rows += n;
       }
       const byArrival = await conn.runAndReadAll(`SELECT _type, count(*)::INTEGER FROM stg_b WHERE _ok AND NOT _dup AND _by_arrival GROUP BY ALL`);
       const outOfRange = byArrival.getRows() as [EventType, number][];
+      if (this.deps.minuteAggregates) await this.minutePartials(conn, parts, processedAtMicros, range, files);
+      const anomalies = parts.reduce((sum, p) => sum + p[4], 0);
       // Keys sorted so the result (and the upload order) is the same on every replay.
       files.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
       if (errors.length > 0) {
@@ -176,6 +185,7 @@ export class LakeShardSink implements ShardSink {
         metrics.files.inc(f.type ? { kind: f.kind, type: f.type } : { kind: f.kind });
         if (f.kind === 'parquet') metrics.rows.inc({ type: f.type! }, f.rows);
       }
+      if (anomalies > 0) metrics.anomalies.inc(anomalies);
       for (const e of errors) metrics.errors.inc({ stage: e.stage });
       for (const [type, n] of dups.byType) metrics.duplicates.inc({ type }, n);
       for (const [type, n] of outOfRange) metrics.rowsByArrival.inc({ type }, n);
@@ -189,6 +199,25 @@ export class LakeShardSink implements ShardSink {
       for (const tag of ['w', 'b']) for (const t of ['rows', 'stg', 'rep', 'dups']) await conn.run(`DROP TABLE IF EXISTS ${t}_${tag}`);
       conn.closeSync();
       await Promise.all(temps.map((f) => unlink(f).catch(() => undefined)));
+    }
+  }
+
+  /**
+   * The batch's partial aggregates of every minute table whose source type it holds, from
+   * the rows just written (valid, not duplicates): one file per table and event-time
+   * partition, named like the batch's, so a replay overwrites them as it does the event
+   * files. Readers sum the partials (@eventlake/schemas `minuteTableSql`).
+   */
+  private async minutePartials(conn: DuckDBConnection, parts: readonly [EventType, string, string, ...number[]][], processedAtMicros: number, range: SequenceRange, files: LakeFile[]): Promise<void> {
+    for (const table of MINUTE_TABLES) {
+      const source = MINUTE_TABLE_DEFS[table].source;
+      // Each partition grouped and encoded straight from the staging table, as its event file is.
+      for (const [type, dt, hour] of parts) {
+        if (type !== source) continue;
+        const rows = `(SELECT * FROM stg_b WHERE _ok AND NOT _dup AND _type = ${sqlString(source)} AND _dt = ${sqlString(dt)} AND _hour = ${sqlString(hour)})`;
+        const body = await this.deps.writer.copyQuery(conn, plan.minutePartials(table, rows, processedAtMicros));
+        files.push({ key: minutePartialsObjectKey(table, { dt, hour }, this.deps.shardId, range), body, contentType: PARQUET_CONTENT_TYPE, kind: 'aggregates', rows: 0 });
+      }
     }
   }
 
@@ -370,6 +399,17 @@ export class LakeShardSink implements ShardSink {
 }
 
 let sinkCounter = 0;
+
+/** One file of a batch: event rows of one type and hour, a minute table's partials of one hour, or the refused records. */
+interface LakeFile {
+  key: string;
+  body: Uint8Array;
+  contentType: string;
+  kind: 'parquet' | 'aggregates' | 'errors';
+  /** The event type of a `parquet` file. */
+  type?: EventType;
+  rows: number;
+}
 
 /** Stream order: sequence numbers are decimal strings, so a shorter one is smaller. */
 function byStreamPosition(a: ErrorRecord, b: ErrorRecord): number {

@@ -29,6 +29,8 @@ export interface LakeSinkOptions {
   parquet?: ParquetWriterOptions;
   /** Replaces S3 as the destination (benchmarks); `s3`/`bucket` are then unused. */
   store?: ObjectStore;
+  /** Write each batch's partial aggregates of the minute tables (default true; the benchmark turns them off to measure their cost). */
+  minuteAggregates?: boolean;
 }
 
 /** A `ShardSinkFactory` that also releases the shared Parquet encoder. */
@@ -71,6 +73,7 @@ export function createLakeSinkFactory(opts: LakeSinkOptions): LakeSinkFactory {
         logger: opts.logger.child({ shardId }),
         metrics,
         now,
+        minuteAggregates: opts.minuteAggregates ?? true,
       });
     },
     close: () => writer.close(),

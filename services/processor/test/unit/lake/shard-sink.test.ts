@@ -40,7 +40,7 @@ t.test('range covers whole Kinesis records and names the sub-records of the last
   t.equal(sink.dedupeWindowMs, 15 * 60_000);
 });
 
-t.test('flush: one Parquet file per event-time partition plus one errors file, duplicates dropped, buffer cleared', async (t) => {
+t.test('flush: one Parquet file per event-time partition, its minute partials, one errors file; duplicates dropped, buffer cleared', async (t) => {
   const { factory, metrics } = memorySinkFactory();
   t.teardown(() => factory.close());
   const sink = factory.forShard(SHARD);
@@ -48,6 +48,9 @@ t.test('flush: one Parquet file per event-time partition plus one errors file, d
   const result = await sink.flush();
   const stem = `${SHARD}-${seq(10)}-${seq(14)}`;
   t.same(result.keys, [
+    `aggregates/clickstream_per_minute/dt=2025-08-08/hour=13/${stem}.parquet`,
+    `aggregates/sales_per_minute/dt=2025-08-08/hour=00/${stem}.parquet`,
+    `aggregates/telemetry_per_minute/dt=2025-08-08/hour=13/${stem}.parquet`,
     `events/type=clickstream/dt=2025-08-08/hour=13/${stem}.parquet`,
     `events/type=telemetry/dt=2025-08-08/hour=13/${stem}.parquet`,
     `events/type=transaction/dt=2025-08-08/hour=00/${stem}.parquet`,
@@ -67,6 +70,7 @@ t.test('flush: one Parquet file per event-time partition plus one errors file, d
     t.match(text, new RegExp(`processor_lake_files_total\\{kind="parquet",type="${type}"\\} 1`), `files counted by type: ${type}`);
   }
   t.match(text, /processor_lake_files_total\{kind="errors"\} 1/);
+  t.match(text, /processor_lake_files_total\{kind="aggregates"\} 3/);
 });
 
 t.test('determinism: the same records into a fresh sink give the same keys and byte-identical files', async (t) => {
@@ -94,7 +98,7 @@ t.test('warm: records already in the lake are remembered, not written, so a retr
   const result = await sink.flush();
   t.equal(result.duplicates, 1);
   t.equal(result.rows, 1);
-  t.equal((store as MemoryObjectStore).objects.size, 1);
+  t.same([...(store as MemoryObjectStore).objects.keys()].map((k) => k.split('/')[0]).sort(), ['aggregates', 'events'], 'the one new event and its minute partials');
   const late = factory.forShard('shardId-000000000004');
   late.warm([plainRecord(1, first, RECEIVED_AT_MS)]);
   late.add([plainRecord(2, first, RECEIVED_AT_MS + 16 * 60_000)]);
@@ -128,7 +132,7 @@ t.test('a failed upload keeps the batch: flush() again writes the same keys', as
   t.same(sink.range(), { first: seq(10), last: seq(14), lastSubRecords: 3 }, 'still buffered');
   const result = await sink.flush();
   t.equal(result.rows, 6);
-  t.equal(inner.objects.size, 4);
+  t.equal(inner.objects.size, 7);
 });
 
 t.test('options are checked: age below 1 s is refused with a hint', async (t) => {
@@ -160,8 +164,10 @@ t.test('an event time outside the lake\'s range is filed under its arrival\'s pa
     }),
   );
   const { keys } = await sink.flush();
-  const partitions = keys.map((k) => /dt=([^/]+)\/hour=(\d\d)/.exec(k)!.slice(1).join(' '));
+  const partitions = keys.filter((k) => k.startsWith('events/')).map((k) => /dt=([^/]+)\/hour=(\d\d)/.exec(k)!.slice(1).join(' '));
   t.same(partitions, ['2024-01-01 00', '2025-08-08 13', '2025-08-09 12'], 'the first day and a day ahead keep theirs; the rest go under the arrival hour');
+  const partialPartitions = keys.filter((k) => k.startsWith('aggregates/')).map((k) => /dt=([^/]+)\/hour=(\d\d)/.exec(k)!.slice(1).join(' '));
+  t.same(partialPartitions, partitions, 'the minute partials are filed in the same partitions, so Athena reaches them too');
   const rows = await lakeRows(store as MemoryObjectStore);
   const byId = new Map(rows.map((r) => [r.event_id, new Date(r.timestamp as Date).toISOString()]));
   t.equal(byId.get('clock-reset'), '1973-05-01T00:00:00.000Z', 'the event time is kept as sent');

@@ -298,7 +298,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
       { name: api.name, role: 'api', url: apiMetricsUrl },
       ...workers.map((w, i): MetricsTarget => ({ name: w.name, role: 'worker', workerId: devWorkerId(i), url: `http://127.0.0.1:${metricsPorts[i]}/metrics` })),
     ];
-    statusCollector = new StatusCollector({ sources: pipelineStatusSources({ kinesis, ddb, s3, stream: opts.stream, leaseTable: opts.leaseTable, bucket: opts.bucket, targets }), log, ...opts.status });
+    statusCollector = new StatusCollector({ sources: pipelineStatusSources({ kinesis, ddb, s3, stream: opts.stream, leaseTable: opts.leaseTable, bucket: opts.bucket, targets, chartsDir: join(opts.dataDir, 'status-charts') }), log, ...opts.status });
     statusCollector.start();
     statusServer = await startStatusServer({ source: statusCollector, port: statusPort, log });
 

@@ -1,7 +1,8 @@
 /**
  * The status page's sources for the local pipeline: the lease table read with the
- * processor's own lease store, the shard list with its own `listShards`, and the lake
- * bucket listed with the lake tool's listing. Clients are passed in.
+ * processor's own lease store, the shard list with its own `listShards`, the lake
+ * bucket listed with the lake tool's listing, and the minute tables read with its views.
+ * Clients are passed in.
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
@@ -11,6 +12,7 @@ import { gunzip } from 'node:zlib';
 import { DynamoLeaseStore, SHARD_END, listShards, type ErrorRecord } from '@eventlake/processor';
 import type { ErrorReason, LakeListing, LakeTypeListing, LeaseView, MetricsTarget, ShardView, StatusSources } from '@eventlake/status';
 import { listObjects, type ListedObject } from '../lake/lake-sync.js';
+import { MinuteCharts } from './minute-charts.js';
 
 const gunzipAsync = promisify(gunzip);
 
@@ -23,6 +25,8 @@ export interface PipelineStatusOptions {
   leaseTable: string;
   bucket: string;
   targets: MetricsTarget[];
+  /** A directory the minute-aggregate charts mirror `aggregates/` into. */
+  chartsDir: string;
 }
 
 /** errors/ files read for their reasons at each listing (the newest ones). */
@@ -68,6 +72,7 @@ export function errorReasons(ndjson: string): ErrorReason[] {
 /** The sources of the status page for a local pipeline. */
 export function pipelineStatusSources(opts: PipelineStatusOptions): StatusSources {
   const store = new DynamoLeaseStore(opts.ddb, opts.leaseTable);
+  const charts = new MinuteCharts({ s3: opts.s3, bucket: opts.bucket, cacheDir: opts.chartsDir });
   // errors/ files never change once written (a replay of a batch rewrites the same bytes): read each once.
   // Only the newest few are kept, so the cache stays as small as what is shown.
   let reasonsByKey = new Map<string, ErrorReason[]>();
@@ -99,5 +104,6 @@ export function pipelineStatusSources(opts: PipelineStatusOptions): StatusSource
         latestErrors: reasons.sort((a, b) => b.arrivalTime.localeCompare(a.arrivalTime)).slice(0, LATEST_ERRORS),
       };
     },
+    aggregates: () => charts.charts(),
   };
 }

@@ -81,13 +81,16 @@ async function download(s3: S3Client, bucket: string, cacheDir: string, key: str
   await rename(tmp, path);
 }
 
-/** Brings `cacheDir` up to date with the bucket's lake prefixes: new or changed ETags are fetched, vanished keys removed. */
-export async function syncLake(s3: S3Client, bucket: string, cacheDir: string): Promise<LakeSyncResult> {
+/**
+ * Brings `cacheDir` up to date with the bucket's lake prefixes (or some of them): new or
+ * changed ETags are fetched, vanished keys removed.
+ */
+export async function syncLake(s3: S3Client, bucket: string, cacheDir: string, prefixes: readonly string[] = LAKE_PREFIXES): Promise<LakeSyncResult> {
   await mkdir(cacheDir, { recursive: true });
   const before = await readManifest(cacheDir);
   let objects: LakeObject[];
   try {
-    objects = (await Promise.all(LAKE_PREFIXES.map((p) => listObjects(s3, bucket, p)))).flat().map(({ key, etag, size }) => ({ key, etag, size }));
+    objects = (await Promise.all(prefixes.map((p) => listObjects(s3, bucket, p)))).flat().map(({ key, etag, size }) => ({ key, etag, size }));
   } catch (err) {
     const name = (err as { name?: string }).name;
     if (name === 'NoSuchBucket') {

@@ -107,6 +107,12 @@ t.test('the status page follows load, and shows a killed worker gone and its sha
   const refused = await page.locator('#chart-refused .chart').getAttribute('aria-label');
   t.ok(figure(/Highest in the chart: ([\d.,]+)/.exec(refused ?? '')?.[1] ?? null) > 0, `the refused request is counted: ${refused}`);
 
+  // The minute tables drawn from the lake's partials: sales by category, temperature per sensor.
+  await page.locator('#aggregates').waitFor({ state: 'visible', timeout: WAIT_MS });
+  await page.locator('#chart-aggregate-telemetry_per_minute .chart').waitFor({ timeout: WAIT_MS });
+  t.match(await page.locator('#chart-aggregate-sales_per_minute .chart').getAttribute('aria-label'), /Sales revenue by category\. Latest: .*\d/, 'sales per minute by category');
+  t.match(await page.locator('#chart-aggregate-telemetry_per_minute .chart').getAttribute('aria-label'), /temperature.*Latest: sensor-\d+ [\d.]+ °C/, 'temperature per sensor');
+
   // kill -9 worker-2: it shows as gone, and worker-1 takes its shards once the leases expire.
   const owners = await page.locator('#shards tbody tr').evaluateAll((rows) => rows.map((r) => (r as unknown as PageElement).dataset.owner));
   t.same([...owners].sort(), ['worker-1', 'worker-2'], 'one shard each before the kill');

@@ -41,7 +41,25 @@ t.test('a running pipeline serves its status: figures from the API, the worker, 
   const res = await fetch(`${p.facts.api_url}/v1/events`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', 'x-api-key': p.facts.api_key },
-    body: JSON.stringify({ events: [{ type: 'clickstream', user_id: 'u1', action: 'view_item', item_id: 300, price: 9.5 }, { type: 'telemetry', sensor_id: 's-1', temperature: 21.5 }] }),
+    body: JSON.stringify({
+      events: [
+        { type: 'clickstream', user_id: 'u1', action: 'view_item', item_id: 300, price: 9.5 },
+        { type: 'telemetry', sensor_id: 's-1', temperature: 21.5, timestamp: '2026-03-01T10:00:10Z' },
+        { type: 'telemetry', sensor_id: 's-1', temperature: 22.5, timestamp: '2026-03-01T10:00:50Z' },
+        { type: 'telemetry', sensor_id: 's-1', temperature: 30, timestamp: '2026-03-01T10:01:05Z' },
+        {
+          type: 'transaction',
+          order_id: 'o-1',
+          amount: 70,
+          timestamp: '2026-03-01T10:00:30Z',
+          items: [
+            { item_id: 800, quantity: 2, price: 10 },
+            { item_id: 300, quantity: 1, price: 50 },
+          ],
+        },
+        { type: 'transaction', order_id: 'o-2', amount: 12.5, timestamp: '2026-03-01T10:00:40Z' },
+      ],
+    }),
   });
   t.equal(res.status, 202);
   // A record the API would never send, put on the stream directly: the processor refuses it to errors/.
@@ -65,6 +83,20 @@ t.test('a running pipeline serves its status: figures from the API, the worker, 
   t.ok(tele.rowsPerMinute >= 1 && tele.filesPerMinute >= 1, 'rows and files of the last minute');
   t.ok(tele.freshnessSeconds !== null && tele.freshnessSeconds < 60, 'freshness of the newest row');
   t.ok(s.lake.errors.some((e) => e.stage === 'json' && e.perMinute >= 1), 'errors/ by stage');
+
+  // The minute tables as charts: the same figures `pnpm lake query` gives, one line per group.
+  const minute = Date.parse('2026-03-01T10:00:00Z');
+  const charts = await until('the minute charts', snapshot, (x) => x.aggregates.length === 2);
+  t.same(
+    charts.aggregates.find((a) => a.id === 'sales_per_minute')?.series,
+    [
+      { name: '(no items)', points: [[minute, 12.5]] },
+      { name: 'Books', points: [[minute, 20]] },
+      { name: 'Instruments', points: [[minute, 50]] },
+    ],
+    'revenue per minute by the items\' categories; a sale without items under its own name',
+  );
+  t.same(charts.aggregates.find((a) => a.id === 'telemetry_per_minute')?.series, [{ name: 's-1', points: [[minute, 22], [minute + 60_000, 30]] }], 'average temperature per sensor and minute');
 
   // Every series the status reads is one the services really publish (renamed there, this fails).
   const [apiText, workerText] = await Promise.all([fetch(p.facts.metrics_url).then((r) => r.text()), fetch(`http://127.0.0.1:${p.metricsPorts[0]}/metrics`).then((r) => r.text())]);

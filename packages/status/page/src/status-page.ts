@@ -111,7 +111,11 @@ function describe(title: string, unit: string, lines: { name: string; values: (n
   return `${title}. Latest: ${latest.join(', ') || 'no data'}. Highest in the chart: ${high}.`;
 }
 
-function drawChart(sectionId: string, id: string, title: string, unit: string, times: number[], lines: { name: string; values: (number | null)[] }[]): void {
+/**
+ * Draws or updates one chart. `sparse` charts (the minute tables: a point a minute, often one)
+ * mark their points, which a line of one point would not show.
+ */
+function drawChart(sectionId: string, id: string, title: string, unit: string, times: number[], lines: { name: string; values: (number | null)[] }[], sparse = false): void {
   const key = lines.map((l) => l.name).join('\u0000');
   let view = charts.get(id);
   if (view && view.key !== key) {
@@ -155,7 +159,7 @@ function drawChart(sectionId: string, id: string, title: string, unit: string, t
             width: 2,
             dash: DASHES[Math.floor(i / COLORS.length) % DASHES.length] ?? DASHES[i % DASHES.length]!,
             spanGaps: false,
-            points: { show: false },
+            points: { show: sparse, size: 6 },
           })),
         ],
       },
@@ -167,6 +171,9 @@ function drawChart(sectionId: string, id: string, title: string, unit: string, t
   } else {
     view.plot.setData(data);
   }
+  // Half a minute either side of a sparse chart's points, so none sits on an edge; uPlot
+  // would otherwise stretch a single time to a whole day.
+  if (sparse && times.length > 0) view.plot.setScale('x', { min: times[0]! - 30, max: times[times.length - 1]! + 30 });
   view.box.setAttribute('aria-label', describe(title, unit, lines));
 }
 
@@ -271,7 +278,7 @@ function render(s: StatusSnapshot): void {
   byId('aggregates').hidden = s.aggregates.length === 0;
   for (const a of s.aggregates) {
     const { times, lines } = aligned(a);
-    drawChart('charts-aggregates', `aggregate-${a.id}`, a.title, a.unit, times, lines);
+    drawChart('charts-aggregates', `aggregate-${a.id}`, a.title, a.unit, times, lines, true);
   }
 }
 

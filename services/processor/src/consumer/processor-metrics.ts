@@ -6,18 +6,11 @@ import type { Metrics } from '@eventlake/common';
 
 type Counter = ReturnType<Metrics['counter']>;
 type Gauge = ReturnType<Metrics['gauge']>;
-type Histogram = ReturnType<Metrics['histogram']>;
 
 /** Every metric the consumer updates. */
 export interface ProcessorMetrics {
   recordsIn: Counter;
   bytesIn: Counter;
-  recordsOut: Counter;
-  recordsErrors: Counter;
-  duplicates: Counter;
-  bytesWritten: Counter;
-  filesWritten: Counter;
-  flushSeconds: Histogram;
   flushRetries: Counter;
   millisBehindLatest: Gauge;
   leasesHeld: Gauge;
@@ -34,12 +27,6 @@ export function processorMetrics(metrics: Metrics): ProcessorMetrics {
   return {
     recordsIn: metrics.counter('records_in_total', 'Kinesis records read (aggregates count once), per shard', ['shard']),
     bytesIn: metrics.counter('bytes_in_total', 'Bytes of Kinesis record data read'),
-    recordsOut: metrics.counter('records_out_total', 'Rows written to the lake'),
-    recordsErrors: metrics.counter('records_errors_total', 'User records written to errors/'),
-    duplicates: metrics.counter('records_duplicates_total', 'User records dropped as duplicates of an event_id in the window'),
-    bytesWritten: metrics.counter('bytes_written_total', 'Bytes of lake and error files written to S3'),
-    filesWritten: metrics.counter('files_written_total', 'Lake and error files written to S3'),
-    flushSeconds: metrics.histogram('flush_seconds', 'Time to write one batch to S3', [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60]),
     flushRetries: metrics.counter('flush_retries_total', 'Failed attempts to write a batch to the lake, each retried with backoff'),
     millisBehindLatest: metrics.gauge('millis_behind_latest', 'MillisBehindLatest of the last GetRecords, per shard', ['shard']),
     leasesHeld: metrics.gauge('leases_held', 'Shard leases this worker holds'),

@@ -181,7 +181,7 @@ export class ShardConsumer {
   private async flush(sink: ShardSink): Promise<void> {
     const range: SequenceRange | null = sink.range();
     if (!range) return;
-    const { leases, metrics, log } = this.deps;
+    const { leases, log } = this.deps;
     await leases.setPending(this.shardId, range);
     const started = process.hrtime.bigint();
     const result = await this.flushUntilWritten(sink, range);
@@ -189,12 +189,6 @@ export class ShardConsumer {
     if (this.lost) throw new LeaseLostError(this.shardId);
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     await leases.checkpoint(this.shardId, { sequenceNumber: range.last, subSequenceNumber: Math.max(0, range.lastSubRecords - 1) }, this.lastArrivalMs);
-    metrics.flushSeconds.observe(seconds);
-    metrics.recordsOut.inc(result.rows);
-    metrics.recordsErrors.inc(result.errors);
-    metrics.duplicates.inc(result.duplicates);
-    metrics.bytesWritten.inc(result.bytes);
-    metrics.filesWritten.inc(result.keys.length);
     log.info({ shardId: this.shardId, range, rows: result.rows, errors: result.errors, duplicates: result.duplicates, files: result.keys.length, ms: Math.round(seconds * 1000) }, 'batch_flushed');
   }
 

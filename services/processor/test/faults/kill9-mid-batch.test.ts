@@ -53,9 +53,10 @@ t.test('kill -9 while a batch is half uploaded: the restarted worker replays exa
 
   t.equal(await second.terminate(), 0, 'SIGTERM exits cleanly');
   const emf = second.logs.filter((l) => typeof l._aws === 'object');
-  const recordsOut = emf.find((l) => 'records_out_total' in l);
-  t.ok(recordsOut, 'metrics were flushed as CloudWatch EMF on shutdown');
-  t.ok(Number(recordsOut?.records_out_total) >= expected.length, 'EMF counts the rows written');
+  const rowLines = emf.filter((l) => 'lake_rows_total' in l);
+  t.ok(rowLines.length > 0, 'metrics were flushed as CloudWatch EMF on shutdown');
+  const rowsCounted = rowLines.reduce((n, l) => n + Number(l.lake_rows_total), 0);
+  t.ok(rowsCounted >= expected.length, `EMF counts the rows written, per type (${rowsCounted})`);
   const [done] = await store.list();
   t.equal(done?.leaseOwner, null, 'SIGTERM released the lease');
   t.equal(done?.pending, null);

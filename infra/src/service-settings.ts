@@ -12,7 +12,7 @@
  * (infra/test/unit/config.test.ts fails until both list it).
  */
 import { CloneType, OptionalKind, type Static, type TObject, type TOptional, type TProperties, type TSchema } from '@sinclair/typebox';
-import { AppError, loadConfig } from '@eventlake/common';
+import { AppError, loadConfig, type ServiceEnvironment } from '@eventlake/common';
 import { IngestConfigSchema, publisherThreadFor } from '@eventlake/ingest-api/config';
 import { ProcessorConfigSchema } from '@eventlake/processor/config';
 import { WRITABLE_PATH } from './container.js';
@@ -99,8 +99,7 @@ export function ingestSettings(config: Settings): Record<(typeof INGEST_SETTINGS
   return { ...environmentOf(INGEST_SETTINGS, config), ...environmentOf(SHARED_SETTINGS, config) };
 }
 
-/** A service's environment, keyed by its own variables: a name the service does not read does not compile. */
-export type ServiceEnvironment<S extends TObject, V = string> = Partial<Record<keyof S['properties'] & string, V>>;
+export type { ServiceEnvironment } from '@eventlake/common';
 
 /** The processor task's environment: the operator's settings, and the stack's resources (values may be Pulumi inputs). */
 export function processorEnvironment<V>(

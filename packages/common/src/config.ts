@@ -32,6 +32,13 @@ function convert(schema: TSchema, raw: string): unknown {
 }
 
 /**
+ * A service's environment, keyed by its config schema's variables: a name the service does not
+ * read does not compile. What deploys or starts a service (the stack, `pnpm dev`) types its
+ * environment with it.
+ */
+export type ServiceEnvironment<S extends TObject, V = string> = Partial<Record<keyof S['properties'] & string, V>>;
+
+/**
  * Reads, converts and validates `schema`'s variables from `env`; defaults fill what is unset.
  * Throws an AppError `ERR_CONFIG` listing every bad variable.
  */

@@ -9,7 +9,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { AppError, createLogger, type Logger } from '@eventlake/common';
+import { AppError, createLogger, type Logger, type ServiceEnvironment } from '@eventlake/common';
 import {
   LOCAL_CREDENTIALS,
   LOCAL_REGION,
@@ -25,6 +25,7 @@ import {
 import { DEFAULT_API_CPU_UNITS, IngestConfigSchema, publisherThreadFor } from '@eventlake/ingest-api/config';
 import { SERVER_NODE_OPTIONS } from '@eventlake/ingest-api/node-options';
 import { ensureLeaseTable } from '@eventlake/processor';
+import type { ProcessorConfigSchema } from '@eventlake/processor/config';
 import { StatusCollector, startStatusServer, type MetricsTarget, type StatusCollectorOptions, type StatusServerHandle } from '@eventlake/status';
 import { startService, type LogSink, type ServiceProcess } from './child-process.js';
 import { apiKeyHash, ensureDevApiKey, writeDevFacts, type DevFacts } from './dev-state.js';
@@ -83,18 +84,17 @@ export interface DevWiring {
   apiKeyHash: string;
 }
 
-function commonEnvironment(opts: Pick<LocalPipelineOptions, 'stream' | 'logLevel'>, w: DevWiring): Record<string, string> {
-  return {
-    AWS_REGION: LOCAL_REGION,
-    // The services build their local clients from these endpoints; the credentials keep
-    // the SDK's default chain from searching the machine for real ones.
-    AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
-    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-    STREAM_NAME: opts.stream,
-    KINESIS_ENDPOINT: w.kinesisEndpoint,
-    LOG_LEVEL: opts.logLevel,
-  };
+/** What the AWS SDK in both services reads: the region, and credentials that keep its default chain from searching the machine for real ones. */
+const SDK_ENVIRONMENT = {
+  AWS_REGION: LOCAL_REGION,
+  AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
+  AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
+  AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+} as const;
+
+/** The variables both services read, wired to the emulators (the services build their local clients from the endpoints). */
+function sharedEnvironment(opts: Pick<LocalPipelineOptions, 'stream' | 'logLevel'>, w: DevWiring): ServiceEnvironment<typeof IngestConfigSchema> & ServiceEnvironment<typeof ProcessorConfigSchema> {
+  return { STREAM_NAME: opts.stream, KINESIS_ENDPOINT: w.kinesisEndpoint, LOG_LEVEL: opts.logLevel };
 }
 
 /**
@@ -103,15 +103,15 @@ function commonEnvironment(opts: Pick<LocalPipelineOptions, 'stream' | 'logLevel
  * sets it), so a local run exercises the code the default deployment runs.
  */
 export function devApiEnvironment(opts: Pick<LocalPipelineOptions, 'stream' | 'logLevel' | 'apiEnv'>, w: DevWiring): Record<string, string> {
-  return {
-    ...commonEnvironment(opts, w),
+  const service: ServiceEnvironment<typeof IngestConfigSchema> = {
+    ...sharedEnvironment(opts, w),
     PORT: String(w.apiPort),
     METRICS_PORT: String(w.apiMetricsPort),
     HOST: '127.0.0.1',
     API_KEY_HASHES: `dev:${w.apiKeyHash}`,
     PUBLISHER_THREAD: String(publisherThreadFor(DEFAULT_API_CPU_UNITS)),
-    ...opts.apiEnv,
   };
+  return { ...SDK_ENVIRONMENT, ...service, ...opts.apiEnv };
 }
 
 /** The worker id of processor worker `index` under `pnpm dev`, as its leases and the status page name it. */
@@ -126,8 +126,8 @@ export function devWorkerEnvironment(
   index: number,
   port: number,
 ): Record<string, string> {
-  return {
-    ...commonEnvironment(opts, w),
+  const service: ServiceEnvironment<typeof ProcessorConfigSchema> = {
+    ...sharedEnvironment(opts, w),
     LEASE_TABLE: opts.leaseTable,
     LAKE_BUCKET: opts.bucket,
     DYNAMODB_ENDPOINT: w.dynamodbEndpoint,
@@ -135,8 +135,8 @@ export function devWorkerEnvironment(
     WORKER_ID: devWorkerId(index),
     PORT: String(port),
     FLUSH_MAX_AGE_MS: String(opts.flushAgeMs),
-    ...opts.processorEnv,
   };
+  return { ...SDK_ENVIRONMENT, ...service, ...opts.processorEnv };
 }
 
 /** A running local pipeline. */

@@ -26,6 +26,7 @@ export interface ProcessorMetrics {
   expiredIterators: Counter;
   shardLoopFailures: Counter;
   workerLoopFailures: Counter;
+  shardsExpired: Counter;
 }
 
 /** Registers the processor's metrics on `metrics`. */
@@ -47,5 +48,6 @@ export function processorMetrics(metrics: Metrics): ProcessorMetrics {
     expiredIterators: metrics.counter('expired_iterators_total', 'Shard iterators that expired and were re-acquired'),
     shardLoopFailures: metrics.counter('shard_loop_failures_total', 'Shard loops that stopped on an unexpected error'),
     workerLoopFailures: metrics.counter('worker_loop_failures_total', 'Failed passes of the lease taker or renewer', ['loop']),
+    shardsExpired: metrics.counter('shards_expired_total', 'Shards found deleted by Kinesis (past retention) before they were read to their end'),
   };
 }

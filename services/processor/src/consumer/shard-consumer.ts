@@ -16,7 +16,7 @@ import type { FlushResult, ShardSink, ShardSinkFactory, StreamRecord, SequenceRa
 import { compareSequence, resumePlan, TRIM_HORIZON, type Lease } from './lease.js';
 import { LeaseLostError, type ShardLeaseManager } from './shard-lease-manager.js';
 import type { ProcessorMetrics } from './processor-metrics.js';
-import { ShardReader, type ShardReaderOptions, type StartPosition } from './shard-reader.js';
+import { ShardNotFoundError, ShardReader, type ShardReaderOptions, type StartPosition } from './shard-reader.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 /** What a shard loop needs from the worker. */
@@ -31,6 +31,11 @@ export interface ShardConsumerDeps {
   pollIdleMs: number;
   /** Leases of the parent shards, read at start to warm a child's dedupe state. */
   parentLease(shardId: string): Lease | undefined;
+  /**
+   * True when the stream answers ListShards without `shardId`: a closed shard past the
+   * stream's retention, which Kinesis has deleted. Rejects when the stream cannot be listed.
+   */
+  shardExpired(shardId: string): Promise<boolean>;
   /** Per-shard read limits (Kinesis's by default; unit tests raise them to run fast). */
   readLimits?: Pick<ShardReaderOptions, 'maxCallsPerSecond' | 'maxBytesPerSecond'>;
   /** Waits between attempts of a failed flush: the first, doubling up to the longest. */
@@ -94,6 +99,16 @@ export class ShardConsumer {
     this.abort.abort();
   }
 
+  /** Whether a shard Kinesis did not find is past retention; false when listing fails too (the stream is unreachable or gone). */
+  private async expired(err: ShardNotFoundError): Promise<boolean> {
+    try {
+      return await this.deps.shardExpired(err.shardId);
+    } catch (listErr) {
+      this.deps.log.warn({ shardId: err.shardId, err: listErr }, 'shard_listing_failed');
+      return false;
+    }
+  }
+
   private async run(lease: Lease): Promise<ShardExit> {
     const { log, leases, metrics } = this.deps;
     const plan = resumePlan(lease);
@@ -142,25 +157,52 @@ export class ShardConsumer {
       log.info({ shardId: this.shardId }, 'lease_released');
       return 'stopped';
     } catch (err) {
-      if (err instanceof LeaseLostError || this.lost) {
-        leases.drop(this.shardId);
-        log.info({ shardId: this.shardId }, 'shard_loop_lease_lost'); // lease_lost gave the level and cause
-        return 'lost';
+      if (err instanceof ShardNotFoundError && err.shardId === this.shardId && !this.lost && (await this.expired(err))) {
+        try {
+          return await this.finishExpired(sink, lease);
+        } catch (finishErr) {
+          return this.ended(finishErr);
+        }
       }
-      if (this.stopping && err instanceof Error && err.name === 'AbortError') {
-        // stop() interrupted a read during warm-up or replay, or a flush S3 kept refusing:
-        // nothing was checkpointed, and a pending range stays recorded for the next owner.
-        await this.letGo();
-        return 'stopped';
-      }
-      metrics.shardLoopFailures.inc();
-      log.error({ shardId: this.shardId, err }, 'shard_loop_failed');
-      // Give the lease up unflushed: whoever takes it resumes from the checkpoint (or the pending range).
-      await this.letGo();
-      return 'failed';
+      return this.ended(err);
     } finally {
       await sink.close?.().catch((err: unknown) => log.warn({ shardId: this.shardId, err }, 'sink_close_failed'));
     }
+  }
+
+  /**
+   * Past retention Kinesis deleted the shard, and whatever was not read is gone with it. What
+   * was read is written, then the lease is finished: that is what lets its children be read,
+   * now and after any restart.
+   */
+  private async finishExpired(sink: ShardSink, lease: Lease): Promise<ShardExit> {
+    const { log, leases, metrics } = this.deps;
+    metrics.shardsExpired.inc();
+    log.error({ shardId: this.shardId, checkpoint: lease.checkpoint, pending: lease.pending }, 'shard_expired');
+    await this.flush(sink);
+    await leases.finishShard(this.shardId);
+    return 'finished';
+  }
+
+  /** How the loop ends on `err`: lost, stopped, or failed (the lease given up unflushed). */
+  private async ended(err: unknown): Promise<ShardExit> {
+    const { log, leases, metrics } = this.deps;
+    if (err instanceof LeaseLostError || this.lost) {
+      leases.drop(this.shardId);
+      log.info({ shardId: this.shardId }, 'shard_loop_lease_lost'); // lease_lost gave the level and cause
+      return 'lost';
+    }
+    if (this.stopping && err instanceof Error && err.name === 'AbortError') {
+      // stop() interrupted a read during warm-up or replay, or a flush S3 kept refusing:
+      // nothing was checkpointed, and a pending range stays recorded for the next owner.
+      await this.letGo();
+      return 'stopped';
+    }
+    metrics.shardLoopFailures.inc();
+    log.error({ shardId: this.shardId, err }, 'shard_loop_failed');
+    // Give the lease up unflushed: whoever takes it resumes from the checkpoint (or the pending range).
+    await this.letGo();
+    return 'failed';
   }
 
   /**
@@ -248,7 +290,16 @@ export class ShardConsumer {
     for (const parentId of lease.parentShardIds) {
       const parent = this.deps.parentLease(parentId);
       if (parent?.checkpointArrivalMs == null) continue;
-      const records = await this.readRange({ type: 'AT_TIMESTAMP', timestampMs: parent.checkpointArrivalMs - windowMs }, null, parentId);
+      let records: StreamRecord[];
+      try {
+        records = await this.readRange({ type: 'AT_TIMESTAMP', timestampMs: parent.checkpointArrivalMs - windowMs }, null, parentId);
+      } catch (err) {
+        // Past retention Kinesis deleted the parent with its tail: there is nothing left to
+        // read, and failing here would stop this shard for good.
+        if (!(err instanceof ShardNotFoundError) || err.shardId !== parentId || !(await this.expired(err))) throw err;
+        this.deps.log.info({ shardId: this.shardId, parentShardId: parentId }, 'parent_expired');
+        continue;
+      }
       sink.warm(records);
       warmed += records.length;
     }

@@ -186,6 +186,7 @@ export class Worker {
       pollIdleMs: this.opts.pollIdleMs,
       ...(this.opts.flushRetry ? { flushRetry: this.opts.flushRetry } : {}),
       parentLease: (id) => this.lastLeases.get(id),
+      shardExpired: async (id) => !(await listShards(this.opts.kinesis, this.opts.streamName)).some((s) => s.ShardId === id),
     });
     this.consumers.set(shardId, consumer);
     void consumer.done.then((exit: ShardExit) => {

@@ -1,9 +1,9 @@
 import t, { type Test } from 'tap';
 import { mockClient, type AwsClientStub } from 'aws-sdk-client-mock';
-import { GetRecordsCommand, GetShardIteratorCommand, KinesisClient, type GetShardIteratorCommandInput } from '@aws-sdk/client-kinesis';
+import { GetRecordsCommand, GetShardIteratorCommand, KinesisClient, ResourceNotFoundException, type GetShardIteratorCommandInput } from '@aws-sdk/client-kinesis';
 import { createLogger, Metrics } from '@eventlake/common';
 import type { FlushResult, SequenceRange, ShardSink, StreamRecord } from '../../../src/contracts.js';
-import { newLease, type Lease } from '../../../src/consumer/lease.js';
+import { newLease, SHARD_END, type Lease } from '../../../src/consumer/lease.js';
 import { processorMetrics } from '../../../src/consumer/processor-metrics.js';
 import { flushRetryDelayMs, ShardConsumer, type FlushRetryPolicy } from '../../../src/consumer/shard-consumer.js';
 import { ShardLeaseManager } from '../../../src/consumer/shard-lease-manager.js';
@@ -79,7 +79,13 @@ class NotingSink implements ShardSink {
   }
 }
 
-async function setup(t: Test, lease: Lease, records = 9, flushRetry: FlushRetryPolicy = { firstMs: 1, maxMs: 4 }) {
+interface SetupOptions {
+  /** Shards the stream no longer lists (past retention). */
+  expired?: string[];
+  parents?: Lease[];
+}
+
+async function setup(t: Test, lease: Lease, records = 9, flushRetry: FlushRetryPolicy = { firstMs: 1, maxMs: 4 }, opts: SetupOptions = {}) {
   const kinesisMock = mockClient(KinesisClient);
   t.teardown(() => kinesisMock.restore());
   const shard = fakeShard(kinesisMock, records);
@@ -99,13 +105,19 @@ async function setup(t: Test, lease: Lease, records = 9, flushRetry: FlushRetryP
       metrics: processorMetrics(metrics),
       log: createLogger('test', { level: 'silent' }),
       pollIdleMs: 1,
-      parentLease: () => undefined,
+      parentLease: (id) => opts.parents?.find((p) => p.leaseKey === id),
+      shardExpired: (id) => Promise.resolve(opts.expired?.includes(id) ?? false),
       readLimits: { maxCallsPerSecond: 10_000 },
       flushRetry,
     });
     return consumer;
   };
-  return { store, sink, shard, start, leases, metrics };
+  return { store, sink, shard, start, leases, metrics, kinesisMock };
+}
+
+/** GetShardIterator on `shardId` answers as Kinesis does for a shard it deleted. */
+function deleteShard(kinesis: AwsClientStub<KinesisClient>, shardId: string): void {
+  kinesis.on(GetShardIteratorCommand, { ShardId: shardId }).rejects(new ResourceNotFoundException({ message: `Shard ${shardId} in stream events does not exist`, $metadata: {} }));
 }
 
 async function until(cond: () => boolean): Promise<void> {
@@ -220,4 +232,35 @@ t.test('a loop that fails while the table also refuses the release forgets the l
   t.equal(leases.held().size, 0, 'not held without a loop, where the renewer would keep it alive unread');
   store.update = update;
   t.same((await leases.takeLeases()).taken.map((l) => l.leaseKey), [SHARD], 'the lease still names this worker and is taken back at once');
+});
+
+t.test('a shard Kinesis deleted past retention is finished, so its children can be read', async (t) => {
+  const { store, sink, start, kinesisMock, metrics } = await setup(t, { ...newLease(SHARD, []), checkpoint: '3', checkpointArrivalMs: 3000 }, 9, undefined, { expired: [SHARD] });
+  deleteShard(kinesisMock, SHARD);
+  const c = start();
+  t.equal(await c.done, 'finished');
+  const row = store.rows.get(SHARD)!;
+  t.equal(row.checkpoint, SHARD_END, 'the lease is finished');
+  t.equal(row.leaseOwner, null);
+  t.equal(sink.flushed.length, 0, 'nothing was read, nothing written');
+  t.match(await metrics.prometheusText(), /t_shards_expired_total 1/);
+});
+
+t.test('a shard Kinesis does not find while the stream still lists it is a failure, not an end', async (t) => {
+  const { store, start, kinesisMock } = await setup(t, newLease(SHARD, []), 9, undefined, { expired: [] });
+  deleteShard(kinesisMock, SHARD);
+  const c = start();
+  t.equal(await c.done, 'failed');
+  t.equal(store.rows.get(SHARD)!.checkpoint, 'TRIM_HORIZON', 'not finished: its records may still be there');
+});
+
+t.test('a parent past retention is passed over in warm-up, and the child is read', async (t) => {
+  const PARENT = 'shardId-000000000009';
+  const parent: Lease = { ...newLease(PARENT, []), checkpoint: SHARD_END, checkpointArrivalMs: 1000 };
+  const { sink, start, kinesisMock } = await setup(t, newLease(SHARD, [PARENT]), 9, undefined, { expired: [PARENT], parents: [parent] });
+  deleteShard(kinesisMock, PARENT);
+  const c = start();
+  await until(() => sink.flushed.length >= 3);
+  t.equal(await c.stop(), 'stopped');
+  t.same(sink.flushed.map((f) => f.seqs[0]), ['1', '4', '7'], 'the child was read from its start');
 });

@@ -6,10 +6,12 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { S3Client } from '@aws-sdk/client-s3';
+import https from 'node:https';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { createLogger, localClientConfig, localS3Options, Metrics, type Logger } from '@eventlake/common';
 import type { ProcessorConfig } from './config.js';
 import type { ShardSinkFactory } from './contracts.js';
-import { DynamoLeaseStore } from './consumer/lease-store.js';
+import { DynamoLeaseStore, leaseCallTimeoutMs } from './consumer/lease-store.js';
 import { processorMetrics, type ProcessorMetrics } from './consumer/processor-metrics.js';
 import { Worker } from './consumer/worker.js';
 import { DEFAULT_FLUSH_RETRY } from './consumer/shard-consumer.js';
@@ -18,7 +20,7 @@ import { createLakeSinkFactory } from './lake/index.js';
 
 export * from './contracts.js';
 export * from './config.js';
-export { ensureLeaseTable, DynamoLeaseStore, type LeaseStore, type LeaseChanges } from './consumer/lease-store.js';
+export { ensureLeaseTable, DynamoLeaseStore, leaseCallTimeoutMs, type LeaseStore, type LeaseChanges } from './consumer/lease-store.js';
 export { ShardLeaseManager, LeaseLostError } from './consumer/shard-lease-manager.js';
 export { Worker, listShards, shardsParentsFirst } from './consumer/worker.js';
 export { SHARD_END, TRIM_HORIZON, type Lease } from './consumer/lease.js';
@@ -34,13 +36,34 @@ export interface ProcessorClients {
   s3: S3Client;
 }
 
+/**
+ * How long an attempt of each client's calls may stay silent before it is abandoned (the SDK
+ * then retries it, three attempts in all). Without one a call whose connection hangs never
+ * returns: a GetRecords stops its shard for good while the lease stays renewed. Every answer
+ * normally starts within a second; an S3 upload streams, so its silence is measured per chunk.
+ * Lease-table calls have a tighter bound of their own (leaseCallTimeoutMs).
+ */
+export const REQUEST_TIMEOUT_MS = { kinesis: 10_000, dynamodb: 5_000, s3: 30_000 } as const;
+
+/** Connecting to an AWS endpoint (inside the VPC, through its endpoints) takes milliseconds. */
+const CONNECTION_TIMEOUT_MS = 5_000;
+
+function awsClientConfig(region: string, requestTimeout: number): { region: string; requestHandler: NodeHttpHandler } {
+  return {
+    region,
+    requestHandler: new NodeHttpHandler({ httpsAgent: new https.Agent({ keepAlive: true, maxSockets: 64 }), connectionTimeout: CONNECTION_TIMEOUT_MS, requestTimeout }),
+  };
+}
+
 /** Creates the clients for `config`: local emulators when their endpoints are set, AWS otherwise. */
 export function createClients(config: Pick<ProcessorConfig, 'AWS_REGION' | 'KINESIS_ENDPOINT' | 'DYNAMODB_ENDPOINT' | 'S3_ENDPOINT'>): ProcessorClients {
   const region = config.AWS_REGION;
+  const t = REQUEST_TIMEOUT_MS;
+  const local = (endpoint: string, requestTimeoutMs: number) => localClientConfig(endpoint, { requestTimeoutMs });
   return {
-    kinesis: new KinesisClient(config.KINESIS_ENDPOINT ? localClientConfig(config.KINESIS_ENDPOINT) : { region }),
-    ddb: new DynamoDBClient(config.DYNAMODB_ENDPOINT ? localClientConfig(config.DYNAMODB_ENDPOINT) : { region }),
-    s3: new S3Client(config.S3_ENDPOINT ? { ...localClientConfig(config.S3_ENDPOINT), ...localS3Options() } : { region }),
+    kinesis: new KinesisClient(config.KINESIS_ENDPOINT ? local(config.KINESIS_ENDPOINT, t.kinesis) : awsClientConfig(region, t.kinesis)),
+    ddb: new DynamoDBClient(config.DYNAMODB_ENDPOINT ? local(config.DYNAMODB_ENDPOINT, t.dynamodb) : awsClientConfig(region, t.dynamodb)),
+    s3: new S3Client(config.S3_ENDPOINT ? { ...local(config.S3_ENDPOINT, t.s3), ...localS3Options() } : awsClientConfig(region, t.s3)),
   };
 }
 
@@ -93,7 +116,7 @@ export async function startProcessor(config: ProcessorConfig, clients: Processor
   const worker = new Worker({
     kinesis: clients.kinesis,
     streamName: config.STREAM_NAME,
-    store: new DynamoLeaseStore(clients.ddb, config.LEASE_TABLE),
+    store: new DynamoLeaseStore(clients.ddb, config.LEASE_TABLE, { callTimeoutMs: leaseCallTimeoutMs(config.LEASE_DURATION_MS) }),
     sinks,
     workerId: config.WORKER_ID,
     leaseDurationMs: config.LEASE_DURATION_MS,

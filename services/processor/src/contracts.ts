@@ -20,6 +20,8 @@
  *    the same keys are overwritten with the same rows.
  */
 
+import type { HashKeyRange } from '@eventlake/common';
+
 /** A record as GetRecords returns it (possibly a KPL aggregate of many user records). */
 export interface StreamRecord {
   sequenceNumber: string;
@@ -82,7 +84,17 @@ export interface ShardSink {
   close?(): Promise<void>;
 }
 
-/** Makes the sink for a shard. `parents` are the parent shards' sinks' seeds after a reshard. */
+/** What the consumer knows of a shard when it makes the shard's sink. */
+export interface ShardDescription {
+  /**
+   * The shard's hash key range (from ListShards). Records of an aggregate the ingest API
+   * packed for another shard, whose own keys hash outside it, are skipped: the API sent
+   * them again to the shard they belong to. Unknown: every record is read.
+   */
+  hashKeyRange?: HashKeyRange | undefined;
+}
+
+/** Makes the sink for a shard. */
 export interface ShardSinkFactory {
-  forShard(shardId: string): ShardSink;
+  forShard(shardId: string, shard?: ShardDescription): ShardSink;
 }

@@ -11,7 +11,7 @@
  * stream, spending the shard's read quota, which the raw archive's Firehose shares.
  */
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
-import type { Logger } from '@eventlake/common';
+import type { HashKeyRange, Logger } from '@eventlake/common';
 import type { FlushResult, ShardSink, ShardSinkFactory, StreamRecord, SequenceRange } from '../contracts.js';
 import { compareSequence, resumePlan, TRIM_HORIZON, type Lease } from './lease.js';
 import { LeaseLostError, type ShardLeaseManager } from './shard-lease-manager.js';
@@ -36,6 +36,8 @@ export interface ShardConsumerDeps {
    * stream's retention, which Kinesis has deleted. Rejects when the stream cannot be listed.
    */
   shardExpired(shardId: string): Promise<boolean>;
+  /** The shard's hash key range from the last ListShards, when listed. */
+  hashKeyRange?(shardId: string): HashKeyRange | undefined;
   /** Per-shard read limits (Kinesis's by default; unit tests raise them to run fast). */
   readLimits?: Pick<ShardReaderOptions, 'maxCallsPerSecond' | 'maxBytesPerSecond'>;
   /** Waits between attempts of a failed flush: the first, doubling up to the longest. */
@@ -113,7 +115,7 @@ export class ShardConsumer {
     const { log, leases, metrics } = this.deps;
     const plan = resumePlan(lease);
     if (plan.kind === 'finished') return 'finished';
-    const sink = this.deps.sinks.forShard(this.shardId);
+    const sink = this.deps.sinks.forShard(this.shardId, { hashKeyRange: this.deps.hashKeyRange?.(this.shardId) });
     try {
       await this.warm(sink, lease);
       let start: StartPosition = plan.after === null ? { type: 'TRIM_HORIZON' } : { type: 'AFTER_SEQUENCE_NUMBER', sequenceNumber: plan.after };

@@ -5,7 +5,7 @@
  */
 import { ListShardsCommand, type KinesisClient, type Shard } from '@aws-sdk/client-kinesis';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { AppError, type Logger } from '@eventlake/common';
+import { AppError, type HashKeyRange, type Logger } from '@eventlake/common';
 import type { ShardSinkFactory } from '../contracts.js';
 import type { Lease } from './lease.js';
 import type { LeaseStore } from './lease-store.js';
@@ -80,6 +80,8 @@ export class Worker {
   private readonly abort = new AbortController();
   private loops: Promise<void>[] = [];
   private lastLeases = new Map<string, Lease>();
+  /** Hash key ranges of the shards the last ListShards returned. */
+  private ranges = new Map<string, HashKeyRange>();
   private stopped: Promise<void> | null = null;
   private syncNeeded = true;
   private lastSyncMs = 0;
@@ -157,7 +159,12 @@ export class Worker {
     // parent and died before creating its children's leases must not stall them (KCL's
     // periodic ShardSyncTask covers the same gap).
     if (this.syncNeeded || Date.now() - this.lastSyncMs > SHARD_SYNC_INTERVAL_MS) {
-      const shards = shardsParentsFirst(await listShards(this.opts.kinesis, this.opts.streamName));
+      const listed = await listShards(this.opts.kinesis, this.opts.streamName);
+      for (const s of listed) {
+        const r = s.HashKeyRange;
+        if (s.ShardId && r?.StartingHashKey && r.EndingHashKey) this.ranges.set(s.ShardId, { start: BigInt(r.StartingHashKey), end: BigInt(r.EndingHashKey) });
+      }
+      const shards = shardsParentsFirst(listed);
       const created = await this.leases.ensureLeases(shards);
       if (created > 0) this.opts.log.info({ created }, 'leases_created');
       this.syncNeeded = false;
@@ -186,6 +193,7 @@ export class Worker {
       pollIdleMs: this.opts.pollIdleMs,
       ...(this.opts.flushRetry ? { flushRetry: this.opts.flushRetry } : {}),
       parentLease: (id) => this.lastLeases.get(id),
+      hashKeyRange: (id) => this.ranges.get(id),
       shardExpired: async (id) => !(await listShards(this.opts.kinesis, this.opts.streamName)).some((s) => s.ShardId === id),
     });
     this.consumers.set(shardId, consumer);

@@ -9,7 +9,7 @@
  * only moves on once the batch's files are all uploaded, so a failed flush retried (or a
  * replay after a crash) decides exactly as the first attempt.
  */
-import { AppError, type Logger } from '@eventlake/common';
+import { AppError, type HashKeyRange, type Logger } from '@eventlake/common';
 import type { EventRecord, EventType } from '@eventlake/schemas';
 import type { FlushResult, SequenceRange, ShardSink, StreamRecord } from '../contracts.js';
 import type { DuckDBConnection } from '@duckdb/node-api';
@@ -35,6 +35,8 @@ export interface ShardSinkDeps {
   metrics: LakeMetrics;
   /** Wall clock, epoch ms: buffer age and processed_at only, never a dedupe decision. */
   now: () => number;
+  /** The shard's hash key range, when known (see ShardDescription). */
+  hashKeyRange?: HashKeyRange | undefined;
 }
 
 const PARQUET_CONTENT_TYPE = 'application/vnd.apache.parquet';
@@ -63,7 +65,8 @@ export class LakeShardSink implements ShardSink {
   constructor(private readonly deps: ShardSinkDeps) {
     this.dedupeWindowMs = deps.dedupeWindowMs;
     this.lines = this.newLines();
-    this.warmLines = this.newLines();
+    // Warm-up only gathers ids, parents' records included, which this range would cut.
+    this.warmLines = new BatchLines(deps.shardId, () => deps.writer.tempPath('.ndjson'));
   }
 
   add(records: readonly StreamRecord[]): void {
@@ -89,6 +92,7 @@ export class LakeShardSink implements ShardSink {
         this.lastSubRecords = 1;
       } else {
         this.deps.metrics.userRecords.inc(framed.count);
+        if (framed.skipped > 0) this.deps.metrics.misplaced.inc(framed.skipped);
         this.lastSubRecords = framed.count;
       }
     }
@@ -193,7 +197,7 @@ export class LakeShardSink implements ShardSink {
   }
 
   private newLines(): BatchLines {
-    return new BatchLines(this.deps.shardId, () => this.deps.writer.tempPath('.ndjson'));
+    return new BatchLines(this.deps.shardId, () => this.deps.writer.tempPath('.ndjson'), this.deps.hashKeyRange);
   }
 
   /**

@@ -1,7 +1,7 @@
 /** `createLakeSinkFactory`: the lake half of the processor, as the consumer sees it. */
 import type { S3Client } from '@aws-sdk/client-s3';
 import { AppError, type Logger, type Metrics } from '@eventlake/common';
-import type { ShardSinkFactory } from '../contracts.js';
+import type { ShardDescription, ShardSinkFactory } from '../contracts.js';
 import { DEFAULT_FLUSH_POLICY, MIN_FLUSH_AGE_MS } from './flush-policy.js';
 import { lakeMetrics } from './lake-metrics.js';
 import { S3ObjectStore, type ObjectStore } from './object-store.js';
@@ -33,7 +33,7 @@ export interface LakeSinkOptions {
 
 /** A `ShardSinkFactory` that also releases the shared Parquet encoder. */
 export interface LakeSinkFactory extends ShardSinkFactory {
-  forShard(shardId: string): LakeShardSink;
+  forShard(shardId: string, shard?: ShardDescription): LakeShardSink;
   /** Releases the encoder; call after every sink has flushed. */
   close(): Promise<void>;
 }
@@ -59,9 +59,10 @@ export function createLakeSinkFactory(opts: LakeSinkOptions): LakeSinkFactory {
   const metrics = lakeMetrics(opts.metrics);
   const now = opts.now ?? Date.now;
   return {
-    forShard(shardId: string): LakeShardSink {
+    forShard(shardId: string, shard?: ShardDescription): LakeShardSink {
       return new LakeShardSink({
         shardId,
+        hashKeyRange: shard?.hashKeyRange,
         store,
         writer,
         policy,

@@ -2,7 +2,7 @@ import t, { type Test } from 'tap';
 import { mockClient, type AwsClientStub } from 'aws-sdk-client-mock';
 import { GetRecordsCommand, GetShardIteratorCommand, KinesisClient, ResourceNotFoundException, type GetShardIteratorCommandInput } from '@aws-sdk/client-kinesis';
 import { createLogger, Metrics } from '@eventlake/common';
-import type { FlushResult, SequenceRange, ShardSink, StreamRecord } from '../../../src/contracts.js';
+import type { FlushResult, SequenceRange, ShardDescription, ShardSink, StreamRecord } from '../../../src/contracts.js';
 import { newLease, SHARD_END, type Lease } from '../../../src/consumer/lease.js';
 import { processorMetrics } from '../../../src/consumer/processor-metrics.js';
 import { flushRetryDelayMs, ShardConsumer, type FlushRetryPolicy } from '../../../src/consumer/shard-consumer.js';
@@ -83,6 +83,8 @@ interface SetupOptions {
   /** Shards the stream no longer lists (past retention). */
   expired?: string[];
   parents?: Lease[];
+  /** Sinks are made with what the consumer knows of their shard; noted here. */
+  described?: (ShardDescription | undefined)[];
 }
 
 async function setup(t: Test, lease: Lease, records = 9, flushRetry: FlushRetryPolicy = { firstMs: 1, maxMs: 4 }, opts: SetupOptions = {}) {
@@ -101,7 +103,13 @@ async function setup(t: Test, lease: Lease, records = 9, flushRetry: FlushRetryP
       kinesis: new KinesisClient({ region: 'us-east-1' }),
       streamName: 'events',
       leases,
-      sinks: { forShard: () => sink },
+      sinks: {
+        forShard: (_id, shard) => {
+          opts.described?.push(shard);
+          return sink;
+        },
+      },
+      hashKeyRange: (id) => (id === SHARD ? { start: 5n, end: 10n } : undefined),
       metrics: processorMetrics(metrics),
       log: createLogger('test', { level: 'silent' }),
       pollIdleMs: 1,
@@ -138,6 +146,13 @@ t.test('every flush is bracketed: pending written before, checkpoint and clear a
   t.equal(row.pending, null);
   t.equal(row.leaseOwner, null, 'released on stop');
   t.equal(sink.closed, 1, 'the sink is closed once the loop ends');
+});
+
+t.test('the sink is made with the shard’s hash key range, so it can tell records that belong elsewhere', async (t) => {
+  const described: (ShardDescription | undefined)[] = [];
+  const { start } = await setup(t, newLease(SHARD, []), 3, undefined, { described });
+  await start().stop();
+  t.same(described, [{ hashKeyRange: { start: 5n, end: 10n } }]);
 });
 
 t.test('a lease lost during a flush stops the loop without a checkpoint', async (t) => {

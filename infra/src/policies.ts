@@ -61,7 +61,8 @@ export function ingestApiTaskPolicy(a: { streamArn: string; keyArn: string }): P
 
 /**
  * The processor reads the stream, keeps leases in the one table and writes Parquet and error
- * files. It never reads the lake back (dedupe state comes from the stream), so no GetObject.
+ * files. Beside them it writes, and reads back when it takes a lease, the event ids each batch
+ * saw (dedupe/): its only reads of the bucket, listed and fetched under that prefix alone.
  */
 export function processorTaskPolicy(a: { streamArn: string; tableArn: string; bucketArn: string; keyArn: string }): PolicyDocument {
   return doc(
@@ -84,7 +85,15 @@ export function processorTaskPolicy(a: { streamArn: string; tableArn: string; bu
       Effect: 'Allow',
       // AbortMultipartUpload: large Parquet files go up in parts; a crash must be able to clean up.
       Action: ['s3:PutObject', 's3:AbortMultipartUpload'],
-      Resource: [objectsUnder(a.bucketArn, LAKE_PREFIXES.events), objectsUnder(a.bucketArn, LAKE_PREFIXES.errors)],
+      Resource: [objectsUnder(a.bucketArn, LAKE_PREFIXES.events), objectsUnder(a.bucketArn, LAKE_PREFIXES.errors), objectsUnder(a.bucketArn, LAKE_PREFIXES.dedupe)],
+    },
+    { Sid: 'ReadDedupeIds', Effect: 'Allow', Action: ['s3:GetObject'], Resource: objectsUnder(a.bucketArn, LAKE_PREFIXES.dedupe) },
+    {
+      Sid: 'ListDedupeIds',
+      Effect: 'Allow',
+      Action: ['s3:ListBucket'],
+      Resource: a.bucketArn,
+      Condition: { StringLike: { 's3:prefix': `${LAKE_PREFIXES.dedupe}*` } },
     },
     { Sid: 'UseThePipelineKey', Effect: 'Allow', Action: ['kms:Decrypt', 'kms:GenerateDataKey'], Resource: a.keyArn },
   );

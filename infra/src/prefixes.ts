@@ -1,5 +1,6 @@
 /**
- * Where things live in the lake bucket. The processor writes `events/` and `errors/`,
+ * Where things live in the lake bucket. The processor writes `events/` and `errors/`, and
+ * `dedupe/` (the event ids each batch saw, which the next owner of a shard reads back),
  * Firehose writes `raw/` (and its own failures under `errors/firehose/`), Athena writes
  * `athena-results/`; IAM grants and lifecycle rules are scoped by these same strings.
  */
@@ -9,6 +10,7 @@ import type { EventType } from '@eventlake/schemas';
 export const LAKE_PREFIXES = {
   events: 'events/',
   errors: 'errors/',
+  dedupe: 'dedupe/',
   raw: 'raw/',
   firehoseErrors: 'errors/firehose/',
   athenaResults: 'athena-results/',

@@ -61,6 +61,8 @@ export class ProcessorService extends pulumi.ComponentResource {
           FLUSH_MAX_AGE_MS: String(args.flushMaxAgeMs),
           FLUSH_MAX_BYTES: String(args.flushMaxBytes),
           DEDUPE_WINDOW_MS: String(args.dedupeWindowMs),
+          // The processor's memory budgets are shares of the task's memory.
+          TASK_MEMORY_MIB: String(args.memory),
           LEASE_DURATION_MS: String(args.leaseDurationMs),
           EMF_NAMESPACE: args.emfNamespace,
           LOG_LEVEL: args.logLevel,

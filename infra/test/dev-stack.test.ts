@@ -155,12 +155,21 @@ t.test('the API task may only write the one stream, with the one key', async (t)
   t.same([...new Set(statements.flatMap((s) => ([] as string[]).concat(s.Resource ?? [])))].sort(), [keyArn, stream.state.arn].sort());
 });
 
-t.test('the processor task reads the one stream, uses the one table and writes only events/ and errors/', async (t) => {
+t.test('the processor task reads the one stream, uses the one table, writes only events/, errors/ and dedupe/ and reads back only dedupe/', async (t) => {
   const statements = policyForRole('processor-task-role');
   const table = stack.one('aws:dynamodb/table:Table');
   const s3 = statements.filter((s) => s.Action.some((a) => a.startsWith('s3:')));
   const s3Resources = s3.flatMap((s) => ([] as string[]).concat(s.Resource ?? []));
-  t.same(s3Resources.sort(), [`${lakeBucket.state.arn as string}/errors/*`, `${lakeBucket.state.arn as string}/events/*`]);
+  const lake = lakeBucket.state.arn as string;
+  t.same([...new Set(s3Resources)].sort(), [lake, `${lake}/dedupe/*`, `${lake}/errors/*`, `${lake}/events/*`]);
+  t.same(
+    s3.filter((s) => !s.Action.includes('s3:PutObject')).map((s) => [s.Action, s.Resource]),
+    [
+      [['s3:GetObject'], `${lake}/dedupe/*`],
+      [['s3:ListBucket'], lake],
+    ],
+    'reads: the dedupe ids, and a listing of them',
+  );
   t.ok(statements.filter((s) => s.Action.some((a) => a.startsWith('dynamodb:'))).every((s) => s.Resource === table.state.arn), 'the one table');
   t.ok(statements.filter((s) => s.Action.some((a) => a.startsWith('kinesis:'))).every((s) => s.Resource === stack.one('aws:kinesis/stream:Stream').state.arn), 'the one stream');
   t.notOk(statements.some((s) => s.Action.some((a) => /^kinesis:Put/.test(a))), 'the processor never writes the stream');
@@ -242,7 +251,7 @@ t.test('the processor is told every variable of its contract and gets the longes
   }[];
   t.same(
     container!.environment.map((e) => e.name).sort(),
-    ['AWS_REGION', 'DEDUPE_WINDOW_MS', 'EMF_NAMESPACE', 'FLUSH_MAX_AGE_MS', 'FLUSH_MAX_BYTES', 'LAKE_BUCKET', 'LEASE_DURATION_MS', 'LEASE_TABLE', 'LOG_LEVEL', 'STREAM_NAME'],
+    ['AWS_REGION', 'DEDUPE_WINDOW_MS', 'EMF_NAMESPACE', 'FLUSH_MAX_AGE_MS', 'FLUSH_MAX_BYTES', 'LAKE_BUCKET', 'LEASE_DURATION_MS', 'LEASE_TABLE', 'LOG_LEVEL', 'STREAM_NAME', 'TASK_MEMORY_MIB'],
   );
   t.equal(container!.stopTimeout, 120);
   const target = stack.ofType('aws:appautoscaling/target:Target').find((x) => x.name === 'processor-scaling')!;

@@ -58,6 +58,8 @@ export interface AwsProxy {
   release(): void;
   /** Calls seen per operation, and faults applied per `operation:action`. */
   stats(): { calls: Record<string, number>; faults: Record<string, number>; hanging: number };
+  /** The JSON bodies of the calls of `operation` seen so far (writes' bodies are not kept). */
+  requests(operation: string): Record<string, unknown>[];
   stop(): Promise<void>;
 }
 
@@ -88,6 +90,9 @@ const ERRORS: Record<ProxiedService, { contentType: string; prefix: string; thro
 // Kinesis control-plane calls throttle with LimitExceededException, data-plane calls with
 // ProvisionedThroughputExceededException.
 const KINESIS_LIMIT_EXCEEDED = new Set(['ListShards', 'DescribeStream', 'DescribeStreamSummary', 'GetShardIterator', 'SplitShard', 'MergeShards', 'UpdateShardCount']);
+
+// Calls whose bodies carry data, not worth keeping for `requests`.
+const WRITES = new Set(['PutRecords', 'PutRecord', 'PutItem', 'BatchWriteItem']);
 
 function readBody(req: http.IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
@@ -134,6 +139,7 @@ async function startProxy(upstream: string, service: ProxiedService, handler: Ha
   const errors = ERRORS[service];
   let faults: (ProxyFault & { used: number })[] = [];
   const calls: Record<string, number> = {};
+  const bodies = new Map<string, Record<string, unknown>[]>();
   const applied: Record<string, number> = {};
   const hanging = new Set<http.ServerResponse>();
   const sockets = new Set<Socket>();
@@ -150,6 +156,7 @@ async function startProxy(upstream: string, service: ProxiedService, handler: Ha
       const operation = String(req.headers['x-amz-target'] ?? '').split('.').pop() ?? '';
       const body = parse(raw);
       calls[operation] = (calls[operation] ?? 0) + 1;
+      if (!WRITES.has(operation)) bodies.set(operation, [...(bodies.get(operation) ?? []), body]);
       const fault = faults.find((f) => f.operation === operation && (f.times === undefined || f.used < f.times) && (f.when?.(body) ?? true));
       if (fault) {
         fault.used++;
@@ -206,6 +213,7 @@ async function startProxy(upstream: string, service: ProxiedService, handler: Ha
     },
     release,
     stats: () => ({ calls: { ...calls }, faults: { ...applied }, hanging: hanging.size }),
+    requests: (operation) => [...(bodies.get(operation) ?? [])],
     stop: () =>
       new Promise<void>((resolve) => {
         release();

@@ -5,6 +5,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { hostname } from 'node:os';
 import { loadConfig } from '@eventlake/common';
+import { DEFAULT_DEDUPE_WINDOW_MS } from './lake/sink-factory.js';
 
 /** Environment variables the processor reads, with their defaults. */
 export const ProcessorConfigSchema = Type.Object({
@@ -31,7 +32,18 @@ export const ProcessorConfigSchema = Type.Object({
     default: 30_000,
     description: 'longest wait between attempts to write a batch the lake refused (from 1 s, doubling); the batch is kept and its shard paused meanwhile',
   }),
-  DEDUPE_WINDOW_MS: Type.Integer({ minimum: 0, maximum: 86_400_000, default: 900_000 }),
+  DEDUPE_WINDOW_MS: Type.Integer({
+    minimum: 0,
+    maximum: 86_400_000,
+    default: DEFAULT_DEDUPE_WINDOW_MS,
+    description: 'event_id dedupe window, in arrival time: a retry within it of the first attempt leaves one row',
+  }),
+  TASK_MEMORY_MIB: Type.Integer({
+    minimum: 256,
+    maximum: 122_880,
+    default: 2048,
+    description: "the task's memory; the processor's memory budgets (DuckDB's limit among them) are shares of it",
+  }),
   PARQUET_CODEC: Type.Union([Type.Literal('zstd'), Type.Literal('snappy')], { default: 'zstd', description: 'Parquet compression' }),
   PARQUET_ROW_GROUP_ROWS: Type.Optional(Type.Integer({ minimum: 1_000, maximum: 10_000_000, description: 'rows per Parquet row group' })),
   POLL_IDLE_MS: Type.Integer({

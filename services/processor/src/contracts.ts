@@ -18,6 +18,9 @@
  *    A worker that takes over a lease with `pending` set re-reads exactly that range
  *    (AT_SEQUENCE_NUMBER first … last), hands it to a fresh sink, flushes and checkpoints:
  *    the same keys are overwritten with the same rows.
+ *
+ * The dedupe state a fresh sink starts from is what `flush()` recorded of the batches up to the
+ * checkpoint (`warm`): the same as the previous owner held, so the replay decides as it did.
  */
 
 import type { HashKeyRange } from '@eventlake/common';
@@ -71,17 +74,32 @@ export interface ShardSink {
   /** Writes every file of the buffered batch, then clears the buffer. Idempotent per batch. */
   flush(): Promise<FlushResult>;
   /**
-   * Feeds records that are already in the lake (read back from before the checkpoint, at
-   * most the dedupe window) so dedupe holds across restarts and lease moves. Emits nothing.
+   * Loads the event ids that earlier batches of `sources` saw, from arrival `fromArrivalMs` on,
+   * so dedupe holds across restarts, lease moves and reshards. Each flush records its batch's
+   * ids beside the lake for this; nothing is read from the stream and nothing is emitted.
    */
-  warm(records: readonly StreamRecord[]): void;
-  /** How far back `warm` needs records, in milliseconds of arrival time. */
+  warm(sources: readonly WarmSource[], fromArrivalMs: number): Promise<WarmResult>;
+  /** How far back `warm` needs ids, in milliseconds of arrival time: the dedupe window. */
   readonly dedupeWindowMs: number;
   /**
    * Releases what the sink holds for its shard (dedupe state, batch files) once the shard is
    * no longer read here: stopped, finished, failed or lost. Anything unflushed is dropped.
    */
   close?(): Promise<void>;
+}
+
+/** A shard whose written batches' ids warm-up loads: up to its checkpoint, or all of them once it was read to its end. */
+export interface WarmSource {
+  shardId: string;
+  /** The last sequence number checkpointed; null for a shard at SHARD_END. */
+  upTo: string | null;
+}
+
+/** What warm-up loaded. */
+export interface WarmResult {
+  files: number;
+  ids: number;
+  bytes: number;
 }
 
 /** What the consumer knows of a shard when it makes the shard's sink. */

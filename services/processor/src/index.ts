@@ -17,6 +17,7 @@ import { Worker } from './consumer/worker.js';
 import { DEFAULT_FLUSH_RETRY } from './consumer/shard-consumer.js';
 import { startHttpServer, type HttpServerHandle } from './http-server.js';
 import { createLakeSinkFactory } from './lake/index.js';
+import { memoryBudget } from './memory-budget.js';
 
 export * from './contracts.js';
 export * from './config.js';
@@ -25,6 +26,7 @@ export { ShardLeaseManager, LeaseLostError } from './consumer/shard-lease-manage
 export { Worker, listShards, shardsParentsFirst } from './consumer/worker.js';
 export { SHARD_END, TRIM_HORIZON, type Lease } from './consumer/lease.js';
 export { startHttpServer } from './http-server.js';
+export { memoryBudget, type MemoryBudget } from './memory-budget.js';
 export type { ErrorRecord, ErrorStage } from './lake/error-records.js';
 // KPL de-aggregation as the processor reads the stream, for tools and tests that read it too.
 export { deaggregate, isAggregate } from './lake/kpl.js';
@@ -108,7 +110,11 @@ export async function startProcessor(config: ProcessorConfig, clients: Processor
         flushMaxAgeMs: config.FLUSH_MAX_AGE_MS,
         flushMaxBytes: config.FLUSH_MAX_BYTES,
         dedupeWindowMs: config.DEDUPE_WINDOW_MS,
-        parquet: { codec: config.PARQUET_CODEC, ...(config.PARQUET_ROW_GROUP_ROWS ? { rowGroupRows: config.PARQUET_ROW_GROUP_ROWS } : {}) },
+        parquet: {
+          codec: config.PARQUET_CODEC,
+          memoryLimitMiB: memoryBudget(config.TASK_MEMORY_MIB).duckdbMiB,
+          ...(config.PARQUET_ROW_GROUP_ROWS ? { rowGroupRows: config.PARQUET_ROW_GROUP_ROWS } : {}),
+        },
         logger: log,
         metrics,
       });

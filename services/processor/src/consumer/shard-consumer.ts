@@ -12,8 +12,8 @@
  */
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import type { HashKeyRange, Logger } from '@eventlake/common';
-import type { FlushResult, ShardSink, ShardSinkFactory, StreamRecord, SequenceRange } from '../contracts.js';
-import { compareSequence, resumePlan, TRIM_HORIZON, type Lease } from './lease.js';
+import type { FlushResult, ShardSink, ShardSinkFactory, StreamRecord, SequenceRange, WarmSource } from '../contracts.js';
+import { compareSequence, resumePlan, SHARD_END, TRIM_HORIZON, type Lease } from './lease.js';
 import { LeaseLostError, type ShardLeaseManager } from './shard-lease-manager.js';
 import type { ProcessorMetrics } from './processor-metrics.js';
 import { ShardNotFoundError, ShardReader, type ShardReaderOptions, type StartPosition } from './shard-reader.js';
@@ -281,62 +281,65 @@ export class ShardConsumer {
   }
 
   /**
-   * Feeds the sink what is already in the lake within its dedupe window, so an event_id seen
-   * before a restart, a lease move or a reshard is still a duplicate after it: this shard from
-   * (checkpoint arrival − window) up to the checkpoint, and for a child shard its parents' tails.
+   * Loads into the sink the event ids already in the lake within its dedupe window, so an id
+   * seen before a restart, a lease move or a reshard is still a duplicate after it: this shard's
+   * batches up to the checkpoint, and those of its ancestors (parents, their parents…) that
+   * reached into the window. The window ends at the checkpoint's arrival, or for a child not
+   * read yet at its parents' last; the ids come from what each flush recorded beside the lake,
+   * not from the stream, so warm-up costs neither the shard's read quota nor memory that grows
+   * with the window, and works for parents past the stream's retention.
    */
   private async warm(sink: ShardSink, lease: Lease): Promise<void> {
     const windowMs = sink.dedupeWindowMs;
     if (windowMs <= 0) return;
-    let warmed = 0;
-    for (const parentId of lease.parentShardIds) {
-      const parent = this.deps.parentLease(parentId);
-      if (parent?.checkpointArrivalMs == null) continue;
-      let records: StreamRecord[];
-      try {
-        records = await this.readRange({ type: 'AT_TIMESTAMP', timestampMs: parent.checkpointArrivalMs - windowMs }, null, parentId);
-      } catch (err) {
-        // Past retention Kinesis deleted the parent with its tail: there is nothing left to
-        // read, and failing here would stop this shard for good.
-        if (!(err instanceof ShardNotFoundError) || err.shardId !== parentId || !(await this.expired(err))) throw err;
-        this.deps.log.info({ shardId: this.shardId, parentShardId: parentId }, 'parent_expired');
-        continue;
-      }
-      sink.warm(records);
-      warmed += records.length;
+    const own = lease.checkpoint !== TRIM_HORIZON && lease.checkpointArrivalMs !== null;
+    const parentEnds = lease.parentShardIds.map((id) => this.deps.parentLease(id)?.checkpointArrivalMs ?? null).filter((a): a is number => a !== null);
+    const end = own ? lease.checkpointArrivalMs! : parentEnds.length > 0 ? Math.max(...parentEnds) : null;
+    if (end === null) return;
+    const from = end - windowMs;
+    const sources: WarmSource[] = own ? [{ shardId: this.shardId, upTo: lease.checkpoint }] : [];
+    const seen = new Set<string>();
+    const ancestors = [...lease.parentShardIds];
+    while (ancestors.length > 0) {
+      const id = ancestors.shift()!;
+      if (seen.has(id)) continue;
+      seen.add(id);
+      const ancestor = this.deps.parentLease(id);
+      // Its last record arrived before the window: nothing of it, or of its own parents, is in it.
+      if (ancestor?.checkpointArrivalMs == null || ancestor.checkpointArrivalMs < from) continue;
+      sources.push({ shardId: id, upTo: ancestor.checkpoint === SHARD_END ? null : ancestor.checkpoint });
+      ancestors.push(...ancestor.parentShardIds);
     }
-    if (lease.checkpoint !== TRIM_HORIZON && lease.checkpointArrivalMs !== null) {
-      const records = await this.readRange({ type: 'AT_TIMESTAMP', timestampMs: lease.checkpointArrivalMs - windowMs }, lease.checkpoint);
-      sink.warm(records);
-      warmed += records.length;
+    const started = performance.now();
+    const warmed = await sink.warm(sources, from);
+    if (warmed.files > 0) {
+      this.deps.log.info(
+        { shardId: this.shardId, ids: warmed.ids, files: warmed.files, bytes: warmed.bytes, shards: sources.map((s) => s.shardId), windowMs, ms: Math.round(performance.now() - started) },
+        'dedupe_warmed',
+      );
     }
-    if (warmed > 0) this.deps.log.info({ shardId: this.shardId, records: warmed, windowMs }, 'dedupe_warmed');
   }
 
-  /** Reads from `start` through `last` inclusive (to the shard's end when null or when it closes first). */
-  private async readRange(start: StartPosition, last: string | null, shardId = this.shardId): Promise<StreamRecord[]> {
-    const reader = this.reader(start, shardId);
+  /** Reads from `start` through `last` inclusive (or to the shard's end, when it closes first). */
+  private async readRange(start: StartPosition, last: string): Promise<StreamRecord[]> {
+    const reader = this.reader(start);
     const out: StreamRecord[] = [];
     for (;;) {
       if (this.lost) throw new LeaseLostError(this.shardId);
       const res = await reader.read();
       for (const r of res.records) {
-        if (last !== null && compareSequence(r.sequenceNumber, last) > 0) return out;
+        if (compareSequence(r.sequenceNumber, last) > 0) return out;
         out.push(r);
-        if (last !== null && r.sequenceNumber === last) return out;
+        if (r.sequenceNumber === last) return out;
       }
       if (res.end) return out;
-      if (res.records.length === 0) {
-        // Past everything written so far: the range's last record cannot be beyond this point.
-        if (res.millisBehindLatest === 0 && last === null) return out;
-        await sleep(this.deps.pollIdleMs);
-      }
+      if (res.records.length === 0) await sleep(this.deps.pollIdleMs);
     }
   }
 
-  private reader(start: StartPosition, shardId = this.shardId): ShardReader {
+  private reader(start: StartPosition): ShardReader {
     const { kinesis, streamName, metrics, log } = this.deps;
-    return new ShardReader(kinesis, streamName, shardId, start, {
+    return new ShardReader(kinesis, streamName, this.shardId, start, {
       ...this.deps.readLimits,
       log,
       signal: this.abort.signal,

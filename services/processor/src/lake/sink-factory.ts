@@ -8,8 +8,12 @@ import { S3ObjectStore, type ObjectStore } from './object-store.js';
 import { ParquetBatchWriter, type ParquetWriterOptions } from './parquet-writer.js';
 import { LakeShardSink } from './shard-sink.js';
 
-/** The default dedupe window: 15 minutes of arrival time covers client retry schedules. */
-export const DEFAULT_DEDUPE_WINDOW_MS = 15 * 60_000;
+/**
+ * The default dedupe window: an hour of arrival time covers client retry schedules, a client
+ * offline for a while, and the infra's default. Warm-up loads it from dedupe/ in seconds and
+ * DuckDB holds it within its memory limit, so a longer one (up to 24 h) costs disk, not memory.
+ */
+export const DEFAULT_DEDUPE_WINDOW_MS = 60 * 60_000;
 
 /** Options of `createLakeSinkFactory`; clients are made by the caller and passed in. */
 export interface LakeSinkOptions {
@@ -19,7 +23,7 @@ export interface LakeSinkOptions {
   flushMaxAgeMs?: number;
   /** Flush a shard's batch once it holds this many input bytes (default 64 MiB). */
   flushMaxBytes?: number;
-  /** Dedupe window in arrival time (default 15 min). */
+  /** Dedupe window in arrival time (DEFAULT_DEDUPE_WINDOW_MS when absent). */
   dedupeWindowMs?: number;
   logger: Logger;
   metrics: Metrics;
@@ -58,11 +62,18 @@ export function createLakeSinkFactory(opts: LakeSinkOptions): LakeSinkFactory {
   const writer = new ParquetBatchWriter(opts.parquet);
   const metrics = lakeMetrics(opts.metrics);
   const now = opts.now ?? Date.now;
+  let warming: Promise<unknown> = Promise.resolve();
+  const oneAtATime = <T>(work: () => Promise<T>): Promise<T> => {
+    const run = warming.then(work, work);
+    warming = run.catch(() => undefined);
+    return run;
+  };
   return {
     forShard(shardId: string, shard?: ShardDescription): LakeShardSink {
       return new LakeShardSink({
         shardId,
         hashKeyRange: shard?.hashKeyRange,
+        oneAtATime,
         store,
         writer,
         policy,

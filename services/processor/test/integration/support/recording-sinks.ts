@@ -22,7 +22,7 @@ export function recordingSinks(inner: ShardSinkFactory, hooks: SinkHooks): Shard
           for (const r of records) hooks.added(shardId, JSON.parse(Buffer.from(r.data).toString('utf8')) as EventRecord, r);
           sink.add(records);
         },
-        warm: (records) => sink.warm(records),
+        warm: (sources, from) => sink.warm(sources, from),
         shouldFlush: (now) => sink.shouldFlush(now),
         range: () => sink.range(),
         flush: async () => {

@@ -1,20 +1,23 @@
 import t from 'tap';
 import { loadProcessorConfig } from '../../../src/config.js';
+import { memoryBudget } from '../../../src/memory-budget.js';
 
 const required = { STREAM_NAME: 'events', LEASE_TABLE: 'leases', LAKE_BUCKET: 'lake' };
 
-t.test('defaults: 10 s leases, 60 s / 64 MiB flushes, 30 s longest flush retry wait, 15 min dedupe, port 9090, hostname-pid worker id', async (t) => {
+t.test('defaults: 10 s leases, 60 s / 64 MiB flushes, 30 s longest flush retry wait, 1 h dedupe, port 9090, hostname-pid worker id', async (t) => {
   const c = loadProcessorConfig(required);
   t.equal(c.AWS_REGION, 'us-east-1');
   t.equal(c.LEASE_DURATION_MS, 10_000);
   t.equal(c.FLUSH_MAX_AGE_MS, 60_000);
   t.equal(c.FLUSH_MAX_BYTES, 67_108_864);
   t.equal(c.FLUSH_RETRY_MAX_MS, 30_000);
-  t.equal(c.DEDUPE_WINDOW_MS, 900_000);
+  t.equal(c.DEDUPE_WINDOW_MS, 3_600_000);
   t.equal(c.PORT, 9090);
   t.equal(c.PARQUET_CODEC, 'zstd');
   t.match(c.WORKER_ID, new RegExp(`-${process.pid}$`));
   t.equal(c.KINESIS_ENDPOINT, undefined);
+  t.equal(c.TASK_MEMORY_MIB, 2048);
+  t.same(memoryBudget(c.TASK_MEMORY_MIB), { duckdbMiB: 256 }, 'DuckDB, which holds the dedupe tables, gets an eighth of the task');
 });
 
 t.test('a bad or missing variable stops start-up with ERR_CONFIG naming it', async (t) => {

@@ -2,7 +2,7 @@ import t, { type Test } from 'tap';
 import { mockClient, type AwsClientStub } from 'aws-sdk-client-mock';
 import { GetRecordsCommand, GetShardIteratorCommand, KinesisClient, ResourceNotFoundException, type GetShardIteratorCommandInput } from '@aws-sdk/client-kinesis';
 import { createLogger, Metrics } from '@eventlake/common';
-import type { FlushResult, SequenceRange, ShardDescription, ShardSink, StreamRecord } from '../../../src/contracts.js';
+import type { FlushResult, SequenceRange, ShardDescription, ShardSink, StreamRecord, WarmResult, WarmSource } from '../../../src/contracts.js';
 import { newLease, SHARD_END, type Lease } from '../../../src/consumer/lease.js';
 import { processorMetrics } from '../../../src/consumer/processor-metrics.js';
 import { flushRetryDelayMs, ShardConsumer, type FlushRetryPolicy } from '../../../src/consumer/shard-consumer.js';
@@ -40,7 +40,7 @@ function fakeShard(kinesis: AwsClientStub<KinesisClient>, n: number) {
 class NotingSink implements ShardSink {
   readonly dedupeWindowMs = 5_000;
   buffered: StreamRecord[] = [];
-  warmed: string[] = [];
+  warmed: { sources: WarmSource[]; from: number }[] = [];
   flushed: { seqs: string[]; pendingAtFlush: SequenceRange | null }[] = [];
   onFlush: () => void = () => undefined;
   /** Flushes still to refuse (as an S3 outage would), keeping the batch. */
@@ -55,8 +55,9 @@ class NotingSink implements ShardSink {
   add(records: readonly StreamRecord[]): void {
     this.buffered.push(...records);
   }
-  warm(records: readonly StreamRecord[]): void {
-    this.warmed.push(...records.map((r) => r.sequenceNumber));
+  warm(sources: readonly WarmSource[], from: number): Promise<WarmResult> {
+    this.warmed.push({ sources: [...sources], from });
+    return Promise.resolve({ files: sources.length, ids: 0, bytes: 0 });
   }
   shouldFlush(): boolean {
     return this.buffered.length >= 3;
@@ -178,12 +179,13 @@ t.test('a pending range is replayed exactly, after warming from the checkpoint, 
   const seen = () => [...sink.flushed.flatMap((f) => f.seqs), ...sink.buffered.map((r) => r.sequenceNumber)];
   await until(() => seen().includes('9'));
   await c.stop();
-  t.same(sink.warmed, ['1', '2', '3'], 'warmed from checkpoint arrival − window (3000 − 5000) through the checkpoint');
+  t.same(sink.warmed, [{ sources: [{ shardId: SHARD, upTo: '3' }], from: 3000 - 5000 }], 'warmed with the ids of the batches up to the checkpoint, from its arrival − the window');
   t.same(sink.flushed[0], { seqs: ['4', '5'], pendingAtFlush: { first: '4', last: '5', lastSubRecords: 2 } }, 'exactly the pending range first');
   t.same(sink.flushed[1]?.seqs.slice(0, 1), ['6'], 'then on from after its last record');
   t.same(
     shard.iteratorRequests.map((r) => r.ShardIteratorType),
-    ['AT_TIMESTAMP', 'AT_SEQUENCE_NUMBER', 'AFTER_SEQUENCE_NUMBER'],
+    ['AT_SEQUENCE_NUMBER', 'AFTER_SEQUENCE_NUMBER'],
+    'the stream is read for the pending range and on, not for warm-up',
   );
   t.equal(store.rows.get(SHARD)!.checkpoint, '9');
 });
@@ -269,13 +271,19 @@ t.test('a shard Kinesis does not find while the stream still lists it is a failu
   t.equal(store.rows.get(SHARD)!.checkpoint, 'TRIM_HORIZON', 'not finished: its records may still be there');
 });
 
-t.test('a parent past retention is passed over in warm-up, and the child is read', async (t) => {
-  const PARENT = 'shardId-000000000009';
-  const parent: Lease = { ...newLease(PARENT, []), checkpoint: SHARD_END, checkpointArrivalMs: 1000 };
-  const { sink, start, kinesisMock } = await setup(t, newLease(SHARD, [PARENT]), 9, undefined, { expired: [PARENT], parents: [parent] });
-  deleteShard(kinesisMock, PARENT);
+t.test('a child is warmed with its ancestors’ ids within the window, from the lake, even when the stream no longer has them', async (t) => {
+  const [P, GP, OLD] = ['shardId-000000000009', 'shardId-000000000008', 'shardId-000000000007'];
+  const ancestors: Lease[] = [
+    { ...newLease(P, [GP]), checkpoint: SHARD_END, checkpointArrivalMs: 10_000 },
+    { ...newLease(GP, [OLD]), checkpoint: SHARD_END, checkpointArrivalMs: 6_000 },
+    // Ended before the window (10 000 − 5 000): neither it nor its own parents are loaded.
+    { ...newLease(OLD, []), checkpoint: SHARD_END, checkpointArrivalMs: 4_000 },
+  ];
+  const { sink, start, kinesisMock } = await setup(t, newLease(SHARD, [P]), 9, undefined, { expired: [P, GP, OLD], parents: ancestors });
+  for (const id of [P, GP, OLD]) deleteShard(kinesisMock, id);
   const c = start();
   await until(() => sink.flushed.length >= 3);
   t.equal(await c.stop(), 'stopped');
+  t.same(sink.warmed, [{ sources: [{ shardId: P, upTo: null }, { shardId: GP, upTo: null }], from: 5_000 }]);
   t.same(sink.flushed.map((f) => f.seqs[0]), ['1', '4', '7'], 'the child was read from its start');
 });

@@ -43,11 +43,11 @@ export function errorLines(body: Uint8Array): ErrorRecord[] {
 const utf8 = new TextDecoder('utf-8', { ignoreBOM: true, fatal: true });
 const parsers = { stringFromBytes: (bytes: Uint8Array | undefined) => bytes && utf8.decode(bytes) };
 
-/** Every row of every Parquet file in `store`, read with hyparquet (not the writer's DuckDB). */
+/** Every row of every lake file (events/) in `store`, read with hyparquet (not the writer's DuckDB). */
 export async function lakeRows(store: MemoryObjectStore): Promise<Record<string, unknown>[]> {
   const rows: Record<string, unknown>[] = [];
   for (const [key, o] of store.objects) {
-    if (!key.endsWith('.parquet')) continue;
+    if (!key.startsWith('events/')) continue;
     const file = o.body.buffer.slice(o.body.byteOffset, o.body.byteOffset + o.body.byteLength) as ArrayBuffer;
     rows.push(...((await parquetReadObjects({ file, compressors, parsers })) as Record<string, unknown>[]));
   }

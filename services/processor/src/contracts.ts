@@ -67,6 +67,8 @@ export interface FlushResult {
 export interface ShardSink {
   /** Adds records read from the shard, in order. Bad records are kept for errors/, never thrown. */
   add(records: readonly StreamRecord[]): void;
+  /** Input bytes buffered since the last flush (the worker's memory budget counts them). */
+  bufferedBytes(): number;
   /** Size-or-age decision over what is buffered; pure apart from the clock passed in. */
   shouldFlush(nowMs: number): boolean;
   /** The range buffered so far, or null when empty. */

@@ -128,6 +128,8 @@ export async function startProcessor(config: ProcessorConfig, clients: Processor
     leaseDurationMs: config.LEASE_DURATION_MS,
     pollIdleMs: config.POLL_IDLE_MS,
     flushRetry: { firstMs: Math.min(DEFAULT_FLUSH_RETRY.firstMs, config.FLUSH_RETRY_MAX_MS), maxMs: config.FLUSH_RETRY_MAX_MS },
+    getRecordsLimit: config.GET_RECORDS_LIMIT,
+    batchBudgetBytes: (config.BATCH_MEMORY_MIB ?? memoryBudget(config.TASK_MEMORY_MIB).batchMiB) * 1024 * 1024,
     metrics: pm,
     log,
   });

@@ -11,9 +11,15 @@ export interface MemoryBudget {
    * Past it DuckDB moves blocks to its temp directory, so a long dedupe window costs disk.
    */
   duckdbMiB: number;
+  /**
+   * Bytes of Kinesis records buffered in unflushed batches across every shard the worker
+   * reads (see BatchBudget): a backlog on many shards flushes the largest batch early instead
+   * of filling every batch at once.
+   */
+  batchMiB: number;
 }
 
 /** A task's memory shared out (see MemoryBudget). */
 export function memoryBudget(taskMemoryMiB: number): MemoryBudget {
-  return { duckdbMiB: Math.max(64, Math.floor(taskMemoryMiB / 8)) };
+  return { duckdbMiB: Math.max(64, Math.floor(taskMemoryMiB / 8)), batchMiB: Math.max(32, Math.floor(taskMemoryMiB / 8)) };
 }

@@ -17,6 +17,7 @@ import { compareSequence, resumePlan, SHARD_END, TRIM_HORIZON, type Lease } from
 import { LeaseLostError, type ShardLeaseManager } from './shard-lease-manager.js';
 import type { ProcessorMetrics } from './processor-metrics.js';
 import { ShardNotFoundError, ShardReader, type ShardReaderOptions, type StartPosition } from './shard-reader.js';
+import type { BatchBudget } from './batch-budget.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 /** What a shard loop needs from the worker. */
@@ -39,9 +40,11 @@ export interface ShardConsumerDeps {
   /** The shard's hash key range from the last ListShards, when listed. */
   hashKeyRange?(shardId: string): HashKeyRange | undefined;
   /** Per-shard read limits (Kinesis's by default; unit tests raise them to run fast). */
-  readLimits?: Pick<ShardReaderOptions, 'maxCallsPerSecond' | 'maxBytesPerSecond'>;
+  readLimits?: Pick<ShardReaderOptions, 'maxCallsPerSecond' | 'maxBytesPerSecond' | 'limit'>;
   /** Waits between attempts of a failed flush: the first, doubling up to the longest. */
   flushRetry?: FlushRetryPolicy;
+  /** The worker's budget of buffered batch bytes, shared by its shard loops. */
+  budget?: BatchBudget;
 }
 
 /** Backoff of a failed flush. */
@@ -130,6 +133,8 @@ export class ShardConsumer {
       }
       const reader = this.reader(start);
       while (!this.stopping && !this.lost) {
+        await this.withinBudget(sink);
+        if (this.stopping || this.lost) break;
         let res;
         try {
           res = await reader.read();
@@ -151,6 +156,7 @@ export class ShardConsumer {
           return 'finished';
         }
         if (sink.shouldFlush(Date.now())) await this.flush(sink);
+        else if (this.deps.budget?.mustFlush(this.shardId)) await this.flushForBudget(sink);
         if (res.records.length === 0) await this.idle();
       }
       if (this.lost) return 'lost';
@@ -168,8 +174,27 @@ export class ShardConsumer {
       }
       return this.ended(err);
     } finally {
+      this.deps.budget?.set(this.shardId, 0);
+      metrics.bufferedBytes.set(this.deps.budget?.bufferedBytes ?? 0);
       await sink.close?.().catch((err: unknown) => log.warn({ shardId: this.shardId, err }, 'sink_close_failed'));
     }
+  }
+
+  /**
+   * Reads on only while the worker's buffered batches are within its budget: over it, the loop
+   * holding the largest batch writes it now, and the others wait until there is room.
+   */
+  private async withinBudget(sink: ShardSink): Promise<void> {
+    const budget = this.deps.budget;
+    while (budget?.full() && !this.stopping && !this.lost) {
+      if (budget.mustFlush(this.shardId)) await this.flushForBudget(sink);
+      else await budget.room(this.abort.signal);
+    }
+  }
+
+  private async flushForBudget(sink: ShardSink): Promise<void> {
+    this.deps.metrics.budgetFlushes.inc();
+    await this.flush(sink);
   }
 
   /**
@@ -219,6 +244,8 @@ export class ShardConsumer {
   private addToSink(sink: ShardSink, records: readonly StreamRecord[]): void {
     if (records.length === 0) return;
     sink.add(records);
+    this.deps.budget?.set(this.shardId, sink.bufferedBytes());
+    this.deps.metrics.bufferedBytes.set(this.deps.budget?.bufferedBytes ?? 0);
     this.lastArrivalMs = records.at(-1)?.arrivalMs ?? this.lastArrivalMs;
   }
 
@@ -233,6 +260,8 @@ export class ShardConsumer {
     if (this.lost) throw new LeaseLostError(this.shardId);
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     await leases.checkpoint(this.shardId, { sequenceNumber: range.last, subSequenceNumber: Math.max(0, range.lastSubRecords - 1) }, this.lastArrivalMs);
+    this.deps.budget?.set(this.shardId, sink.bufferedBytes());
+    metrics.bufferedBytes.set(this.deps.budget?.bufferedBytes ?? 0);
     metrics.flushSeconds.observe(seconds);
     metrics.recordsOut.inc(result.rows);
     metrics.recordsErrors.inc(result.errors);

@@ -12,6 +12,7 @@ import type { LeaseStore } from './lease-store.js';
 import type { ProcessorMetrics } from './processor-metrics.js';
 import { ShardConsumer, type FlushRetryPolicy, type ShardExit } from './shard-consumer.js';
 import { ShardLeaseManager } from './shard-lease-manager.js';
+import { BatchBudget } from './batch-budget.js';
 
 const SHARD_SYNC_INTERVAL_MS = 60_000;
 
@@ -26,6 +27,10 @@ export interface WorkerOptions {
   pollIdleMs: number;
   /** Backoff of a flush the lake refused (DEFAULT_FLUSH_RETRY when absent). */
   flushRetry?: FlushRetryPolicy;
+  /** Bytes of records buffered in unflushed batches across every shard of the worker (unbounded when absent). */
+  batchBudgetBytes?: number;
+  /** Records per GetRecords call (10 000, Kinesis' maximum, when absent). */
+  getRecordsLimit?: number;
   metrics: ProcessorMetrics;
   log: Logger;
 }
@@ -86,8 +91,10 @@ export class Worker {
   private syncNeeded = true;
   private lastSyncMs = 0;
   private healthy = true;
+  private readonly budget: BatchBudget | undefined;
 
   constructor(private readonly opts: WorkerOptions) {
+    this.budget = opts.batchBudgetBytes === undefined ? undefined : new BatchBudget(opts.batchBudgetBytes);
     this.leases = new ShardLeaseManager({
       store: opts.store,
       workerId: opts.workerId,
@@ -192,6 +199,8 @@ export class Worker {
       log: this.opts.log,
       pollIdleMs: this.opts.pollIdleMs,
       ...(this.opts.flushRetry ? { flushRetry: this.opts.flushRetry } : {}),
+      ...(this.budget ? { budget: this.budget } : {}),
+      ...(this.opts.getRecordsLimit ? { readLimits: { limit: this.opts.getRecordsLimit } } : {}),
       parentLease: (id) => this.lastLeases.get(id),
       hashKeyRange: (id) => this.ranges.get(id),
       shardExpired: async (id) => !(await listShards(this.opts.kinesis, this.opts.streamName)).some((s) => s.ShardId === id),

@@ -160,6 +160,10 @@ export class LakeShardSink implements ShardSink {
     return out;
   }
 
+  bufferedBytes(): number {
+    return this.bytes;
+  }
+
   shouldFlush(nowMs: number): boolean {
     return shouldFlush({ bytes: this.bytes, records: this.records, firstAddedMs: this.firstAddedMs }, nowMs, this.deps.policy);
   }

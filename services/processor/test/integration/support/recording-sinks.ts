@@ -24,6 +24,7 @@ export function recordingSinks(inner: ShardSinkFactory, hooks: SinkHooks): Shard
         },
         warm: (sources, from) => sink.warm(sources, from),
         shouldFlush: (now) => sink.shouldFlush(now),
+        bufferedBytes: () => sink.bufferedBytes(),
         range: () => sink.range(),
         flush: async () => {
           await hooks.beforeFlush?.(shardId);

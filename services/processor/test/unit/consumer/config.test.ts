@@ -17,7 +17,8 @@ t.test('defaults: 10 s leases, 60 s / 64 MiB flushes, 30 s longest flush retry w
   t.match(c.WORKER_ID, new RegExp(`-${process.pid}$`));
   t.equal(c.KINESIS_ENDPOINT, undefined);
   t.equal(c.TASK_MEMORY_MIB, 2048);
-  t.same(memoryBudget(c.TASK_MEMORY_MIB), { duckdbMiB: 256 }, 'DuckDB, which holds the dedupe tables, gets an eighth of the task');
+  t.same(memoryBudget(c.TASK_MEMORY_MIB), { duckdbMiB: 256, batchMiB: 256 }, 'DuckDB (the dedupe tables) and the buffered batches each get an eighth of the task');
+  t.equal(c.BATCH_MEMORY_MIB, undefined, 'the batch budget follows the task unless set');
 });
 
 t.test('a bad or missing variable stops start-up with ERR_CONFIG naming it', async (t) => {

@@ -7,6 +7,7 @@ import { newLease, SHARD_END, type Lease } from '../../../src/consumer/lease.js'
 import { processorMetrics } from '../../../src/consumer/processor-metrics.js';
 import { flushRetryDelayMs, ShardConsumer, type FlushRetryPolicy } from '../../../src/consumer/shard-consumer.js';
 import { ShardLeaseManager } from '../../../src/consumer/shard-lease-manager.js';
+import { BatchBudget } from '../../../src/consumer/batch-budget.js';
 import { MemoryLeaseStore } from './memory-lease-store.js';
 
 const SHARD = 'shardId-000000000000';
@@ -59,8 +60,13 @@ class NotingSink implements ShardSink {
     this.warmed.push({ sources: [...sources], from });
     return Promise.resolve({ files: sources.length, ids: 0, bytes: 0 });
   }
+  /** Records at which the sink's own rule flushes. */
+  flushAt = 3;
   shouldFlush(): boolean {
-    return this.buffered.length >= 3;
+    return this.buffered.length >= this.flushAt;
+  }
+  bufferedBytes(): number {
+    return this.buffered.reduce((n, r) => n + r.data.byteLength, 0);
   }
   range(): SequenceRange | null {
     if (this.buffered.length === 0) return null;
@@ -86,6 +92,7 @@ interface SetupOptions {
   parents?: Lease[];
   /** Sinks are made with what the consumer knows of their shard; noted here. */
   described?: (ShardDescription | undefined)[];
+  budget?: BatchBudget;
 }
 
 async function setup(t: Test, lease: Lease, records = 9, flushRetry: FlushRetryPolicy = { firstMs: 1, maxMs: 4 }, opts: SetupOptions = {}) {
@@ -118,6 +125,7 @@ async function setup(t: Test, lease: Lease, records = 9, flushRetry: FlushRetryP
       shardExpired: (id) => Promise.resolve(opts.expired?.includes(id) ?? false),
       readLimits: { maxCallsPerSecond: 10_000 },
       flushRetry,
+      ...(opts.budget ? { budget: opts.budget } : {}),
     });
     return consumer;
   };
@@ -286,4 +294,30 @@ t.test('a child is warmed with its ancestors’ ids within the window, from the 
   t.equal(await c.stop(), 'stopped');
   t.same(sink.warmed, [{ sources: [{ shardId: P, upTo: null }, { shardId: GP, upTo: null }], from: 5_000 }]);
   t.same(sink.flushed.map((f) => f.seqs[0]), ['1', '4', '7'], 'the child was read from its start');
+});
+
+t.test('over the worker’s memory budget, the loop with the largest batch writes it before reading more', async (t) => {
+  // Records are 1 byte ('1'…'9'); three come per GetRecords. The sink's own rule would wait for 100.
+  const budget = new BatchBudget(4);
+  const { sink, start, metrics } = await setup(t, newLease(SHARD, []), 9, undefined, { budget });
+  sink.flushAt = 100;
+  const c = start();
+  await until(() => sink.flushed.length >= 1);
+  t.same(sink.flushed[0]!.seqs, ['1', '2', '3', '4', '5', '6'], 'written as soon as the worker held its budget, not at the sink’s own size');
+  await c.stop();
+  t.match(await metrics.prometheusText(), /t_budget_flushes_total [1-9]/);
+  t.equal(budget.bufferedBytes, 0, 'nothing counted once the loop ended');
+});
+
+t.test('over the budget, a loop whose batch is not the largest reads nothing until there is room', async (t) => {
+  const budget = new BatchBudget(4);
+  budget.set('shardId-000000000099', 10); // another shard of the worker holds more
+  const { sink, start, kinesisMock } = await setup(t, newLease(SHARD, []), 9, undefined, { budget });
+  const c = start();
+  await new Promise((r) => setTimeout(r, 50));
+  t.equal(kinesisMock.commandCalls(GetRecordsCommand).length, 0, 'no GetRecords while the worker is over its budget');
+  budget.set('shardId-000000000099', 0); // that batch was written
+  await until(() => sink.flushed.length >= 3);
+  await c.stop();
+  t.same(sink.flushed.map((f) => f.seqs[0]), ['1', '4', '7'], 'then it reads on');
 });

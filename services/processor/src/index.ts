@@ -45,23 +45,24 @@ export interface ProcessorClients {
  * normally starts within a second; an S3 upload streams, so its silence is measured per chunk.
  * Lease-table calls have a tighter bound of their own (leaseCallTimeoutMs).
  */
-export const REQUEST_TIMEOUT_MS = { kinesis: 10_000, dynamodb: 5_000, s3: 30_000 } as const;
+export const SOCKET_TIMEOUT_MS = { kinesis: 10_000, dynamodb: 5_000, s3: 30_000 } as const;
 
 /** Connecting to an AWS endpoint (inside the VPC, through its endpoints) takes milliseconds. */
 const CONNECTION_TIMEOUT_MS = 5_000;
 
-function awsClientConfig(region: string, requestTimeout: number): { region: string; requestHandler: NodeHttpHandler } {
+function awsClientConfig(region: string, socketTimeout: number): { region: string; requestHandler: NodeHttpHandler } {
   return {
     region,
-    requestHandler: new NodeHttpHandler({ httpsAgent: new https.Agent({ keepAlive: true, maxSockets: 64 }), connectionTimeout: CONNECTION_TIMEOUT_MS, requestTimeout }),
+    // socketTimeout: silence on the socket fails the attempt (requestTimeout would only warn).
+    requestHandler: new NodeHttpHandler({ httpsAgent: new https.Agent({ keepAlive: true, maxSockets: 64 }), connectionTimeout: CONNECTION_TIMEOUT_MS, socketTimeout }),
   };
 }
 
 /** Creates the clients for `config`: local emulators when their endpoints are set, AWS otherwise. */
 export function createClients(config: Pick<ProcessorConfig, 'AWS_REGION' | 'KINESIS_ENDPOINT' | 'DYNAMODB_ENDPOINT' | 'S3_ENDPOINT'>): ProcessorClients {
   const region = config.AWS_REGION;
-  const t = REQUEST_TIMEOUT_MS;
-  const local = (endpoint: string, requestTimeoutMs: number) => localClientConfig(endpoint, { requestTimeoutMs });
+  const t = SOCKET_TIMEOUT_MS;
+  const local = (endpoint: string, socketTimeoutMs: number) => localClientConfig(endpoint, { socketTimeoutMs });
   return {
     kinesis: new KinesisClient(config.KINESIS_ENDPOINT ? local(config.KINESIS_ENDPOINT, t.kinesis) : awsClientConfig(region, t.kinesis)),
     ddb: new DynamoDBClient(config.DYNAMODB_ENDPOINT ? local(config.DYNAMODB_ENDPOINT, t.dynamodb) : awsClientConfig(region, t.dynamodb)),

@@ -1,8 +1,10 @@
 import t from 'tap';
 import { createLogger } from '@eventlake/common';
-import { startDynamoProxy } from '@eventlake/local-stack';
+import { startDynamoProxy, startKinesisProxy } from '@eventlake/local-stack';
 import { createClients, destroyClients, startProcessor } from '../../src/index.js';
 import { DynamoLeaseStore } from '../../src/consumer/lease-store.js';
+import { events, plainEntries, put } from '../integration/support/events.js';
+import { exactlyOnce, waitForLake } from '../integration/support/lake-reader.js';
 import { startStack } from '../integration/support/stack.js';
 import { until } from '../integration/support/wait.js';
 
@@ -41,4 +43,28 @@ t.test('lease-table calls that hang cost only their own lease: every other lease
   proxy.release();
   await until('lease A to be taken back once its writes are answered again', () => processor.worker.leases.held().has(a) || null, 15_000);
   t.match(await processor.metrics.prometheusText(), /eventlake_processor_leases_lost_total 1\b/, 'only A was ever lost');
+});
+
+t.test('a GetRecords whose connection goes silent is abandoned and sent again: the shard does not stop', async (t) => {
+  const stack = await startStack(t, { shards: 1 });
+  const proxy = await startKinesisProxy(stack.env().KINESIS_ENDPOINT!);
+  const config = stack.config({ WORKER_ID: 'g1', KINESIS_ENDPOINT: proxy.endpoint });
+  const clients = createClients(config);
+  const processor = await startProcessor(config, clients, { log: createLogger('processor', { level: 'silent' }) });
+  t.teardown(async () => {
+    proxy.clear();
+    proxy.release();
+    await processor.stop();
+    destroyClients(clients);
+    await proxy.stop();
+  });
+  await until('the worker to read the shard', () => (proxy.stats().calls.GetRecords ?? 0) > 0 || null);
+  // The next GetRecords gets no answer at all, its connection left open.
+  proxy.inject({ operation: 'GetRecords', action: 'hang', times: 1 });
+  await until('a GetRecords to hang', () => proxy.stats().hanging === 1 || null);
+  const sent = events(30, 'after-hang');
+  await put(stack.clients.kinesis, stack.streamName, plainEntries(sent));
+  // Bound for a hang: the attempt is abandoned after 10 s of silence (SOCKET_TIMEOUT_MS.kinesis).
+  await waitForLake(stack.clients.s3, stack.bucket, (rows) => exactlyOnce(rows, sent.map((e) => e.event_id)), 40_000);
+  t.equal(proxy.stats().hanging, 0, 'the worker gave the silent call up');
 });

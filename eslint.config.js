@@ -10,7 +10,7 @@ export default tseslint.config(
   {
     files: ['**/*.ts'],
     languageOptions: {
-      parserOptions: { project: ['./tsconfig.check.json'], tsconfigRootDir: import.meta.dirname },
+      parserOptions: { project: ['./tsconfig.check.json', './packages/status/page/tsconfig.json'], tsconfigRootDir: import.meta.dirname },
     },
     rules: {
       // tap's t.test() returns a promise that tap itself awaits; everything else must be handled.

@@ -92,7 +92,7 @@ async function main(): Promise<void> {
     shards: intFlag('bench:e2e', 'shards', values.shards, 2, { min: 1 }),
     workers: intFlag('bench:e2e', 'workers', values.workers, 2, { min: 1 }),
     flushAgeMs,
-    ports: { api: 0, kinesis: 0, dynamodb: 0, s3: 0, metrics: 0 },
+    ports: { api: 0, apiMetrics: 0, kinesis: 0, dynamodb: 0, s3: 0, metrics: 0 },
     logLevel: 'warn',
     sink: (source, line) => process.stderr.write(`${source} ${line}\n`),
     apiEnv: { RATE_LIMIT_MAX: '1000000' },

@@ -1,9 +1,11 @@
 // `pnpm bench:ingest`: the ingest API against the framework floor and the seeds' producer
 // pattern. The implementation lives with the package whose dependencies (autocannon,
 // fastify, the AWS SDK) it loads; see services/ingest-api/test/bench/ingest-bench.ts.
-// `pnpm bench:ingest --stages` times each per-event stage alone instead (ingest-stages.ts).
+// `pnpm bench:ingest --stages` times each per-event stage alone instead (ingest-stages.ts);
+// `--hostile` measures hostile requests beside normal ones of the same size (hostile-bench.ts).
 import { runIngestBench } from '../services/ingest-api/test/bench/ingest-bench.js';
 import { runIngestStages } from '../services/ingest-api/test/bench/ingest-stages.js';
+import { runHostileBench } from '../services/ingest-api/test/bench/hostile-bench.js';
 import { intFlag, parseCli, runMain } from '../packages/cli/src/args.js';
 
 const USAGE = `pnpm bench:ingest [flags]
@@ -18,6 +20,8 @@ kinesalite and against an accept-all PutRecords endpoint. Prints events/s, p50/p
   --rounds N        repeat every row N times and report the median (default 1)
   --quick           3 s rows after 1 s of warm-up, for a smoke run
   --stages          time each per-event stage of the API alone instead
+  --hostile         CPU and peak RSS of hostile requests beside a normal 100-event batch of
+                    the same wire size, each on a fresh API process, instead
   -h, --help        this text
 `;
 
@@ -29,6 +33,7 @@ runMain(async () => {
     rounds: { type: 'string' },
     quick: { type: 'boolean', default: false },
     stages: { type: 'boolean', default: false },
+    hostile: { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
   });
   if (values.help) {
@@ -36,6 +41,7 @@ runMain(async () => {
     return;
   }
   if (values.stages) return runIngestStages();
+  if (values.hostile) return runHostileBench();
   await runIngestBench({
     connections: intFlag('bench:ingest', 'connections', values.connections, 256, { min: 1, max: 10_000 }),
     seconds: values.quick ? 3 : intFlag('bench:ingest', 'seconds', values.seconds, 8, { min: 1 }),

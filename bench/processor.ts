@@ -1,7 +1,8 @@
 /**
  * Processor lake benchmark: records/s per core from KPL-aggregated Kinesis records to Parquet
- * bytes (de-aggregate, decode, validate, dedupe, enrich, encode; no S3), beside DuckDB's
- * single-thread `read_json → COPY TO parquet` on the same records as NDJSON, in the same run.
+ * bytes (de-aggregate, decode, validate, dedupe, enrich, encode, the minute tables' partial
+ * aggregates; no S3), beside DuckDB's single-thread `read_json → COPY TO parquet` on the same
+ * records as NDJSON, in the same run; and the same sink with and without the partials.
  * Each measurement runs in its own child process so its peak RSS is its own; each is repeated
  * and the run with the least CPU time kept, the one least disturbed by other load; records per
  * CPU-second is the per-core rate (DuckDB's worker threads count, since the process is measured).
@@ -15,8 +16,10 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Metrics, createLogger } from '../packages/common/dist/index.js';
-import { MemoryObjectStore, createLakeSinkFactory } from '../services/processor/dist/lake/index.js';
+import { MemoryObjectStore, ParquetBatchWriter, createLakeSinkFactory, type LakeSinkFactory } from '../services/processor/dist/lake/index.js';
 import { loadProcessorConfig } from '../services/processor/dist/index.js';
+import { minutePartialColumns } from '../packages/schemas/dist/index.js';
+import type { FlushResult, StreamRecord } from '../services/processor/src/contracts.js';
 import { clickstreamRecords, encodeStreamFile, decodeStreamFile, mixedRecords, BENCH_SHARD } from './processor-data.js';
 import { runE2e } from './processor-e2e.js';
 import { runTakeover } from './processor-takeover.js';
@@ -49,11 +52,13 @@ interface Measurement {
 const USAGE = `pnpm bench:processor [flags]
 
 Records per CPU-second from KPL-aggregated Kinesis records to Parquet bytes, beside DuckDB's
-single-thread read_json → COPY TO parquet on the same records, then records/s end to end
+single-thread read_json → COPY TO parquet on the same records; the same lake sink with and
+without the minute tables' partial aggregates, side by side; then records/s end to end
 against the local emulators.
 
   --records N       records per data set (default 200000)
-  --runs N          runs of each measurement; the one with the least CPU time is kept (default 3)
+  --runs N          runs of each measurement; the one with the least CPU time is kept (default 3);
+                    the sink with and without partials alternates N times in one process
   --e2e-records N   records for the end-to-end run; 0 skips it (default 100000)
   --takeover-ids N  ids per lease in the take-over warm-up rows (default 3600000: a 1 h
                     window at 1,000 events/s); 0 skips them
@@ -63,8 +68,8 @@ against the local emulators.
   -h, --help        this text
 `;
 
-async function runOurs(input: string, codec: 'zstd' | 'snappy'): Promise<Measurement> {
-  const records = decodeStreamFile(readFileSync(input));
+/** A lake sink factory writing to memory, its encoder warmed (DuckDB starts once per process, not per batch). */
+async function benchFactory(records: readonly StreamRecord[], codec: 'zstd' | 'snappy', minuteAggregates: boolean): Promise<{ factory: LakeSinkFactory; store: MemoryObjectStore }> {
   const store = new MemoryObjectStore();
   const factory = createLakeSinkFactory({
     s3: undefined as never,
@@ -74,13 +79,18 @@ async function runOurs(input: string, codec: 'zstd' | 'snappy'): Promise<Measure
     logger: createLogger('bench', { level: 'silent' }),
     metrics: new Metrics('bench'),
     parquet: { codec },
+    minuteAggregates,
   });
-  // Warm the encoder (DuckDB start-up is once per process, not per batch).
   const warmSink = factory.forShard('warm');
   warmSink.add(records.slice(0, 1));
   await warmSink.flush();
+  await warmSink.close();
   store.objects.clear();
+  return { factory, store };
+}
 
+/** All the records as one batch through a fresh sink: CPU and wall time from add() to the end of flush(). */
+async function timeBatch(factory: LakeSinkFactory, records: readonly StreamRecord[]): Promise<{ result: FlushResult; cpuMs: number; wallMs: number; addMs: number }> {
   const sink = factory.forShard(BENCH_SHARD);
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
@@ -89,16 +99,105 @@ async function runOurs(input: string, codec: 'zstd' | 'snappy'): Promise<Measure
   const result = await sink.flush();
   const t1 = performance.now();
   const cpu = process.cpuUsage(cpu0);
+  await sink.close();
+  return { result, cpuMs: (cpu.user + cpu.system) / 1000, wallMs: t1 - t0, addMs: tAdd - t0 };
+}
+
+async function runOurs(input: string, codec: 'zstd' | 'snappy'): Promise<Measurement> {
+  const records = decodeStreamFile(readFileSync(input));
+  const { factory } = await benchFactory(records, codec, true);
+  const { result, cpuMs, wallMs, addMs } = await timeBatch(factory, records);
   await factory.close();
   return {
     name: `eventlake lake sink (${codec})`,
     records: result.rows + result.duplicates + result.errors,
-    wallMs: t1 - t0,
-    cpuMs: (cpu.user + cpu.system) / 1000,
+    wallMs,
+    cpuMs,
     peakRssMiB: process.resourceUsage().maxRSS / 1024,
     outBytes: result.bytes,
-    detail: `add ${(tAdd - t0).toFixed(0)} ms, flush ${(t1 - tAdd).toFixed(0)} ms, ${result.keys.length} files, ${result.errors} errors`,
+    detail: `add ${addMs.toFixed(0)} ms, flush ${(wallMs - addMs).toFixed(0)} ms, ${result.keys.length} files, ${result.errors} errors`,
   };
+}
+
+/** What the pair child reports: the sink without and with the partials, and the CPU of the partials' own statements. */
+interface AggregatesPair {
+  without: Measurement;
+  with: Measurement;
+  /** CPU ms of the statements that group and encode the partials, least over the `with` runs. */
+  partialsCpuMs: number;
+}
+
+/**
+ * Counts the CPU of the flush statements that make the minute partials (those that produce
+ * their first column). A process-wide difference of two whole flushes
+ * is at the mercy of the machine's other load; this is the partials' own cost.
+ */
+function meterPartialStatements(): { take(): number } {
+  const partialColumn = `"${minutePartialColumns('telemetry_per_minute')[0]!.name}"`;
+  let ms = 0;
+  const connect = ParquetBatchWriter.prototype.connect;
+  ParquetBatchWriter.prototype.connect = async function (this: ParquetBatchWriter) {
+    const conn = await connect.call(this);
+    for (const method of ['run', 'runAndReadAll'] as const) {
+      const original = conn[method].bind(conn) as (sql: string) => Promise<unknown>;
+      (conn as unknown as Record<string, (sql: string) => Promise<unknown>>)[method] = async (sql: string) => {
+        const cpu0 = process.cpuUsage();
+        try {
+          return await original(sql);
+        } finally {
+          if (sql.includes(partialColumn)) {
+            const cpu = process.cpuUsage(cpu0);
+            ms += (cpu.user + cpu.system) / 1000;
+          }
+        }
+      };
+    }
+    return conn;
+  };
+  return {
+    take() {
+      const taken = ms;
+      ms = 0;
+      return taken;
+    },
+  };
+}
+
+/**
+ * The sink without and with the minute partials, alternating `rounds` times in this one
+ * process (the same heap, encoder and moments of the machine for both); the least CPU of each.
+ */
+async function runAggregatesPair(input: string, codec: 'zstd' | 'snappy', rounds: number): Promise<AggregatesPair> {
+  const meter = meterPartialStatements();
+  const records = decodeStreamFile(readFileSync(input));
+  const variants = [
+    { key: 'without' as const, ...(await benchFactory(records, codec, false)) },
+    { key: 'with' as const, ...(await benchFactory(records, codec, true)) },
+  ];
+  const best: Partial<Record<'without' | 'with', Measurement>> = {};
+  let partialsCpuMs = Number.POSITIVE_INFINITY;
+  for (let r = 0; r < rounds; r++) {
+    // Each takes the first turn in every other round, so neither always follows the other's garbage.
+    for (const v of r % 2 === 0 ? variants : [...variants].reverse()) {
+      meter.take();
+      const { result, cpuMs, wallMs } = await timeBatch(v.factory, records);
+      const partials = meter.take();
+      if (v.key === 'with') partialsCpuMs = Math.min(partialsCpuMs, partials);
+      v.store.objects.clear();
+      const m: Measurement = {
+        name: `lake sink ${v.key} minute partials (${codec})`,
+        records: result.rows + result.duplicates + result.errors,
+        wallMs,
+        cpuMs,
+        peakRssMiB: process.resourceUsage().maxRSS / 1024,
+        outBytes: result.bytes,
+        detail: `${result.keys.length} files`,
+      };
+      if (!best[v.key] || m.cpuMs < best[v.key]!.cpuMs) best[v.key] = m;
+    }
+  }
+  for (const v of variants) await v.factory.close();
+  return { without: best.without!, with: best.with!, partialsCpuMs };
 }
 
 async function runDuckdb(input: string, codec: 'zstd' | 'snappy'): Promise<Measurement> {
@@ -145,13 +244,13 @@ function runParseOnly(input: string): Measurement {
   };
 }
 
-function child(kind: string, input: string, codec: string): Measurement {
-  const res = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--child', kind, '--input', input, '--codec', codec], {
+function child<T = Measurement>(kind: string, input: string, codec: string, extra: string[] = []): T {
+  const res = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--child', kind, '--input', input, '--codec', codec, ...extra], {
     encoding: 'utf8',
     maxBuffer: 16 * 1024 * 1024,
   });
   if (res.status !== 0) throw new Error(`${kind} failed: ${res.stderr}`);
-  return JSON.parse(res.stdout.trim().split('\n').pop()!) as Measurement;
+  return JSON.parse(res.stdout.trim().split('\n').pop()!) as T;
 }
 
 function fmt(n: number, digits = 0): string {
@@ -176,15 +275,21 @@ async function main(): Promise<void> {
     process.stdout.write(USAGE);
     return;
   }
+  const runs = intFlag('bench:processor', 'runs', values.runs, 3, { min: 1 });
   if (values.child) {
     const codec = values.codec as 'zstd' | 'snappy';
     const m =
-      values.child === 'ours' ? await runOurs(values.input!, codec) : values.child === 'parse' ? runParseOnly(values.input!) : await runDuckdb(values.input!, codec);
+      values.child === 'ours'
+        ? await runOurs(values.input!, codec)
+        : values.child === 'aggregates'
+          ? await runAggregatesPair(values.input!, codec, runs)
+          : values.child === 'parse'
+            ? runParseOnly(values.input!)
+            : await runDuckdb(values.input!, codec);
     process.stdout.write(`${JSON.stringify(m)}\n`);
     return;
   }
   const n = intFlag('bench:processor', 'records', values.records, 200_000, { min: 1 });
-  const runs = intFlag('bench:processor', 'runs', values.runs, 3, { min: 1 });
   const e2eRecords = intFlag('bench:processor', 'e2e-records', values['e2e-records'], 100_000, { min: 0 });
   const takeoverIds = intFlag('bench:processor', 'takeover-ids', values['takeover-ids'], 3_600_000, { min: 0 });
   const baselineRecords = intFlag('bench:processor', 'baseline-records', values['baseline-records'], 100_000, { min: 1 });
@@ -201,6 +306,8 @@ async function main(): Promise<void> {
     const rows: Measurement[] = [];
     /** Per row, the row it is compared with. */
     const bases: number[] = [];
+    /** The sink without and with the minute partials, per data set and codec. */
+    const pairs: ({ label: string } & AggregatesPair)[] = [];
     let clickNdjson = '';
     for (const set of sets) {
       const streamFile = join(dir, `${set.label.replace(/ /g, '-')}.bin`);
@@ -220,6 +327,7 @@ async function main(): Promise<void> {
         }
         bases.push(rows.length, rows.length);
         rows.push({ ...best.duckdb!, name: `${set.label}: ${best.duckdb!.name}` }, { ...best.ours!, name: `${set.label}: ${best.ours!.name}` });
+        pairs.push({ label: `${set.label} (${codec})`, ...child<AggregatesPair>('aggregates', streamFile, codec, ['--runs', String(runs)]) });
       }
     }
     console.log('');
@@ -248,6 +356,26 @@ async function main(): Promise<void> {
     console.log(line(header));
     console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
     for (const r of table) console.log(line(r));
+    console.log(
+      `\nThe minute tables' partial aggregates: the same sink without and with them, alternated ${runs} times in one process (least CPU of each),\n` +
+        `and the CPU of the partials' own statements (group and encode) over the CPU without them:\n`,
+    );
+    const pairHead = ['', 'records/s per CPU-s without', 'records/s per CPU-s with', 'CPU ms without', 'CPU ms with', 'partials CPU ms', 'partials cost', 'files with'];
+    const pairCells = pairs.map((p) => [
+      p.label,
+      fmt(p.without.records / (p.without.cpuMs / 1000)),
+      fmt(p.with.records / (p.with.cpuMs / 1000)),
+      fmt(p.without.cpuMs),
+      fmt(p.with.cpuMs),
+      fmt(p.partialsCpuMs),
+      `${fmt((p.partialsCpuMs / p.without.cpuMs) * 100, 1)} %`,
+      p.with.detail ?? '',
+    ]);
+    const pw = pairHead.map((h, c) => Math.max(h.length, ...pairCells.map((r) => r[c]!.length)));
+    const pline = (cs: string[]) => `| ${cs.map((x, c) => (c === 0 ? x.padEnd(pw[c]!) : x.padStart(pw[c]!))).join(' | ')} |`;
+    console.log(pline(pairHead));
+    console.log(`|${pw.map((x) => '-'.repeat(x + 2)).join('|')}|`);
+    for (const r of pairCells) console.log(pline(r));
     if (e2eRecords > 0) {
       console.log(`\nEnd to end against the local emulators, ${fmt(e2eRecords)} records:\n`);
       const e2e = await runE2e(e2eRecords);

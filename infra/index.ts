@@ -4,6 +4,7 @@
  */
 import { resolve } from 'node:path';
 import * as pulumi from '@pulumi/pulumi';
+import { ApiFirewall } from './src/api-firewall.js';
 import { ApiKeySecret } from './src/api-key-secret.js';
 import { awsContext } from './src/aws-context.js';
 import { ContainerImage } from './src/container-image.js';
@@ -20,6 +21,7 @@ import { PrivateNetwork } from './src/network.js';
 import { ProcessorService } from './src/processor-service.js';
 import { RawArchive } from './src/raw-archive.js';
 import { ServiceCluster } from './src/service-cluster.js';
+import { ingestSettings, processorSettings } from './src/service-settings.js';
 import { processorScaling } from './src/thresholds.js';
 import { readStackConfig } from './src/stack-config.js';
 
@@ -64,15 +66,15 @@ const api = new IngestApiService('ingest-api', {
   minTasks: config.apiMinTasks,
   maxTasks: config.apiMaxTasks,
   requestsPerTarget: config.apiRequestsPerTarget,
-  corsOrigins: config.corsOrigins,
-  logLevel: config.logLevel,
-  emfNamespace: config.emfNamespace,
+  settings: ingestSettings(config),
   logRetentionDays: config.logRetentionDays,
   certificateArn: config.certificateArn,
   domainName: config.apiDomainName,
   allowedCidr: config.allowedCidr,
+  vpcCidr: network.cidrBlock,
   retain,
 });
+const firewall = config.waf ? new ApiFirewall('api-firewall', { loadBalancerArn: api.loadBalancer.arn, rateLimit: config.wafRateLimit }) : undefined;
 const scaling = processorScaling(config);
 const processor = new ProcessorService('processor', {
   clusterArn: cluster.arn,
@@ -94,12 +96,7 @@ const processor = new ProcessorService('processor', {
   memory: config.processorMemory,
   minTasks: scaling.min,
   maxTasks: scaling.max,
-  flushMaxAgeMs: config.flushMaxAgeMs,
-  flushMaxBytes: config.flushMaxBytes,
-  dedupeWindowMs: config.dedupeWindowMs,
-  leaseDurationMs: config.leaseDurationMs,
-  logLevel: config.logLevel,
-  emfNamespace: config.emfNamespace,
+  settings: processorSettings(config),
   logRetentionDays: config.logRetentionDays,
   retain,
 });
@@ -115,14 +112,16 @@ const archive = new RawArchive('raw-archive', {
 });
 const catalog = new LakeCatalog('catalog', { bucketName: lake.name, keyArn: key.arn, startDate: config.lakeStartDate, retain });
 const alarms = new PipelineAlarms('alarms', {
-  targets: pulumi.all([stream.name, archive.name, api.loadBalancer.arnSuffix, cluster.name, api.service.name, processor.service.name]).apply(
-    ([streamName, deliveryStreamName, loadBalancerArnSuffix, clusterName, apiServiceName, processorServiceName]) => ({
+  targets: pulumi.all([stream.name, archive.name, api.loadBalancer.arnSuffix, cluster.name, api.service.name, processor.service.name, ctx.region]).apply(
+    ([streamName, deliveryStreamName, loadBalancerArnSuffix, clusterName, apiServiceName, processorServiceName, region]) => ({
       streamName,
       deliveryStreamName,
       loadBalancerArnSuffix,
       clusterName,
       apiServiceName,
       processorServiceName,
+      webAclName: firewall?.name ?? '',
+      region,
     }),
   ),
   config,

@@ -3,6 +3,9 @@
  * contract), how it logs and how long it gets to stop.
  */
 
+/** The one writable path of every container (a task volume): the root filesystem is read-only. */
+export const WRITABLE_PATH = '/tmp';
+
 /** Inputs of one container definition. */
 export interface ContainerSpec {
   name: string;
@@ -29,9 +32,9 @@ export function containerDefinition(spec: ContainerSpec): Record<string, unknown
       .sort(([a], [b]) => a.localeCompare(b))
       .map(([name, value]) => ({ name, value })),
     secrets: Object.entries(spec.secrets ?? {}).map(([name, valueFrom]) => ({ name, valueFrom })),
-    // The image runs as a non-root user; nothing but /tmp needs to be writable.
+    // The image runs as a non-root user; nothing but WRITABLE_PATH needs to be writable.
     readonlyRootFilesystem: true,
-    mountPoints: [{ sourceVolume: 'tmp', containerPath: '/tmp', readOnly: false }],
+    mountPoints: [{ sourceVolume: 'tmp', containerPath: WRITABLE_PATH, readOnly: false }],
     stopTimeout: spec.stopTimeoutSeconds,
     logConfiguration: {
       logDriver: 'awslogs',

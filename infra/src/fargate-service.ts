@@ -1,8 +1,10 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
+import type { TObject } from '@sinclair/typebox';
 import { containerDefinition, type ContainerSpec } from './container.js';
 import { fargateTaskParts, type FargateTaskParts } from './fargate-task.js';
 import type { PolicyDocument } from './policies.js';
+import { checkServiceEnvironment } from './service-settings.js';
 import { addServiceScaling, type ServiceScalingArgs } from './service-scaling.js';
 
 /** Task egress: HTTPS to AWS APIs (through the VPC endpoints) and nothing else. */
@@ -10,7 +12,9 @@ export const TASK_EGRESS_TO_AWS_APIS = [{ protocol: 'tcp', fromPort: 443, toPort
 
 /** A service's one container: a ContainerSpec whose values may still be Pulumi inputs; image, logs and region are filled in here. */
 export interface FargateContainer extends Omit<ContainerSpec, 'image' | 'logGroupName' | 'region' | 'environment' | 'secrets'> {
-  environment: Record<string, pulumi.Input<string>>;
+  /** The service's config schema: the environment is checked with it before it goes into the task definition. */
+  schema: TObject;
+  environment: Partial<Record<string, pulumi.Input<string>>>;
   /** Env var name -> Secrets Manager ARN; the execution role may read exactly these secrets. */
   secrets?: Record<string, pulumi.Input<string>>;
 }
@@ -82,9 +86,12 @@ export function fargateService(name: string, parent: pulumi.Resource, a: Fargate
       volumes: [{ name: 'tmp' }],
       containerDefinitions: pulumi
         .all([a.imageUri, a.region, parts.logGroup.name, pulumi.output(c.environment), pulumi.output(c.secrets ?? {})])
-        .apply(([image, region, logGroupName, environment, secrets]) =>
-          JSON.stringify([containerDefinition({ ...c, image, environment, secrets, logGroupName, region })]),
-        ),
+        .apply(([image, region, logGroupName, env, secrets]) => {
+          const environment = Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined));
+          checkServiceEnvironment(c.name, c.schema, environment, Object.keys(secrets));
+          const { schema: _schema, ...spec } = c;
+          return JSON.stringify([containerDefinition({ ...spec, image, environment, secrets, logGroupName, region })]);
+        }),
     },
     { parent },
   );

@@ -1,7 +1,9 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
+import { IngestConfigSchema } from '@eventlake/ingest-api/config';
 import { TASK_EGRESS_TO_AWS_APIS, fargateService, type FargateServiceBaseArgs } from './fargate-service.js';
 import { ingestApiTaskPolicy } from './policies.js';
+import { ingestEnvironment, type ServiceEnvironment } from './service-settings.js';
 import { API_DEREGISTRATION_DELAY_SECONDS, API_STOP_TIMEOUT_SECONDS } from './thresholds.js';
 
 /** The API's container port (its contract). */
@@ -15,14 +17,18 @@ export interface IngestApiServiceArgs extends FargateServiceBaseArgs {
   streamArn: pulumi.Input<string>;
   apiKeySecretArn: pulumi.Input<string>;
   requestsPerTarget: number;
-  corsOrigins: string;
-  logLevel: string;
-  emfNamespace: string;
+  /** The operator's settings from the stack config (`ingestSettings`). */
+  settings: ServiceEnvironment<typeof IngestConfigSchema>;
   /** HTTPS on 443 (and HTTP redirected) when set; plain HTTP on 80 otherwise. */
   certificateArn: string;
   /** The public name clients use; the ALB's own DNS name when empty. */
   domainName: string;
   allowedCidr: string;
+  /**
+   * The VPC's range: the API believes X-Forwarded-For only on connections from it, and the
+   * task's security group lets only the load balancer connect, so only the ALB is trusted.
+   */
+  vpcCidr: string;
 }
 
 /** The ingest API on Fargate in private subnets, behind a public ALB, autoscaled on CPU and requests. */
@@ -126,16 +132,8 @@ export class IngestApiService extends pulumi.ComponentResource {
       container: {
         name: 'ingest-api',
         port: API_PORT,
-        environment: {
-          STREAM_NAME: args.streamName,
-          AWS_REGION: args.region,
-          CORS_ORIGINS: args.corsOrigins,
-          LOG_LEVEL: args.logLevel,
-          EMF_NAMESPACE: args.emfNamespace,
-          // The publisher's own thread pays only with a second vCPU to run on; on a smaller
-          // task it would compete with the HTTP thread for the same share of one.
-          PUBLISHER_THREAD: String(args.cpu >= 2048),
-        },
+        schema: IngestConfigSchema,
+        environment: ingestEnvironment(args.settings, { streamName: args.streamName, region: args.region, cpuUnits: args.cpu, vpcCidr: args.vpcCidr }),
         secrets: { API_KEY_HASHES: args.apiKeySecretArn },
         stopTimeoutSeconds: API_STOP_TIMEOUT_SECONDS,
       },

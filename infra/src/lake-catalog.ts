@@ -1,8 +1,8 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
-import { EVENT_TYPES } from '@eventlake/schemas';
-import { PARQUET_FORMAT, glueColumns, gluePartitionKeys, projectionParameters } from './glue.js';
-import { LAKE_PREFIXES, eventsLocation } from './prefixes.js';
+import { EVENT_TYPES, MINUTE_TABLES, MINUTE_TABLE_DEFS, minutePartialsName } from '@eventlake/schemas';
+import { PARQUET_FORMAT, glueColumns, gluePartitionKeys, minutePartialsGlueColumns, minuteViewTable, projectionParameters, type GlueColumn } from './glue.js';
+import { LAKE_PREFIXES, eventsLocation, minutePartialsLocation } from './prefixes.js';
 
 /** Inputs of LakeCatalog. */
 export interface LakeCatalogArgs {
@@ -13,10 +13,14 @@ export interface LakeCatalogArgs {
   retain: boolean;
 }
 
-/** The Glue database, one projected table per event type, and the Athena workgroup to query them. */
+/**
+ * The Glue database, one projected table per event type, the minute tables (a projected
+ * table of partials each, and an Athena view summing them), and the Athena workgroup.
+ */
 export class LakeCatalog extends pulumi.ComponentResource {
   readonly database: aws.glue.CatalogDatabase;
   readonly tables: aws.glue.CatalogTable[];
+  readonly minuteViews: aws.glue.CatalogTable[];
   readonly workgroup: aws.athena.Workgroup;
   readonly databaseName: pulumi.Output<string>;
   readonly workgroupName: pulumi.Output<string>;
@@ -25,29 +29,56 @@ export class LakeCatalog extends pulumi.ComponentResource {
     super('eventlake:lake:LakeCatalog', name, {}, opts);
     // Glue and Athena names allow only lowercase letters, digits and underscores.
     const dbName = `eventlake_${pulumi.getStack().toLowerCase().replace(/[^a-z0-9_]/g, '_')}`;
-    this.database = new aws.glue.CatalogDatabase(`${name}-db`, { name: dbName, description: 'eventlake: one table per event type' }, { parent: this });
-    this.tables = EVENT_TYPES.map(
-      (type) =>
-        new aws.glue.CatalogTable(
-          `${name}-${type}`,
-          {
-            databaseName: this.database.name,
-            name: type,
-            description: `${type} events, partitioned by event time (UTC)`,
-            tableType: 'EXTERNAL_TABLE',
-            parameters: pulumi.output(args.bucketName).apply((bucket) => projectionParameters(bucket, type, args.startDate)),
-            partitionKeys: gluePartitionKeys(),
-            storageDescriptor: {
-              location: pulumi.output(args.bucketName).apply((bucket) => eventsLocation(bucket, type)),
-              inputFormat: PARQUET_FORMAT.inputFormat,
-              outputFormat: PARQUET_FORMAT.outputFormat,
-              serDeInfo: { name: 'parquet', serializationLibrary: PARQUET_FORMAT.serializationLibrary, parameters: { 'serialization.format': '1' } },
-              columns: glueColumns(type),
-            },
+    this.database = new aws.glue.CatalogDatabase(`${name}-db`, { name: dbName, description: 'eventlake: one table per event type, and the one-minute tables' }, { parent: this });
+    const parquetTable = (resource: string, table: { name: string; description: string; location: pulumi.Input<string>; columns: GlueColumn[] }) =>
+      new aws.glue.CatalogTable(
+        resource,
+        {
+          databaseName: this.database.name,
+          name: table.name,
+          description: table.description,
+          tableType: 'EXTERNAL_TABLE',
+          parameters: pulumi.output(table.location).apply((location) => projectionParameters(location, args.startDate)),
+          partitionKeys: gluePartitionKeys(),
+          storageDescriptor: {
+            location: table.location,
+            inputFormat: PARQUET_FORMAT.inputFormat,
+            outputFormat: PARQUET_FORMAT.outputFormat,
+            serDeInfo: { name: 'parquet', serializationLibrary: PARQUET_FORMAT.serializationLibrary, parameters: { 'serialization.format': '1' } },
+            columns: table.columns,
           },
-          { parent: this },
-        ),
-    );
+        },
+        { parent: this },
+      );
+    const bucket = pulumi.output(args.bucketName);
+    this.tables = [
+      ...EVENT_TYPES.map((type) =>
+        parquetTable(`${name}-${type}`, {
+          name: type,
+          description: `${type} events, partitioned by event time (UTC)`,
+          location: bucket.apply((b) => eventsLocation(b, type)),
+          columns: glueColumns(type),
+        }),
+      ),
+      ...MINUTE_TABLES.map((table) =>
+        parquetTable(`${name}-${minutePartialsName(table)}`, {
+          name: minutePartialsName(table),
+          description: `Partial aggregates of ${table}, one file per processor batch, partitioned by event time (UTC); ${table} sums them`,
+          location: bucket.apply((b) => minutePartialsLocation(b, table)),
+          columns: minutePartialsGlueColumns(table),
+        }),
+      ),
+    ];
+    // Athena views kept in Glue, as a CREATE VIEW would store them, so the tables are there
+    // from the first deploy with no query to run by hand.
+    this.minuteViews = MINUTE_TABLES.map((table) => {
+      const view = minuteViewTable(dbName, table);
+      return new aws.glue.CatalogTable(
+        `${name}-${table}`,
+        { databaseName: this.database.name, description: MINUTE_TABLE_DEFS[table].description, ...view },
+        { parent: this, dependsOn: this.tables },
+      );
+    });
     this.workgroup = new aws.athena.Workgroup(
       `${name}-workgroup`,
       {

@@ -22,6 +22,8 @@ export interface PrivateNetworkArgs {
 export class PrivateNetwork extends pulumi.ComponentResource {
   readonly vpc: awsx.ec2.Vpc;
   readonly vpcId: pulumi.Output<string>;
+  /** The VPC's address range. */
+  readonly cidrBlock: string;
   readonly publicSubnetIds: pulumi.Output<string[]>;
   /** Where the tasks run: no route to the internet unless a NAT gateway is configured. */
   readonly taskSubnetIds: pulumi.Output<string[]>;
@@ -49,6 +51,7 @@ export class PrivateNetwork extends pulumi.ComponentResource {
       { parent: this },
     );
     this.vpcId = this.vpc.vpcId;
+    this.cidrBlock = args.cidrBlock;
     this.publicSubnetIds = this.vpc.publicSubnetIds;
     this.taskSubnetIds = taskSubnetType === 'Isolated' ? this.vpc.isolatedSubnetIds : this.vpc.privateSubnetIds;
 

@@ -1,6 +1,8 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
-import { dashboardBody, pipelineSignals, type SignalTargets } from './thresholds.js';
+import { awsContext } from './aws-context.js';
+import { alarmTopicPolicy } from './policies.js';
+import { dashboardBody, pipelineGraphs, pipelineSignals, type SignalTargets } from './thresholds.js';
 import type { InfraConfig } from './config.js';
 
 /** Inputs of PipelineAlarms. */
@@ -11,7 +13,7 @@ export interface PipelineAlarmsArgs {
   region: pulumi.Input<string>;
 }
 
-/** An encrypted SNS topic, one alarm per pipeline signal wired to it, and a dashboard of the same signals. */
+/** An encrypted SNS topic, one alarm per pipeline signal wired to it, and a dashboard of the same signals beside what flows. */
 export class PipelineAlarms extends pulumi.ComponentResource {
   readonly topic: aws.sns.Topic;
   readonly dashboard: aws.cloudwatch.Dashboard;
@@ -20,6 +22,20 @@ export class PipelineAlarms extends pulumi.ComponentResource {
   constructor(name: string, args: PipelineAlarmsArgs, opts?: pulumi.ComponentResourceOptions) {
     super('eventlake:operations:PipelineAlarms', name, {}, opts);
     this.topic = new aws.sns.Topic(`${name}-topic`, { kmsMasterKeyId: args.keyArn }, { parent: this });
+    const alarmPrefix = `eventlake-${pulumi.getStack()}-`;
+    const ctx = awsContext(this);
+    new aws.sns.TopicPolicy(
+      `${name}-topic-policy`,
+      {
+        arn: this.topic.arn,
+        policy: pulumi
+          .all([this.topic.arn, ctx.accountId, ctx.region, ctx.partition])
+          .apply(([topicArn, accountId, region, partition]) =>
+            JSON.stringify(alarmTopicPolicy({ topicArn, accountId, alarmArnPattern: `arn:${partition}:cloudwatch:${region}:${accountId}:alarm:${alarmPrefix}*` })),
+          ),
+      },
+      { parent: this },
+    );
     if (args.config.alarmEmail !== '') {
       new aws.sns.TopicSubscription(`${name}-email`, { topic: this.topic.arn, protocol: 'email', endpoint: args.config.alarmEmail }, { parent: this });
     }
@@ -32,6 +48,8 @@ export class PipelineAlarms extends pulumi.ComponentResource {
       clusterName: '',
       apiServiceName: '',
       processorServiceName: '',
+      webAclName: '',
+      region: '',
     };
     const resolved = pulumi.output(args.targets).apply((t) => pipelineSignals(t, args.config));
     pipelineSignals(placeholder, args.config).forEach((shape, i) => {
@@ -39,11 +57,22 @@ export class PipelineAlarms extends pulumi.ComponentResource {
       new aws.cloudwatch.MetricAlarm(
         `${name}-${shape.key}`,
         {
-          name: `eventlake-${pulumi.getStack()}-${shape.key}`,
+          name: `${alarmPrefix}${shape.key}`,
           alarmDescription: shape.description,
           ...(shape.query
             ? { metricQueries: [{ id: 'q1', expression: shape.query, period: shape.periodSeconds, returnData: true }] }
-            : {
+            : shape.math
+              ? {
+                  metricQueries: [
+                    ...shape.math.metrics.map((m) => ({
+                      id: m.id,
+                      metric: { namespace: m.namespace, metricName: m.metricName, dimensions: m.dimensions, period: shape.periodSeconds, stat: m.statistic },
+                      returnData: false,
+                    })),
+                    { id: 'e1', expression: shape.math.expression, label: shape.math.label, returnData: true },
+                  ],
+                }
+              : {
                 namespace: shape.namespace,
                 metricName: shape.metricName,
                 dimensions: signal.apply((s) => s.dimensions),
@@ -64,7 +93,10 @@ export class PipelineAlarms extends pulumi.ComponentResource {
     const dashboardName = `eventlake-${pulumi.getStack()}`;
     this.dashboard = new aws.cloudwatch.Dashboard(
       `${name}-dashboard`,
-      { dashboardName, dashboardBody: pulumi.all([resolved, args.region]).apply(([signals, region]) => dashboardBody(signals, region)) },
+      {
+        dashboardName,
+        dashboardBody: pulumi.all([resolved, args.region]).apply(([signals, region]) => dashboardBody(signals, region, pipelineGraphs(args.config))),
+      },
       { parent: this },
     );
     this.dashboardUrl = pulumi.interpolate`https://${args.region}.console.aws.amazon.com/cloudwatch/home?region=${args.region}#dashboards:name=${dashboardName}`;

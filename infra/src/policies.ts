@@ -46,13 +46,16 @@ export function assumeRolePolicy(service: string, accountId: string): PolicyDocu
   });
 }
 
-/** The ingest API writes to the one stream (KMS-encrypted, hence GenerateDataKey). */
+/**
+ * The ingest API writes to the one stream (KMS-encrypted, hence GenerateDataKey): exactly the
+ * requests of INGEST_AWS_CALLS (PutRecords only, never PutRecord).
+ */
 export function ingestApiTaskPolicy(a: { streamArn: string; keyArn: string }): PolicyDocument {
   return doc(
     {
       Sid: 'WriteTheStream',
       Effect: 'Allow',
-      Action: ['kinesis:PutRecords', 'kinesis:PutRecord', 'kinesis:ListShards', 'kinesis:DescribeStreamSummary'],
+      Action: ['kinesis:PutRecords', 'kinesis:ListShards', 'kinesis:DescribeStreamSummary'],
       Resource: a.streamArn,
     },
     { Sid: 'EncryptForTheStream', Effect: 'Allow', Action: ['kms:GenerateDataKey'], Resource: a.keyArn },
@@ -60,32 +63,41 @@ export function ingestApiTaskPolicy(a: { streamArn: string; keyArn: string }): P
 }
 
 /**
- * The processor reads the stream, keeps leases in the one table and writes Parquet and error
- * files. Beside them it writes, and reads back when it takes a lease, the event ids each batch
- * saw (dedupe/): its only reads of the bucket, listed and fetched under that prefix alone.
+ * The processor reads the stream, keeps leases in the one table and writes Parquet (events
+ * and the minute tables' partials) and error files: exactly the requests of
+ * PROCESSOR_AWS_CALLS. Beside them it writes, and reads back when it takes a lease, the event
+ * ids each batch saw (dedupe/): its only reads of the bucket, listed and fetched under that
+ * prefix alone.
  */
 export function processorTaskPolicy(a: { streamArn: string; tableArn: string; bucketArn: string; keyArn: string }): PolicyDocument {
   return doc(
     {
       Sid: 'ReadTheStream',
       Effect: 'Allow',
-      Action: ['kinesis:GetRecords', 'kinesis:GetShardIterator', 'kinesis:ListShards', 'kinesis:DescribeStreamSummary'],
+      Action: ['kinesis:GetRecords', 'kinesis:GetShardIterator', 'kinesis:ListShards'],
       Resource: a.streamArn,
     },
     {
       Sid: 'LeasesAndCheckpoints',
       Effect: 'Allow',
       // Item actions only: the table is created here, never by the processor in AWS. Scan
-      // lists the leases (a handful of items, one per shard).
-      Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:Scan'],
+      // lists the leases (a handful of items, one per shard), PutItem creates one, every
+      // renewal, checkpoint and release is a conditional UpdateItem.
+      Action: ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Scan'],
       Resource: a.tableArn,
     },
     {
       Sid: 'WriteLakeAndErrors',
       Effect: 'Allow',
-      // AbortMultipartUpload: large Parquet files go up in parts; a crash must be able to clean up.
-      Action: ['s3:PutObject', 's3:AbortMultipartUpload'],
-      Resource: [objectsUnder(a.bucketArn, LAKE_PREFIXES.events), objectsUnder(a.bucketArn, LAKE_PREFIXES.errors), objectsUnder(a.bucketArn, LAKE_PREFIXES.dedupe)],
+      // One PutObject per file (bounded by FLUSH_MAX_BYTES, far below PutObject's 5 GB), no
+      // multipart upload, so nothing to abort.
+      Action: ['s3:PutObject'],
+      Resource: [
+        objectsUnder(a.bucketArn, LAKE_PREFIXES.events),
+        objectsUnder(a.bucketArn, LAKE_PREFIXES.aggregates),
+        objectsUnder(a.bucketArn, LAKE_PREFIXES.errors),
+        objectsUnder(a.bucketArn, LAKE_PREFIXES.dedupe),
+      ],
     },
     { Sid: 'ReadDedupeIds', Effect: 'Allow', Action: ['s3:GetObject'], Resource: objectsUnder(a.bucketArn, LAKE_PREFIXES.dedupe) },
     {
@@ -120,33 +132,48 @@ export function taskExecutionPolicy(a: { repositoryArns: string[]; logGroupArn: 
   return doc(...statements);
 }
 
-/** Firehose reads the stream and writes gzip NDJSON under raw/ (failures under errors/firehose/). */
+/**
+ * Firehose reads the stream and writes gzip NDJSON under raw/ (failures under errors/firehose/):
+ * the grants AWS documents for a Kinesis source and an S3 destination (`firehoseRequests`).
+ */
 export function firehoseDeliveryPolicy(a: { streamArn: string; bucketArn: string; keyArn: string; logGroupArn: string }): PolicyDocument {
   return doc(
     {
       Sid: 'ReadTheStream',
       Effect: 'Allow',
-      Action: ['kinesis:DescribeStream', 'kinesis:DescribeStreamSummary', 'kinesis:GetShardIterator', 'kinesis:GetRecords', 'kinesis:ListShards'],
+      Action: ['kinesis:DescribeStream', 'kinesis:GetShardIterator', 'kinesis:GetRecords', 'kinesis:ListShards'],
       Resource: a.streamArn,
     },
     {
       Sid: 'WriteTheArchive',
       Effect: 'Allow',
-      Action: ['s3:PutObject', 's3:AbortMultipartUpload'],
+      Action: ['s3:PutObject', 's3:AbortMultipartUpload', 's3:GetObject'],
       Resource: [objectsUnder(a.bucketArn, LAKE_PREFIXES.raw), objectsUnder(a.bucketArn, LAKE_PREFIXES.firehoseErrors)],
     },
-    { Sid: 'LocateTheBucket', Effect: 'Allow', Action: ['s3:GetBucketLocation', 's3:ListBucketMultipartUploads'], Resource: a.bucketArn },
+    { Sid: 'LocateTheBucket', Effect: 'Allow', Action: ['s3:GetBucketLocation', 's3:ListBucket', 's3:ListBucketMultipartUploads'], Resource: a.bucketArn },
     { Sid: 'UseThePipelineKey', Effect: 'Allow', Action: ['kms:Decrypt', 'kms:GenerateDataKey'], Resource: a.keyArn },
     { Sid: 'DeliveryLogging', Effect: 'Allow', Action: ['logs:PutLogEvents'], Resource: `${a.logGroupArn}:log-stream:*` },
   );
 }
 
 /**
- * The lake bucket refuses plain HTTP and any upload that asks for weaker encryption than
- * SSE-KMS with the pipeline key (uploads without a header get the bucket default, which is that).
+ * The lake bucket refuses plain HTTP and any upload that asks for something other than SSE-KMS
+ * with the pipeline key. An upload that asks for nothing gets the bucket's default encryption,
+ * which is exactly that (see LakeBucket), so no writer has to name the key.
+ *
+ * AWS's rule decides the shape: a condition on a key the request does not carry is false for
+ * a plain operator, but true for a negated one (`StringNotEquals`) and true for every
+ * `...IfExists` operator. A Deny written as `StringNotEquals[IfExists]` on an SSE header therefore
+ * also fires on every upload without the header: the processor's PutObject, and every UploadPart
+ * and CompleteMultipartUpload (authorized as s3:PutObject, never carrying SSE headers) of
+ * Firehose and Athena. Each Deny here adds `Null: false` (the header is present), so it fires
+ * only on a header that is there and wrong. `aws:kms` without a key id is refused too: S3
+ * would then use the AWS managed key aws/s3, not the bucket default.
  */
 export function lakeBucketPolicy(a: { bucketArn: string; keyArn: string }): PolicyDocument {
   const everything = [a.bucketArn, `${a.bucketArn}/*`];
+  const sse = 's3:x-amz-server-side-encryption';
+  const sseKey = 's3:x-amz-server-side-encryption-aws-kms-key-id';
   return doc(
     {
       Sid: 'DenyInsecureTransport',
@@ -162,7 +189,7 @@ export function lakeBucketPolicy(a: { bucketArn: string; keyArn: string }): Poli
       Principal: '*',
       Action: ['s3:PutObject'],
       Resource: `${a.bucketArn}/*`,
-      Condition: { StringNotEqualsIfExists: { 's3:x-amz-server-side-encryption': 'aws:kms' } },
+      Condition: { StringNotEquals: { [sse]: 'aws:kms' }, Null: { [sse]: 'false' } },
     },
     {
       Sid: 'DenyUploadsWithOtherKeys',
@@ -170,7 +197,15 @@ export function lakeBucketPolicy(a: { bucketArn: string; keyArn: string }): Poli
       Principal: '*',
       Action: ['s3:PutObject'],
       Resource: `${a.bucketArn}/*`,
-      Condition: { StringNotEqualsIfExists: { 's3:x-amz-server-side-encryption-aws-kms-key-id': a.keyArn } },
+      Condition: { StringNotEquals: { [sseKey]: a.keyArn }, Null: { [sseKey]: 'false' } },
+    },
+    {
+      Sid: 'DenyKmsWithoutTheKey',
+      Effect: 'Deny',
+      Principal: '*',
+      Action: ['s3:PutObject'],
+      Resource: `${a.bucketArn}/*`,
+      Condition: { Null: { [sse]: 'false', [sseKey]: 'true' } },
     },
   );
 }
@@ -217,7 +252,8 @@ export function pipelineKeyPolicy(a: { accountId: string; region: string; partit
       Sid: 'CloudWatchLogsEncryption',
       Effect: 'Allow',
       Principal: { Service: `logs.${a.region}.amazonaws.com` },
-      Action: ['kms:Encrypt', 'kms:Decrypt', 'kms:ReEncryptFrom', 'kms:ReEncryptTo', 'kms:GenerateDataKey', 'kms:DescribeKey'],
+      // No kms:DescribeKey: it carries no encryption context, so under this condition it could never be allowed.
+      Action: ['kms:Encrypt', 'kms:Decrypt', 'kms:ReEncryptFrom', 'kms:ReEncryptTo', 'kms:GenerateDataKey'],
       Resource: '*',
       Condition: { ArnLike: { 'kms:EncryptionContext:aws:logs:arn': `arn:${a.partition}:logs:${a.region}:${a.accountId}:log-group:*` } },
     },
@@ -230,6 +266,21 @@ export function pipelineKeyPolicy(a: { accountId: string; region: string; partit
       Condition: { StringEquals: { 'aws:SourceAccount': a.accountId } },
     },
   );
+}
+
+/**
+ * The alarm topic takes notifications from this stack's CloudWatch alarms only (the default
+ * topic policy would let any principal of the account publish).
+ */
+export function alarmTopicPolicy(a: { topicArn: string; accountId: string; alarmArnPattern: string }): PolicyDocument {
+  return doc({
+    Sid: 'AlarmsPublish',
+    Effect: 'Allow',
+    Principal: { Service: 'cloudwatch.amazonaws.com' },
+    Action: ['sns:Publish'],
+    Resource: a.topicArn,
+    Condition: { ArnLike: { 'aws:SourceArn': a.alarmArnPattern }, StringEquals: { 'aws:SourceAccount': a.accountId } },
+  });
 }
 
 /** Statements of `policy` that break least privilege, with the reason; empty when clean. */

@@ -1,14 +1,16 @@
 /**
- * Where things live in the lake bucket. The processor writes `events/` and `errors/`, and
- * `dedupe/` (the event ids each batch saw, which the next owner of a shard reads back),
+ * Where things live in the lake bucket. The processor writes `events/`, `aggregates/` (the
+ * minute tables' partials), `errors/` and `dedupe/` (the event ids each batch saw, which the
+ * next owner of a shard reads back),
  * Firehose writes `raw/` (and its own failures under `errors/firehose/`), Athena writes
  * `athena-results/`; IAM grants and lifecycle rules are scoped by these same strings.
  */
-import type { EventType } from '@eventlake/schemas';
+import { MINUTE_PARTIALS_PREFIX, minutePartialsPrefix, type EventType, type MinuteTable } from '@eventlake/schemas';
 
 /** Top-level prefixes of the lake bucket, each ending in `/`. */
 export const LAKE_PREFIXES = {
   events: 'events/',
+  aggregates: `${MINUTE_PARTIALS_PREFIX}/`,
   errors: 'errors/',
   dedupe: 'dedupe/',
   raw: 'raw/',
@@ -22,6 +24,11 @@ export const ACCESS_LOG_PREFIX = 'lake-access/';
 /** `s3://<bucket>/events/type=<type>/`: a Glue table's location. */
 export function eventsLocation(bucket: string, type: EventType): string {
   return `s3://${bucket}/${LAKE_PREFIXES.events}type=${type}/`;
+}
+
+/** `s3://<bucket>/aggregates/<table>/`: the location of a minute table's partials table. */
+export function minutePartialsLocation(bucket: string, table: MinuteTable): string {
+  return `s3://${bucket}/${minutePartialsPrefix(table)}`;
 }
 
 /** The ARN pattern of every object under `prefix` (which ends in `/`). */

@@ -1,7 +1,9 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
+import { ProcessorConfigSchema } from '@eventlake/processor/config';
 import { TASK_EGRESS_TO_AWS_APIS, fargateService, type FargateServiceBaseArgs } from './fargate-service.js';
 import { processorTaskPolicy } from './policies.js';
+import { processorEnvironment, type ServiceEnvironment } from './service-settings.js';
 import { PROCESSOR_STOP_TIMEOUT_SECONDS } from './thresholds.js';
 
 /** The processor's health port (its contract). */
@@ -19,12 +21,8 @@ export interface ProcessorServiceArgs extends FargateServiceBaseArgs {
   /** Already bounded by the shard count (see processorScaling). */
   minTasks: number;
   maxTasks: number;
-  flushMaxAgeMs: number;
-  flushMaxBytes: number;
-  dedupeWindowMs: number;
-  leaseDurationMs: number;
-  logLevel: string;
-  emfNamespace: string;
+  /** The operator's settings from the stack config (`processorSettings`). */
+  settings: ServiceEnvironment<typeof ProcessorConfigSchema>;
 }
 
 /** The stream processor on Fargate: no inbound traffic at all, scaled on CPU up to one task per shard. */
@@ -53,20 +51,14 @@ export class ProcessorService extends pulumi.ComponentResource {
       container: {
         name: 'processor',
         port: PROCESSOR_PORT,
-        environment: {
-          STREAM_NAME: args.streamName,
-          LEASE_TABLE: args.tableName,
-          LAKE_BUCKET: args.bucketName,
-          AWS_REGION: args.region,
-          FLUSH_MAX_AGE_MS: String(args.flushMaxAgeMs),
-          FLUSH_MAX_BYTES: String(args.flushMaxBytes),
-          DEDUPE_WINDOW_MS: String(args.dedupeWindowMs),
-          // The processor's memory budgets are shares of the task's memory.
-          TASK_MEMORY_MIB: String(args.memory),
-          LEASE_DURATION_MS: String(args.leaseDurationMs),
-          EMF_NAMESPACE: args.emfNamespace,
-          LOG_LEVEL: args.logLevel,
-        },
+        schema: ProcessorConfigSchema,
+        environment: processorEnvironment(args.settings, {
+          streamName: args.streamName,
+          tableName: args.tableName,
+          bucketName: args.bucketName,
+          region: args.region,
+          memoryMiB: args.memory,
+        }),
         stopTimeoutSeconds: PROCESSOR_STOP_TIMEOUT_SECONDS,
         healthCheckPath: '/healthz',
       },

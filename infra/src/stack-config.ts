@@ -1,5 +1,5 @@
 import * as pulumi from '@pulumi/pulumi';
-import { CONFIG_KEYS, parseInfraConfig, validateApiKeyHashes, type InfraConfig } from './config.js';
+import { CONFIG_KEYS, checkTransport, parseInfraConfig, validateApiKeyHashes, type InfraConfig } from './config.js';
 
 /** The Pulumi config namespace of every key (`eventlake:<key>`). */
 export const CONFIG_NAMESPACE = 'eventlake';
@@ -10,6 +10,7 @@ export function readStackConfig(): { config: InfraConfig; apiKeyHashes: pulumi.O
   const raw: Record<string, string | undefined> = {};
   for (const key of CONFIG_KEYS) raw[key] = cfg.get(key);
   const config = parseInfraConfig(raw);
+  checkTransport(config);
   const apiKeyHashes = cfg.requireSecret('apiKeyHashes').apply(validateApiKeyHashes);
   return { config, apiKeyHashes };
 }

@@ -1,9 +1,11 @@
 /**
  * Operations policy as data: which signals alarm and at what level, how long tasks get to
  * drain, how far the processor may scale. The alarms and the dashboard are both built from
- * `pipelineSignals`, so every alarm has a graph and every graph an alarm.
+ * `pipelineSignals`, so every alarm has a graph; the dashboard adds the few graphs of
+ * `pipelineGraphs` that show what flows through the pipeline and alarm on nothing.
  */
 import type { InfraConfig } from './config.js';
+import { RATE_LIMIT_RULE } from './api-firewall.js';
 
 /** Names of the deployed things the signals watch. */
 export interface SignalTargets {
@@ -14,6 +16,10 @@ export interface SignalTargets {
   clusterName: string;
   apiServiceName: string;
   processorServiceName: string;
+  /** The WAF web ACL's name (its metric name), when the stack has one. */
+  webAclName: string;
+  /** The region, a dimension of the WAF's metrics. */
+  region: string;
 }
 
 /** One watched metric and the level that alarms. */
@@ -29,6 +35,11 @@ export interface Signal {
    * dimension values are open-ended (the processor labels errors by stage).
    */
   query?: string;
+  /**
+   * Metric math used instead of namespace/metric/dimensions: a ratio or other expression
+   * over named metrics (the anomaly rate is anomalies over telemetry rows).
+   */
+  math?: { expression: string; label: string; metrics: MathMetric[] };
   statistic?: 'Sum' | 'Average' | 'Maximum' | 'Minimum' | 'SampleCount';
   extendedStatistic?: string;
   periodSeconds: number;
@@ -37,6 +48,24 @@ export interface Signal {
   threshold: number;
   comparisonOperator: 'GreaterThanThreshold' | 'GreaterThanOrEqualToThreshold' | 'LessThanThreshold';
   treatMissingData: 'missing' | 'notBreaching' | 'breaching' | 'ignore';
+}
+
+/** One metric an expression names (`id` is how the expression refers to it). */
+export interface MathMetric {
+  id: string;
+  namespace: string;
+  metricName: string;
+  dimensions: Record<string, string>;
+  statistic: 'Sum' | 'Average' | 'Maximum' | 'Minimum' | 'SampleCount';
+}
+
+/** A dashboard graph that alarms on nothing: what flows through the pipeline. */
+export interface Graph {
+  title: string;
+  periodSeconds: number;
+  /** Either one Metrics Insights query (one line per group) or one metric. */
+  query?: string;
+  metric?: Omit<MathMetric, 'id'>;
 }
 
 /** Seconds between ECS deregistering an API task from the ALB and sending it SIGTERM. */
@@ -55,6 +84,10 @@ export const PROCESSOR_STOP_TIMEOUT_SECONDS = 120;
 export const FARGATE_MAX_STOP_TIMEOUT_SECONDS = 120;
 /** The processor's EMF counter of failed lake writes (each retried; services/processor `flush_retries_total`). */
 export const PROCESSOR_FLUSH_RETRIES_METRIC = 'flush_retries_total';
+/** The processor's EMF counter of rows written to the lake, labelled `type` (services/processor `lake_rows_total`). */
+export const PROCESSOR_ROWS_METRIC = 'lake_rows_total';
+/** The processor's EMF counter of telemetry rows flagged anomaly (services/processor `lake_anomalies_total`). */
+export const PROCESSOR_ANOMALIES_METRIC = 'lake_anomalies_total';
 
 /** CPU and memory utilisation (percent) that alarm for either service. */
 export const ECS_UTILISATION_ALARM_PERCENT = 85;
@@ -192,6 +225,26 @@ export function pipelineSignals(t: SignalTargets, c: InfraConfig): Signal[] {
       treatMissingData: 'notBreaching',
     },
     {
+      key: 'anomaly-rate',
+      description: `more than ${c.anomaliesPerThousand} in 1000 telemetry readings are anomalies (out of their plausible range)`,
+      namespace: c.emfNamespace,
+      metricName: PROCESSOR_ANOMALIES_METRIC,
+      dimensions: { service: 'processor' },
+      math: {
+        // Counted as the processor writes the rows; a quiet five minutes has no rate, not a zero one.
+        expression: 'anomalies / telemetry',
+        label: 'anomalies per telemetry reading',
+        metrics: [
+          { id: 'anomalies', namespace: c.emfNamespace, metricName: PROCESSOR_ANOMALIES_METRIC, dimensions: { service: 'processor' }, statistic: 'Sum' },
+          { id: 'telemetry', namespace: c.emfNamespace, metricName: PROCESSOR_ROWS_METRIC, dimensions: { service: 'processor', type: 'telemetry' }, statistic: 'Sum' },
+        ],
+      },
+      ...fiveMin,
+      threshold: c.anomaliesPerThousand / 1000,
+      comparisonOperator: 'GreaterThanThreshold',
+      treatMissingData: 'notBreaching',
+    },
+    {
       key: 'lake-write-retries',
       description: 'the processor cannot write the lake: batches are held and retried, the stream keeps the records',
       namespace: c.emfNamespace,
@@ -205,6 +258,35 @@ export function pipelineSignals(t: SignalTargets, c: InfraConfig): Signal[] {
       treatMissingData: 'notBreaching',
     },
   ];
+  if (c.waf) {
+    const blocked = (rule: string) => ({ WebACL: t.webAclName, Region: t.region, Rule: rule });
+    signals.push(
+      {
+        key: 'waf-rate-limited',
+        description: `a client address sent more than ${c.wafRateLimit} requests in 5 minutes and is blocked (429)`,
+        namespace: 'AWS/WAFV2',
+        metricName: 'BlockedRequests',
+        dimensions: blocked(RATE_LIMIT_RULE),
+        statistic: 'Sum',
+        ...fiveMin,
+        threshold: 0,
+        comparisonOperator: 'GreaterThanThreshold',
+        treatMissingData: 'notBreaching',
+      },
+      {
+        key: 'waf-blocked',
+        description: 'the WAF blocks many requests: an attack, or managed rules refusing real clients (see its sampled requests)',
+        namespace: 'AWS/WAFV2',
+        metricName: 'BlockedRequests',
+        dimensions: blocked('ALL'),
+        statistic: 'Sum',
+        ...fiveMin,
+        threshold: c.wafBlockedAlarm,
+        comparisonOperator: 'GreaterThanOrEqualToThreshold',
+        treatMissingData: 'notBreaching',
+      },
+    );
+  }
   for (const [service, serviceName] of [
     ['api', t.apiServiceName],
     ['processor', t.processorServiceName],
@@ -227,12 +309,62 @@ export function pipelineSignals(t: SignalTargets, c: InfraConfig): Signal[] {
   return signals;
 }
 
-/** A CloudWatch dashboard body with one graph per signal, the alarm level drawn on it. */
-export function dashboardBody(signals: Signal[], region: string): string {
-  const widgets = signals.map((s, i) => ({
+/** The graphs of what flows through the pipeline, per minute: events written by type, and anomalies. */
+export function pipelineGraphs(c: Pick<InfraConfig, 'emfNamespace'>): Graph[] {
+  return [
+    {
+      title: 'events written to the lake per minute, by type',
+      periodSeconds: 60,
+      // One line per event type, whatever types the processor labels its rows with.
+      query: `SELECT SUM(${PROCESSOR_ROWS_METRIC}) FROM SCHEMA("${c.emfNamespace}", service, type) WHERE service = 'processor' GROUP BY type`,
+    },
+    {
+      title: 'telemetry anomalies per minute',
+      periodSeconds: 60,
+      metric: { namespace: c.emfNamespace, metricName: PROCESSOR_ANOMALIES_METRIC, dimensions: { service: 'processor' }, statistic: 'Sum' },
+    },
+  ];
+}
+
+/** The `metrics` of a dashboard widget for one signal. */
+function signalMetrics(s: Signal): unknown[][] {
+  if (s.query) return [[{ expression: s.query, id: 'q1', label: s.metricName }]];
+  if (s.math) {
+    return [
+      ...s.math.metrics.map((m) => [m.namespace, m.metricName, ...Object.entries(m.dimensions).flat(), { id: m.id, stat: m.statistic, visible: false }]),
+      [{ expression: s.math.expression, id: 'e1', label: s.math.label }],
+    ];
+  }
+  return [[s.namespace, s.metricName, ...Object.entries(s.dimensions).flat()]];
+}
+
+/**
+ * A CloudWatch dashboard body: the graphs of what flows first, on one row, then one graph per
+ * signal with the alarm level drawn on it.
+ */
+export function dashboardBody(signals: Signal[], region: string, graphs: Graph[] = []): string {
+  const flow = graphs.map((g, i) => ({
+    type: 'metric',
+    x: i * 12,
+    y: 0,
+    width: 12,
+    height: 6,
+    properties: {
+      title: g.title,
+      region,
+      view: 'timeSeries',
+      period: g.periodSeconds,
+      ...(g.metric ? { stat: g.metric.statistic } : {}),
+      metrics: g.query
+        ? [[{ expression: g.query, id: 'q1', label: g.title }]]
+        : [[g.metric!.namespace, g.metric!.metricName, ...Object.entries(g.metric!.dimensions).flat()]],
+    },
+  }));
+  const top = graphs.length > 0 ? 6 : 0;
+  const alarms = signals.map((s, i) => ({
     type: 'metric',
     x: (i % 3) * 8,
-    y: Math.floor(i / 3) * 6,
+    y: top + Math.floor(i / 3) * 6,
     width: 8,
     height: 6,
     properties: {
@@ -240,10 +372,10 @@ export function dashboardBody(signals: Signal[], region: string): string {
       region,
       view: 'timeSeries',
       period: s.periodSeconds,
-      stat: s.extendedStatistic ?? s.statistic,
-      metrics: s.query ? [[{ expression: s.query, id: 'q1', label: s.metricName }]] : [[s.namespace, s.metricName, ...Object.entries(s.dimensions).flat()]],
+      ...(s.math ? {} : { stat: s.extendedStatistic ?? s.statistic }),
+      metrics: signalMetrics(s),
       annotations: { horizontal: [{ label: `alarm: ${s.key}`, value: s.threshold }] },
     },
   }));
-  return JSON.stringify({ widgets });
+  return JSON.stringify({ widgets: [...flow, ...alarms] });
 }

@@ -3,7 +3,20 @@
  * Each test names a rule; it fails if the program stops following it.
  */
 import t from 'tap';
-import { EVENT_TYPES, PARTITION_COLUMNS, glueType, lakeColumns } from '@eventlake/schemas';
+import {
+  EVENT_TYPES,
+  MINUTE_TABLES,
+  PARTITION_COLUMNS,
+  glueType,
+  lakeColumns,
+  minutePartialColumns,
+  minutePartialsName,
+  minuteTableColumns,
+  minuteTableSql,
+  prestoType,
+} from '@eventlake/schemas';
+import { prestoViewDefinition } from '../src/glue.js';
+import { EVENT_TIME_AHEAD_DAYS } from '@eventlake/processor/config';
 import { exampleCurl } from '../src/example-curl.js';
 import { ACTIONS_WITHOUT_RESOURCE_LEVEL, leastPrivilegeFindings, type PolicyStatement } from '../src/policies.js';
 import { declareStack, policyOf, type DeclaredResource } from './helpers/mock-stack.js';
@@ -80,13 +93,15 @@ t.test('the lake bucket refuses plain HTTP and uploads not encrypted with the pi
   const policy = stack.ofType('aws:s3/bucketPolicy:BucketPolicy').find((p) => p.inputs.bucket === `${lakeBucket.name}-id`)!;
   const statements = statementsOf(policy);
   t.ok(statements.some((s) => s.Effect === 'Deny' && s.Condition?.Bool?.['aws:SecureTransport'] === false), 'TLS only');
-  t.ok(
-    statements.some((s) => s.Effect === 'Deny' && s.Action.includes('s3:PutObject') && s.Condition?.StringNotEqualsIfExists?.['s3:x-amz-server-side-encryption'] === 'aws:kms'),
-    'SSE-KMS only',
-  );
-  t.ok(
-    statements.some((s) => s.Effect === 'Deny' && s.Condition?.StringNotEqualsIfExists?.['s3:x-amz-server-side-encryption-aws-kms-key-id'] === keyArn),
-    'the pipeline key only',
+  // A header that is there and wrong is refused; a missing one gets the bucket default (the
+  // pipeline key), since UploadPart never carries SSE headers (policies.test.ts simulates both).
+  const guarded = (header: string, value: string) =>
+    statements.some((s) => s.Effect === 'Deny' && s.Action.includes('s3:PutObject') && s.Condition?.StringNotEquals?.[header] === value && s.Condition.Null?.[header] === 'false');
+  t.ok(guarded('s3:x-amz-server-side-encryption', 'aws:kms'), 'SSE-KMS only');
+  t.ok(guarded('s3:x-amz-server-side-encryption-aws-kms-key-id', keyArn), 'the pipeline key only');
+  t.notOk(
+    statements.some((s) => Object.keys(s.Condition ?? {}).some((op) => op.endsWith('IfExists'))),
+    'no ...IfExists condition: on a missing header it is true, and a Deny would fire on every upload without one',
   );
   t.equal(stack.one('aws:s3/bucketVersioning:BucketVersioning').inputs.bucket, `${lakeBucket.name}-id`);
   const logging = stack.one('aws:s3/bucketLogging:BucketLogging');
@@ -151,17 +166,17 @@ t.test('the API task may only write the one stream, with the one key', async (t)
   const stream = stack.one('aws:kinesis/stream:Stream');
   const statements = policyForRole('ingest-api-task-role');
   const actions = statements.flatMap((s) => s.Action).sort();
-  t.same(actions, ['kinesis:DescribeStreamSummary', 'kinesis:ListShards', 'kinesis:PutRecord', 'kinesis:PutRecords', 'kms:GenerateDataKey']);
+  t.same(actions, ['kinesis:DescribeStreamSummary', 'kinesis:ListShards', 'kinesis:PutRecords', 'kms:GenerateDataKey']);
   t.same([...new Set(statements.flatMap((s) => ([] as string[]).concat(s.Resource ?? [])))].sort(), [keyArn, stream.state.arn].sort());
 });
 
-t.test('the processor task reads the one stream, uses the one table, writes only events/, errors/ and dedupe/ and reads back only dedupe/', async (t) => {
+t.test('the processor task reads the one stream, uses the one table, writes only events/, aggregates/, errors/ and dedupe/ and reads back only dedupe/', async (t) => {
   const statements = policyForRole('processor-task-role');
   const table = stack.one('aws:dynamodb/table:Table');
   const s3 = statements.filter((s) => s.Action.some((a) => a.startsWith('s3:')));
   const s3Resources = s3.flatMap((s) => ([] as string[]).concat(s.Resource ?? []));
   const lake = lakeBucket.state.arn as string;
-  t.same([...new Set(s3Resources)].sort(), [lake, `${lake}/dedupe/*`, `${lake}/errors/*`, `${lake}/events/*`]);
+  t.same([...new Set(s3Resources)].sort(), [lake, `${lake}/aggregates/*`, `${lake}/dedupe/*`, `${lake}/errors/*`, `${lake}/events/*`]);
   t.same(
     s3.filter((s) => !s.Action.includes('s3:PutObject')).map((s) => [s.Action, s.Resource]),
     [
@@ -232,6 +247,14 @@ t.test('the API: health check on /healthz, drains before it stops, scales on CPU
   t.equal(stack.ofType('aws:lb/listener:Listener').length, 1, 'dev without a certificate: one HTTP listener');
 });
 
+t.test('dev is plain HTTP only because its stack file says httpOnly, and runs without the firewall it turns off', async (t) => {
+  const listener = stack.one('aws:lb/listener:Listener');
+  t.match(listener.inputs, { port: 80, protocol: 'HTTP' });
+  t.equal(stack.outputs.apiUrl?.toString().startsWith('http://'), true);
+  t.equal(stack.ofType('aws:wafv2/webAcl:WebAcl').length, 0);
+  t.notOk(stack.ofType('aws:cloudwatch/metricAlarm:MetricAlarm').some((a) => a.inputs.namespace === 'AWS/WAFV2'));
+});
+
 t.test('the API gets its key digests from Secrets Manager, never as plain environment', async (t) => {
   const secret = stack.one('aws:secretsmanager/secret:Secret');
   const [container] = JSON.parse(stack.ofType('aws:ecs/taskDefinition:TaskDefinition').find((d) => d.name === 'ingest-api-task')!.inputs.containerDefinitions as string) as {
@@ -240,8 +263,22 @@ t.test('the API gets its key digests from Secrets Manager, never as plain enviro
   }[];
   t.same(container!.secrets, [{ name: 'API_KEY_HASHES', valueFrom: secret.state.arn }]);
   t.notOk(container!.environment.some((e) => e.name === 'API_KEY_HASHES'));
-  t.same(container!.environment.map((e) => e.name).sort(), ['AWS_REGION', 'CORS_ORIGINS', 'EMF_NAMESPACE', 'LOG_LEVEL', 'PUBLISHER_THREAD', 'STREAM_NAME']);
+  t.same(container!.environment.map((e) => e.name).sort(), ['AWS_REGION', 'CORS_ORIGINS', 'EMF_NAMESPACE', 'LOG_LEVEL', 'PUBLISHER_THREAD', 'STREAM_NAME', 'TRUSTED_PROXIES']);
   t.equal(container!.environment.find((e) => e.name === 'PUBLISHER_THREAD')?.value, 'false', 'a half-vCPU API task keeps the publisher in the HTTP thread');
+});
+
+t.test('the API believes X-Forwarded-For only from the VPC, where nothing but the load balancer reaches its port', async (t) => {
+  const [container] = JSON.parse(stack.ofType('aws:ecs/taskDefinition:TaskDefinition').find((d) => d.name === 'ingest-api-task')!.inputs.containerDefinitions as string) as {
+    environment: { name: string; value: string }[];
+  }[];
+  t.equal(container!.environment.find((e) => e.name === 'TRUSTED_PROXIES')?.value, stack.one('awsx:ec2:Vpc').inputs.cidrBlock, 'the VPC range');
+  const taskSg = stack.one('aws:ec2/securityGroup:SecurityGroup', 'ingest-api-task-sg');
+  const albSg = stack.one('aws:ec2/securityGroup:SecurityGroup', 'ingest-api-alb-sg');
+  t.same(
+    (taskSg.inputs.ingress as { fromPort: number; toPort: number; securityGroups?: string[]; cidrBlocks?: string[] }[]).map((r) => ({ from: r.fromPort, to: r.toPort, groups: r.securityGroups, cidrs: r.cidrBlocks })),
+    [{ from: 3000, to: 3000, groups: [albSg.state.id], cidrs: undefined }],
+    'one way in: the API port, from the ALB (so METRICS_PORT is closed)',
+  );
 });
 
 t.test('the processor is told every variable of its contract and gets the longest stop timeout Fargate allows', async (t) => {
@@ -251,8 +288,13 @@ t.test('the processor is told every variable of its contract and gets the longes
   }[];
   t.same(
     container!.environment.map((e) => e.name).sort(),
-    ['AWS_REGION', 'DEDUPE_WINDOW_MS', 'EMF_NAMESPACE', 'FLUSH_MAX_AGE_MS', 'FLUSH_MAX_BYTES', 'LAKE_BUCKET', 'LEASE_DURATION_MS', 'LEASE_TABLE', 'LOG_LEVEL', 'STREAM_NAME', 'TASK_MEMORY_MIB'],
+    ['AWS_REGION', 'DEDUPE_WINDOW_MS', 'EMF_NAMESPACE', 'FLUSH_MAX_AGE_MS', 'FLUSH_MAX_BYTES', 'LAKE_BUCKET', 'LAKE_START_DATE', 'LEASE_DURATION_MS', 'LEASE_TABLE', 'LOG_LEVEL', 'STREAM_NAME', 'TASK_MEMORY_MIB', 'TEMP_DIR'],
   );
+  // The root filesystem is read-only: batches are staged, and DuckDB spills, on the writable volume.
+  const { readonlyRootFilesystem, mountPoints } = container as unknown as { readonlyRootFilesystem: boolean; mountPoints: { containerPath: string; readOnly: boolean }[] };
+  t.equal(readonlyRootFilesystem, true);
+  const tempDir = container!.environment.find((e) => e.name === 'TEMP_DIR')?.value ?? '';
+  t.ok(mountPoints.some((m) => !m.readOnly && (tempDir === m.containerPath || tempDir.startsWith(`${m.containerPath}/`))), `TEMP_DIR ${tempDir} is on a writable mount`);
   t.equal(container!.stopTimeout, 120);
   const target = stack.ofType('aws:appautoscaling/target:Target').find((x) => x.name === 'processor-scaling')!;
   t.ok((target.inputs.maxCapacity as number) <= 2, 'at most one task per shard (dev shardCount 2)');
@@ -293,9 +335,26 @@ t.test('the signals the runbook names all have an alarm and a graph', async (t) 
   t.match(retries.inputs, { namespace: 'eventlake', metricName: 'flush_retries_total', dimensions: { service: 'processor' }, statistic: 'Sum', threshold: 0 }, 'a lake write the processor had to retry');
   const noEvents = alarms.find((a) => a.inputs.metricName === 'IncomingRecords')!;
   t.equal(noEvents.inputs.treatMissingData, 'breaching', 'a silent stream publishes no datapoints and must still alarm');
-  const dashboard = JSON.parse(stack.one('aws:cloudwatch/dashboard:Dashboard').inputs.dashboardBody as string) as { widgets: { properties: { annotations: { horizontal: { label: string }[] } } }[] };
-  const graphed = new Set(dashboard.widgets.map((w) => w.properties.annotations.horizontal[0]!.label.replace('alarm: ', '')));
+  const anomalyRate = alarms.find((a) => a.name === 'alarms-anomaly-rate')!;
+  const queries = anomalyRate.inputs.metricQueries as { id: string; expression?: string; returnData: boolean; metric?: { metricName: string; dimensions: Record<string, string>; stat: string } }[];
+  t.match(anomalyRate.inputs, { threshold: 0.02, comparisonOperator: 'GreaterThanThreshold' }, 'anomalies above 20 in 1000 readings (the default) alarm');
+  t.same(
+    queries.map((q) => [q.id, q.expression ?? q.metric?.metricName, q.returnData]),
+    [
+      ['anomalies', 'lake_anomalies_total', false],
+      ['telemetry', 'lake_rows_total', false],
+      ['e1', 'anomalies / telemetry', true],
+    ],
+    'the rate is anomalies over telemetry rows',
+  );
+  const dashboard = JSON.parse(stack.one('aws:cloudwatch/dashboard:Dashboard').inputs.dashboardBody as string) as {
+    widgets: { properties: { title: string; metrics: unknown[][]; annotations?: { horizontal: { label: string }[] } } }[];
+  };
+  const graphed = new Set(dashboard.widgets.flatMap((w) => w.properties.annotations?.horizontal.map((h) => h.label.replace('alarm: ', '')) ?? []));
   for (const alarm of alarms) t.ok(graphed.has(alarm.name.replace(/^alarms-/, '')), `${alarm.name} is on the dashboard`);
+  const titles = dashboard.widgets.map((w) => w.properties.title);
+  t.ok(titles.includes('events written to the lake per minute, by type'), 'events per minute by type');
+  t.ok(titles.includes('telemetry anomalies per minute'), 'anomalies per minute');
 });
 
 t.test('Firehose archives the stream to raw/ by hour, gzip, with an error prefix and delivery logging', async (t) => {
@@ -309,9 +368,19 @@ t.test('Firehose archives the stream to raw/ by hour, gzip, with an error prefix
   t.equal((firehose.inputs.kinesisSourceConfiguration as { kinesisStreamArn: string }).kinesisStreamArn, stack.one('aws:kinesis/stream:Stream').state.arn);
 });
 
+const projection = {
+  'projection.enabled': 'true',
+  'projection.dt.type': 'date',
+  'projection.dt.format': 'yyyy-MM-dd',
+  'projection.dt.range': `2024-01-01,NOW+${EVENT_TIME_AHEAD_DAYS}DAYS`,
+  'projection.hour.type': 'integer',
+  'projection.hour.range': '0,23',
+  'projection.hour.digits': '2',
+};
+
 t.test('Glue tables: one per event type, columns equal the schemas package, projected dt/hour partitions', async (t) => {
-  const tables = stack.ofType('aws:glue/catalogTable:CatalogTable');
-  t.same(tables.map((x) => x.inputs.name).sort(), [...EVENT_TYPES].sort());
+  const tables = stack.ofType('aws:glue/catalogTable:CatalogTable').filter((x) => x.inputs.tableType === 'EXTERNAL_TABLE');
+  t.same(tables.map((x) => x.inputs.name).sort(), [...EVENT_TYPES, ...MINUTE_TABLES.map(minutePartialsName)].sort());
   for (const type of EVENT_TYPES) {
     const table = tables.find((x) => x.inputs.name === type)!;
     const sd = table.inputs.storageDescriptor as { columns: { name: string; type: string }[]; location: string; serDeInfo: { serializationLibrary: string } };
@@ -323,15 +392,55 @@ t.test('Glue tables: one per event type, columns equal the schemas package, proj
     t.same((table.inputs.partitionKeys as { name: string; type: string }[]).map((c) => [c.name, c.type]), PARTITION_COLUMNS.map((c) => [c.name, 'string']));
     t.equal(sd.location, `s3://${lakeBucket.state.bucket as string}/events/type=${type}/`);
     t.match(sd.serDeInfo.serializationLibrary, /ParquetHiveSerDe$/);
-    t.match(table.inputs.parameters, {
-      'projection.enabled': 'true',
-      'projection.dt.type': 'date',
-      'projection.dt.format': 'yyyy-MM-dd',
-      'projection.dt.range': '2024-01-01,NOW',
-      'projection.hour.type': 'integer',
-      'projection.hour.range': '0,23',
-      'projection.hour.digits': '2',
-    });
+    t.match(table.inputs.parameters, projection);
+  }
+});
+
+t.test("the minute tables' partials: a projected Parquet table each, over aggregates/<table>/, with the partial files' columns", async (t) => {
+  const tables = stack.ofType('aws:glue/catalogTable:CatalogTable');
+  for (const table of MINUTE_TABLES) {
+    const glue = tables.find((x) => x.inputs.name === minutePartialsName(table))!;
+    const sd = glue.inputs.storageDescriptor as { columns: { name: string; type: string }[]; location: string; serDeInfo: { serializationLibrary: string } };
+    const location = `s3://${lakeBucket.state.bucket as string}/aggregates/${table}/`;
+    t.equal(sd.location, location, table);
+    t.same(sd.columns.map((c) => [c.name, c.type]), minutePartialColumns(table).map((c) => [c.name, glueType(c.type)]), `${table} columns`);
+    t.same((glue.inputs.partitionKeys as { name: string }[]).map((c) => c.name), ['dt', 'hour']);
+    t.match(sd.serDeInfo.serializationLibrary, /ParquetHiveSerDe$/);
+    t.match(glue.inputs.parameters, { ...projection, 'storage.location.template': `${location}dt=\${dt}/hour=\${hour}/` });
+  }
+});
+
+t.test('the minute tables are Athena views stored in Glue as Athena stores them, summing the partials with the SQL the local tool runs', async (t) => {
+  const database = stack.one('aws:glue/catalogDatabase:CatalogDatabase').inputs.name as string;
+  const views = stack.ofType('aws:glue/catalogTable:CatalogTable').filter((x) => x.inputs.tableType === 'VIRTUAL_VIEW');
+  t.same(views.map((v) => v.inputs.name).sort(), [...MINUTE_TABLES].sort());
+  for (const table of MINUTE_TABLES) {
+    const view = views.find((v) => v.inputs.name === table)!;
+    t.equal(view.inputs.databaseName, database);
+    t.match(view.inputs.parameters, { presto_view: 'true' });
+    t.equal(view.inputs.viewExpandedText, '/* Presto View */');
+    const definition = prestoViewDefinition(view.inputs.viewOriginalText as string);
+    t.match(definition, { catalog: 'awsdatacatalog', schema: database }, `${table} resolves in this database`);
+    t.equal(definition.originalSql, minuteTableSql(table, `"${database}"."${minutePartialsName(table)}"`), `${table}: the shared SQL over its partials table`);
+    t.same(definition.columns, minuteTableColumns(table).map((c) => ({ name: c.name, type: prestoType(c.type) })), `${table}: columns with Trino types`);
+    t.same(
+      (view.inputs.storageDescriptor as { columns: { name: string; type: string }[] }).columns.map((c) => [c.name, c.type]),
+      minuteTableColumns(table).map((c) => [c.name, glueType(c.type)]),
+      `${table}: the same columns with Hive types`,
+    );
+    t.ok(view.inputs.description, `${table} is described`);
+  }
+});
+
+t.test('every partition the processor writes is projected: from its LAKE_START_DATE to a day past the query, one setting for both', async (t) => {
+  const [container] = JSON.parse(stack.ofType('aws:ecs/taskDefinition:TaskDefinition').find((d) => d.name === 'processor-task')!.inputs.containerDefinitions as string) as {
+    environment: { name: string; value: string }[];
+  }[];
+  const start = container!.environment.find((e) => e.name === 'LAKE_START_DATE')?.value;
+  t.equal(start, '2024-01-01');
+  for (const table of stack.ofType('aws:glue/catalogTable:CatalogTable').filter((x) => x.inputs.tableType === 'EXTERNAL_TABLE')) {
+    // The processor files an event time up to EVENT_TIME_AHEAD_DAYS past its arrival under its own day.
+    t.equal((table.inputs.parameters as Record<string, string>)['projection.dt.range'], `${start},NOW+${EVENT_TIME_AHEAD_DAYS}DAYS`, String(table.inputs.name));
   }
 });
 

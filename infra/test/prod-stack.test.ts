@@ -54,3 +54,22 @@ t.test('prod alarms are mailed to the on-call address', async (t) => {
 t.test('prod spreads over three availability zones and still needs no NAT gateway', async (t) => {
   t.match(stack.one('awsx:ec2:Vpc').inputs, { numberOfAvailabilityZones: 3, natGateways: { strategy: 'None' } });
 });
+
+t.test('prod puts an AWS WAF web ACL on the load balancer: a rate limit per address and AWS managed rules', async (t) => {
+  const acl = stack.one('aws:wafv2/webAcl:WebAcl');
+  t.equal(acl.inputs.scope, 'REGIONAL');
+  t.same(acl.inputs.defaultAction, { allow: {} });
+  const rules = acl.inputs.rules as { name: string; statement: { rateBasedStatement?: { limit: number }; managedRuleGroupStatement?: { name: string } } }[];
+  t.equal(rules.find((r) => r.statement.rateBasedStatement)?.statement.rateBasedStatement?.limit, 30_000, 'the default rate limit');
+  t.ok(rules.some((r) => r.statement.managedRuleGroupStatement?.name === 'AWSManagedRulesCommonRuleSet'));
+  const association = stack.one('aws:wafv2/webAclAssociation:WebAclAssociation');
+  t.equal(association.inputs.resourceArn, stack.one('aws:lb/loadBalancer:LoadBalancer').state.arn, 'on the API load balancer');
+  t.equal(association.inputs.webAclArn, acl.state.arn);
+  const topic = stack.one('aws:sns/topic:Topic').state.arn;
+  const wafAlarms = stack.ofType('aws:cloudwatch/metricAlarm:MetricAlarm').filter((a) => a.inputs.namespace === 'AWS/WAFV2');
+  t.same(wafAlarms.map((a) => (a.inputs.dimensions as { Rule: string }).Rule).sort(), ['ALL', 'rate-limit'], 'its blocks alarm');
+  for (const a of wafAlarms) {
+    t.match(a.inputs.dimensions, { WebACL: acl.inputs.name, Region: 'eu-west-1' });
+    t.same(a.inputs.alarmActions, [topic]);
+  }
+});

@@ -61,7 +61,7 @@ t.test('a retry of events first sent on a stale shard map after UpdateShardCount
     dataDir: t.testdir(),
     shards: 4,
     workers: 2,
-    ports: { api: 0, kinesis: 0, dynamodb: 0, s3: 0, metrics: 0 },
+    ports: { api: 0, apiMetrics: 0, kinesis: 0, dynamodb: 0, s3: 0, metrics: 0 },
     logLevel: 'warn',
     apiEnv: { RATE_LIMIT_MAX: '1000000' },
     processorEnv: { LEASE_DURATION_MS: '2000', POLL_IDLE_MS: '200' },
@@ -121,7 +121,7 @@ t.test('a retry of events first sent on a stale shard map after UpdateShardCount
   );
   // The stale map did send records astray, and both sides saw it: the API sent them again, the
   // processor skipped the first copies.
-  const apiMetrics = await (await fetch(`${pipeline.facts.api_url}/metrics`)).text();
+  const apiMetrics = await (await fetch(pipeline.facts.metrics_url)).text();
   const resent = Number(/kinesis_retries_total\{code="MisplacedByReshard"\} (\d+)/.exec(apiMetrics)?.[1] ?? 0);
   t.ok(resent > 0, `the API sent ${resent} records again on their own keys`);
   let skipped = 0;

@@ -61,7 +61,20 @@ function mockState(type: string, name: string, inputs: Record<string, unknown>):
     name: physical,
     arn: `arn:aws:${SERVICE_OF[module] ?? module}:${REGION}:${ACCOUNT}:${type.split(':').pop()?.toLowerCase()}/${physical}`,
   };
+  // ARNs in AWS's own formats where the IAM simulator judges requests on them.
   switch (type) {
+    case 'aws:iam/role:Role':
+      Object.assign(state, { arn: `arn:aws:iam::${ACCOUNT}:role/${physical}` });
+      break;
+    case 'aws:cloudwatch/logGroup:LogGroup':
+      Object.assign(state, { arn: `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:${physical}` });
+      break;
+    case 'aws:sns/topic:Topic':
+      Object.assign(state, { arn: `arn:aws:sns:${REGION}:${ACCOUNT}:${physical}` });
+      break;
+    case 'aws:secretsmanager/secret:Secret':
+      Object.assign(state, { arn: `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:${physical}-AbCdEf` });
+      break;
     case 'aws:s3/bucket:Bucket':
       Object.assign(state, { bucket: physical, arn: `arn:aws:s3:::${physical}` });
       break;

@@ -141,6 +141,7 @@ t.test('the ingest API bundle starts with node, answers /healthz and stores even
   });
   await ensureStream(kinesis, 'events', 1);
   const port = await freePort();
+  const metricsPort = await freePort();
   const { status } = await startHealthy(
     t,
     bundles.api,
@@ -155,6 +156,7 @@ t.test('the ingest API bundle starts with node, answers /healthz and stores even
       EMF_NAMESPACE: 'eventlake',
       // The thread's module must be in the bundle: the server answers only once it started.
       PUBLISHER_THREAD: 'true',
+      METRICS_PORT: String(metricsPort),
     },
     port,
   );
@@ -173,7 +175,7 @@ t.test('the ingest API bundle starts with node, answers /healthz and stores even
     t.equal(res.status, 202, JSON.stringify(answer).slice(0, 200));
     t.equal(answer.event_ids?.length, Array.isArray(body) ? body.length : 1, 'an id per event');
   }
-  const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
   const handedOver = Number(/^eventlake_ingest_bodies_handed_over_total (\d+)$/m.exec(metrics)?.[1]);
   t.ok(handedOver >= 1, `the publisher thread parsed ${handedOver} of the batches: the route's code is in its bundle`);
 });

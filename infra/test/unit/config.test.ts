@@ -1,7 +1,7 @@
 import t from 'tap';
 import { readFile } from 'node:fs/promises';
 import { parse } from 'yaml';
-import { CONFIG_KEYS, InfraConfigSchema, parseInfraConfig, validateApiKeyHashes } from '../../src/config.js';
+import { CONFIG_KEYS, checkTransport, parseInfraConfig, validateApiKeyHashes } from '../../src/config.js';
 
 const infraDir = new URL('../../', import.meta.url);
 
@@ -36,6 +36,29 @@ t.test('a bad value stops with ERR_INFRA_CONFIG naming the key and what it accep
   t.equal(parseInfraConfig({ apiDomainName: 'events.example.com' }).apiDomainName, 'events.example.com');
 });
 
+t.test('a service setting the service would refuse at start stops the stack config, naming the key and the service\'s range', async (t) => {
+  for (const [key, value, range] of [
+    ['flushMaxAgeMs', '1000000', /≤ 900000/],
+    ['flushMaxBytes', String(2 * 1024 ** 3), /≤ 1073741824/],
+    ['dedupeWindowMs', '172800000', /≤ 86400000/],
+    ['leaseDurationMs', '900000', /≤ 600000/],
+    ['logLevel', 'verbose', /"info"/],
+  ] as const) {
+    const err = t.throws(() => parseInfraConfig({ [key]: value }), { code: 'ERR_INFRA_CONFIG' }, key) as Error;
+    t.match(err.message, new RegExp(`${key}="${value}" is not valid`), `${key} is named`);
+    t.match(err.message, range, `${key}: the service's own range`);
+  }
+  t.throws(() => parseInfraConfig({ leaseDurationMs: '500' }), { message: /leaseDurationMs/ }, 'infra may narrow a service range (renewals cross the network in AWS)');
+  t.equal(parseInfraConfig({ dedupeWindowMs: '86400000' }).dedupeWindowMs, 86_400_000, 'the service\'s maximum is accepted');
+});
+
+t.test('lakeStartDate must be a past date: out-of-range events are filed no earlier than it', async (t) => {
+  const now = Date.UTC(2025, 7, 8);
+  t.equal(parseInfraConfig({ lakeStartDate: '2025-08-08' }, now).lakeStartDate, '2025-08-08');
+  t.throws(() => parseInfraConfig({ lakeStartDate: '2025-08-09' }, now), { code: 'ERR_INFRA_CONFIG', message: /lakeStartDate "2025-08-09" is after today/ });
+  t.throws(() => parseInfraConfig({ lakeStartDate: '2025-02-30x' }), { message: /lakeStartDate/ });
+});
+
 t.test('values valid alone but not together are refused, each named', async (t) => {
   const err = t.throws(() => parseInfraConfig({ apiMinTasks: '5', apiMaxTasks: '2', rawInfrequentAccessDays: '60', rawGlacierDays: '40' })) as Error;
   t.match(err.message, /apiMinTasks \(5\) must not exceed apiMaxTasks \(2\)/);
@@ -44,6 +67,16 @@ t.test('values valid alone but not together are refused, each named', async (t) 
   t.throws(() => parseInfraConfig({ processorCpu: '2048', processorMemory: '2048' }), { message: /processorMemory \(2048\) must be at least 4096/ });
   t.throws(() => parseInfraConfig({ logRetentionDays: '10' }), { message: /logRetentionDays=10 is not a CloudWatch Logs retention/ });
   t.throws(() => parseInfraConfig({ rawInfrequentAccessDays: '10' }), { message: /at least 30/ });
+});
+
+t.test('a stack serves plain HTTP only when it says so: no certificate needs httpOnly, a certificate refuses it', async (t) => {
+  const certificateArn = 'arn:aws:acm:eu-west-1:123456789012:certificate/abc';
+  t.throws(() => checkTransport(parseInfraConfig({})), { code: 'ERR_INFRA_CONFIG', message: /certificateArn is empty.*clear text/, hint: /httpOnly true/ });
+  t.doesNotThrow(() => checkTransport(parseInfraConfig({ httpOnly: 'true' })));
+  t.doesNotThrow(() => checkTransport(parseInfraConfig({ certificateArn })));
+  t.throws(() => checkTransport(parseInfraConfig({ certificateArn, httpOnly: 'true' })), { message: /httpOnly is true but certificateArn is set/ });
+  t.equal(parseInfraConfig({}).httpOnly, false, 'HTTPS is the default');
+  t.equal(parseInfraConfig({}).waf, true, 'and so is the firewall');
 });
 
 t.test('API key digests: SHA-256 hex, optionally named, comma-separated', async (t) => {
@@ -56,8 +89,10 @@ t.test('API key digests: SHA-256 hex, optionally named, comma-separated', async 
 t.test('Pulumi.yaml declares every key with the same default the program applies', async (t) => {
   const project = parse(await readFile(new URL('Pulumi.yaml', infraDir), 'utf8')) as { config: Record<string, { default?: unknown; description?: string }> };
   t.same(Object.keys(project.config).sort(), [...CONFIG_KEYS, 'apiKeyHashes'].sort());
+  const defaults = parseInfraConfig({});
   for (const key of CONFIG_KEYS) {
-    t.equal(project.config[key]?.default, InfraConfigSchema.properties[key].default, key);
+    // As `pulumi config` hands the default over (a string), it reads back as the program's default.
+    t.same(parseInfraConfig({ [key]: String(project.config[key]?.default) })[key], defaults[key], key);
     t.ok(project.config[key]?.description, `${key} is described`);
   }
 });

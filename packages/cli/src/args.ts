@@ -36,6 +36,16 @@ export function intFlag(command: string, name: string, raw: string | undefined, 
   return value;
 }
 
+/** A fraction between 0 and 1 inclusive (`0.05`, `5e-2`), or its default when absent. */
+export function fractionFlag(command: string, name: string, raw: string | undefined, fallback: number): number {
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (raw.trim() === '' || !Number.isFinite(value) || value < 0 || value > 1) {
+    throw new AppError('ERR_ARGS', `${command}: --${name} must be a fraction from 0 to 1, got ${JSON.stringify(raw)}`, { hint: `for example --${name} 0.05` });
+  }
+  return value;
+}
+
 const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/;
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 

@@ -15,3 +15,6 @@ export * from './dev/child-process.js';
 export * from './postman/postman-collection.js';
 export * from './postman/openapi-document.js';
 export * from './postman/postman-command.js';
+export * from './status/status-command.js';
+export * from './dev/log-sink.js';
+export * from './dev/pipeline-status-sources.js';

@@ -28,10 +28,17 @@ export class Metrics {
     return c;
   }
 
-  gauge(name: string, help: string, labelNames: string[] = []): Gauge {
+  /** A gauge; with `read`, its value is read whenever the metrics are collected (e.g. the process's memory). */
+  gauge(name: string, help: string, labelNames: string[] = [], read?: () => number): Gauge {
     let g = this.gauges.get(name);
     if (!g) {
-      g = new Gauge({ name: `${this.prefix}_${name}`, help, labelNames, registers: [this.registry] });
+      g = new Gauge({
+        name: `${this.prefix}_${name}`,
+        help,
+        labelNames,
+        registers: [this.registry],
+        ...(read ? { collect(this: Gauge) { this.set(read()); } } : {}),
+      });
       this.gauges.set(name, g);
     }
     return g;
@@ -76,7 +83,7 @@ export class Metrics {
 
   /**
    * One EMF document per label set with counter deltas since the last call and current
-   * gauge values. Histograms are summarised by their sum and count.
+   * gauge values. Histograms are summarised by their sum and count, as deltas too.
    */
   async emfDocuments(namespace: string, dimensions: Record<string, string>, now = Date.now()): Promise<Record<string, unknown>[]> {
     const docs: Record<string, unknown>[] = [];
@@ -86,13 +93,15 @@ export class Metrics {
         const labels = Object.fromEntries(Object.entries(v.labels ?? {}).map(([k, val]) => [k, String(val)]));
         const metricName = 'metricName' in v && typeof v.metricName === 'string' ? v.metricName.slice(this.prefix.length + 1) : unprefixed;
         let value = v.value;
-        if (String(metric.type) === 'counter') {
+        const histogram = String(metric.type) === 'histogram';
+        if (histogram && !metricName.endsWith('_sum') && !metricName.endsWith('_count')) continue;
+        // Counters and a histogram's sum and count only grow: CloudWatch adds up the values of
+        // a period, so each document carries what happened since the previous one.
+        if (String(metric.type) === 'counter' || histogram) {
           const key = `${metricName}|${JSON.stringify(labels)}`;
           const last = this.lastCounterValues.get(key) ?? 0;
           this.lastCounterValues.set(key, v.value);
           value = v.value - last;
-        } else if (String(metric.type) === 'histogram' && !metricName.endsWith('_sum') && !metricName.endsWith('_count')) {
-          continue;
         }
         const dims = { ...dimensions, ...labels };
         docs.push({

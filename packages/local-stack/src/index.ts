@@ -3,3 +3,4 @@ export { LOCAL_CREDENTIALS, LOCAL_REGION, localClientConfig, localS3Options, typ
 export * from './emulators.js';
 export * from './resources.js';
 export * from './aws-proxy.js';
+export * from './recording-proxy.js';

@@ -23,6 +23,8 @@ import {
   type TUnion,
 } from '@sinclair/typebox';
 import { MAX_PROPERTIES_DEPTH } from './nesting.js';
+import { OPENAPI_PATTERN } from './open-api.js';
+import { TIMESTAMP_FORMATS, TIMESTAMP_TEXT_PATTERN } from './timestamp.js';
 
 /** Annotation read by `lakeColumns` to pick a storage type other than the JSON type's default. */
 export const LAKE_TYPE = 'x-lake-type';
@@ -157,14 +159,22 @@ function inputEnvelope<T extends EventType>(type: T) {
       }),
     ),
     id: Type.Optional(
-      Type.String({ minLength: 1, maxLength: 128, pattern: EVENT_ID_PATTERN, description: 'Alias of event_id' }),
+      Type.String({ minLength: 1, maxLength: 128, pattern: EVENT_ID_PATTERN, description: 'Alias of event_id: send one of the two; when both are sent they must be equal' }),
     ),
     type: Type.Optional(Type.Literal(type)),
     timestamp: Type.Optional(
-      Type.Union([Type.String({ maxLength: 64 }), Type.Integer()], {
-        description: 'Event time; the time of receipt when absent',
-        [LAKE_TYPE]: 'timestamp',
-      }),
+      Type.Union(
+        [
+          // The form is the timestamp reader's to check (parseTimestamp), with its own message
+          // and hint; the pattern only shows it in OpenAPI.
+          Type.String({ maxLength: 64, [OPENAPI_PATTERN]: TIMESTAMP_TEXT_PATTERN, example: '2025-08-08T13:45:12Z' }),
+          Type.Integer({ description: 'epoch milliseconds', example: 1754660712000 }),
+        ],
+        {
+          description: `Event time; the time of receipt when absent. ${TIMESTAMP_FORMATS}`,
+          [LAKE_TYPE]: 'timestamp',
+        },
+      ),
     ),
     schema_version: Type.Optional(Type.Literal(SCHEMA_VERSION)),
     properties: Type.Optional(

@@ -8,3 +8,6 @@ export * from './uuid-v7.js';
 export * from './json-bytes.js';
 export * from './lake-fit.js';
 export * from './nesting.js';
+export * from './open-api.js';
+export * from './examples.js';
+export * from './minute-aggregates.js';

@@ -20,6 +20,13 @@ export interface TimestampError {
   hint?: string;
 }
 
+/**
+ * The text forms `parseTimestamp` reads, as a regular expression (for the OpenAPI document;
+ * the reader itself also checks that the date exists and the zone is in range).
+ */
+export const TIMESTAMP_TEXT_PATTERN = '^[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}([.,][0-9]{1,9})?)?([Zz]|[+-][0-9]{2}:?[0-9]{2})?)?$';
+
+/** The accepted event-time forms, in words, with an example of each. */
 export const TIMESTAMP_FORMATS =
   'RFC 3339 (2025-08-08T13:45:12Z, 2025-08-08T15:45:12.5+02:00), ISO 8601 without zone read as UTC ' +
   '(2025-08-08T13:45:12.123456), "YYYY-MM-DD HH:MM:SS" read as UTC, "YYYY-MM-DD", or epoch milliseconds';

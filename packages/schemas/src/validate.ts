@@ -40,8 +40,19 @@ export interface ValidationIssue {
   hint?: string;
 }
 
-/** Outcome of `prepareEvent`: the normalised record, or every issue found. */
-export type PrepareResult = { ok: true; record: EventRecord } | { ok: false; issues: ValidationIssue[] };
+/**
+ * An event's issues: the first ones found (all of them, unless `PrepareContext.maxIssues`
+ * stopped the list) and how many there are in all.
+ */
+export interface FoundIssues {
+  ok: false;
+  issues: ValidationIssue[];
+  /** Every issue of the event, listed or not. */
+  total: number;
+}
+
+/** Outcome of `prepareEvent`: the normalised record, or the issues found. */
+export type PrepareResult = { ok: true; record: EventRecord } | FoundIssues;
 
 /** What `prepareEvent` needs to know about the request the event came in. */
 export interface PrepareContext {
@@ -49,6 +60,20 @@ export interface PrepareContext {
   receivedAtMicros: number;
   /** Event id generator for events that bring none; UUIDv7 by default. */
   newEventId?: () => string;
+  /**
+   * List at most this many issues of an invalid event; the rest are only counted. A client
+   * can send an event with hundreds of thousands of unknown fields, and working out a hint
+   * for each (or answering with them all) would cost far more than the event's size.
+   */
+  maxIssues?: number;
+}
+
+/** Longest client-given name (a field, a key in a path) quoted whole in an issue. */
+const MAX_QUOTED_NAME = 64;
+
+/** A client-given name as an issue quotes it: cut to MAX_QUOTED_NAME characters. */
+export function quotedName(name: string): string {
+  return name.length > MAX_QUOTED_NAME ? `${name.slice(0, MAX_QUOTED_NAME - 1)}…` : name;
 }
 
 /** The canonical UTC timestamp every record carries (see `formatMicros`). */
@@ -68,13 +93,16 @@ const recordChecks = Object.fromEntries(
   EVENT_TYPES.map((t) => [t, TypeCompiler.Compile(recordSchemas[t])]),
 ) as Record<EventType, TypeCheck<TObject>>;
 
-/** Formats a path as JSONPath: `$.events[3].items[0].price`. */
+/**
+ * Formats a path as JSONPath: `$.events[3].items[0].price`. A key longer than 64 characters
+ * is cut (`quotedName`), so a path stays readable whatever names a client sends.
+ */
 export function formatJsonPath(segments: readonly PathSegment[]): string {
   let out = '$';
   for (const s of segments) {
     if (typeof s === 'number') out += `[${s}]`;
-    else if (/^[A-Za-z_][A-Za-z0-9_]*$/.test(s)) out += `.${s}`;
-    else out += `[${JSON.stringify(s)}]`;
+    else if (/^[A-Za-z_][A-Za-z0-9_]*$/.test(s) && s.length <= MAX_QUOTED_NAME) out += `.${s}`;
+    else out += `[${JSON.stringify(quotedName(s))}]`;
   }
   return out;
 }
@@ -143,7 +171,12 @@ function knownFields(type: EventType, path: PathSegment[]): string[] {
 
 function unknownFieldIssue(type: EventType, path: PathSegment[]): ValidationIssue {
   const field = String(path[path.length - 1]);
-  const issue: ValidationIssue = { path, reason: `unknown field "${field}"` };
+  const issue: ValidationIssue = { path, reason: `unknown field "${quotedName(field)}"` };
+  // A field name this long is no misspelling, and comparing it costs its length times each name.
+  if (field.length > MAX_QUOTED_NAME) {
+    issue.hint = `free-form data goes in "properties"; known fields: ${knownFields(type, path).join(', ')}`;
+    return issue;
+  }
   if (path.length === 1) {
     const owner = EVENT_TYPES.find((t) => t !== type && field in inputSchemas[t].properties);
     if (owner) {
@@ -205,7 +238,7 @@ function issueFromError(type: EventType, error: ValueError): ValidationIssue {
       const got = error.value === undefined ? '' : `, got ${preview(error.value)}`;
       const issue: ValidationIssue = { path, reason: `expected ${describeSchema(error.schema)}${got}` };
       if (path.length === 1 && path[0] === 'type' && typeof error.value === 'string') {
-        issue.hint = `this endpoint takes ${type} events; ${JSON.stringify(error.value)} is not one of them`;
+        issue.hint = `this endpoint takes ${type} events; ${preview(error.value)} is not one of them`;
       }
       if (typeof error.value === 'number' && Number.isInteger(error.value) && Math.abs(error.value) > MAX_EXACT_INTEGER) {
         issue.hint = `JSON numbers past ${MAX_EXACT_INTEGER} lose their last digits when read, so this may already not be the number sent${
@@ -217,17 +250,27 @@ function issueFromError(type: EventType, error: ValueError): ValidationIssue {
   }
 }
 
-function schemaIssues(type: EventType, check: TypeCheck<TObject>, value: unknown): ValidationIssue[] {
+/**
+ * The schema's issues of `value`, one per location: the first `room` made into issues, the
+ * rest only counted.
+ */
+function schemaIssues(type: EventType, check: TypeCheck<TObject>, value: unknown, room = Infinity): { issues: ValidationIssue[]; total: number } {
   const seen = new Set<string>();
   const issues: ValidationIssue[] = [];
+  let total = 0;
   for (const error of check.Errors(value)) {
     // A missing required field is also reported as "expected string, got undefined";
-    // one issue per location keeps the 400 readable.
-    if (seen.has(error.path)) continue;
-    seen.add(error.path);
-    issues.push(issueFromError(type, error));
+    // one issue per location keeps the 400 readable. An unknown field is reported once by
+    // the schema, so only known locations are remembered: the set stays as small as the
+    // schema however many unknown fields arrive.
+    if (error.type !== ValueErrorType.ObjectAdditionalProperties) {
+      if (seen.has(error.path)) continue;
+      seen.add(error.path);
+    }
+    total++;
+    if (issues.length < room) issues.push(issueFromError(type, error));
   }
-  return issues;
+  return { issues, total };
 }
 
 function crossFieldIssues(
@@ -329,24 +372,36 @@ function validEventTime(type: EventType, raw: Record<string, unknown>): string |
   return isTimestampError(parsed) ? undefined : parsed.iso;
 }
 
-/** Every issue of an event: schema errors, then cross-field rules at locations not already reported. */
-function eventIssues(type: EventType, raw: Record<string, unknown>): ValidationIssue[] {
+/**
+ * The issues of an event: schema errors, then cross-field rules at locations not already
+ * reported; the first `room` listed, all of them counted.
+ */
+function eventIssues(type: EventType, raw: Record<string, unknown>, room: number): FoundIssues {
   const check = inputChecks[type];
-  const issues = check.Check(raw) ? [] : schemaIssues(type, check, raw);
+  const schema = check.Check(raw) ? { issues: [], total: 0 } : schemaIssues(type, check, raw, room);
+  const issues = schema.issues;
+  let total = schema.total;
+  // Cross-field rules are skipped at a location the schema already reported. When the
+  // schema's list was cut short, a rule's location may be among those not listed; counting
+  // it too can only overstate a total that is already past what is shown.
   const seen = new Set(issues.map((i) => formatJsonPath(i.path)));
   for (const issue of crossFieldIssues(type, raw, issues)) {
-    if (!seen.has(formatJsonPath(issue.path))) issues.push(issue);
+    if (seen.has(formatJsonPath(issue.path))) continue;
+    total++;
+    if (issues.length < room) issues.push(issue);
   }
-  return issues;
+  return { ok: false, issues, total };
 }
 
-/** Validates an event; its canonical event time ('' for none) when valid, else every issue. */
-function validate(type: EventType, raw: unknown): string | ValidationIssue[] {
-  if (!isPlainObject(raw)) return [{ path: [], reason: `expected an object, got ${jsonTypeOf(raw)}` }];
+/** Validates an event; its canonical event time ('' for none) when valid, else its issues. */
+function validate(type: EventType, raw: unknown, room = Infinity): string | FoundIssues {
+  if (!isPlainObject(raw)) {
+    return { ok: false, issues: room > 0 ? [{ path: [], reason: `expected an object, got ${jsonTypeOf(raw)}` }] : [], total: 1 };
+  }
   const time = validEventTime(type, raw);
   if (time !== undefined) return time;
-  const issues = eventIssues(type, raw);
-  if (issues.length > 0) return issues;
+  const found = eventIssues(type, raw, room);
+  if (found.total > 0) return found;
   // Not reached while the quick check and the issue list agree; if they ever disagree, the
   // issue list decides, as it always has.
   return eventTimeOf(raw);
@@ -365,10 +420,10 @@ function eventTimeOf(raw: Record<string, unknown>): string {
  * Every issue is reported, not just the first.
  */
 export function prepareEvent(type: EventType, raw: unknown, ctx: PrepareContext): PrepareResult {
-  const valid = validate(type, raw);
-  if (typeof valid !== 'string') return { ok: false, issues: valid };
+  const valid = validate(type, raw, ctx.maxIssues);
+  if (typeof valid !== 'string') return valid;
   const illFormed = illFormedTextIssue(raw);
-  if (illFormed) return { ok: false, issues: [illFormed] };
+  if (illFormed) return { ok: false, issues: (ctx.maxIssues ?? 1) > 0 ? [illFormed] : [], total: 1 };
   return { ok: true, record: normalize(type, raw as Record<string, unknown>, valid, ctx) };
 }
 
@@ -402,8 +457,8 @@ export interface PreparedRecordJson {
   partitionKey: string;
 }
 
-/** Outcome of `prepareEventJson`: the record's JSON text, or every issue found. */
-export type PrepareJsonResult = PreparedRecordJson | { ok: false; issues: ValidationIssue[] };
+/** Outcome of `prepareEventJson`: the record's JSON text, or the issues found. */
+export type PrepareJsonResult = PreparedRecordJson | FoundIssues;
 
 /** A valid event written by `writeEventJson`: its record is the bytes `start`..`end` of the writer. */
 export interface WrittenRecord {
@@ -414,8 +469,8 @@ export interface WrittenRecord {
   partitionKey: string;
 }
 
-/** Outcome of `writeEventJson`: where the record was written, or every issue found (nothing written). */
-export type WriteJsonResult = WrittenRecord | { ok: false; issues: ValidationIssue[] };
+/** Outcome of `writeEventJson`: where the record was written, or the issues found (nothing written). */
+export type WriteJsonResult = WrittenRecord | FoundIssues;
 
 const ENVELOPE_OPEN = ascii('{"event_id":');
 // The envelope's fixed text, per type: everything from the type to the opening quote of the event time.
@@ -477,8 +532,8 @@ function receivedAt(micros: number): string {
  * those of `JSON.stringify`. A refused event writes nothing.
  */
 export function writeEventJson(type: EventType, raw: unknown, ctx: PrepareContext, out: JsonBytes): WriteJsonResult {
-  const valid = validate(type, raw);
-  if (typeof valid !== 'string') return { ok: false, issues: valid };
+  const valid = validate(type, raw, ctx.maxIssues);
+  if (typeof valid !== 'string') return valid;
   const event = raw as Record<string, unknown>;
   const eventId = assignedEventId(event, ctx);
   const received = receivedAt(ctx.receivedAtMicros);
@@ -493,7 +548,7 @@ export function writeEventJson(type: EventType, raw: unknown, ctx: PrepareContex
   } catch (err) {
     out.rewind(start);
     const illFormed = err === ILL_FORMED_TEXT ? illFormedTextIssue(event) : undefined;
-    if (illFormed) return { ok: false, issues: [illFormed] };
+    if (illFormed) return { ok: false, issues: (ctx.maxIssues ?? 1) > 0 ? [illFormed] : [], total: 1 };
     throw err;
   }
   return { ok: true, start, end: out.length, eventId, partitionKey: partitionKeyOfFields(type, event, eventId) };
@@ -555,7 +610,7 @@ export function checkRecord(value: unknown): { ok: true; record: EventRecord } |
     };
   }
   const check = recordChecks[type as EventType];
-  if (!check.Check(value)) return { ok: false, issues: schemaIssues(type as EventType, check, value) };
+  if (!check.Check(value)) return { ok: false, issues: schemaIssues(type as EventType, check, value).issues };
   // What the API refuses beyond the schema, for records other producers wrote to the stream.
   const issues: ValidationIssue[] = [];
   if (type === 'transaction' && Array.isArray(value.items) && !itemsTotalFits(value.items)) issues.push(itemsTotalIssue(value.items));

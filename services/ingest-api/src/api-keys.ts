@@ -43,6 +43,8 @@ export function parseApiKeyHashes(value: string): ApiKeyEntry[] {
 export interface ApiKeyCheck {
   /** The name of the key, or undefined when it is not accepted. */
   verify(presented: string): string | undefined;
+  /** The name of a key this process accepted before (a map lookup, no hashing); undefined otherwise. */
+  remembered(presented: string): string | undefined;
 }
 
 /**
@@ -57,8 +59,13 @@ export class ApiKeyVerifier implements ApiKeyCheck {
   constructor(private readonly entries: readonly ApiKeyEntry[]) {}
 
   /** How many accepted keys are remembered; never more than there are entries. */
-  get remembered(): number {
+  get rememberedCount(): number {
     return this.accepted.size;
+  }
+
+  /** The name of a key accepted before, without checking anything else; undefined otherwise. */
+  remembered(presented: string): string | undefined {
+    return this.accepted.get(presented);
   }
 
   /** The name of the key, or undefined when it is not accepted. */

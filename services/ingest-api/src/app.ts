@@ -20,7 +20,6 @@ import swaggerPlugin from './plugins/external/swagger.js';
 import { RequestLog } from './request-log.js';
 import ingestRoutes from './routes/v1/index.js';
 import healthRoutes from './routes/health/index.js';
-import metricsRoutes from './routes/metrics/index.js';
 import './types.js';
 
 /** What the app needs from outside: its config, where events go, and where metrics are kept. */
@@ -42,7 +41,6 @@ async function ingestApp(fastify: FastifyInstance, opts: AppOptions): Promise<vo
   await fastify.register(rateLimitPlugin);
   await fastify.register(swaggerPlugin);
   await fastify.register(healthRoutes);
-  await fastify.register(metricsRoutes);
   await fastify.register(ingestRoutes);
 }
 
@@ -59,13 +57,26 @@ export function serverOptions(config: IngestConfig, logger?: Logger): FastifyHtt
     // when Fastify sets requestTimeout afterwards), so both are given to the server as it is made.
     requestTimeout: config.REQUEST_TIMEOUT_MS,
     http: { requestTimeout: config.REQUEST_TIMEOUT_MS, headersTimeout: Math.min(60_000, config.REQUEST_TIMEOUT_MS) },
-    requestIdHeader: 'x-request-id',
-    genReqId: () => randomUUID(),
+    // A client's x-request-id is echoed and logged only when it looks like an id; anything
+    // else (2,000 characters, spaces, control characters) is replaced by a new one.
+    requestIdHeader: false,
+    genReqId: (req) => acceptedRequestId(req.headers['x-request-id']) ?? randomUUID(),
+    // The client's address is read from X-Forwarded-For only on connections from these
+    // proxies (the load balancer); see TRUSTED_PROXIES.
+    trustProxy: config.TRUSTED_PROXIES.length > 0 ? config.TRUSTED_PROXIES : false,
     // Requests that arrive while closing are refused by buildApp's hook instead, so the
     // 503 has the API's error shape and Retry-After rather than Fastify's plain body.
     return503OnClosing: false,
     forceCloseConnections: 'idle',
   };
+}
+
+/** What a client's x-request-id may be to be kept: 1 to 128 letters, digits, `-`, `_`, `.` or `:`. */
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** The client's request id when it is one (see REQUEST_ID); undefined otherwise. */
+export function acceptedRequestId(header: string | string[] | undefined): string | undefined {
+  return typeof header === 'string' && REQUEST_ID.test(header) ? header : undefined;
 }
 
 /** Builds a ready-to-use app instance (not listening). */

@@ -11,6 +11,8 @@ const MiB = 1024 * 1024;
 export const IngestConfigSchema = Type.Object({
   PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3000 }),
   HOST: Type.String({ minLength: 1, default: '0.0.0.0' }),
+  // Apart from PORT, which the load balancer routes: the metrics' labels name the API keys.
+  METRICS_PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 9464, description: 'port of GET /metrics (Prometheus text), on HOST' }),
   STREAM_NAME: Type.String({ minLength: 1, maxLength: 128, description: 'Kinesis stream the events are written to' }),
   AWS_REGION: Type.String({ minLength: 1, default: 'us-east-1' }),
   KINESIS_ENDPOINT: Type.Optional(Type.String({ pattern: '^https?://', description: 'local Kinesis endpoint, e.g. http://127.0.0.1:4567' })),
@@ -19,6 +21,13 @@ export const IngestConfigSchema = Type.Object({
     description: 'comma-separated lowercase SHA-256 hex digests of accepted keys, each optionally prefixed "name:"',
   }),
   CORS_ORIGINS: Type.Array(Type.String({ minLength: 1 }), { default: [] }),
+  // Behind a load balancer every connection comes from it, and the client's address is the
+  // last one it appended to X-Forwarded-For. Only connections from these addresses are
+  // believed; anyone else's X-Forwarded-For is ignored. Empty: the peer's own address.
+  TRUSTED_PROXIES: Type.Array(Type.String({ pattern: '^([0-9]{1,3}(\\.[0-9]{1,3}){3}|[0-9a-fA-F:]*:[0-9a-fA-F:.]*)(/[0-9]{1,3})?$' }), {
+    default: [],
+    description: 'comma-separated addresses or CIDR blocks of the proxies whose X-Forwarded-For gives the client address',
+  }),
   LOG_LEVEL: Type.Union(
     ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
     { default: 'info' },
@@ -36,6 +45,9 @@ export const IngestConfigSchema = Type.Object({
   // Per-key rate limit (429 past it).
   RATE_LIMIT_MAX: Type.Integer({ minimum: 1, default: 6000, description: 'requests per key per window' }),
   RATE_LIMIT_WINDOW_MS: Type.Integer({ minimum: 100, default: 60_000 }),
+  // Failed authentications (no key, or a key not accepted) per client address per window;
+  // past it the address gets 429 without its keys being checked.
+  AUTH_FAILURES_MAX: Type.Integer({ minimum: 1, default: 30, description: 'failed authentications per client address per RATE_LIMIT_WINDOW_MS' }),
   // Publisher.
   LINGER_MS: Type.Integer({ minimum: 0, maximum: 1000, default: 5 }),
   PUBLISH_DEADLINE_MS: Type.Integer({ minimum: 100, maximum: 120_000, default: 5_000 }),
@@ -45,13 +57,31 @@ export const IngestConfigSchema = Type.Object({
   AGGREGATION_MAX_BYTES: Type.Integer({ minimum: 1024, maximum: 1000 * 1024, default: 51_200 }),
   PUBLISHER_THREAD: Type.Union([Type.Literal('auto'), Type.Boolean()], {
     default: 'auto',
-    description: 'run the Kinesis publisher in its own thread, on a second core; auto: when the machine has two or more',
+    description: 'run the Kinesis publisher in its own thread, on a second core; auto: when the machine has two or more (infra and pnpm dev set it by the task size)',
   }),
   RETRY_AFTER_SECONDS: Type.Integer({ minimum: 1, maximum: 3600, default: 1 }),
+  // How long /readyz answers from the stream status it last read (see stream-readiness.ts).
+  READINESS_CACHE_MS: Type.Integer({ minimum: 0, maximum: 60_000, default: 5_000 }),
 });
 
 /** The validated configuration. */
 export type IngestConfig = Static<typeof IngestConfigSchema>;
+
+/**
+ * Whether the publisher runs in its own thread with `cpuUnits` of CPU (1024 = one core or
+ * vCPU): only with a second one to run on; with less it would compete with the HTTP thread
+ * for the same share. `auto` applies it to the machine's cores, infra to the task size.
+ */
+export function publisherThreadFor(cpuUnits: number): boolean {
+  return cpuUnits >= 2048;
+}
+
+/**
+ * The API task's CPU when the operator sets none (infra's `apiCpu` default: half a vCPU, so
+ * the publisher stays in the HTTP thread). `pnpm dev` runs the publisher as that task does,
+ * so a local run exercises the code the default deployment runs.
+ */
+export const DEFAULT_API_CPU_UNITS = 512;
 
 /** Reads and validates the configuration; throws `ERR_CONFIG` naming every bad variable. */
 export function loadIngestConfig(env: Record<string, string | undefined> = process.env): IngestConfig {

@@ -1,7 +1,10 @@
 export { buildApp, serverOptions, default as ingestApp, type AppOptions } from './app.js';
 export { IngestConfigSchema, loadIngestConfig, type IngestConfig } from './config.js';
+export { buildMetricsApp } from './metrics-app.js';
+export { StreamReadiness } from './stream-readiness.js';
 export { ApiKeyVerifier, hashApiKey, parseApiKeyHashes, presentedKey, type ApiKeyCheck, type ApiKeyEntry } from './api-keys.js';
-export { prepareRequest, type EventIssue, type IngestLimits, type IngestTarget, type PreparedRequest } from './ingest-request.js';
+export { MAX_LISTED_ISSUES, prepareRequest, prepareScanned, type EventIssue, type IngestLimits, type IngestTarget, type PreparedRequest } from './ingest-request.js';
+export { BodyScanner, MAX_EVENT_CONTAINERS, ScannedBody, type BodyLayout, type BodyShape, type ScanLimits } from './body-scanner.js';
 export { KinesisPublisher, type KinesisPublisherOptions } from './publisher/kinesis-publisher.js';
 export type { EventPublisher, OutgoingRecord, ServerEventPublisher } from './publisher/event-publisher.js';
 export { ThreadedPublisher } from './publisher/threaded-publisher.js';

@@ -9,9 +9,7 @@
  */
 import sjson from 'secure-json-parse';
 import { AppError } from '@eventlake/common';
-
-/** How a body holds its events: one JSON document, or one JSON value per line (NDJSON). */
-export type BodyFormat = 'json' | 'ndjson';
+import type { ScannedBody } from './body-scanner.js';
 
 /** The parsed body; throws a 400 AppError for an empty body, malformed JSON or a poisoning key. */
 export function parseJsonBody(text: string): unknown {
@@ -22,35 +20,32 @@ export function parseJsonBody(text: string): unknown {
 }
 
 /**
- * The events of an NDJSON body, one JSON value per line, each with its line number (from 1).
- * Blank lines are skipped (a trailing newline, a blank line between events) and a line may end
- * in CRLF; a line that is not JSON is a 400 naming it.
+ * Event `index` of a scanned body, parsed on its own. A syntax error is reported where it is
+ * in the body: counted from the start of its line in NDJSON, else from the start of the body
+ * (the text before the event is parsed again as blanks, so JSON.parse's own message gives
+ * the body's position, line and column).
  */
-export function parseNdjsonBody(text: string): { events: unknown[]; lines: number[] } {
-  const events: unknown[] = [];
-  const lines: number[] = [];
-  let line = 0;
-  for (let start = 0; start <= text.length; ) {
-    let end = text.indexOf('\n', start);
-    if (end === -1) end = text.length;
-    line++;
-    const raw = text.slice(start, end);
-    if (raw.trim() !== '') {
-      events.push(parseJson(raw, `line ${line}`));
-      lines.push(line);
-    }
-    start = end + 1;
+export function parseEventOf(body: ScannedBody, index: number): unknown {
+  const { layout } = body;
+  const start = layout.starts[index]!;
+  const text = body.eventText(index);
+  if (layout.lines) return parseJson(text, `line ${layout.lines[index]}`, body.plain);
+  try {
+    return parseJson(text, 'the body', body.plain);
+  } catch (err) {
+    if (start === 0 || (err as AppError).code !== 'ERR_MALFORMED_JSON') throw err;
+    const blanks = body.textBefore(start).replace(/[^\n\r]/g, ' ');
+    return parseJson(blanks + text, 'the body');
   }
-  if (events.length === 0) {
-    throw new AppError('ERR_EMPTY_BODY', 'the body is empty', { status: 400, hint: 'send one JSON event per line' });
-  }
-  return { events, lines };
 }
 
-/** JSON.parse with the API's 400s, which name `what` was parsed (`the body`, `line 3`). */
-function parseJson(text: string, what: string): unknown {
+/**
+ * JSON.parse with the API's 400s, which name `what` was parsed (`the body`, `line 3`).
+ * `plain`: the text cannot hold a prototype-poisoning key (see ScannedBody.plain).
+ */
+function parseJson(text: string, what: string, plain = false): unknown {
   try {
-    return sjson.parse(text, null, { protoAction: 'error', constructorAction: 'error' });
+    return plain ? JSON.parse(text) : sjson.parse(text, null, { protoAction: 'error', constructorAction: 'error' });
   } catch (err) {
     const message = (err as Error).message;
     if (/prototype property/i.test(message)) {

@@ -40,6 +40,12 @@ export class FixedWindowLimiter {
     return fresh;
   }
 
+  /** The open window of `key` at `now`, without counting a request; undefined when it has none. */
+  peek(key: string, now: number): RateWindow | undefined {
+    const w = this.windows.get(key);
+    return w !== undefined && now - w.start < this.o.windowMs ? w : undefined;
+  }
+
   /** Whether a window's count is past the limit. */
   exceeded(w: RateWindow): boolean {
     return w.count > this.o.max;

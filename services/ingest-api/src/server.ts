@@ -15,10 +15,11 @@ async function main(): Promise<void> {
     process.exit(78);
   }
   // The app is loaded after the configuration checked out, so a bad variable fails fast.
-  const [{ default: closeWithGrace }, { Metrics, createLogger }, { buildApp }, { createServerPublisher }] = await Promise.all([
+  const [{ default: closeWithGrace }, { Metrics, createLogger }, { buildApp }, { buildMetricsApp }, { createServerPublisher }] = await Promise.all([
     import('close-with-grace'),
     import('@eventlake/common'),
     import('./app.js'),
+    import('./metrics-app.js'),
     import('./kinesis.js'),
   ]);
   const logger = createLogger('ingest-api', { level: config.LOG_LEVEL });
@@ -33,19 +34,22 @@ async function main(): Promise<void> {
   });
   await publisher.start();
   const app = await buildApp({ config, publisher, metrics, logger });
+  const metricsApp = await buildMetricsApp(metrics);
   const stopEmf = config.EMF_NAMESPACE ? metrics.startEmf(config.EMF_NAMESPACE, { service: 'ingest-api' }) : undefined;
 
   closeWithGrace({ delay: config.PUBLISH_DEADLINE_MS + 5_000 }, async ({ signal, err }) => {
     if (err) logger.error({ event: 'shutdown_on_error', err }, 'shutdown_on_error');
     logger.info({ event: 'shutdown', signal: signal ?? null, inFlightBytes: publisher.inFlight }, 'shutdown');
     await app.close();
+    await metricsApp.close();
     await stopEmf?.();
     destroy();
     logger.info({ event: 'stopped' }, 'stopped');
   });
 
+  const metricsAddress = await metricsApp.listen({ port: config.METRICS_PORT, host: config.HOST });
   const address = await app.listen({ port: config.PORT, host: config.HOST });
-  logger.info({ event: 'listening', address, stream: config.STREAM_NAME, aggregation: config.AGGREGATION, publisherThread: threaded }, 'listening');
+  logger.info({ event: 'listening', address, metricsAddress, stream: config.STREAM_NAME, aggregation: config.AGGREGATION, publisherThread: threaded }, 'listening');
 }
 
 await main();

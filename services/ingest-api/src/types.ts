@@ -2,6 +2,7 @@ import type { Metrics } from '@eventlake/common';
 import type { IngestConfig } from './config.js';
 import type { ApiKeyCheck } from './api-keys.js';
 import type { EventPublisher } from './publisher/event-publisher.js';
+import type { BodyShape } from './body-scanner.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -19,5 +20,7 @@ declare module 'fastify' {
     auth?: boolean;
     /** `false` exempts a route from the rate limit (health checks, metrics scrapes). */
     rateLimit?: false;
+    /** How a JSON body holds its events: one or an array (`typed`, the default), or `{ "events": [...] }`. */
+    bodyShape?: Exclude<BodyShape, 'ndjson'>;
   }
 }

@@ -4,8 +4,12 @@
  */
 import { Type, type Static } from '@sinclair/typebox';
 import { hostname } from 'node:os';
-import { loadConfig } from '@eventlake/common';
-import { DEFAULT_DEDUPE_WINDOW_MS } from './lake/sink-factory.js';
+import { AppError, loadConfig } from '@eventlake/common';
+import { DEFAULT_LAKE_START_DATE, EVENT_TIME_AHEAD_DAYS } from './lake/event-time-range.js';
+import { DEFAULT_DEDUPE_WINDOW_MS, DEFAULT_FLUSH_POLICY, MIN_FLUSH_AGE_MS } from './lake/flush-policy.js';
+
+// Infra projects the lake's partitions from these (the projection must cover what is written).
+export { DEFAULT_LAKE_START_DATE, EVENT_TIME_AHEAD_DAYS };
 
 /** Environment variables the processor reads, with their defaults. */
 export const ProcessorConfigSchema = Type.Object({
@@ -24,8 +28,8 @@ export const ProcessorConfigSchema = Type.Object({
     default: 10_000,
     description: 'a lease not renewed for this long is taken over; failover ≤ 1.5 × this',
   }),
-  FLUSH_MAX_AGE_MS: Type.Integer({ minimum: 1_000, maximum: 900_000, default: 60_000 }),
-  FLUSH_MAX_BYTES: Type.Integer({ minimum: 1_024, maximum: 1_073_741_824, default: 67_108_864 }),
+  FLUSH_MAX_AGE_MS: Type.Integer({ minimum: MIN_FLUSH_AGE_MS, maximum: 900_000, default: DEFAULT_FLUSH_POLICY.maxAgeMs }),
+  FLUSH_MAX_BYTES: Type.Integer({ minimum: 1_024, maximum: 1_073_741_824, default: DEFAULT_FLUSH_POLICY.maxBytes }),
   FLUSH_RETRY_MAX_MS: Type.Integer({
     minimum: 100,
     maximum: 600_000,
@@ -51,6 +55,11 @@ export const ProcessorConfigSchema = Type.Object({
     default: 2048,
     description: "the task's memory; the processor's memory budgets (DuckDB's limit among them) are shares of it",
   }),
+  LAKE_START_DATE: Type.String({
+    pattern: '^\\d{4}-\\d{2}-\\d{2}$',
+    default: DEFAULT_LAKE_START_DATE,
+    description: "the lake's first day (UTC); earlier event times, and those over a day past their arrival, are filed under their arrival's partition",
+  }),
   PARQUET_CODEC: Type.Union([Type.Literal('zstd'), Type.Literal('snappy')], { default: 'zstd', description: 'Parquet compression' }),
   PARQUET_ROW_GROUP_ROWS: Type.Optional(Type.Integer({ minimum: 1_000, maximum: 10_000_000, description: 'rows per Parquet row group' })),
   GET_RECORDS_LIMIT: Type.Integer({
@@ -65,6 +74,9 @@ export const ProcessorConfigSchema = Type.Object({
     default: 1_000,
     description: 'wait after an empty GetRecords; never below 200 (5 calls per shard per second)',
   }),
+  TEMP_DIR: Type.Optional(
+    Type.String({ minLength: 1, description: 'writable directory where batches are staged and DuckDB spills; the OS temp directory when unset' }),
+  ),
   EMF_NAMESPACE: Type.Optional(Type.String({ minLength: 1, description: 'CloudWatch namespace for EMF metrics; unset disables EMF' })),
   LOG_LEVEL: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)), { default: 'info' }),
 });
@@ -73,7 +85,13 @@ export const ProcessorConfigSchema = Type.Object({
 export type ProcessorConfig = Static<typeof ProcessorConfigSchema> & { WORKER_ID: string };
 
 /** Reads and validates the configuration from `env`; throws `ERR_CONFIG` naming every bad variable. */
-export function loadProcessorConfig(env: Record<string, string | undefined> = process.env): ProcessorConfig {
+export function loadProcessorConfig(env: Record<string, string | undefined> = process.env, nowMs = Date.now()): ProcessorConfig {
   const config = loadConfig(ProcessorConfigSchema, env);
+  const start = Date.parse(`${config.LAKE_START_DATE}T00:00:00Z`);
+  // A first day after today would file every out-of-range event in the future, where no query looks yet.
+  if (Number.isNaN(start) || start > nowMs) {
+    const problem = `LAKE_START_DATE="${config.LAKE_START_DATE}" is not valid: expected a past date, YYYY-MM-DD`;
+    throw new AppError('ERR_CONFIG', `invalid configuration:\n  ${problem}`, { hint: 'set the variables above in the environment', details: [problem] });
+  }
   return { ...config, WORKER_ID: config.WORKER_ID ?? `${hostname()}-${process.pid}` };
 }

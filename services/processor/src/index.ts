@@ -28,6 +28,8 @@ export { SHARD_END, TRIM_HORIZON, type Lease } from './consumer/lease.js';
 export { startHttpServer } from './http-server.js';
 export { memoryBudget, type MemoryBudget } from './memory-budget.js';
 export type { ErrorRecord, ErrorStage } from './lake/error-records.js';
+// The plausible telemetry ranges, for tools that generate readings outside them.
+export { READING_RANGES, type Reading, type ReadingRange } from './lake/reading-ranges.js';
 // KPL de-aggregation as the processor reads the stream, for tools and tests that read it too.
 export { deaggregate, isAggregate } from './lake/kpl.js';
 
@@ -111,10 +113,12 @@ export async function startProcessor(config: ProcessorConfig, clients: Processor
         flushMaxAgeMs: config.FLUSH_MAX_AGE_MS,
         flushMaxBytes: config.FLUSH_MAX_BYTES,
         dedupeWindowMs: config.DEDUPE_WINDOW_MS,
+        lakeStartDate: config.LAKE_START_DATE,
         parquet: {
           codec: config.PARQUET_CODEC,
           memoryLimitMiB: memoryBudget(config.TASK_MEMORY_MIB).duckdbMiB,
           ...(config.PARQUET_ROW_GROUP_ROWS ? { rowGroupRows: config.PARQUET_ROW_GROUP_ROWS } : {}),
+          ...(config.TEMP_DIR ? { tempDir: config.TEMP_DIR } : {}),
         },
         logger: log,
         metrics,

@@ -15,6 +15,10 @@ export interface DevFacts {
   api_url: string;
   api_key: string;
   docs_url: string;
+  /** The API's GET /metrics, on a port of its own. */
+  metrics_url: string;
+  /** The live status page (absent in a dev.json from before it existed). */
+  status_url?: string;
   kinesis_endpoint: string;
   dynamodb_endpoint: string;
   s3_endpoint: string;

@@ -1,8 +1,12 @@
 import net from 'node:net';
 import { AppError } from '@eventlake/common';
+import { IngestConfigSchema } from '@eventlake/ingest-api/config';
 
-/** The fixed ports of `pnpm dev`, so that a second start (and bookmarks, Postman) finds everything again. */
-export const DEFAULT_PORTS = { api: 3000, kinesis: 4567, dynamodb: 4568, s3: 4569, metrics: 9090 } as const;
+/**
+ * The fixed ports of `pnpm dev`, so that a second start (and bookmarks, Postman) finds
+ * everything again. The API's metrics port is the API's own default.
+ */
+export const DEFAULT_PORTS = { api: 3000, apiMetrics: IngestConfigSchema.properties.METRICS_PORT.default as number, kinesis: 4567, dynamodb: 4568, s3: 4569, metrics: 9090, status: 4500 } as const;
 
 /** The error for a port some other process holds, with the flag that moves it. */
 export function portInUse(what: string, port: number, flag: string, cause?: unknown): AppError {

@@ -4,6 +4,7 @@
  */
 import { Faker, en } from '@faker-js/faker';
 import type { ClickstreamInput, EventType, TelemetryInput, TransactionInput } from '@eventlake/schemas';
+import { READING_RANGES, type Reading } from '@eventlake/processor';
 
 /** The producers we generate for; `sensor` and `geo` are both telemetry. */
 export const GENERATOR_KINDS = ['clickstream', 'transaction', 'sensor', 'geo'] as const;
@@ -51,6 +52,11 @@ export interface EventFactoryOptions {
   now?: () => Date;
   /** How many users, customers and devices the population holds (small enough for sessions to repeat). */
   population?: number;
+  /**
+   * Fraction (0–1) of sensor readings with one value outside its plausible range, which the
+   * processor flags `anomaly` (its reading-ranges table decides; default 0).
+   */
+  anomalies?: number;
 }
 
 function cents(value: number): number {
@@ -64,11 +70,13 @@ export class EventFactory {
   private readonly users: { userId: string; sessionId: string }[];
   private readonly customers: string[];
   private readonly devices: string[];
+  private readonly anomalies: number;
 
   constructor(opts: EventFactoryOptions = {}) {
     this.faker = new Faker({ locale: [en] });
     if (opts.seed !== undefined) this.faker.seed(opts.seed);
     this.now = opts.now ?? (() => new Date());
+    this.anomalies = opts.anomalies ?? 0;
     const population = opts.population ?? 200;
     this.users = Array.from({ length: population }, () => ({
       userId: this.faker.string.uuid(),
@@ -120,15 +128,23 @@ export class EventFactory {
     };
   }
 
-  /** A reading of one of the ten sensors. */
+  /** A reading of one of the ten sensors; with `anomalies`, that fraction has one value out of range. */
   sensor(): TelemetryInput {
-    return {
+    const reading = {
       timestamp: this.timestamp(),
       sensor_id: this.faker.helpers.arrayElement(SENSOR_IDS),
       temperature: this.faker.number.float({ min: 15, max: 35, fractionDigits: 2 }),
       humidity: this.faker.number.float({ min: 20, max: 90, fractionDigits: 1 }),
       pressure: this.faker.number.float({ min: 980, max: 1040, fractionDigits: 2 }),
     };
+    // Drawn only when asked for, so a seed gives the same data as before without anomalies.
+    if (this.anomalies > 0 && this.faker.number.float() < this.anomalies) {
+      const name = this.faker.helpers.arrayElement(Object.keys(READING_RANGES) as Reading[]);
+      const { min, max } = READING_RANGES[name];
+      const beyond = this.faker.number.float({ min: 1, max: Math.max(2, (max - min) / 2), fractionDigits: 2 });
+      reading[name] = this.faker.datatype.boolean() ? max + beyond : min - beyond;
+    }
+    return reading;
   }
 
   /** A device's position. */

@@ -3,7 +3,7 @@
  */
 import { SingleBar, Presets } from 'cli-progress';
 import { AppError } from '@eventlake/common';
-import { durationFlag, intFlag, parseCli } from '../args.js';
+import { durationFlag, fractionFlag, intFlag, parseCli } from '../args.js';
 import { DEFAULT_DATA_DIR, readDevFacts } from '../dev/dev-state.js';
 import { EventFactory, GENERATOR_TYPES, isGeneratorType, type GeneratorType } from './event-builders.js';
 import { produce, type ProduceResult } from './producer.js';
@@ -21,6 +21,8 @@ export interface GenerateArgs {
   seed?: number;
   ndjson: boolean;
   gzip: boolean;
+  /** Fraction of sensor readings made anomalous. */
+  anomalies: number;
   dataDir: string;
   help: boolean;
 }
@@ -39,6 +41,8 @@ export const GENERATE_USAGE = `Usage: pnpm generate [flags]
   --seed <n>         reproducible data
   --ndjson           send NDJSON, one event per line, instead of JSON arrays
   --gzip             gzip each request body, as browser and mobile SDKs do
+  --anomalies <f>    fraction (0–1) of sensor readings with a value out of its plausible
+                     range, which the processor flags as anomalies (default 0)
   --data-dir <dir>   where pnpm dev keeps its state (default .eventlake)
 `;
 
@@ -56,6 +60,7 @@ export function parseGenerateArgs(argv: string[]): GenerateArgs {
     seed: { type: 'string' },
     ndjson: { type: 'boolean', default: false },
     gzip: { type: 'boolean', default: false },
+    anomalies: { type: 'string' },
     'data-dir': { type: 'string', default: DEFAULT_DATA_DIR },
     help: { type: 'boolean', short: 'h', default: false },
   });
@@ -75,6 +80,7 @@ export function parseGenerateArgs(argv: string[]): GenerateArgs {
     concurrency: intFlag('generate', 'concurrency', values.concurrency, 4, { min: 1, max: 64 }),
     ndjson: values.ndjson,
     gzip: values.gzip,
+    anomalies: fractionFlag('generate', 'anomalies', values.anomalies, 0),
     dataDir: values['data-dir'],
     help: values.help,
   };
@@ -128,7 +134,7 @@ export async function generateMain(argv: string[]): Promise<number> {
       url,
       apiKey: key,
       type: args.type,
-      factory: new EventFactory(args.seed === undefined ? {} : { seed: args.seed }),
+      factory: new EventFactory({ anomalies: args.anomalies, ...(args.seed === undefined ? {} : { seed: args.seed }) }),
       rate: args.rate,
       batchSize: args.batch,
       concurrency: args.concurrency,

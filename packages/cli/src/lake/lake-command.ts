@@ -3,6 +3,7 @@
  */
 import type { Json } from '@duckdb/node-api';
 import { AppError } from '@eventlake/common';
+import { EVENT_TYPES, quoteSqlIdent } from '@eventlake/schemas';
 import { createKinesisClient } from '@eventlake/ingest-api';
 import { parseCli } from '../args.js';
 import { DEFAULT_DATA_DIR, readDevFacts } from '../dev/dev-state.js';
@@ -13,12 +14,14 @@ import { LakeSession, awsLakeLocation, lakeLocationOf, type LakeLocation, type Q
 /** Help text of `pnpm lake`. */
 export const LAKE_USAGE = `Usage: pnpm lake <command> [flags]
 
-  query "<SQL>"    run SQL over the views clickstream, transaction, telemetry, errors
-  ls               partitions and files with sizes and row counts
+  query "<SQL>"    run SQL over the views clickstream, transaction, telemetry, errors and the
+                   minute tables telemetry_per_minute, sales_per_minute, clickstream_per_minute
+  ls               per partition: files, rows, bytes and the newest row (--files: each file)
   errors           quarantined records with their reasons
   replay           send quarantined records back into the stream (--where or --all)
 
   --json             print JSON instead of a table
+  --files            ls: one line per file instead of per partition
   --limit <n>        rows shown by errors (default 50)
   --where "<SQL>"    replay: the errors/ lines to send, as a condition on the errors view
                      (e.g. "stage = 'schema' AND arrival_time > '2025-08-08'")
@@ -38,6 +41,8 @@ export interface LakeArgs {
   where?: string;
   dryRun: boolean;
   json: boolean;
+  /** ls: list every file rather than summarise partitions. */
+  files: boolean;
   limit: number;
   bucket?: string;
   stream?: string;
@@ -52,6 +57,7 @@ export function parseLakeArgs(argv: string[]): LakeArgs {
     argv,
     {
       json: { type: 'boolean', default: false },
+      files: { type: 'boolean', default: false },
       limit: { type: 'string', default: '50' },
       bucket: { type: 'string' },
       stream: { type: 'string' },
@@ -71,6 +77,7 @@ export function parseLakeArgs(argv: string[]): LakeArgs {
   }
   const base = {
     json: values.json,
+    files: values.files,
     limit,
     dryRun: values['dry-run'],
     dataDir: values['data-dir'],
@@ -112,6 +119,45 @@ export async function listLake(session: LakeSession): Promise<QueryResult> {
     });
   }
   return { columns: ['partition', 'file', 'bytes', 'rows'], rows };
+}
+
+/** The partition of an object key: its path without the file name. */
+function partitionOf(key: string): string {
+  return key.slice(0, key.lastIndexOf('/'));
+}
+
+/**
+ * One line per partition: files, rows, bytes, and the newest row (its `received_at`; for
+ * errors/ its `arrival_time`). A partition fed for a while holds many small files, one per
+ * flush and shard; this is the view that says how much is where and whether it still grows.
+ */
+export async function summariseLake(session: LakeSession): Promise<QueryResult> {
+  const parts = new Map<string, { files: number; bytes: number; rows: number; newest: Json }>();
+  for (const o of session.objects) {
+    const p = parts.get(partitionOf(o.key)) ?? { files: 0, bytes: 0, rows: 0, newest: null };
+    p.files++;
+    p.bytes += o.size;
+    parts.set(partitionOf(o.key), p);
+  }
+  const counted = async (sql: string, partition: (dt: string, hour: string) => string) => {
+    for (const r of (await session.query(sql)).rows) {
+      const p = parts.get(partition(String(r.dt), String(r.hour)));
+      if (!p) continue;
+      p.rows = Number(r.n);
+      p.newest = r.newest ?? null;
+    }
+  };
+  for (const type of EVENT_TYPES) {
+    if (!session.objects.some((o) => o.key.startsWith(`events/type=${type}/`))) continue;
+    await counted(`SELECT dt, hour, count(*) AS n, max(received_at)::VARCHAR AS newest FROM ${quoteSqlIdent(type)} GROUP BY ALL`, (dt, hour) => `events/type=${type}/dt=${dt}/hour=${hour}`);
+  }
+  if (session.objects.some((o) => o.key.startsWith('errors/'))) {
+    await counted(`SELECT dt, hour, count(*) AS n, max(arrival_time)::VARCHAR AS newest FROM errors GROUP BY ALL`, (dt, hour) => `errors/dt=${dt}/hour=${hour}`);
+  }
+  const rows = [...parts]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([partition, p]) => ({ partition, files: p.files, rows: p.rows, bytes: p.bytes, newest_row: p.newest }));
+  return { columns: ['partition', 'files', 'rows', 'bytes', 'newest_row'], rows };
 }
 
 function print(result: QueryResult, json: boolean): void {
@@ -170,13 +216,14 @@ export async function lakeMain(argv: string[]): Promise<number> {
         target?.client.destroy();
       }
     } else if (args.command === 'ls') {
-      const listing = await listLake(session);
+      const listing = args.files ? await listLake(session) : await summariseLake(session);
       if (args.json) print(listing, true);
       else process.stdout.write(formatTable(listing.columns, listing.rows, 120));
       if (!args.json) {
         const rows = listing.rows.reduce<number>((s, r) => s + Number(r.rows), 0);
         const bytes = listing.rows.reduce<number>((s, r) => s + Number(r.bytes), 0);
-        process.stdout.write(`${listing.rows.length} files, ${rows} rows, ${bytes} bytes\n`);
+        const partitions = new Set(session.objects.map((o) => partitionOf(o.key))).size;
+        process.stdout.write(`${partitions} partitions, ${session.objects.length} files, ${rows} rows, ${bytes} bytes\n`);
       }
     } else {
       print(

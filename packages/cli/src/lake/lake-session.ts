@@ -1,5 +1,6 @@
 /**
- * A DuckDB session over a mirrored lake: one view per event type plus `errors`.
+ * A DuckDB session over a mirrored lake: one view per event type, `errors`, and the minute
+ * tables (with their partials).
  */
 import { S3Client } from '@aws-sdk/client-s3';
 import { DuckDBInstance, type DuckDBConnection, type Json } from '@duckdb/node-api';
@@ -9,7 +10,7 @@ import { AppError } from '@eventlake/common';
 import { localClientConfig, localS3Options } from '@eventlake/local-stack';
 import type { DevFacts } from '../dev/dev-state.js';
 import { cachePathOf, sqlPath, syncLake, type LakeObject } from './lake-sync.js';
-import { lakeViewStatements, sqlString } from './lake-views.js';
+import { LAKE_VIEWS, lakeViewStatements, sqlString } from './lake-views.js';
 
 /** A query's result as JSON-safe rows (DECIMAL and BIGINT as strings, timestamps as text). */
 export interface QueryResult {
@@ -82,7 +83,7 @@ export class LakeSession {
       return { columns: reader.columnNames(), rows: reader.getRowObjectsJson() };
     } catch (err) {
       throw new AppError('ERR_LAKE_QUERY', (err as Error).message, {
-        hint: 'tables: clickstream, transaction, telemetry, errors (columns: DESCRIBE <table>)',
+        hint: `tables: ${LAKE_VIEWS.join(', ')} (columns: DESCRIBE <table>)`,
         cause: err,
       });
     }

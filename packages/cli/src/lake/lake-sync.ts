@@ -11,9 +11,10 @@ import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, sep } from 'node:path';
 import { AppError } from '@eventlake/common';
+import { MINUTE_PARTIALS_PREFIX } from '@eventlake/schemas';
 
 /** The lake's top-level prefixes the query tool reads. */
-export const LAKE_PREFIXES = ['events/', 'errors/'] as const;
+export const LAKE_PREFIXES = ['events/', 'errors/', `${MINUTE_PARTIALS_PREFIX}/`] as const;
 
 /** One mirrored object. */
 export interface LakeObject {
@@ -49,14 +50,20 @@ async function readManifest(cacheDir: string): Promise<Map<string, LakeObject>> 
   }
 }
 
-async function listAll(s3: S3Client, bucket: string, prefix: string): Promise<LakeObject[]> {
-  const out: LakeObject[] = [];
+/** A listed object with when it was written. */
+export interface ListedObject extends LakeObject {
+  lastModifiedMs: number;
+}
+
+/** Every object under `prefix` (folder markers left out), page by page. */
+export async function listObjects(s3: S3Client, bucket: string, prefix: string): Promise<ListedObject[]> {
+  const out: ListedObject[] = [];
   let token: string | undefined;
   do {
     const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
     for (const o of page.Contents ?? []) {
       if (!o.Key || o.Key.endsWith('/')) continue;
-      out.push({ key: o.Key, etag: o.ETag ?? '', size: o.Size ?? 0 });
+      out.push({ key: o.Key, etag: o.ETag ?? '', size: o.Size ?? 0, lastModifiedMs: o.LastModified?.getTime() ?? 0 });
     }
     token = page.IsTruncated ? page.NextContinuationToken : undefined;
   } while (token);
@@ -80,7 +87,7 @@ export async function syncLake(s3: S3Client, bucket: string, cacheDir: string): 
   const before = await readManifest(cacheDir);
   let objects: LakeObject[];
   try {
-    objects = (await Promise.all(LAKE_PREFIXES.map((p) => listAll(s3, bucket, p)))).flat();
+    objects = (await Promise.all(LAKE_PREFIXES.map((p) => listObjects(s3, bucket, p)))).flat().map(({ key, etag, size }) => ({ key, etag, size }));
   } catch (err) {
     const name = (err as { name?: string }).name;
     if (name === 'NoSuchBucket') {

@@ -1,12 +1,27 @@
 /**
- * The SQL that turns the mirrored lake into one view per event type plus `errors`.
+ * The SQL that turns the mirrored lake into one view per event type, `errors`, and the
+ * minute tables with the partials they are summed from.
  * Pure string building, so a unit test can check it without files or DuckDB.
  */
-import { EVENT_TYPES, PARTITION_COLUMNS, duckdbSqlType, lakeColumns, quoteSqlIdent as sqlIdent, type EventType } from '@eventlake/schemas';
+import {
+  EVENT_TYPES,
+  MINUTE_TABLES,
+  PARTITION_COLUMNS,
+  duckdbSqlType,
+  lakeColumns,
+  minutePartialColumns,
+  minutePartialsName,
+  minutePartialsPrefix,
+  minuteTableSql,
+  quoteSqlIdent as sqlIdent,
+  type EventType,
+  type LakeColumn,
+  type MinuteTable,
+} from '@eventlake/schemas';
 import type { ErrorRecord } from '@eventlake/processor';
 
-/** The view names the query tool offers, in listing order. */
-export const LAKE_VIEWS = [...EVENT_TYPES, 'errors'] as const;
+/** The view names the query tool offers, in listing order: events, errors, minute tables, their partials. */
+export const LAKE_VIEWS = [...EVENT_TYPES, 'errors', ...MINUTE_TABLES, ...MINUTE_TABLES.map(minutePartialsName)] as const;
 
 /**
  * Columns of an errors/ line with their DuckDB types: the processor's `ErrorRecord`.
@@ -36,6 +51,11 @@ export function eventGlob(root: string, type: EventType): string {
   return `${root}/events/type=${type}/*/*/*.parquet`;
 }
 
+/** The glob of one minute table's partial files under a mirror root. */
+export function minutePartialsGlob(root: string, table: MinuteTable): string {
+  return `${root}/${minutePartialsPrefix(table)}*/*/*.parquet`;
+}
+
 /** The glob of the error files under a mirror root. */
 export function errorsGlob(root: string): string {
   return `${root}/errors/*/*/*.ndjson.gz`;
@@ -53,12 +73,32 @@ export function eventViewSql(root: string, type: EventType, hasFiles: boolean): 
       `hive_partitioning = true, hive_types_autocast = false, union_by_name = true)`
     );
   }
+  return emptyViewSql(type, [...lakeColumns(type), { name: 'type', type: { kind: 'string' }, nullable: false }]);
+}
+
+/** A view with `columns` then the partition columns, typed, and no rows. */
+function emptyViewSql(name: string, columns: readonly LakeColumn[]): string {
   const cols = [
-    ...lakeColumns(type).map((c) => `CAST(NULL AS ${duckdbSqlType(c.type)}) AS ${sqlIdent(c.name)}`),
-    `CAST(NULL AS VARCHAR) AS "type"`,
+    ...columns.map((c) => `CAST(NULL AS ${duckdbSqlType(c.type)}) AS ${sqlIdent(c.name)}`),
     ...PARTITION_COLUMNS.map((c) => `CAST(NULL AS VARCHAR) AS ${sqlIdent(c.name)}`),
   ];
-  return `CREATE OR REPLACE VIEW ${sqlIdent(type)} AS SELECT ${cols.join(', ')} WHERE false`;
+  return `CREATE OR REPLACE VIEW ${sqlIdent(name)} AS SELECT ${cols.join(', ')} WHERE false`;
+}
+
+/**
+ * The views of one minute table: `<table>_partials` over its partial files (Hive partitions
+ * as strings, as Athena's projection gives them; empty and typed without files), and
+ * `<table>` summing them with the SQL the Athena view runs too.
+ */
+export function minuteViewSql(root: string, table: MinuteTable, hasFiles: boolean): string[] {
+  const partials = minutePartialsName(table);
+  return [
+    hasFiles
+      ? `CREATE OR REPLACE VIEW ${sqlIdent(partials)} AS SELECT * FROM read_parquet(${sqlString(minutePartialsGlob(root, table))}, ` +
+        `hive_partitioning = true, hive_types_autocast = false, union_by_name = true)`
+      : emptyViewSql(partials, minutePartialColumns(table)),
+    `CREATE OR REPLACE VIEW ${sqlIdent(table)} AS ${minuteTableSql(table, sqlIdent(partials))}`,
+  ];
 }
 
 /** The errors view: gzip NDJSON records with their reason, Hive-partitioned by dt and hour. */
@@ -86,5 +126,6 @@ export function lakeViewStatements(root: string, keys: readonly string[]): strin
   return [
     ...EVENT_TYPES.map((t) => eventViewSql(root, t, has(`events/type=${t}/`, '.parquet'))),
     errorsViewSql(root, has('errors/', '.ndjson.gz')),
+    ...MINUTE_TABLES.flatMap((t) => minuteViewSql(root, t, has(minutePartialsPrefix(t), '.parquet'))),
   ];
 }

@@ -1,6 +1,8 @@
 /**
  * A Postman v2.1 collection from the API's OpenAPI document, with the seed fixtures as
- * example bodies.
+ * example bodies and, on every request, test scripts that check the answer (status, body
+ * shape, the request id), so that running the collection (Postman's runner, newman) checks
+ * the API rather than only calling it.
  *
  * Generated here rather than with openapi-to-postmanv2: the committed file must be
  * byte-stable across runs (a test compares it with a fresh generation), the bodies must be
@@ -30,14 +32,24 @@ export interface OpenApiOperation {
 /** Example request bodies by `METHOD path`, plus extra named requests (e.g. a refused one). */
 export interface PostmanExamples {
   bodies: Record<string, unknown>;
-  /** `ndjson`: the body is a list of events sent as NDJSON, one per line. */
-  extras: { name: string; method: string; path: string; body: unknown; description: string; ndjson?: boolean }[];
+  /**
+   * `ndjson`: the body is a list of events sent as NDJSON, one per line. `refused`: the 400
+   * it gets, and the path and hint of its first issue.
+   */
+  extras: { name: string; method: string; path: string; body: unknown; description: string; ndjson?: boolean; refused?: { path: string; hint: string } }[];
+}
+
+/** A Postman test script. */
+interface PostmanTest {
+  listen: 'test';
+  script: { type: 'text/javascript'; exec: string[] };
 }
 
 type PostmanAuth = { type: 'noauth' } | { type: 'apikey'; apikey: { key: string; value: string; type: 'string' }[] };
 
 interface PostmanRequestItem {
   name: string;
+  event: PostmanTest[];
   request: {
     method: string;
     header: { key: string; value: string }[];
@@ -81,6 +93,49 @@ function request(method: string, path: string, opts: { description?: string; bod
   return req;
 }
 
+/** How many events a request body holds: the events of a mixed body, of an array, or one. */
+function eventCount(body: unknown): number {
+  if (Array.isArray(body)) return body.length;
+  const events = (body as { events?: unknown } | undefined)?.events;
+  return Array.isArray(events) ? events.length : 1;
+}
+
+const js = (value: unknown) => JSON.stringify(value);
+
+/**
+ * The checks on one request's answer: every answer carries a request id; an ingest request
+ * is 202 with one id per event sent; a refused one is the 400 naming the field; GETs answer
+ * 200 with the status their schema gives.
+ */
+function testsFor(method: string, path: string, body: unknown, refused?: { path: string; hint: string }): PostmanTest[] {
+  const exec = ['pm.test("the answer carries its request id", function () {', '  pm.response.to.have.header("x-request-id");', '});'];
+  if (refused) {
+    exec.push(
+      'pm.test("400 ERR_VALIDATION naming the field and the fix", function () {',
+      '  pm.response.to.have.status(400);',
+      '  var error = pm.response.json().error;',
+      '  pm.expect(error.code).to.eql("ERR_VALIDATION");',
+      `  pm.expect(error.details.errors[0].path).to.eql(${js(refused.path)});`,
+      `  pm.expect(error.details.errors[0].hint).to.include(${js(refused.hint)});`,
+      '});',
+    );
+  } else if (method === 'POST') {
+    const n = eventCount(body);
+    exec.push(
+      `pm.test("202: all ${n} events stored, an id for each", function () {`,
+      '  pm.response.to.have.status(202);',
+      '  var answer = pm.response.json();',
+      `  pm.expect(answer.accepted).to.eql(${n});`,
+      `  pm.expect(answer.event_ids).to.be.an("array").with.lengthOf(${n});`,
+      '});',
+    );
+  } else {
+    const status = path === '/readyz' ? 'ready' : 'ok';
+    exec.push(`pm.test("200 ${status}", function () {`, '  pm.response.to.have.status(200);', `  pm.expect(pm.response.json()).to.eql({ status: ${js(status)} });`, '});');
+  }
+  return [{ listen: 'test', script: { type: 'text/javascript', exec } }];
+}
+
 /** Builds the collection: one folder per OpenAPI tag, in document order, requests in path order. */
 export function postmanCollection(doc: OpenApiDocument, examples: PostmanExamples): PostmanCollection {
   const folders = new Map<string, PostmanRequestItem[]>();
@@ -95,6 +150,7 @@ export function postmanCollection(doc: OpenApiDocument, examples: PostmanExample
       const items = folders.get(folder) ?? [];
       items.push({
         name: op.summary ?? key,
+        event: testsFor(method.toUpperCase(), path, body),
         request: request(method, path, {
           ...(op.description ? { description: op.description } : {}),
           ...(op.requestBody ? { body } : {}),
@@ -106,14 +162,18 @@ export function postmanCollection(doc: OpenApiDocument, examples: PostmanExample
   }
   for (const extra of examples.extras) {
     const items = folders.get('events') ?? [];
-    items.push({ name: extra.name, request: request(extra.method, extra.path, { description: extra.description, body: extra.body, ndjson: extra.ndjson ?? false, noauth: false }) });
+    items.push({
+      name: extra.name,
+      event: testsFor(extra.method, extra.path, extra.body, extra.refused),
+      request: request(extra.method, extra.path, { description: extra.description, body: extra.body, ndjson: extra.ndjson ?? false, noauth: false }),
+    });
     folders.set('events', items);
   }
   return {
     info: {
       _postman_id: COLLECTION_ID,
       name: doc.info.title,
-      description: `${doc.info.description ?? ''}\n\nGenerated from the OpenAPI document by \`pnpm postman\`; do not edit. Set \`apiKey\` to the key \`pnpm dev\` printed (also in .eventlake/dev.json).`.trim(),
+      description: `${doc.info.description ?? ''}\n\nGenerated from the OpenAPI document by \`pnpm postman\`; do not edit. Set \`apiKey\` to the key \`pnpm dev\` printed (also in .eventlake/dev.json). Every request has tests: run the collection (Postman's runner, or \`newman run postman/eventlake.postman_collection.json --env-var apiKey=$KEY\`) to check the API's answers.`.trim(),
       schema: SCHEMA,
     },
     auth: {
@@ -173,6 +233,7 @@ export async function fixtureExamples(fixturesDir: string): Promise<PostmanExamp
         path: '/v1/telemetry',
         body: typo,
         description: 'Shows a 400: `longtitude` is not a field; the error suggests `longitude`. Nothing of the request is stored.',
+        refused: { path: '$.longtitude', hint: 'longitude' },
       },
     ],
   };

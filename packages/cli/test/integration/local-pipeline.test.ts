@@ -10,7 +10,7 @@ function options(dataDir: string, lines: string[]): LocalPipelineOptions {
     dataDir,
     shards: 1,
     workers: 1,
-    ports: { api: 0, kinesis: 0, dynamodb: 0, s3: 0, metrics: 0 },
+    ports: { api: 0, apiMetrics: 0, kinesis: 0, dynamodb: 0, s3: 0, metrics: 0 },
     logLevel: 'warn',
     sink: (source, line) => lines.push(`${source} ${line}`),
   };

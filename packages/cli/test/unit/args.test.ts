@@ -26,6 +26,9 @@ t.test('pnpm generate flags', async (t) => {
   t.equal(a.count, undefined);
   t.match(parseGenerateArgs([]), { type: 'mix', rate: 100, batch: 50, ndjson: false, gzip: false });
   t.match(parseGenerateArgs(['--ndjson', '--gzip']), { ndjson: true, gzip: true });
+  t.match(parseGenerateArgs([]), { anomalies: 0 });
+  t.match(parseGenerateArgs(['--anomalies', '0.05']), { anomalies: 0.05 });
+  for (const bad of ['5', '1.5', 'some', '']) t.throws(() => parseGenerateArgs(['--anomalies', bad]), { code: 'ERR_ARGS', message: /--anomalies must be a fraction from 0 to 1/ }, bad);
   t.throws(() => parseGenerateArgs(['--type', 'clicks']), { code: 'ERR_ARGS', message: /--type must be one of/ });
   t.throws(() => parseGenerateArgs(['--count', '5', '--duration', '1s']), { code: 'ERR_ARGS', message: /not both/ });
   t.throws(() => parseGenerateArgs(['--batch', '0']), { code: 'ERR_ARGS', message: /--batch/ });
@@ -35,6 +38,8 @@ t.test('pnpm lake commands and their mistakes', async (t) => {
   t.match(parseLakeArgs(['query', 'SELECT', '1']), { command: 'query', sql: 'SELECT 1', json: false });
   t.match(parseLakeArgs(['query', '--json', 'SELECT 1']), { command: 'query', sql: 'SELECT 1', json: true });
   t.match(parseLakeArgs(['ls', '--bucket', 'b', '--region', 'eu-west-1']), { command: 'ls', bucket: 'b', region: 'eu-west-1' });
+  t.match(parseLakeArgs(['ls']), { command: 'ls', files: false }, 'ls summarises partitions by default');
+  t.match(parseLakeArgs(['ls', '--files']), { command: 'ls', files: true });
   t.match(parseLakeArgs(['errors', '--limit', '5']), { command: 'errors', limit: 5 });
   t.match(parseLakeArgs([]), { command: 'help' });
   t.throws(() => parseLakeArgs(['query']), { code: 'ERR_ARGS', message: /no SQL/ });

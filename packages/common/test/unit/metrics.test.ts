@@ -25,6 +25,26 @@ t.test('EMF documents carry counter deltas since the previous flush, and gauges 
   t.equal(value(second, 'records_total'), 2, 'only what happened since the last flush');
 });
 
+t.test('EMF documents carry a histogram\'s sum and count as deltas, so CloudWatch\'s sums over a period are right', async (t) => {
+  const m = new Metrics('p');
+  const h = m.histogram('flush_seconds', 'f', [0.1, 1], ['kind']);
+  h.observe({ kind: 'parquet' }, 0.5);
+  h.observe({ kind: 'parquet' }, 1.5);
+  h.observe({ kind: 'parquet' }, 2);
+  const value = (docs: Record<string, unknown>[], name: string) => docs.find((d) => name in d)?.[name];
+  const first = await m.emfDocuments('eventlake', {}, 1000);
+  t.equal(value(first, 'flush_seconds_count'), 3);
+  t.equal(value(first, 'flush_seconds_sum'), 4);
+  t.notOk(first.some((d) => 'flush_seconds_bucket' in d), 'buckets stay out of EMF');
+  h.observe({ kind: 'parquet' }, 0.25);
+  const second = await m.emfDocuments('eventlake', {}, 2000);
+  t.equal(value(second, 'flush_seconds_count'), 1, 'one observation since the last flush, not four');
+  t.equal(value(second, 'flush_seconds_sum'), 0.25);
+  t.match(second.find((d) => 'flush_seconds_sum' in d), { kind: 'parquet' });
+  const third = await m.emfDocuments('eventlake', {}, 3000);
+  t.equal(value(third, 'flush_seconds_count'), 0, 'nothing observed: zero, not the running total');
+});
+
 t.test('startEmf writes a final flush when stopped', async (t) => {
   const m = new Metrics('p');
   m.counter('files_total', 'f').inc();
@@ -53,4 +73,15 @@ t.test("another registry's metrics (a worker thread's) are reported with this on
   // A source that fails leaves its metrics out rather than the whole page.
   main.addSource(() => Promise.reject(new Error('gone')));
   t.match(await main.prometheusText(), /svc_refused_total 5/);
+});
+
+t.test('a gauge given a reader reports what it reads at each collection, in Prometheus text and EMF', async (t) => {
+  const m = new Metrics('p');
+  let rss = 1000;
+  m.gauge('resident_memory_bytes', 'rss', [], () => rss);
+  t.match(await m.prometheusText(), /p_resident_memory_bytes 1000/);
+  rss = 2500;
+  t.match(await m.prometheusText(), /p_resident_memory_bytes 2500/, 'read again, not cached');
+  const docs = await m.emfDocuments('ns', {});
+  t.same(docs.map((d) => d.resident_memory_bytes), [2500]);
 });

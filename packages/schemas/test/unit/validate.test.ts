@@ -291,3 +291,20 @@ t.test('prepareEventJson refuses what prepareEvent refuses, with the same issues
     t.same(prepareEventJson(type, raw, ctx), expected, JSON.stringify(raw));
   }
 });
+
+t.test('maxIssues lists the first issues of an event and counts them all; names are quoted cut', async (t) => {
+  const raw = { user_id: 'u', action: 'view_item', price: 'cheap', ...Object.fromEntries(Array.from({ length: 10 }, (_, i) => [`x_${i}`, i])) };
+  const all = prepareEvent('clickstream', raw, ctx);
+  const some = prepareEvent('clickstream', raw, { ...ctx, maxIssues: 3 });
+  const none = prepareEventJson('clickstream', raw, { ...ctx, maxIssues: 0 });
+  if (all.ok || some.ok || none.ok) throw new Error('expected invalid');
+  t.equal(all.total, 11);
+  t.equal(all.issues.length, 11);
+  t.same(some.issues, all.issues.slice(0, 3), 'the first three, as the full list has them');
+  t.equal(some.total, 11);
+  t.same(none.issues, []);
+  t.equal(none.total, 11, 'counted without a single one listed');
+  const long = issues(prepareEvent('clickstream', { user_id: 'u', action: 'login', ['y'.repeat(5000)]: 1 }, ctx))[0]!;
+  t.equal(long.reason, `unknown field "${'y'.repeat(63)}…"`);
+  t.equal(formatJsonPath(long.path), `$["${'y'.repeat(63)}…"]`);
+});

@@ -1,5 +1,5 @@
-import type { IngestTarget } from '../ingest-request.js';
-import type { BodyFormat } from '../parse-body.js';
+import type { EventTypeCounts, IngestTarget } from '../ingest-request.js';
+import type { ScannedBody } from '../body-scanner.js';
 
 /** One event as it goes to the stream: the record's partition key and its UTF-8 JSON. */
 export interface OutgoingRecord {
@@ -28,21 +28,26 @@ export interface ServerEventPublisher extends EventPublisher {
 
 /** What a request handed over unparsed comes back as once its events are stored. */
 export interface AcceptedBody {
-  /** Events stored. */
-  count: number;
   /** The 202 response body, with the event ids in request order. */
   body: string;
+  /** Events stored, per type. */
+  byType: EventTypeCounts;
 }
 
 /**
- * A publisher that can also take a request body as its JSON text and parse, validate and
- * publish it elsewhere (the publisher thread), answering as the route would have.
+ * A publisher that can also take a request body as read (its bytes and where its events
+ * are) and parse, validate and publish it elsewhere (the publisher thread), answering as the
+ * route would have.
  */
 export interface BodyPublisher {
-  /** Whether to hand over a body of `chars` characters now; asked once per request. */
-  takesBody(chars: number): boolean;
-  /** Resolves with the 202 body once every event is stored; rejects with the 4xx or 503 AppError the route would give. */
-  publishBody(target: IngestTarget, text: string, receivedAtMicros: number, format: BodyFormat): Promise<AcceptedBody>;
+  /** Whether to hand over a body of `bytes` bytes now; asked once per request. */
+  takesBody(bytes: number): boolean;
+  /**
+   * Resolves with the 202 body once every event is stored; rejects with the 4xx or 503
+   * AppError the route would give. The body's bytes may be moved to the other thread: the
+   * caller does not read them again.
+   */
+  publishBody(target: IngestTarget, body: ScannedBody, receivedAtMicros: number): Promise<AcceptedBody>;
 }
 
 /** True when `publisher` takes bodies unparsed. */

@@ -8,7 +8,8 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { AppError, Metrics, createLogger } from '@eventlake/common';
 import type { IngestConfig } from '../config.js';
-import { acceptedBody, prepareBody, type PreparedRequest } from '../ingest-request.js';
+import { acceptedBody, prepareScanned, type PreparedRequest } from '../ingest-request.js';
+import { ScannedBody } from '../body-scanner.js';
 import { bodyLingerMs, createKinesisClient, createPublisher } from '../kinesis.js';
 import type { OutgoingRecord } from './event-publisher.js';
 import type { BodyStored, BodyToWorker, FromWorker, ToWorker, WorkerFailure } from './threaded-publisher.js';
@@ -82,16 +83,16 @@ function nextBody(): void {
   setImmediate(nextBody);
 }
 
-function publishBody({ id, target, text, receivedAtMicros, format }: BodyToWorker): void {
+function publishBody({ id, target, bytes, layout, receivedAtMicros }: BodyToWorker): void {
   let prepared: PreparedRequest;
   try {
-    prepared = prepareBody(target, text, limits, receivedAtMicros, format);
+    prepared = prepareScanned(target, new ScannedBody(Buffer.from(bytes), layout), limits, receivedAtMicros);
   } catch (err) {
     failed.push(refusal(id, err));
     settled();
     return;
   }
-  const done: BodyStored = { id, count: prepared.eventIds.length, body: acceptedBody(prepared.eventIds) };
+  const done: BodyStored = { id, body: acceptedBody(prepared.eventIds), byType: prepared.byType };
   publishRequest(id, prepared.records, () => accepted.push(done));
 }
 

@@ -30,7 +30,7 @@ import { Worker } from 'node:worker_threads';
 import { AppError, type Logger, type MetricSnapshot, type Metrics } from '@eventlake/common';
 import type { IngestConfig } from '../config.js';
 import type { IngestTarget } from '../ingest-request.js';
-import type { BodyFormat } from '../parse-body.js';
+import type { BodyLayout, ScannedBody } from '../body-scanner.js';
 import type { AcceptedBody, BodyPublisher, OutgoingRecord, ServerEventPublisher } from './event-publisher.js';
 
 /** One request's failure, as the worker reports it. */
@@ -43,16 +43,16 @@ export interface WorkerFailure {
   details?: unknown;
 }
 
-/** A request body handed over unparsed. */
+/** A request body handed over unparsed: its bytes (moved, not copied) and where its events are. */
 export interface BodyToWorker {
   id: number;
   target: IngestTarget;
-  text: string;
+  bytes: ArrayBuffer;
+  layout: BodyLayout;
   receivedAtMicros: number;
-  format: BodyFormat;
 }
 
-/** A handed-over body whose events are stored: the count and the 202 body. */
+/** A handed-over body whose events are stored: the 202 body and the events per type. */
 export interface BodyStored extends AcceptedBody {
   id: number;
 }
@@ -88,6 +88,18 @@ interface Waiting {
  */
 export function nextBodyShare(share: number, httpBusy: number, workerBusy: number): number {
   return Math.min(1, Math.max(0, share + 0.2 * (httpBusy - workerBusy)));
+}
+
+/**
+ * The bytes as an ArrayBuffer of their own, to be moved to the worker rather than copied: a
+ * body read in several chunks was joined into one already; one read whole, or small enough
+ * to sit in Node's shared pool, is copied once.
+ */
+function ownBuffer(bytes: Buffer): ArrayBuffer {
+  if (bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer) return bytes.buffer;
+  const own = Buffer.allocUnsafeSlow(bytes.length);
+  bytes.copy(own);
+  return own.buffer as ArrayBuffer;
 }
 
 const unavailable = () =>
@@ -138,11 +150,11 @@ export class ThreadedPublisher implements ServerEventPublisher, BodyPublisher {
        */
       local?: { publisher: ServerEventPublisher; below: number };
       /**
-       * Request bodies of at least `minChars` characters may be handed over unparsed (see
+       * Request bodies of at least `minBytes` bytes may be handed over unparsed (see
        * `takesBody`); without this option every body is parsed in the HTTP thread. `share`
        * fixes the share handed over (0 to 1) instead of balancing the threads' load.
        */
-      bodies?: { minChars: number; share?: number };
+      bodies?: { minBytes: number; share?: number };
     } = {},
   ) {
     this.maxInFlightBytes = config.MAX_IN_FLIGHT_BYTES;
@@ -186,8 +198,8 @@ export class ThreadedPublisher implements ServerEventPublisher, BodyPublisher {
     this.bodyShare = nextBodyShare(this.bodyShare, httpBusy, workerBusy);
   }
 
-  takesBody(chars: number): boolean {
-    if (!this.opts.bodies || chars < this.opts.bodies.minChars || this.dead) return false;
+  takesBody(bytes: number): boolean {
+    if (!this.opts.bodies || bytes < this.opts.bodies.minBytes || this.dead) return false;
     this.bodyCredit += this.bodyShare;
     if (this.bodyCredit < 1) return false;
     this.bodyCredit -= 1;
@@ -195,8 +207,9 @@ export class ThreadedPublisher implements ServerEventPublisher, BodyPublisher {
     return true;
   }
 
-  publishBody(target: IngestTarget, text: string, receivedAtMicros: number, format: BodyFormat): Promise<AcceptedBody> {
-    return this.enqueue(text.length, (id, batch) => batch.bodies.push({ id, target, text, receivedAtMicros, format })) as Promise<AcceptedBody>;
+  publishBody(target: IngestTarget, body: ScannedBody, receivedAtMicros: number): Promise<AcceptedBody> {
+    const { bytes, layout } = body;
+    return this.enqueue(bytes.length, (id, batch) => batch.bodies.push({ id, target, bytes: ownBuffer(bytes), layout, receivedAtMicros })) as Promise<AcceptedBody>;
   }
 
   /** Resolves once the worker (and the local publisher) loaded the shard map. */
@@ -231,7 +244,7 @@ export class ThreadedPublisher implements ServerEventPublisher, BodyPublisher {
     if (this.dead) return unavailable();
     // The same bound, and the same answer, as the in-process publisher, over every route:
     // checked here so a request over it is refused at once, not after a round trip. A body
-    // handed over unparsed counts its text's length, a close estimate of its records' bytes.
+    // handed over unparsed counts its length, a close estimate of its records' bytes.
     if (this.inFlight + bytes > this.maxInFlightBytes) {
       this.overloaded();
       return new AppError('ERR_OVERLOADED', 'too many events are waiting for Kinesis', { status: 503, hint: `retry after ${this.retryAfterSeconds} s with the same event ids` });
@@ -275,14 +288,14 @@ export class ThreadedPublisher implements ServerEventPublisher, BodyPublisher {
       lengths[i] = r.data.length;
     }
     const message: ToWorker = { t: 'publish', ids: batch.ids, counts: batch.counts, keys, lengths, data: data.buffer as ArrayBuffer, bodies: batch.bodies };
-    this.worker.postMessage(message, [message.data]);
+    this.worker.postMessage(message, [message.data, ...batch.bodies.map((b) => b.bytes)]);
   }
 
   private onMessage(m: FromWorker): void {
     switch (m.t) {
       case 'settled':
         for (const id of m.stored) this.settle(id)?.resolve();
-        for (const a of m.accepted) this.settle(a.id)?.resolve({ count: a.count, body: a.body });
+        for (const a of m.accepted) this.settle(a.id)?.resolve({ body: a.body, byType: a.byType });
         for (const f of m.failed) {
           const code = f.code.startsWith('ERR_') ? (f.code as `ERR_${string}`) : 'ERR_STREAM_UNAVAILABLE';
           this.settle(f.id)?.reject(

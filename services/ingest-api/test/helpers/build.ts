@@ -3,6 +3,7 @@ import type { AppError } from '@eventlake/common';
 import { Metrics } from '@eventlake/common';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/app.js';
+import { buildMetricsApp } from '../../src/metrics-app.js';
 import { hashApiKey } from '../../src/api-keys.js';
 import { loadIngestConfig } from '../../src/config.js';
 import type { EventPublisher, OutgoingRecord } from '../../src/publisher/event-publisher.js';
@@ -77,5 +78,16 @@ export function makeEvent(type: 'transaction' | 'clickstream' | 'telemetry', i: 
       return { user_id: `u-${i % 89}`, session_id: `s-${i % 13}`, action: 'view_item', item_id: i % 1000, price: 9.5, timestamp: 1754647512000 + i };
     case 'telemetry':
       return { sensor_id: `sensor-${i % 53}`, temperature: 20 + (i % 10), humidity: 50, latitude: 48.1, longitude: 11.5 };
+  }
+}
+
+/** GET /metrics of the metrics server over `metrics`, as a scraper gets it. */
+export async function scrape(metrics: Metrics): Promise<{ statusCode: number; contentType: string | undefined; body: string }> {
+  const app = await buildMetricsApp(metrics);
+  try {
+    const res = await app.inject({ method: 'GET', url: '/metrics' });
+    return { statusCode: res.statusCode, contentType: res.headers['content-type']?.toString(), body: res.body };
+  } finally {
+    await app.close();
   }
 }

@@ -58,7 +58,7 @@ export async function startIngestStack(
   // As the server builds it, with the thread's module run from source.
   const { publisher, destroy } = createServerPublisher(config, logger, metrics, {
     workerFile: PUBLISH_WORKER_SOURCE,
-    ...(opts.bodiesInThread ? { bodies: { minChars: 0, share: 1 } } : {}),
+    ...(opts.bodiesInThread ? { bodies: { minBytes: 0, share: 1 } } : {}),
   });
   await publisher.start();
   const app = await buildApp({ config, publisher, metrics });

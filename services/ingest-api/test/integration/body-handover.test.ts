@@ -1,7 +1,7 @@
 import t, { type Test } from 'tap';
 import { gzipSync } from 'node:zlib';
 import { ENDPOINTS } from '@eventlake/schemas';
-import { authHeaders, fixtureText, makeEvent } from '../helpers/build.js';
+import { authHeaders, fixtureText, makeEvent, scrape } from '../helpers/build.js';
 import { readStream, type StreamEvent } from '../helpers/kinesis.js';
 import { startIngestStack, type IngestStack } from '../helpers/stack.js';
 
@@ -126,6 +126,14 @@ async function sameAnswersAndRecords(t: Test, here: IngestStack, there: IngestSt
     accepted += a.body.accepted!;
   }
   t.ok(accepted > 60, `${accepted} events accepted by each`);
+  const acceptedByType = async (s: IngestStack) =>
+    (await scrape(s.metrics)).body
+      .split('\n')
+      .filter((l) => l.startsWith('eventlake_ingest_events_accepted_total{'))
+      .sort();
+  const [countedHere, countedThere] = await Promise.all([acceptedByType(here), acceptedByType(there)]);
+  t.same(countedThere, countedHere, 'the same accepted events per type, wherever the body was parsed');
+  t.same(countedHere.map((l) => /type="(\w+)"/.exec(l)?.[1]).sort(), ['clickstream', 'telemetry', 'transaction'], 'mixed batches counted under their events\' own types');
 
   const [mine, theirs] = await Promise.all([readStream(here.reader, 'events'), readStream(there.reader, 'events')]);
   t.equal(theirs.events.length, accepted, 'every accepted event on the stream once');

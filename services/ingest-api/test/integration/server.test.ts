@@ -61,7 +61,7 @@ for (const publisherThread of [false, true]) {
     await ensureStream(reader, 'events', 2);
     // A long linger keeps the requests waiting in the publisher when SIGTERM arrives.
     const { child, waitForLog } = startServer(
-      testEnv({ PORT: '0', HOST: '127.0.0.1', KINESIS_ENDPOINT: kinesis.endpoint, LINGER_MS: '400', LOG_LEVEL: 'info', PUBLISHER_THREAD: String(publisherThread) }),
+      testEnv({ PORT: '0', METRICS_PORT: '0', HOST: '127.0.0.1', KINESIS_ENDPOINT: kinesis.endpoint, LINGER_MS: '400', LOG_LEVEL: 'info', PUBLISHER_THREAD: String(publisherThread) }),
     );
     t.teardown(() => {
       if (child.exitCode === null) child.kill('SIGKILL');
@@ -70,6 +70,10 @@ for (const publisherThread of [false, true]) {
     t.equal(listening.publisherThread, publisherThread);
     const url = String(listening.address);
     t.equal((await fetch(`${url}/readyz`)).status, 200, 'ready: the stream is ACTIVE');
+    t.equal((await fetch(`${url}/metrics`)).status, 404, 'no metrics on the API port');
+    const scraped = await fetch(`${String(listening.metricsAddress)}/metrics`);
+    t.equal(scraped.status, 200, 'metrics on METRICS_PORT');
+    t.match(await scraped.text(), /eventlake_ingest_http_requests_total/);
 
     // Single events and 5-event arrays: with the thread on, they take its two routes.
     const inFlight = Array.from({ length: 10 }, (_, i) =>

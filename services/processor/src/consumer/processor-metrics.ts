@@ -21,6 +21,7 @@ export interface ProcessorMetrics {
   flushRetries: Counter;
   millisBehindLatest: Gauge;
   leasesHeld: Gauge;
+  residentMemory: Gauge;
   leasesLost: Counter;
   throttled: Counter;
   expiredIterators: Counter;
@@ -34,7 +35,7 @@ export interface ProcessorMetrics {
 /** Registers the processor's metrics on `metrics`. */
 export function processorMetrics(metrics: Metrics): ProcessorMetrics {
   return {
-    recordsIn: metrics.counter('records_in_total', 'Kinesis records read (aggregates count once)'),
+    recordsIn: metrics.counter('records_in_total', 'Kinesis records read (aggregates count once), per shard', ['shard']),
     bytesIn: metrics.counter('bytes_in_total', 'Bytes of Kinesis record data read'),
     recordsOut: metrics.counter('records_out_total', 'Rows written to the lake'),
     recordsErrors: metrics.counter('records_errors_total', 'User records written to errors/'),
@@ -45,6 +46,8 @@ export function processorMetrics(metrics: Metrics): ProcessorMetrics {
     flushRetries: metrics.counter('flush_retries_total', 'Failed attempts to write a batch to the lake, each retried with backoff'),
     millisBehindLatest: metrics.gauge('millis_behind_latest', 'MillisBehindLatest of the last GetRecords, per shard', ['shard']),
     leasesHeld: metrics.gauge('leases_held', 'Shard leases this worker holds'),
+    // Read at collection: the memory a task uses against its budget, seen per worker.
+    residentMemory: metrics.gauge('resident_memory_bytes', 'Resident set size of the process', [], () => process.memoryUsage.rss()),
     leasesLost: metrics.counter('leases_lost_total', 'Leases found taken by another worker'),
     throttled: metrics.counter('get_records_throttled_total', 'GetRecords calls refused with ProvisionedThroughputExceeded'),
     expiredIterators: metrics.counter('expired_iterators_total', 'Shard iterators that expired and were re-acquired'),

@@ -144,7 +144,7 @@ export class ShardConsumer {
         }
         metrics.millisBehindLatest.set({ shard: this.shardId }, res.millisBehindLatest);
         if (res.records.length > 0) {
-          metrics.recordsIn.inc(res.records.length);
+          metrics.recordsIn.inc({ shard: this.shardId }, res.records.length);
           metrics.bytesIn.inc(res.bytes);
           this.addToSink(sink, res.records);
         }

@@ -8,6 +8,7 @@ export * from './enrich.js';
 export * from './category-table.js';
 export * from './reading-ranges.js';
 export * from './flush-policy.js';
+export * from './event-time-range.js';
 export * from './naming.js';
 export * from './error-records.js';
 export * from './decode.js';

@@ -2,7 +2,7 @@
  * Object keys of the lake. Names derive only from the shard id and the batch's sequence
  * range, so a replayed batch overwrites exactly the files of its first attempt.
  */
-import type { EventType } from '@eventlake/schemas';
+import { minutePartialsPrefix, type EventType, type MinuteTable } from '@eventlake/schemas';
 import type { SequenceRange } from '../contracts.js';
 
 /** Where event files live under the bucket. */
@@ -20,6 +20,11 @@ export function batchFileStem(shardId: string, range: Pick<SequenceRange, 'first
 /** `events/type=<type>/dt=YYYY-MM-DD/hour=HH/<stem>.parquet` */
 export function lakeObjectKey(type: EventType, partition: { dt: string; hour: string }, shardId: string, range: Pick<SequenceRange, 'first' | 'last'>): string {
   return `${EVENTS_PREFIX}/type=${type}/dt=${partition.dt}/hour=${partition.hour}/${batchFileStem(shardId, range)}.parquet`;
+}
+
+/** `aggregates/<table>/dt=YYYY-MM-DD/hour=HH/<stem>.parquet`: a batch's partial aggregates of one minute table, by event time. */
+export function minutePartialsObjectKey(table: MinuteTable, partition: { dt: string; hour: string }, shardId: string, range: Pick<SequenceRange, 'first' | 'last'>): string {
+  return `${minutePartialsPrefix(table)}dt=${partition.dt}/hour=${partition.hour}/${batchFileStem(shardId, range)}.parquet`;
 }
 
 /** The UTC date and hour partition of an epoch-milliseconds instant. */

@@ -43,7 +43,7 @@ export interface ParquetWriterOptions {
   rowGroupRows?: number;
   /** DuckDB threads; 1 keeps the encoder to one core per process, as the benchmark measures. */
   threads?: number;
-  /** Where DuckDB writes a file before it is read back; the OS temp dir by default. */
+  /** Where DuckDB writes a file before it is read back, and spills; the OS temp dir by default. */
   tempDir?: string;
   /**
    * DuckDB's buffer manager limit in MiB (its default is 80% of the machine's memory). Past it
@@ -254,10 +254,12 @@ export class ParquetBatchWriter {
   private getInstance(): Promise<DuckDBInstance> {
     this.instance ??= DuckDBInstance.create(':memory:', {
       threads: String(this.opts.threads ?? 1),
-      temp_directory: join(this.getDir(), 'duckdb-spill'),
       ...(this.opts.memoryLimitMiB ? { memory_limit: `${this.opts.memoryLimitMiB}MiB` } : {}),
       // Extensions must never be fetched at run time: parquet is built in, nothing else is needed.
       autoinstall_known_extensions: 'false',
+      // DuckDB spills to `.tmp` under the working directory by default, which is read-only in
+      // the task; spill beside the staged batches instead, in the writable temp directory.
+      temp_directory: join(this.getDir(), 'spill'),
     });
     return this.instance;
   }

@@ -15,7 +15,7 @@
  * (`warm`) instead of re-reading the window from the stream.
  */
 import { AppError, type HashKeyRange, type Logger } from '@eventlake/common';
-import type { EventRecord, EventType } from '@eventlake/schemas';
+import { MINUTE_TABLE_DEFS, MINUTE_TABLES, type EventRecord, type EventType } from '@eventlake/schemas';
 import type { FlushResult, SequenceRange, ShardSink, StreamRecord, WarmResult, WarmSource } from '../contracts.js';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { decodeUserRecord } from './decode.js';
@@ -23,10 +23,11 @@ import { encodeErrorsFile, errorRecord, type ErrorRecord } from './error-records
 import { shouldFlush, type FlushPolicy } from './flush-policy.js';
 import { BatchLines } from './batch-lines.js';
 import type { LakeMetrics } from './lake-metrics.js';
-import { dedupeListStart, dedupeObjectKey, dedupeShardPrefix, errorsObjectKey, lakeObjectKey, parseDedupeKey } from './naming.js';
+import { dedupeListStart, dedupeObjectKey, dedupeShardPrefix, errorsObjectKey, lakeObjectKey, minutePartialsObjectKey, parseDedupeKey } from './naming.js';
 import type { ObjectStore } from './object-store.js';
 import { createRowsTable, type ParquetBatchWriter } from './parquet-writer.js';
 import { SQL_PATH_TYPES, sqlPathPlan, sqlString } from './sql-path.js';
+import { partitionSql, type EventTimeRange } from './event-time-range.js';
 import { writeFile, unlink } from 'node:fs/promises';
 
 /** Everything one shard's sink needs; shared parts (store, writer, metrics) are passed in. `logger` carries the shard id. */
@@ -36,10 +37,14 @@ export interface ShardSinkDeps {
   writer: ParquetBatchWriter;
   policy: FlushPolicy;
   dedupeWindowMs: number;
+  /** Event times filed under their own partition; the rest under their arrival's. */
+  eventTimes: EventTimeRange;
   logger: Logger;
   metrics: LakeMetrics;
   /** Wall clock, epoch ms: buffer age and processed_at only, never a dedupe decision. */
   now: () => number;
+  /** Whether each batch also writes its minute tables' partial aggregates (false only to measure their cost). */
+  minuteAggregates: boolean;
   /** The shard's hash key range, when known (see ShardDescription). */
   hashKeyRange?: HashKeyRange | undefined;
   /** Runs one warm-up at a time across the sinks of a worker (see `warm`). */
@@ -188,23 +193,31 @@ export class LakeShardSink implements ShardSink {
       const loadErrors = await this.load(conn, this.lines, temps, 'b');
       const dups = await this.dedupe(conn, 'b');
       const errors = [...this.errors, ...loadErrors].sort(byStreamPosition);
-      const files: { key: string; body: Uint8Array; contentType: string; kind: 'parquet' | 'errors' | 'dedupe'; type?: EventType; dt?: string; hour?: string; rows: number }[] = [];
+      const files: LakeFile[] = [];
       let rows = 0;
       // One file per type and event-time partition, enriched and encoded by DuckDB from the staging table.
-      const parts = await conn.runAndReadAll(`SELECT _type, _dt, _hour, count(*)::INTEGER FROM stg_b WHERE _ok AND NOT _dup GROUP BY ALL ORDER BY ALL`);
-      for (const [type, dt, hour, n] of parts.getRows() as [EventType, string, string, number][]) {
+      // With the telemetry rows flagged anomaly, for the operators' anomaly rate.
+      const parts = (
+        await conn.runAndReadAll(
+          `SELECT _type, _dt, _hour, count(*)::INTEGER, (count(*) FILTER (WHERE _type = 'telemetry' AND ${plan.telemetryAnomaly}))::INTEGER FROM stg_b r WHERE _ok AND NOT _dup GROUP BY ALL ORDER BY ALL`,
+        )
+      ).getRows() as [EventType, string, string, number, number][];
+      for (const [type, dt, hour, n] of parts) {
         const where = `_ok AND NOT _dup AND _type = ${sqlString(type)} AND _dt = ${sqlString(dt)} AND _hour = ${sqlString(hour)}`;
         const body = await writer.copyQuery(conn, `SELECT ${plan.projection(type, processedAtMicros)} FROM stg_b r WHERE ${where}`);
-        files.push({ key: lakeObjectKey(type, { dt, hour }, shardId, range), body, contentType: PARQUET_CONTENT_TYPE, kind: 'parquet', type, dt, hour, rows: n });
+        files.push({ key: lakeObjectKey(type, { dt, hour }, shardId, range), body, contentType: PARQUET_CONTENT_TYPE, kind: 'parquet', type, rows: n });
         rows += n;
       }
+      const byArrival = await conn.runAndReadAll(`SELECT _type, count(*)::INTEGER FROM stg_b WHERE _ok AND NOT _dup AND _by_arrival GROUP BY ALL`);
+      const outOfRange = byArrival.getRows() as [EventType, number][];
+      if (this.deps.minuteAggregates) await this.minutePartials(conn, parts, processedAtMicros, range, files);
+      const anomalies = parts.reduce((sum, p) => sum + p[4], 0);
       // Keys sorted so the result (and the upload order) is the same on every replay.
       files.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
       if (errors.length > 0) {
         const body = await encodeErrorsFile(errors);
         files.push({ key: errorsObjectKey(this.firstArrivalMs, shardId, range), body, contentType: ERRORS_CONTENT_TYPE, kind: 'errors', rows: errors.length });
       }
-      const lakeFiles = files.length;
       const sightings = this.dedupeWindowMs > 0 ? await this.sightingsFile(conn) : null;
       if (sightings) files.push({ key: dedupeObjectKey(this.newestArrivalMs, shardId, range), body: sightings.body, contentType: PARQUET_CONTENT_TYPE, kind: 'dedupe', rows: sightings.rows });
       try {
@@ -224,12 +237,14 @@ export class LakeShardSink implements ShardSink {
       for (const f of files) {
         if (f.kind !== 'dedupe') bytes += f.body.byteLength;
         metrics.bytes.inc({ kind: f.kind }, f.body.byteLength);
-        metrics.files.inc({ kind: f.kind });
+        metrics.files.inc(f.type ? { kind: f.kind, type: f.type } : { kind: f.kind });
         if (f.kind === 'parquet') metrics.rows.inc({ type: f.type! }, f.rows);
       }
+      if (anomalies > 0) metrics.anomalies.inc(anomalies);
       for (const e of errors) metrics.errors.inc({ stage: e.stage });
       for (const [type, n] of dups.byType) metrics.duplicates.inc({ type }, n);
-      const result: FlushResult = { range, keys: files.slice(0, lakeFiles).map((f) => f.key), rows, errors: errors.length, duplicates: dups.size, bytes };
+      for (const [type, n] of outOfRange) metrics.rowsByArrival.inc({ type }, n);
+      const result: FlushResult = { range, keys: files.filter((f) => f.kind !== 'dedupe').map((f) => f.key), rows, errors: errors.length, duplicates: dups.size, bytes };
       const seconds = (performance.now() - started) / 1000;
       metrics.flushSeconds.observe(seconds);
       logger.info({ first: range.first, last: range.last, files: files.length, rows, errors: result.errors, duplicates: result.duplicates, bytes, seconds }, 'lake.flush');
@@ -239,6 +254,25 @@ export class LakeShardSink implements ShardSink {
       for (const t of ['rows', 'stg', 'cand', 'rep', 'dups']) await conn.run(`DROP TABLE IF EXISTS ${t}_b`);
       conn.closeSync();
       await Promise.all(temps.map((f) => unlink(f).catch(() => undefined)));
+    }
+  }
+
+  /**
+   * The batch's partial aggregates of every minute table whose source type it holds, from
+   * the rows just written (valid, not duplicates): one file per table and event-time
+   * partition, named like the batch's, so a replay overwrites them as it does the event
+   * files. Readers sum the partials (@eventlake/schemas `minuteTableSql`).
+   */
+  private async minutePartials(conn: DuckDBConnection, parts: readonly [EventType, string, string, ...number[]][], processedAtMicros: number, range: SequenceRange, files: LakeFile[]): Promise<void> {
+    for (const table of MINUTE_TABLES) {
+      const source = MINUTE_TABLE_DEFS[table].source;
+      // Each partition grouped and encoded straight from the staging table, as its event file is.
+      for (const [type, dt, hour] of parts) {
+        if (type !== source) continue;
+        const rows = `(SELECT * FROM stg_b WHERE _ok AND NOT _dup AND _type = ${sqlString(source)} AND _dt = ${sqlString(dt)} AND _hour = ${sqlString(hour)})`;
+        const body = await this.deps.writer.copyQuery(conn, plan.minutePartials(table, rows, processedAtMicros));
+        files.push({ key: minutePartialsObjectKey(table, { dt, hour }, this.deps.shardId, range), body, contentType: PARQUET_CONTENT_TYPE, kind: 'aggregates', rows: 0 });
+      }
     }
   }
 
@@ -271,7 +305,7 @@ export class LakeShardSink implements ShardSink {
       await conn.run(`DROP TABLE IF EXISTS ${rowsTable}; DROP TABLE IF EXISTS ${stg}`);
       await createRowsTable(conn, rowsTable, rows, arrivals);
       try {
-        await conn.run(stagingSql(stg, path, rowsTable));
+        await conn.run(stagingSql(stg, path, rowsTable, this.deps.eventTimes));
       } catch (err) {
         if (isInvalidInput(err)) return null;
         throw err;
@@ -433,6 +467,17 @@ export class LakeShardSink implements ShardSink {
 
 let sinkCounter = 0;
 
+/** One file of a batch: event rows of one type and hour, a minute table's partials of one hour, the refused records, or the batch's sightings (dedupe/). */
+interface LakeFile {
+  key: string;
+  body: Uint8Array;
+  contentType: string;
+  kind: 'parquet' | 'aggregates' | 'errors' | 'dedupe';
+  /** The event type of a `parquet` file. */
+  type?: EventType;
+  rows: number;
+}
+
 /** Stream order: sequence numbers are decimal strings, so a shorter one is smaller. */
 function byStreamPosition(a: ErrorRecord, b: ErrorRecord): number {
   const sa = a.sequence_number;
@@ -452,11 +497,12 @@ const plan = sqlPathPlan();
  * arrival times by position, each row's check for its own type, the duplicate flag, the
  * partition, and the fields as read, from which each file's query projects its lake columns.
  */
-function stagingSql(table: string, file: string, rowsTable: string): string {
+function stagingSql(table: string, file: string, rowsTable: string, eventTimes: EventTimeRange): string {
   const ok = `CASE r.type ${SQL_PATH_TYPES.map((type) => `WHEN ${sqlString(type)} THEN ${plan.okExpression[type]}`).join(' ')} ELSE false END`;
+  const part = partitionSql('r.timestamp', 'x.a::BIGINT', eventTimes);
   return (
     `CREATE TEMP TABLE ${table} AS SELECT x.i AS _i, x.a::BIGINT AS _a, r._n, r.type AS _type, r.event_id AS _id, ` +
-    `coalesce(${ok}, false) AS _ok, false AS _dup, substr(r.timestamp, 1, 10) AS _dt, substr(r.timestamp, 12, 2) AS _hour, r.* EXCLUDE (_n) ` +
+    `coalesce(${ok}, false) AS _ok, false AS _dup, ${part.dt} AS _dt, ${part.hour} AS _hour, NOT ${part.inRange} AS _by_arrival, r.* EXCLUDE (_n) ` +
     `FROM (SELECT row_number() OVER () AS _n, * FROM read_json(${sqlString(file)}, format = 'newline_delimited', records = true, columns = ${plan.recordColumns})) r ` +
     `POSITIONAL JOIN ${rowsTable} x`
   );

@@ -2,18 +2,12 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import { AppError, type Logger, type Metrics } from '@eventlake/common';
 import type { ShardDescription, ShardSinkFactory } from '../contracts.js';
-import { DEFAULT_FLUSH_POLICY, MIN_FLUSH_AGE_MS } from './flush-policy.js';
+import { DEFAULT_DEDUPE_WINDOW_MS, DEFAULT_FLUSH_POLICY, MIN_FLUSH_AGE_MS } from './flush-policy.js';
+import { eventTimeRange } from './event-time-range.js';
 import { lakeMetrics } from './lake-metrics.js';
 import { S3ObjectStore, type ObjectStore } from './object-store.js';
 import { ParquetBatchWriter, type ParquetWriterOptions } from './parquet-writer.js';
 import { LakeShardSink } from './shard-sink.js';
-
-/**
- * The default dedupe window: an hour of arrival time covers client retry schedules, a client
- * offline for a while, and the infra's default. Warm-up loads it from dedupe/ in seconds and
- * DuckDB holds it within its memory limit, so a longer one (up to 24 h) costs disk, not memory.
- */
-export const DEFAULT_DEDUPE_WINDOW_MS = 60 * 60_000;
 
 /** Options of `createLakeSinkFactory`; clients are made by the caller and passed in. */
 export interface LakeSinkOptions {
@@ -25,6 +19,8 @@ export interface LakeSinkOptions {
   flushMaxBytes?: number;
   /** Dedupe window in arrival time (DEFAULT_DEDUPE_WINDOW_MS when absent). */
   dedupeWindowMs?: number;
+  /** The lake's first day, YYYY-MM-DD (default DEFAULT_LAKE_START_DATE): earlier event times are filed by arrival. */
+  lakeStartDate?: string;
   logger: Logger;
   metrics: Metrics;
   /** Wall clock in epoch ms (buffer age, processed_at); tests pass a fixed one. */
@@ -33,6 +29,8 @@ export interface LakeSinkOptions {
   parquet?: ParquetWriterOptions;
   /** Replaces S3 as the destination (benchmarks); `s3`/`bucket` are then unused. */
   store?: ObjectStore;
+  /** Write each batch's partial aggregates of the minute tables (default true; the benchmark turns them off to measure their cost). */
+  minuteAggregates?: boolean;
 }
 
 /** A `ShardSinkFactory` that also releases the shared Parquet encoder. */
@@ -58,6 +56,7 @@ export function createLakeSinkFactory(opts: LakeSinkOptions): LakeSinkFactory {
     maxBytes: checkPositive('flushMaxBytes', opts.flushMaxBytes ?? DEFAULT_FLUSH_POLICY.maxBytes, 1),
   };
   const dedupeWindowMs = checkPositive('dedupeWindowMs', opts.dedupeWindowMs ?? DEFAULT_DEDUPE_WINDOW_MS, 0);
+  const eventTimes = eventTimeRange(opts.lakeStartDate);
   const store = opts.store ?? new S3ObjectStore(opts.s3, opts.bucket);
   const writer = new ParquetBatchWriter(opts.parquet);
   const metrics = lakeMetrics(opts.metrics);
@@ -78,9 +77,11 @@ export function createLakeSinkFactory(opts: LakeSinkOptions): LakeSinkFactory {
         writer,
         policy,
         dedupeWindowMs,
+        eventTimes,
         logger: opts.logger.child({ shardId }),
         metrics,
         now,
+        minuteAggregates: opts.minuteAggregates ?? true,
       });
     },
     close: () => writer.close(),

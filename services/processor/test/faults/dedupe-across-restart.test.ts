@@ -10,7 +10,7 @@ import { startStack } from '../integration/support/stack.js';
 import { until } from '../integration/support/wait.js';
 
 // The window is 2 minutes here and the resend comes seconds later; in production the window
-// is an hour and resends minutes apart. What is tested is the same: the duplicate arrives
+// is 15 minutes by default and resends minutes apart. What is tested is the same: the duplicate arrives
 // after a restart, with a later arrival timestamp, inside the window.
 const WINDOW_MS = 120_000;
 

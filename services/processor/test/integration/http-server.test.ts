@@ -15,6 +15,8 @@ t.test('GET /healthz and /metrics of a running processor', async (t) => {
   t.match(metrics, /eventlake_processor_leases_held 2/);
   t.match(metrics, /eventlake_processor_records_in_total/);
   t.match(metrics, /eventlake_processor_millis_behind_latest/);
+  const rss = /^eventlake_processor_resident_memory_bytes (\d+)$/m.exec(metrics);
+  t.ok(rss && Number(rss[1]) > 10 * 1024 * 1024, 'the resident memory of the worker process is reported');
   const missing = await fetch(`${base}/nope`);
   t.equal(missing.status, 404);
   t.equal(((await missing.json()) as { error: { code: string } }).error.code, 'ERR_NOT_FOUND');

@@ -97,6 +97,10 @@ t.test('records in, typed Parquet and errors/ out in S3, read back with hyparque
   t.match(all.filter((k) => k.startsWith('dedupe/')), [new RegExp(`^dedupe/${SHARD}/\\d{15}-${seq(1)}-${seq(records.length)}\\.parquet$`)], 'and the batch’s ids beside them, for the next owner');
   const stem = `${SHARD}-${seq(1)}-${seq(records.length)}`;
   t.same(keys, [
+    `aggregates/clickstream_per_minute/dt=2025-08-08/hour=13/${stem}.parquet`,
+    `aggregates/clickstream_per_minute/dt=2025-08-08/hour=14/${stem}.parquet`,
+    `aggregates/sales_per_minute/dt=2025-08-08/hour=00/${stem}.parquet`,
+    `aggregates/telemetry_per_minute/dt=2025-08-08/hour=13/${stem}.parquet`,
     `errors/dt=2025-08-08/hour=13/${stem}.ndjson.gz`,
     `events/type=clickstream/dt=2025-08-08/hour=13/${stem}.parquet`,
     `events/type=clickstream/dt=2025-08-08/hour=14/${stem}.parquet`,
@@ -105,7 +109,7 @@ t.test('records in, typed Parquet and errors/ out in S3, read back with hyparque
   ]);
 
   const rowsByKey = new Map<string, Record<string, unknown>[]>();
-  for (const key of keys.filter((k) => k.endsWith('.parquet'))) {
+  for (const key of keys.filter((k) => k.startsWith('events/'))) {
     const bytes = await getBytes(s3, key);
     const meta = parquetMetadata(arrayBuffer(bytes));
     const ts = meta.schema.find((s) => s.name === 'timestamp')!;
@@ -137,7 +141,7 @@ t.test('records in, typed Parquet and errors/ out in S3, read back with hyparque
   const [telRow] = rowsByKey.get(keys.find((k) => k.includes('type=telemetry'))!)!;
   t.equal((telRow!.geohash as string).length, 9);
 
-  const errors = gunzipSync(await getBytes(s3, keys[0]!))
+  const errors = gunzipSync(await getBytes(s3, keys.find((k) => k.startsWith('errors/'))!))
     .toString()
     .trim()
     .split('\n')

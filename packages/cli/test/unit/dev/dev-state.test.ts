@@ -7,6 +7,7 @@ const facts: DevFacts = {
   api_url: 'http://127.0.0.1:3000',
   api_key: 'elk_dev_x',
   docs_url: 'http://127.0.0.1:3000/docs',
+  metrics_url: 'http://127.0.0.1:9464/metrics',
   kinesis_endpoint: 'http://127.0.0.1:4567',
   dynamodb_endpoint: 'http://127.0.0.1:4568',
   s3_endpoint: 'http://127.0.0.1:4569',

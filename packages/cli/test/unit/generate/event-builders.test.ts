@@ -1,5 +1,6 @@
 import t from 'tap';
 import { prepareEvent } from '@eventlake/schemas';
+import { READING_RANGES } from '@eventlake/processor';
 import { CLICKSTREAM_ACTION_WEIGHTS, EVENT_TYPE_OF, EventFactory, GENERATOR_KINDS, SENSOR_IDS } from '../../../src/generate/event-builders.js';
 import { batchBody } from '../../../src/generate/producer.js';
 
@@ -73,6 +74,31 @@ t.test('telemetry: sensors are sensor-001…010 with readings, geo devices have 
   }
   t.same(bad, [], 'every reading complete');
   t.same([...seen].sort(), SENSOR_IDS);
+});
+
+t.test('--anomalies: that fraction of sensor readings has one value outside its plausible range', async (t) => {
+  const outside = (s: Record<string, unknown>) =>
+    (Object.keys(READING_RANGES) as (keyof typeof READING_RANGES)[]).filter((r) => {
+      const v = s[r] as number;
+      return v < READING_RANGES[r].min || v > READING_RANGES[r].max;
+    });
+  const n = 4000;
+  const plain = new EventFactory({ seed: 3 });
+  const some = new EventFactory({ seed: 3, anomalies: 0.05 });
+  let flagged = 0;
+  let plainFlagged = 0;
+  let several = 0;
+  for (let i = 0; i < n; i++) {
+    const o = outside(some.sensor() as Record<string, unknown>);
+    if (o.length > 1) several++;
+    if (o.length > 0) flagged++;
+    if (outside(plain.sensor() as Record<string, unknown>).length > 0) plainFlagged++;
+  }
+  t.equal(plainFlagged, 0, 'none without the option');
+  t.equal(several, 0, 'one reading out of range at a time');
+  t.ok(flagged > n * 0.04 && flagged < n * 0.06, `about 5% (${flagged} of ${n})`);
+  const now = () => new Date('2026-01-01T00:00:00Z');
+  t.same(new EventFactory({ seed: 3, now, anomalies: 0 }).sensor(), new EventFactory({ seed: 3, now }).sensor(), 'a seed without anomalies gives the data it always gave');
 });
 
 t.test('a seed reproduces the same data', async (t) => {

@@ -1,7 +1,10 @@
 import t from 'tap';
 import { readFile } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import newman, { type NewmanRunSummary } from 'newman';
 import { Metrics } from '@eventlake/common';
 import { buildApp, loadIngestConfig } from '@eventlake/ingest-api';
 import { ingestOpenApi } from '../../../src/postman/openapi-document.js';
@@ -24,11 +27,31 @@ t.test('every API route is in the collection, with baseUrl and apiKey variables'
   const requests = collection.item.flatMap((f) => f.item.map((i) => `${i.request.method} ${i.request.url.raw}`));
   const doc = await ingestOpenApi();
   const routes = Object.entries(doc.paths).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} {{baseUrl}}${path}`));
-  t.ok(routes.length >= 7, `${routes.length} routes in the OpenAPI document`);
+  t.ok(routes.length >= 6, `${routes.length} routes in the OpenAPI document`);
   for (const route of routes) t.ok(requests.includes(route), `${route} in the collection`);
 });
 
-t.test('every example request gets the documented answer from the API', async (t) => {
+/** Runs `collection` with newman against `baseUrl`, with `apiKey`. */
+function runNewman(collection: PostmanCollection, baseUrl: string, apiKey: string): Promise<NewmanRunSummary> {
+  return new Promise((resolve, reject) =>
+    newman.run(
+      {
+        collection: collection as never,
+        envVar: [
+          { key: 'baseUrl', value: baseUrl },
+          { key: 'apiKey', value: apiKey },
+        ],
+        reporters: [],
+      },
+      (err, summary) => (err ? reject(err) : resolve(summary)),
+    ),
+  );
+}
+
+const testsIn = (collection: PostmanCollection) =>
+  collection.item.flatMap((f) => f.item).flatMap((i) => i.event.flatMap((e) => e.script.exec.filter((line) => line.startsWith('pm.test(')))).length;
+
+t.test("running the collection with newman checks every answer: status, body shape, request id", async (t) => {
   const collection = JSON.parse(await readFile(join(ROOT, COLLECTION_PATH), 'utf8')) as PostmanCollection;
   const key = 'postman-test-key';
   const published: number[] = [];
@@ -45,13 +68,26 @@ t.test('every example request gets the documented answer from the API', async (t
     },
   });
   t.teardown(() => app.close());
-  for (const item of collection.item.flatMap((f) => f.item)) {
-    const r = item.request;
-    const headers: Record<string, string> = Object.fromEntries(r.header.map((h) => [h.key, h.value]));
-    if (r.auth?.type !== 'noauth') headers['x-api-key'] = key;
-    const res = await app.inject({ method: r.method as 'GET' | 'POST', url: `/${r.url.path.join('/')}`, headers, ...(r.body ? { payload: r.body.raw } : {}) });
-    const expected = item.name.startsWith('Refused') ? 400 : r.method === 'POST' ? 202 : 200;
-    t.equal(res.statusCode, expected, `${item.name}: ${res.statusCode}`);
-  }
+  const summary = await runNewman(collection, await app.listen({ port: 0, host: '127.0.0.1' }), key);
+  t.same(summary.run.failures.map((f) => `${f.source?.name ?? '?'}: ${f.error.message}`), [], 'every assertion passed');
+  const items = collection.item.flatMap((f) => f.item).length;
+  t.equal(summary.run.stats.requests.total, items);
+  t.equal(summary.run.stats.assertions.total, testsIn(collection), 'each pm.test ran');
+  t.ok(testsIn(collection) >= 2 * items, 'at least two checks per request');
   t.same(published, [1, 4, 1, 3, 4], 'the fixture bodies were stored (transactions, clickstream array, telemetry, mixed, clickstream as NDJSON)');
+});
+
+t.test('the collection\'s tests fail an API that answers wrong', async (t) => {
+  const collection = JSON.parse(await readFile(join(ROOT, COLLECTION_PATH), 'utf8')) as PostmanCollection;
+  // 200 and an empty object to everything, without a request id.
+  const liar = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end('{}'));
+  });
+  await new Promise<void>((resolve) => liar.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => new Promise<void>((resolve) => liar.close(() => resolve())));
+  const summary = await runNewman(collection, `http://127.0.0.1:${(liar.address() as AddressInfo).port}`, 'k');
+  const failed = new Set(summary.run.failures.map((f) => f.source?.name));
+  t.equal(failed.size, collection.item.flatMap((f) => f.item).length, 'every request has a failing check');
+  t.equal(summary.run.stats.assertions.failed, testsIn(collection), 'and every check fails');
 });

@@ -1,6 +1,6 @@
 /**
  * The API's one error handler: every failure leaves as `AppError.toJSON()`. Client mistakes
- * that Fastify detects (content type, size) are given stable codes; anything
+ * that Fastify and @fastify/compress detect (content type, content coding) are given stable codes; anything
  * else is an internal fault, logged in full and answered without internals.
  */
 import fp from 'fastify-plugin';
@@ -9,7 +9,7 @@ import { AppError, isAppError } from '@eventlake/common';
 import { REQUEST_ENCODINGS } from '../external/request-encoding.js';
 import { NDJSON_TYPES } from './json-body.js';
 
-function fromFastify(err: FastifyError, request: FastifyRequest, maxRequestBytes: number): AppError | undefined {
+function fromFastify(err: FastifyError, request: FastifyRequest): AppError | undefined {
   const encoding = request.headers['content-encoding'];
   switch (err.code) {
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
@@ -28,12 +28,6 @@ function fromFastify(err: FastifyError, request: FastifyRequest, maxRequestBytes
         status: 400,
         hint: 'compress the whole body once with the encoding named in Content-Encoding, or send it uncompressed without that header',
       });
-    case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return new AppError('ERR_REQUEST_TOO_LARGE', `the body exceeds ${maxRequestBytes} bytes${encoding && encoding !== 'identity' ? ' once decompressed' : ''}`, {
-        status: 413,
-        hint: 'split the batch into several requests',
-        details: { limit: 'MAX_REQUEST_BYTES', max: maxRequestBytes },
-      });
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
       return new AppError('ERR_EMPTY_BODY', 'the body is empty', { status: 400, hint: 'send a JSON event or array of events' });
   }
@@ -48,7 +42,7 @@ async function errorsPlugin(fastify: FastifyInstance): Promise<void> {
   const retryAfter = String(fastify.config.RETRY_AFTER_SECONDS);
 
   fastify.setErrorHandler((err: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
-    const appError = isAppError(err) ? err : fromFastify(err, request, fastify.config.MAX_REQUEST_BYTES);
+    const appError = isAppError(err) ? err : fromFastify(err, request);
     if (!appError || appError.status >= 500) {
       if (!appError) request.log.error({ event: 'internal_error', err }, 'internal_error');
       const shown = appError ?? new AppError('ERR_INTERNAL', 'internal error', { status: 500, hint: 'retry; report the request id if it persists' });

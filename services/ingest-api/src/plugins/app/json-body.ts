@@ -1,25 +1,39 @@
 import fp from 'fastify-plugin';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { BodyShape } from '../../body-scanner.js';
+import { readBody } from '../../read-body.js';
 
 /** The content types of an NDJSON body: one JSON event per line. */
 export const NDJSON_TYPES = ['application/x-ndjson', 'application/jsonl'] as const;
 
-/** An NDJSON body's text, so the route knows to read it line by line. */
-export class NdjsonText {
-  constructor(readonly text: string) {}
-}
-
 /**
- * Bodies are read as text and parsed by the route (parse-body.ts): a large body may be
- * handed to the publisher thread unparsed, so parsing it there costs the HTTP thread
- * nothing (see threaded-publisher.ts). A JSON body arrives as a string, an NDJSON one
- * wrapped in NdjsonText.
+ * Bodies are read by `readBody`, which walks them as they arrive and stops at the first
+ * limit they pass; the route then parses each event on its own (ingest-request.ts), or hands
+ * a large body to the publisher thread unparsed (threaded-publisher.ts). Either way the body
+ * reaches the handler as a ScannedBody: its bytes and where its events are.
  */
 async function jsonBodyPlugin(fastify: FastifyInstance): Promise<void> {
+  const { MAX_REQUEST_BYTES: maxBytes, MAX_EVENTS_PER_REQUEST: maxEventsPerRequest, MAX_EVENT_BYTES: maxEventBytes } = fastify.config;
+  const parser = (ndjson: boolean) => (request: FastifyRequest, payload: NodeJS.ReadableStream, done: (err: Error | null, body?: unknown) => void) => {
+    const shape: BodyShape = ndjson ? 'ndjson' : (request.routeOptions.config.bodyShape ?? 'typed');
+    readBody(
+      payload as Parameters<typeof readBody>[0],
+      {
+        raw: request.raw,
+        shape,
+        maxBytes,
+        maxEventsPerRequest,
+        maxEventBytes,
+        contentLength: request.headers['content-length'],
+        contentEncoding: request.headers['content-encoding'],
+      },
+      done,
+    );
+  };
   // JSON and NDJSON only: Fastify's built-in text/plain parser would let other bodies through to the handlers.
   fastify.removeAllContentTypeParsers();
-  fastify.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => done(null, body));
-  fastify.addContentTypeParser([...NDJSON_TYPES], { parseAs: 'string' }, (_request, body, done) => done(null, new NdjsonText(body as string)));
+  fastify.addContentTypeParser('application/json', parser(false));
+  fastify.addContentTypeParser([...NDJSON_TYPES], parser(true));
 }
 
 export default fp(jsonBodyPlugin, { name: 'json-body' });

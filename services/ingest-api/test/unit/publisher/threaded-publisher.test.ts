@@ -8,6 +8,10 @@ import type { OutgoingRecord } from '../../../src/publisher/event-publisher.js';
 import { ThreadedPublisher, nextBodyShare } from '../../../src/publisher/threaded-publisher.js';
 import { bodyLingerMs } from '../../../src/kinesis.js';
 import { testEnv } from '../../helpers/build.js';
+import { ScannedBody, type BodyLayout } from '../../../src/body-scanner.js';
+
+/** A body as read, whose layout the stand-ins only pass back. */
+const body = (text: string, layout: BodyLayout = { holder: 'none', starts: [], ends: [] }) => new ScannedBody(Buffer.from(text), layout);
 
 // Stand-in publisher threads that speak the real protocol (see threaded-publisher.ts), so
 // the HTTP side is tested alone: hand-over, outcomes, limits, and a thread that dies.
@@ -63,8 +67,9 @@ const STAND_INS = {
         const accepted = [];
         const failed = [];
         for (const b of m.bodies) {
-          if (b.text.startsWith('!')) failed.push({ id: b.id, code: 'ERR_VALIDATION', message: 'refused', status: 400, hint: undefined, details: { errors: [{ index: 0, path: '$.x', reason: b.text }] } });
-          else accepted.push({ id: b.id, count: b.text.length, body: JSON.stringify({ target: b.target, text: b.text, receivedAtMicros: b.receivedAtMicros, format: b.format, records: m.ids.length, messages }) });
+          const text = Buffer.from(b.bytes).toString();
+          if (text.startsWith('!')) failed.push({ id: b.id, code: 'ERR_VALIDATION', message: 'refused', status: 400, hint: undefined, details: { errors: [{ index: 0, path: '$.x', reason: text }] } });
+          else accepted.push({ id: b.id, byType: { telemetry: text.length }, body: JSON.stringify({ target: b.target, text, receivedAtMicros: b.receivedAtMicros, layout: b.layout, records: m.ids.length, messages }) });
         }
         parentPort.postMessage({ t: 'settled', stored: m.ids, accepted, failed });
       }
@@ -112,7 +117,7 @@ class HeldLocal {
   }
 }
 
-function start(t: Test, standIn: keyof typeof STAND_INS, env: Record<string, string> = {}, local?: HeldLocal, bodies?: { minChars: number; share?: number }) {
+function start(t: Test, standIn: keyof typeof STAND_INS, env: Record<string, string> = {}, local?: HeldLocal, bodies?: { minBytes: number; share?: number }) {
   const dir = t.testdir({});
   const file = join(dir, `${standIn}.mjs`);
   writeFileSync(file, STAND_INS[standIn]);
@@ -228,16 +233,20 @@ t.test('PUBLISHER_THREAD is auto by default and takes true or false; anything el
 });
 
 t.test('bodies handed over unparsed go with the records of the same linger and come back as their 202 body or their AppError', async (t) => {
-  const { publisher } = start(t, 'bodies', {}, undefined, { minChars: 10, share: 1 });
+  const { publisher } = start(t, 'bodies', {}, undefined, { minBytes: 10, share: 1 });
   await publisher.start();
   const records = publisher.publish(Array.from({ length: 5 }, (_, i) => rec(`k${i}`, '{}')));
-  const accepted = publisher.publishBody('mixed', '{"events":[]}', 1234, 'ndjson');
-  const refused = publisher.publishBody('telemetry', '!bad body', 5678, 'json').then(() => undefined, (err: unknown) => err as AppError);
+  const accepted = publisher.publishBody('mixed', body('{"events":[]}', { holder: 'lines', starts: [0], ends: [13], lines: [1] }), 1234);
+  const refused = publisher.publishBody('telemetry', body('!bad body'), 5678).then(() => undefined, (err: unknown) => err as AppError);
   t.equal(publisher.inFlight, 5 * 4 + 13 + 9, 'a body counts its length against the in-flight limit');
   await records;
   const ok = await accepted;
-  t.equal(ok.count, 13);
-  t.same(JSON.parse(ok.body), { target: 'mixed', text: '{"events":[]}', receivedAtMicros: 1234, format: 'ndjson', records: 1, messages: 1 }, 'target, text, time of receipt and format arrived, in the records\' message');
+  t.same(ok.byType, { telemetry: 13 }, 'the events per type come back from the thread');
+  t.same(
+    JSON.parse(ok.body),
+    { target: 'mixed', text: '{"events":[]}', receivedAtMicros: 1234, layout: { holder: 'lines', starts: [0], ends: [13], lines: [1] }, records: 1, messages: 1 },
+    'target, bytes, layout and time of receipt arrived, in the records\' message',
+  );
   const err = await refused;
   t.ok(err instanceof AppError);
   t.equal(err?.status, 400);
@@ -247,15 +256,15 @@ t.test('bodies handed over unparsed go with the records of the same linger and c
   t.equal(publisher.inFlight, 0);
 });
 
-t.test('which bodies are handed over: none shorter than minChars, and the given share of the rest, spread evenly', async (t) => {
-  const half = start(t, 'bodies', {}, undefined, { minChars: 100, share: 0.5 }).publisher;
+t.test('which bodies are handed over: none shorter than minBytes, and the given share of the rest, spread evenly', async (t) => {
+  const half = start(t, 'bodies', {}, undefined, { minBytes: 100, share: 0.5 }).publisher;
   t.notOk(half.takesBody(99), 'short bodies stay');
   t.same(Array.from({ length: 6 }, () => half.takesBody(100)), [false, true, false, true, false, true], 'every second one');
-  const all = start(t, 'bodies', {}, undefined, { minChars: 0, share: 1 }).publisher;
+  const all = start(t, 'bodies', {}, undefined, { minBytes: 0, share: 1 }).publisher;
   t.ok(all.takesBody(0) && all.takesBody(1e6));
   const none = start(t, 'store').publisher;
   t.notOk(none.takesBody(1e6), 'without the option no body is handed over');
-  const { publisher: balanced } = start(t, 'bodies', {}, undefined, { minChars: 0 });
+  const { publisher: balanced } = start(t, 'bodies', {}, undefined, { minBytes: 0 });
   t.equal(Array.from({ length: 10 }, () => balanced.takesBody(1)).filter(Boolean).length, 5, 'balancing starts at half');
   await balanced.start();
   await balanced.close();
@@ -263,16 +272,16 @@ t.test('which bodies are handed over: none shorter than minChars, and the given 
 });
 
 t.test('a body past the in-flight limit, or after close, is refused at once and never handed over', async (t) => {
-  const { publisher } = start(t, 'bodies', { MAX_IN_FLIGHT_BYTES: String(100_000), LINGER_MS: '1000' }, undefined, { minChars: 0, share: 1 });
+  const { publisher } = start(t, 'bodies', { MAX_IN_FLIGHT_BYTES: String(100_000), LINGER_MS: '1000' }, undefined, { minBytes: 0, share: 1 });
   await publisher.start();
-  const first = publisher.publishBody('telemetry', 'x'.repeat(60_000), 1, 'json');
-  const over = await publisher.publishBody('telemetry', 'y'.repeat(60_000), 1, 'json').then(() => undefined, (err: unknown) => err as AppError);
+  const first = publisher.publishBody('telemetry', body('x'.repeat(60_000)), 1);
+  const over = await publisher.publishBody('telemetry', body('y'.repeat(60_000)), 1).then(() => undefined, (err: unknown) => err as AppError);
   t.equal(over?.code, 'ERR_OVERLOADED');
   t.equal(over?.status, 503);
   await publisher.close();
   const lingered = await first;
   t.equal(JSON.parse(lingered.body).text, 'x'.repeat(60_000), 'close handed the lingering body over first');
-  const late = await publisher.publishBody('telemetry', 'z', 1, 'json').then(() => undefined, (err: unknown) => err as AppError);
+  const late = await publisher.publishBody('telemetry', body('z'), 1).then(() => undefined, (err: unknown) => err as AppError);
   t.equal(late?.code, 'ERR_SHUTTING_DOWN');
 });
 

@@ -1,7 +1,7 @@
 import t from 'tap';
 import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import { AppError } from '@eventlake/common';
-import { OTHER_KEY, TEST_KEY, authHeaders, build, fixtureText, makeEvent } from '../../helpers/build.js';
+import { OTHER_KEY, TEST_KEY, authHeaders, build, fixtureText, makeEvent, scrape } from '../../helpers/build.js';
 import { hashApiKey } from '../../../src/api-keys.js';
 
 interface ErrorBody {
@@ -310,7 +310,7 @@ t.test('NDJSON bodies: one event per line, the same records as a JSON array, err
 });
 
 t.test('429 with Retry-After past the per-key rate limit; keys are limited separately', async (t) => {
-  const { app } = await build(t, { RATE_LIMIT_MAX: '2', RATE_LIMIT_WINDOW_MS: '60000' });
+  const { app, metrics: registry } = await build(t, { RATE_LIMIT_MAX: '2', RATE_LIMIT_WINDOW_MS: '60000' });
   const event = makeEvent('telemetry', 1);
   t.equal((await app.inject(post('/v1/telemetry', event))).statusCode, 202);
   t.equal((await app.inject(post('/v1/telemetry', event))).statusCode, 202);
@@ -323,7 +323,7 @@ t.test('429 with Retry-After past the per-key rate limit; keys are limited separ
   const other = await app.inject(post('/v1/telemetry', event, authHeaders(OTHER_KEY)));
   t.equal(other.statusCode, 202, 'another key has its own budget');
   t.match(other.headers, { 'x-ratelimit-limit': '2', 'x-ratelimit-remaining': '1' }, 'every limited response says what is left');
-  const metrics = await app.inject({ method: 'GET', url: '/metrics' });
+  const metrics = await scrape(registry);
   t.match(metrics.body, /eventlake_ingest_rate_limited_total\{key="tester"\} 1/);
   t.match(metrics.body, /eventlake_ingest_errors_total\{code="ERR_RATE_LIMITED"\} 1/);
   // Routes without a key are limited by address, on their own budget; health checks and

@@ -7,24 +7,81 @@ import { ENDPOINTS, EVENT_TYPES, type EventType } from '@eventlake/schemas';
 import Fastify from 'fastify';
 import ingestApp, { buildApp, serverOptions } from '../../../src/app.js';
 import { loadIngestConfig } from '../../../src/config.js';
-import { FakePublisher, TEST_KEY, authHeaders, build, makeEvent, testEnv } from '../../helpers/build.js';
+import { FakePublisher, TEST_KEY, authHeaders, build, makeEvent, scrape, testEnv } from '../../helpers/build.js';
+import { StreamReadiness } from '../../../src/stream-readiness.js';
 
-t.test('healthz is up; readyz follows the publisher', async (t) => {
-  const { app, publisher } = await build(t);
+t.test('healthz is up; readyz follows the publisher and names nothing behind the API', async (t) => {
+  const { app, publisher } = await build(t, { READINESS_CACHE_MS: '0' });
   t.equal((await app.inject({ method: 'GET', url: '/healthz' })).statusCode, 200);
   const ready = await app.inject({ method: 'GET', url: '/readyz' });
   t.equal(ready.statusCode, 200);
-  t.same(ready.json(), { status: 'ready', stream: 'events' });
+  t.same(ready.json(), { status: 'ready' }, 'no stream name');
   publisher.isReady = false;
-  t.equal((await app.inject({ method: 'GET', url: '/readyz' })).statusCode, 503);
+  const unready = await app.inject({ method: 'GET', url: '/readyz' });
+  t.equal(unready.statusCode, 503);
+  t.same(unready.json(), { status: 'unavailable' });
+});
+
+t.test('readyz asks the publisher once for any number of requests within READINESS_CACHE_MS', async (t) => {
+  const { app, publisher } = await build(t);
+  let asked = 0;
+  let answer!: (ready: boolean) => void;
+  publisher.ready = () => {
+    asked++;
+    return new Promise<boolean>((resolve) => (answer = resolve));
+  };
+  // 200 unauthenticated requests at once: one question, its answer shared.
+  const pending = Array.from({ length: 200 }, () => app.inject({ method: 'GET', url: '/readyz' }));
+  while (asked === 0) await new Promise((r) => setImmediate(r));
+  answer(true);
+  const answers = await Promise.all(pending);
+  t.same([...new Set(answers.map((a) => a.statusCode))], [200]);
+  t.equal(asked, 1, 'one refresh in flight, shared by every request');
+  for (let i = 0; i < 50; i++) await app.inject({ method: 'GET', url: '/readyz' });
+  t.equal(asked, 1, 'and then remembered (5 s by default)');
+});
+
+t.test('the stream readiness is remembered for maxAgeMs, then asked again; a failed question is "not ready"', async (t) => {
+  let now = 1_000;
+  let asked = 0;
+  let next: boolean | Error = true;
+  const readiness = new StreamReadiness(async () => {
+    asked++;
+    if (next instanceof Error) throw next;
+    return next;
+  }, 5_000, () => now);
+  t.equal(await readiness.ready(), true);
+  next = false;
+  now += 4_999;
+  t.equal(await readiness.ready(), true, 'still the remembered answer');
+  now += 1;
+  t.equal(await readiness.ready(), false, 'asked again once it is 5 s old');
+  next = new Error('DescribeStreamSummary throttled');
+  now += 5_000;
+  t.equal(await readiness.ready(), false);
+  t.equal(asked, 3);
+});
+
+t.test('/metrics is served on METRICS_PORT only, not by the API on PORT', async (t) => {
+  const { app, metrics } = await build(t);
+  t.equal((await app.inject({ method: 'GET', url: '/metrics' })).statusCode, 404, 'the API port does not serve it');
+  const res = await scrape(metrics);
+  t.equal(res.statusCode, 200);
+  t.match(res.body, /eventlake_ingest_http_requests_total\{route="unmatched",status="404"\} 1/);
+  const config = loadIngestConfig(testEnv());
+  t.equal(config.METRICS_PORT, 9464);
+  t.not(config.METRICS_PORT, config.PORT);
 });
 
 t.test('openapi.json documents every endpoint with the schemas package input schemas', async (t) => {
   const { app } = await build(t);
   const doc = (await app.inject({ method: 'GET', url: '/openapi.json' })).json<{ paths: Record<string, Record<string, { requestBody?: { content: Record<string, { schema: { oneOf?: { properties?: Record<string, unknown> }[] } }> } }>> }>();
-  for (const path of ['/v1/transactions', '/v1/clickstream', '/v1/telemetry', '/v1/events', '/healthz', '/readyz', '/metrics']) {
+  for (const path of ['/v1/transactions', '/v1/clickstream', '/v1/telemetry', '/v1/events', '/healthz', '/readyz']) {
     t.ok(doc.paths[path], path);
   }
+  t.notOk(doc.paths['/metrics'], 'metrics are not the API\'s');
+  const readyz = (doc.paths['/readyz'] as unknown as { get: { responses: Record<string, unknown> } }).get.responses;
+  t.same(Object.keys(readyz).sort(), ['200', '503'], 'readyz declares its 503');
   const telemetry = doc.paths['/v1/telemetry']!.post!.requestBody!.content['application/json']!.schema;
   t.ok(telemetry.oneOf?.[0]?.properties?.longitude, 'telemetry fields come from inputSchemas');
   const ui = await app.inject({ method: 'GET', url: '/docs/' });
@@ -70,15 +127,30 @@ t.test('openapi.json lists the body media types and content codings the ingest r
 });
 
 t.test('metrics count accepted events and refusals by code', async (t) => {
-  const { app } = await build(t);
+  const { app, metrics } = await build(t);
   await app.inject({ method: 'POST', url: '/v1/telemetry', headers: authHeaders(), payload: JSON.stringify([makeEvent('telemetry', 1), makeEvent('telemetry', 2)]) });
   await app.inject({ method: 'POST', url: '/v1/telemetry', headers: { 'content-type': 'application/json' }, payload: '{}' });
-  const res = await app.inject({ method: 'GET', url: '/metrics' });
+  const res = await scrape(metrics);
   t.equal(res.statusCode, 200);
-  t.match(res.headers['content-type'], /text\/plain/);
+  t.match(res.contentType, /text\/plain/);
   t.match(res.body, /eventlake_ingest_events_accepted_total\{type="telemetry"\} 2/);
   t.match(res.body, /eventlake_ingest_errors_total\{code="ERR_UNAUTHORIZED"\} 1/);
   t.match(res.body, /eventlake_ingest_http_requests_total\{route="\/v1\/telemetry",status="202"\} 1/);
+});
+
+t.test('a mixed batch counts each accepted event under its own type', async (t) => {
+  const { app, metrics } = await build(t);
+  const events = [
+    { type: 'clickstream', ...makeEvent('clickstream', 1) },
+    { type: 'clickstream', ...makeEvent('clickstream', 2) },
+    { type: 'transaction', ...makeEvent('transaction', 3) },
+  ];
+  const posted = await app.inject({ method: 'POST', url: '/v1/events', headers: authHeaders(), payload: JSON.stringify({ events }) });
+  t.equal(posted.statusCode, 202, posted.body);
+  const res = await scrape(metrics);
+  t.match(res.body, /eventlake_ingest_events_accepted_total\{type="clickstream"\} 2/);
+  t.match(res.body, /eventlake_ingest_events_accepted_total\{type="transaction"\} 1/);
+  t.notMatch(res.body, /events_accepted_total\{type="mixed"\}/, 'no pseudo-type for the mixed route');
 });
 
 t.test('closing the app drains the publisher', async (t) => {

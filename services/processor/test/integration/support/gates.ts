@@ -3,7 +3,7 @@
  * test can cut a worker off from S3 or DynamoDB. SigV4 signs the Host header, which is
  * forwarded as received, so the emulator still accepts the signatures.
  *
- * `startS3Gate` gates lake uploads (PUTs under events/): it lets the first `allow` through and
+ * `startS3Gate` gates lake uploads (PUTs under events/, or the prefixes given): it lets the first `allow` through and
  * parks the rest unanswered, so a test can kill a worker while a batch is half written; or,
  * while `refuse` is on, answers them as S3 does when it is unavailable (503 SlowDown).
  * `startServiceGate` gates every request, refusing them as DynamoDB does when it is
@@ -90,10 +90,10 @@ async function startGate(upstream: string, opts: GateOptions): Promise<Gate> {
   };
 }
 
-/** Starts a gate in front of S3 at `upstream` that lets `allow` lake uploads through. */
-export function startS3Gate(upstream: string, allow: number): Promise<Gate> {
+/** Starts a gate in front of S3 at `upstream` that lets `allow` lake uploads (PUTs under `prefixes`) through. */
+export function startS3Gate(upstream: string, allow: number, prefixes: readonly string[] = ['events']): Promise<Gate> {
   return startGate(upstream, {
-    gated: (req) => req.method === 'PUT' && /\/events\//.test(req.url ?? ''),
+    gated: (req) => req.method === 'PUT' && prefixes.some((p) => (req.url ?? '').includes(`/${p}/`)),
     allow,
     refusal: {
       status: 503,

@@ -164,6 +164,14 @@ t.test('the sink is made with the shard’s hash key range, so it can tell recor
   t.same(described, [{ hashKeyRange: { start: 5n, end: 10n } }]);
 });
 
+t.test("records read are counted per shard, so a status view can show each shard's rate", async (t) => {
+  const { sink, start, metrics } = await setup(t, newLease(SHARD, []));
+  const c = start();
+  await until(() => sink.flushed.length >= 3);
+  await c.stop();
+  t.match(await metrics.prometheusText(), new RegExp(`t_records_in_total\\{shard="${SHARD}"\\} 9`));
+});
+
 t.test('a lease lost during a flush stops the loop without a checkpoint', async (t) => {
   const { store, sink, start } = await setup(t, newLease(SHARD, []));
   sink.onFlush = () => {

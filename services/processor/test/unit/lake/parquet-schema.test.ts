@@ -1,4 +1,7 @@
 import t from 'tap';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parquetMetadata, parquetReadObjects, type SchemaElement } from 'hyparquet';
 import { compressors } from 'hyparquet-compressors';
 import { EVENT_TYPES, lakeColumns } from '@eventlake/schemas';
@@ -105,4 +108,31 @@ t.test('strings survive whole: NUL characters, non-ASCII text and JSON propertie
   t.equal(row!.user_id, 'u\u0000tail');
   t.equal(row!.page, '/suche?q=Größe 🚲');
   t.same(JSON.parse(row!.properties as string), { q: 'a\u0000b' });
+});
+
+t.test('DuckDB spills into the writer\'s temp directory, never into the working directory (read-only in the task)', async (t) => {
+  const cwd = await mkdtemp(join(tmpdir(), 'parquet-cwd-'));
+  const temp = await mkdtemp(join(tmpdir(), 'parquet-temp-'));
+  const before = process.cwd();
+  process.chdir(cwd);
+  const writer = new ParquetBatchWriter({ tempDir: temp });
+  t.teardown(async () => {
+    process.chdir(before);
+    await writer.close();
+    await Promise.all([rm(cwd, { recursive: true, force: true }), rm(temp, { recursive: true, force: true })]);
+  });
+  const conn = await writer.connect();
+  try {
+    // A sort several times the memory limit has to go out of core.
+    await conn.run("SET memory_limit = '40MB'; SET preserve_insertion_order = false");
+    const sorted = await conn.runAndReadAll(
+      "SELECT count(*)::INTEGER FROM (SELECT x FROM (SELECT (random() * 1e12)::BIGINT AS x, repeat('a', 50) AS pad FROM range(3000000)) ORDER BY x, pad)",
+    );
+    t.same(sorted.getRows(), [[3_000_000]]);
+  } finally {
+    conn.closeSync();
+  }
+  const [own] = await readdir(temp);
+  t.same(await readdir(join(temp, own!)), ['spill'], 'the spill directory is inside the configured temp directory');
+  t.same(await readdir(cwd), [], 'nothing (no .tmp) in the working directory');
 });

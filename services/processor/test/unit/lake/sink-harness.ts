@@ -10,7 +10,7 @@ import { RECEIVED_AT_MS } from './record-factory.js';
 export const NOW_MS = RECEIVED_AT_MS + 1_000;
 
 /** A factory writing to `store` (in memory by default), silent, with its own metrics. */
-export function memorySinkFactory(opts: { store?: ObjectStore; dedupeWindowMs?: number; now?: () => number } = {}): {
+export function memorySinkFactory(opts: { store?: ObjectStore; dedupeWindowMs?: number; lakeStartDate?: string; now?: () => number } = {}): {
   factory: LakeSinkFactory;
   store: ObjectStore;
   metrics: Metrics;
@@ -25,6 +25,7 @@ export function memorySinkFactory(opts: { store?: ObjectStore; dedupeWindowMs?: 
     metrics,
     now: opts.now ?? (() => NOW_MS),
     ...(opts.dedupeWindowMs === undefined ? {} : { dedupeWindowMs: opts.dedupeWindowMs }),
+    ...(opts.lakeStartDate === undefined ? {} : { lakeStartDate: opts.lakeStartDate }),
   });
   return { factory, store, metrics };
 }
@@ -43,11 +44,11 @@ export function errorLines(body: Uint8Array): ErrorRecord[] {
 const utf8 = new TextDecoder('utf-8', { ignoreBOM: true, fatal: true });
 const parsers = { stringFromBytes: (bytes: Uint8Array | undefined) => bytes && utf8.decode(bytes) };
 
-/** Every row of every lake file (events/) in `store`, read with hyparquet (not the writer's DuckDB). */
+/** Every row of every event file (Parquet under events/) in `store`, read with hyparquet (not the writer's DuckDB). */
 export async function lakeRows(store: MemoryObjectStore): Promise<Record<string, unknown>[]> {
   const rows: Record<string, unknown>[] = [];
   for (const [key, o] of store.objects) {
-    if (!key.startsWith('events/')) continue;
+    if (!key.startsWith('events/') || !key.endsWith('.parquet')) continue;
     const file = o.body.buffer.slice(o.body.byteOffset, o.body.byteOffset + o.body.byteLength) as ArrayBuffer;
     rows.push(...((await parquetReadObjects({ file, compressors, parsers })) as Record<string, unknown>[]));
   }

@@ -1,0 +1,5 @@
+#!/usr/bin/env node
+import { runMain } from './args.js';
+import { statusMain } from './status/status-command.js';
+
+runMain(() => statusMain(process.argv.slice(2)));

@@ -1,0 +1,56 @@
+/** Builders of ticks, scrapes, leases and shards for the status tests, in the services' own metric text. */
+import { parsePrometheusText } from '../../src/prometheus-text.js';
+import type { Scrape, Tick } from '../../src/status-model.js';
+import type { LeaseView, MetricsTarget, ShardView } from '../../src/status-sources.js';
+
+/** An API and two workers, as `pnpm dev` starts them. */
+export const TARGETS: MetricsTarget[] = [
+  { name: 'api', role: 'api', url: 'http://127.0.0.1:3000/metrics' },
+  { name: 'worker-1', role: 'worker', workerId: 'dev-worker-1', url: 'http://127.0.0.1:9090/metrics' },
+  { name: 'worker-2', role: 'worker', workerId: 'dev-worker-2', url: 'http://127.0.0.1:9091/metrics' },
+];
+
+/** A scrape from Prometheus text lines; null is a scrape that failed. */
+export function scrape(lines: string[] | null): Scrape {
+  return lines === null ? { ok: false, samples: [], error: 'connect ECONNREFUSED' } : { ok: true, samples: parsePrometheusText(lines.join('\n')) };
+}
+
+/** One poll at `atMs` (seconds are easier to read: pass seconds). */
+export function tick(atSeconds: number, scrapes: Record<string, string[] | null>, leases: LeaseView[] | null = [], shards: ShardView[] | null = []): Tick {
+  return { atMs: atSeconds * 1000, scrapes: Object.fromEntries(Object.entries(scrapes).map(([k, v]) => [k, scrape(v)])), leases, shards };
+}
+
+/** A lease row. */
+export function lease(shardId: string, owner: string | null, extra: Partial<LeaseView> = {}): LeaseView {
+  return { shardId, owner, finished: false, pending: false, parents: [], ...extra };
+}
+
+/** A shard of the stream. */
+export function shard(shardId: string, open = true, parents: string[] = []): ShardView {
+  return { shardId, open, parents };
+}
+
+/** The API's metrics text for accepted events by type, requests by status and latency buckets. */
+export function apiText(o: { accepted?: Record<string, number>; statuses?: Record<string, number>; buckets?: Record<string, number>; route?: string; inFlight?: number }): string[] {
+  const route = o.route ?? '/v1/events';
+  return [
+    ...Object.entries(o.accepted ?? {}).map(([type, n]) => `eventlake_ingest_events_accepted_total{type="${type}"} ${n}`),
+    ...Object.entries(o.statuses ?? {}).map(([status, n]) => `eventlake_ingest_http_requests_total{route="${route}",status="${status}"} ${n}`),
+    ...Object.entries(o.buckets ?? {}).map(([le, n]) => `eventlake_ingest_http_request_seconds_bucket{le="${le}",route="${route}"} ${n}`),
+    `eventlake_ingest_publisher_in_flight_bytes ${o.inFlight ?? 0}`,
+  ];
+}
+
+/** A worker's metrics text. */
+export function workerText(o: { records?: Record<string, number>; lag?: Record<string, number>; rows?: Record<string, number>; files?: Record<string, number>; errors?: Record<string, number>; rss?: number; retries?: number; leases?: number }): string[] {
+  return [
+    ...Object.entries(o.records ?? {}).map(([s, n]) => `eventlake_processor_records_in_total{shard="${s}"} ${n}`),
+    ...Object.entries(o.lag ?? {}).map(([s, n]) => `eventlake_processor_millis_behind_latest{shard="${s}"} ${n}`),
+    ...Object.entries(o.rows ?? {}).map(([type, n]) => `eventlake_processor_lake_rows_total{type="${type}"} ${n}`),
+    ...Object.entries(o.files ?? {}).map(([type, n]) => `eventlake_processor_lake_files_total{kind="parquet",type="${type}"} ${n}`),
+    ...Object.entries(o.errors ?? {}).map(([stage, n]) => `eventlake_processor_lake_error_records_total{stage="${stage}"} ${n}`),
+    `eventlake_processor_resident_memory_bytes ${o.rss ?? 100_000_000}`,
+    `eventlake_processor_flush_retries_total ${o.retries ?? 0}`,
+    `eventlake_processor_leases_held ${o.leases ?? 0}`,
+  ];
+}

@@ -37,8 +37,8 @@ export interface ShardConsumerDeps {
    * stream's retention, which Kinesis has deleted. Rejects when the stream cannot be listed.
    */
   shardExpired(shardId: string): Promise<boolean>;
-  /** The shard's hash key range from the last ListShards, when listed. */
-  hashKeyRange?(shardId: string): HashKeyRange | undefined;
+  /** The shard's hash key range from ListShards; undefined when not listed, rejects when the stream cannot be listed. */
+  hashKeyRange?(shardId: string): Promise<HashKeyRange | undefined>;
   /** Per-shard read limits (Kinesis's by default; unit tests raise them to run fast). */
   readLimits?: Pick<ShardReaderOptions, 'maxCallsPerSecond' | 'maxBytesPerSecond' | 'limit'>;
   /** Waits between attempts of a failed flush: the first, doubling up to the longest. */
@@ -118,7 +118,13 @@ export class ShardConsumer {
     const { log, leases, metrics } = this.deps;
     const plan = resumePlan(lease);
     if (plan.kind === 'finished') return 'finished';
-    const sink = this.deps.sinks.forShard(this.shardId, { hashKeyRange: this.deps.hashKeyRange?.(this.shardId) });
+    let hashKeyRange: HashKeyRange | undefined;
+    try {
+      hashKeyRange = await this.deps.hashKeyRange?.(this.shardId);
+    } catch (err) {
+      return this.ended(err);
+    }
+    const sink = this.deps.sinks.forShard(this.shardId, { hashKeyRange });
     try {
       await this.warm(sink, lease);
       let start: StartPosition = plan.after === null ? { type: 'TRIM_HORIZON' } : { type: 'AFTER_SEQUENCE_NUMBER', sequenceNumber: plan.after };

@@ -167,10 +167,7 @@ export class Worker {
     // periodic ShardSyncTask covers the same gap).
     if (this.syncNeeded || Date.now() - this.lastSyncMs > SHARD_SYNC_INTERVAL_MS) {
       const listed = await listShards(this.opts.kinesis, this.opts.streamName);
-      for (const s of listed) {
-        const r = s.HashKeyRange;
-        if (s.ShardId && r?.StartingHashKey && r.EndingHashKey) this.ranges.set(s.ShardId, { start: BigInt(r.StartingHashKey), end: BigInt(r.EndingHashKey) });
-      }
+      this.noteRanges(listed);
       const shards = shardsParentsFirst(listed);
       const created = await this.leases.ensureLeases(shards);
       if (created > 0) this.opts.log.info({ created }, 'leases_created');
@@ -181,6 +178,24 @@ export class Worker {
     this.lastLeases = new Map(result.leases.map((l) => [l.leaseKey, l]));
     for (const lease of result.taken) this.startConsumer(lease);
     this.opts.metrics.leasesHeld.set(this.leases.held().size);
+  }
+
+  private noteRanges(listed: readonly Shard[]): void {
+    for (const s of listed) {
+      const r = s.HashKeyRange;
+      if (s.ShardId && r?.StartingHashKey && r.EndingHashKey) this.ranges.set(s.ShardId, { start: BigInt(r.StartingHashKey), end: BigInt(r.EndingHashKey) });
+    }
+  }
+
+  /**
+   * A shard's hash key range. The last listing can predate the shard: another worker created
+   * the lease of a new child and this one took it before its own next sync. The shards are
+   * then listed again, since without its range the child would read records a reshard sent
+   * astray instead of skipping them.
+   */
+  private async rangeOf(shardId: string): Promise<HashKeyRange | undefined> {
+    if (!this.ranges.has(shardId)) this.noteRanges(await listShards(this.opts.kinesis, this.opts.streamName));
+    return this.ranges.get(shardId);
   }
 
   private async renewPass(): Promise<void> {
@@ -202,7 +217,7 @@ export class Worker {
       ...(this.budget ? { budget: this.budget } : {}),
       ...(this.opts.getRecordsLimit ? { readLimits: { limit: this.opts.getRecordsLimit } } : {}),
       parentLease: (id) => this.lastLeases.get(id),
-      hashKeyRange: (id) => this.ranges.get(id),
+      hashKeyRange: (id) => this.rangeOf(id),
       shardExpired: async (id) => !(await listShards(this.opts.kinesis, this.opts.streamName)).some((s) => s.ShardId === id),
     });
     this.consumers.set(shardId, consumer);

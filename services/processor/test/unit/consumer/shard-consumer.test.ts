@@ -117,7 +117,7 @@ async function setup(t: Test, lease: Lease, records = 9, flushRetry: FlushRetryP
           return sink;
         },
       },
-      hashKeyRange: (id) => (id === SHARD ? { start: 5n, end: 10n } : undefined),
+      hashKeyRange: (id) => Promise.resolve(id === SHARD ? { start: 5n, end: 10n } : undefined),
       metrics: processorMetrics(metrics),
       log: createLogger('test', { level: 'silent' }),
       pollIdleMs: 1,

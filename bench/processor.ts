@@ -17,10 +17,12 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Metrics, createLogger } from '../packages/common/dist/index.js';
 import { MemoryObjectStore, ParquetBatchWriter, createLakeSinkFactory, type LakeSinkFactory } from '../services/processor/dist/lake/index.js';
+import { loadProcessorConfig } from '../services/processor/dist/index.js';
 import { minutePartialColumns } from '../packages/schemas/dist/index.js';
 import type { FlushResult, StreamRecord } from '../services/processor/src/contracts.js';
 import { clickstreamRecords, encodeStreamFile, decodeStreamFile, mixedRecords, BENCH_SHARD } from './processor-data.js';
 import { runE2e } from './processor-e2e.js';
+import { runTakeover } from './processor-takeover.js';
 import { intFlag, parseCli, runMain } from '../packages/cli/src/args.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -58,6 +60,11 @@ against the local emulators.
   --runs N          runs of each measurement; the one with the least CPU time is kept (default 3);
                     the sink with and without partials alternates N times in one process
   --e2e-records N   records for the end-to-end run; 0 skips it (default 100000)
+  --takeover-ids N  ids per lease in the take-over warm-up rows (default 3600000: a 1 h
+                    window at 1,000 events/s); 0 skips them
+  --baseline-records N  records of the window the old warm-up (a stream re-read) is measured
+                    on and scaled from (default 100000)
+  --task-memory-mib N   TASK_MEMORY_MIB of the measured worker (default: the processor's)
   -h, --help        this text
 `;
 
@@ -255,6 +262,9 @@ async function main(): Promise<void> {
     records: { type: 'string' },
     runs: { type: 'string' },
     'e2e-records': { type: 'string' },
+    'takeover-ids': { type: 'string' },
+    'baseline-records': { type: 'string' },
+    'task-memory-mib': { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
     // How the parent starts each measurement in a child process of its own.
     child: { type: 'string' },
@@ -281,6 +291,9 @@ async function main(): Promise<void> {
   }
   const n = intFlag('bench:processor', 'records', values.records, 200_000, { min: 1 });
   const e2eRecords = intFlag('bench:processor', 'e2e-records', values['e2e-records'], 100_000, { min: 0 });
+  const takeoverIds = intFlag('bench:processor', 'takeover-ids', values['takeover-ids'], 3_600_000, { min: 0 });
+  const baselineRecords = intFlag('bench:processor', 'baseline-records', values['baseline-records'], 100_000, { min: 1 });
+  const taskMemoryMiB = intFlag('bench:processor', 'task-memory-mib', values['task-memory-mib'], loadProcessorConfig({ STREAM_NAME: 's', LEASE_TABLE: 'tab', LAKE_BUCKET: 'bkt' }).TASK_MEMORY_MIB, { min: 256 });
   const dir = mkdtempSync(join(tmpdir(), 'eventlake-bench-processor-'));
   try {
     console.log(`node ${process.version}, ${runs} runs each, fastest kept; cpu = user + sys of the whole process`);
@@ -370,6 +383,17 @@ async function main(): Promise<void> {
       const cells = e2e.map((r) => [r.name, fmt(r.records), fmt(r.seconds, 2), fmt(r.records / r.seconds), r.note]);
       const w = head.map((h, c) => Math.max(h.length, ...cells.map((r) => r[c]!.length)));
       const ln = (cs: string[]) => `| ${cs.map((s, c) => (c === 0 || c === 4 ? s.padEnd(w[c]!) : s.padStart(w[c]!))).join(' | ')} |`;
+      console.log(ln(head));
+      console.log(`|${w.map((x) => '-'.repeat(x + 2)).join('|')}|`);
+      for (const r of cells) console.log(ln(r));
+    }
+    if (takeoverIds > 0) {
+      console.log(`\nLease take-over warm-up: ${fmt(takeoverIds)} ids per lease (a 1 h window at ${fmt(takeoverIds / 3600)} events/s), then each lease's first new batch:\n`);
+      const rows = await runTakeover(takeoverIds, baselineRecords, taskMemoryMiB);
+      const head = ['', 'leases', 'ids per lease', 'peak RSS MiB', 's to first new batch', 'MiB re-read from Kinesis', 'MiB read from S3', 'notes'];
+      const cells = rows.map((r) => [r.name, fmt(r.leases), fmt(r.idsPerLease), fmt(r.peakRssMiB), fmt(r.secondsToFirstBatch, 1), fmt(r.kinesisBytes / 1048576, 1), fmt(r.s3Bytes / 1048576, 1), r.note]);
+      const w = head.map((h, c) => Math.max(h.length, ...cells.map((r) => r[c]!.length)));
+      const ln = (cs: string[]) => `| ${cs.map((x, c) => (c === 0 || c === 7 ? x.padEnd(w[c]!) : x.padStart(w[c]!))).join(' | ')} |`;
       console.log(ln(head));
       console.log(`|${w.map((x) => '-'.repeat(x + 2)).join('|')}|`);
       for (const r of cells) console.log(ln(r));

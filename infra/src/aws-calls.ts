@@ -51,7 +51,9 @@ export function serviceRequests(calls: readonly AwsCall[], a: PipelineArns): Iam
       lakeBucket: a.bucketArn,
       lakeObject: objectArn(a.bucketArn, c.prefix ?? '', 'example'),
     }[c.resource];
-    return { what: `${c.action} on the ${c.resource}${c.prefix ? ` under ${c.prefix}` : ''}`, action: c.action, resource, context: { ...TLS, ...c.context } };
+    // A listing names its prefix in the query, which IAM reads as s3:prefix.
+    const listing: Record<string, string> = c.resource === 'lakeBucket' && c.prefix ? { 's3:prefix': `${c.prefix}example/` } : {};
+    return { what: `${c.action} on the ${c.resource}${c.prefix ? ` under ${c.prefix}` : ''}`, action: c.action, resource, context: { ...TLS, ...listing, ...c.context } };
   });
 }
 

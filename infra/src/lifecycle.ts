@@ -17,6 +17,12 @@ export interface LifecycleRule {
   abortIncompleteMultipartUpload?: { daysAfterInitiation: number };
 }
 
+/**
+ * Days the event ids each batch recorded (dedupe/) are kept: the processor's window is at most
+ * 24 h, and a shard left unread longer than the stream's retention has nothing left to dedupe.
+ */
+export const DEDUPE_IDS_EXPIRE_DAYS = 8;
+
 /** The lake bucket's lifecycle rules. */
 export function lakeLifecycleRules(
   c: Pick<InfraConfig, 'rawInfrequentAccessDays' | 'rawGlacierDays' | 'errorsExpireDays' | 'noncurrentVersionsExpireDays' | 'athenaResultsExpireDays'>,
@@ -32,6 +38,8 @@ export function lakeLifecycleRules(
       ],
     },
     { id: 'errors-expire', status: 'Enabled', filter: { prefix: LAKE_PREFIXES.errors }, expiration: { days: c.errorsExpireDays } },
+    // Read back only within the dedupe window (at most a day) of a shard's last checkpoint.
+    { id: 'dedupe-ids-expire', status: 'Enabled', filter: { prefix: LAKE_PREFIXES.dedupe }, expiration: { days: DEDUPE_IDS_EXPIRE_DAYS } },
     { id: 'athena-results-expire', status: 'Enabled', filter: { prefix: LAKE_PREFIXES.athenaResults }, expiration: { days: c.athenaResultsExpireDays } },
     {
       // The processor overwrites a batch's files on replay; the superseded versions are noise.

@@ -65,8 +65,9 @@ export function ingestApiTaskPolicy(a: { streamArn: string; keyArn: string }): P
 /**
  * The processor reads the stream, keeps leases in the one table and writes Parquet (events
  * and the minute tables' partials) and error files: exactly the requests of
- * PROCESSOR_AWS_CALLS. It never reads the lake back (dedupe
- * state comes from the stream), so no GetObject.
+ * PROCESSOR_AWS_CALLS. Beside them it writes, and reads back when it takes a lease, the event
+ * ids each batch saw (dedupe/): its only reads of the bucket, listed and fetched under that
+ * prefix alone.
  */
 export function processorTaskPolicy(a: { streamArn: string; tableArn: string; bucketArn: string; keyArn: string }): PolicyDocument {
   return doc(
@@ -91,7 +92,20 @@ export function processorTaskPolicy(a: { streamArn: string; tableArn: string; bu
       // One PutObject per file (bounded by FLUSH_MAX_BYTES, far below PutObject's 5 GB), no
       // multipart upload, so nothing to abort.
       Action: ['s3:PutObject'],
-      Resource: [objectsUnder(a.bucketArn, LAKE_PREFIXES.events), objectsUnder(a.bucketArn, LAKE_PREFIXES.aggregates), objectsUnder(a.bucketArn, LAKE_PREFIXES.errors)],
+      Resource: [
+        objectsUnder(a.bucketArn, LAKE_PREFIXES.events),
+        objectsUnder(a.bucketArn, LAKE_PREFIXES.aggregates),
+        objectsUnder(a.bucketArn, LAKE_PREFIXES.errors),
+        objectsUnder(a.bucketArn, LAKE_PREFIXES.dedupe),
+      ],
+    },
+    { Sid: 'ReadDedupeIds', Effect: 'Allow', Action: ['s3:GetObject'], Resource: objectsUnder(a.bucketArn, LAKE_PREFIXES.dedupe) },
+    {
+      Sid: 'ListDedupeIds',
+      Effect: 'Allow',
+      Action: ['s3:ListBucket'],
+      Resource: a.bucketArn,
+      Condition: { StringLike: { 's3:prefix': `${LAKE_PREFIXES.dedupe}*` } },
     },
     { Sid: 'UseThePipelineKey', Effect: 'Allow', Action: ['kms:Decrypt', 'kms:GenerateDataKey'], Resource: a.keyArn },
   );

@@ -1,6 +1,7 @@
 /**
  * Where things live in the lake bucket. The processor writes `events/`, `aggregates/` (the
- * minute tables' partials) and `errors/`,
+ * minute tables' partials), `errors/` and `dedupe/` (the event ids each batch saw, which the
+ * next owner of a shard reads back),
  * Firehose writes `raw/` (and its own failures under `errors/firehose/`), Athena writes
  * `athena-results/`; IAM grants and lifecycle rules are scoped by these same strings.
  */
@@ -11,6 +12,7 @@ export const LAKE_PREFIXES = {
   events: 'events/',
   aggregates: `${MINUTE_PARTIALS_PREFIX}/`,
   errors: 'errors/',
+  dedupe: 'dedupe/',
   raw: 'raw/',
   firehoseErrors: 'errors/firehose/',
   athenaResults: 'athena-results/',

@@ -101,13 +101,22 @@ export function ingestSettings(config: Settings): Record<(typeof INGEST_SETTINGS
 
 export type { ServiceEnvironment } from '@eventlake/common';
 
-/** The processor task's environment: the operator's settings, and the stack's resources (values may be Pulumi inputs). */
+/** The processor task's environment: the operator's settings, the stack's resources (values may be Pulumi inputs) and the task's memory. */
 export function processorEnvironment<V>(
   settings: ServiceEnvironment<typeof ProcessorConfigSchema>,
-  w: { streamName: V; tableName: V; bucketName: V; region: V },
+  w: { streamName: V; tableName: V; bucketName: V; region: V; memoryMiB: number },
 ): ServiceEnvironment<typeof ProcessorConfigSchema, V | string> {
-  // Batches are staged and DuckDB spills in the task's one writable path, not under /app.
-  return { ...settings, STREAM_NAME: w.streamName, LEASE_TABLE: w.tableName, LAKE_BUCKET: w.bucketName, AWS_REGION: w.region, TEMP_DIR: WRITABLE_PATH };
+  return {
+    ...settings,
+    STREAM_NAME: w.streamName,
+    LEASE_TABLE: w.tableName,
+    LAKE_BUCKET: w.bucketName,
+    AWS_REGION: w.region,
+    // Batches are staged and DuckDB spills in the task's one writable path, not under /app.
+    TEMP_DIR: WRITABLE_PATH,
+    // The processor's memory budgets (buffered batches, DuckDB) are shares of the task's memory.
+    TASK_MEMORY_MIB: String(w.memoryMiB),
+  };
 }
 
 /** The ingest API task's environment: the operator's settings, the stack's resources, and the publisher mode its CPU affords. */

@@ -170,12 +170,21 @@ t.test('the API task may only write the one stream, with the one key', async (t)
   t.same([...new Set(statements.flatMap((s) => ([] as string[]).concat(s.Resource ?? [])))].sort(), [keyArn, stream.state.arn].sort());
 });
 
-t.test('the processor task reads the one stream, uses the one table and writes only events/, aggregates/ and errors/', async (t) => {
+t.test('the processor task reads the one stream, uses the one table, writes only events/, aggregates/, errors/ and dedupe/ and reads back only dedupe/', async (t) => {
   const statements = policyForRole('processor-task-role');
   const table = stack.one('aws:dynamodb/table:Table');
   const s3 = statements.filter((s) => s.Action.some((a) => a.startsWith('s3:')));
   const s3Resources = s3.flatMap((s) => ([] as string[]).concat(s.Resource ?? []));
-  t.same(s3Resources.sort(), [`${lakeBucket.state.arn as string}/aggregates/*`, `${lakeBucket.state.arn as string}/errors/*`, `${lakeBucket.state.arn as string}/events/*`]);
+  const lake = lakeBucket.state.arn as string;
+  t.same([...new Set(s3Resources)].sort(), [lake, `${lake}/aggregates/*`, `${lake}/dedupe/*`, `${lake}/errors/*`, `${lake}/events/*`]);
+  t.same(
+    s3.filter((s) => !s.Action.includes('s3:PutObject')).map((s) => [s.Action, s.Resource]),
+    [
+      [['s3:GetObject'], `${lake}/dedupe/*`],
+      [['s3:ListBucket'], lake],
+    ],
+    'reads: the dedupe ids, and a listing of them',
+  );
   t.ok(statements.filter((s) => s.Action.some((a) => a.startsWith('dynamodb:'))).every((s) => s.Resource === table.state.arn), 'the one table');
   t.ok(statements.filter((s) => s.Action.some((a) => a.startsWith('kinesis:'))).every((s) => s.Resource === stack.one('aws:kinesis/stream:Stream').state.arn), 'the one stream');
   t.notOk(statements.some((s) => s.Action.some((a) => /^kinesis:Put/.test(a))), 'the processor never writes the stream');
@@ -279,7 +288,7 @@ t.test('the processor is told every variable of its contract and gets the longes
   }[];
   t.same(
     container!.environment.map((e) => e.name).sort(),
-    ['AWS_REGION', 'DEDUPE_WINDOW_MS', 'EMF_NAMESPACE', 'FLUSH_MAX_AGE_MS', 'FLUSH_MAX_BYTES', 'LAKE_BUCKET', 'LAKE_START_DATE', 'LEASE_DURATION_MS', 'LEASE_TABLE', 'LOG_LEVEL', 'STREAM_NAME', 'TEMP_DIR'],
+    ['AWS_REGION', 'DEDUPE_WINDOW_MS', 'EMF_NAMESPACE', 'FLUSH_MAX_AGE_MS', 'FLUSH_MAX_BYTES', 'LAKE_BUCKET', 'LAKE_START_DATE', 'LEASE_DURATION_MS', 'LEASE_TABLE', 'LOG_LEVEL', 'STREAM_NAME', 'TASK_MEMORY_MIB', 'TEMP_DIR'],
   );
   // The root filesystem is read-only: batches are staged, and DuckDB spills, on the writable volume.
   const { readonlyRootFilesystem, mountPoints } = container as unknown as { readonlyRootFilesystem: boolean; mountPoints: { containerPath: string; readOnly: boolean }[] };

@@ -234,6 +234,20 @@ t.test('the checks catch what they are for', async (t) => {
     'ExplicitlyDenied',
     'a PutObject asking for SSE-S3 would be refused by the bucket policy',
   );
+  const listing = processor.requests.find((r) => r.action === 's3:ListBucket')!;
+  t.equal(
+    await simulate({
+      principal: processor.principal,
+      action: 's3:ListBucket',
+      resource: listing.resource,
+      context: { ...listing.context, 's3:prefix': 'events/' },
+      identityPolicy: processor.identity!,
+      resourcePolicy: bucketPolicy,
+      accountId: ACCOUNT,
+    }),
+    'ImplicitlyDenied',
+    'the processor may list dedupe/ only, not the lake',
+  );
   t.match(await conditionKeyProblem('kms:EncryptionContext:aws:logs:arn', 'kms:DescribeKey'), /can never apply/, 'a condition key the action never carries is found');
   t.equal(await conditionKeyProblem('kms:EncryptionContext:aws:logs:arn', 'kms:Decrypt'), undefined, 'a key declared with a variable part is matched');
   const keyPolicy = resourcePolicies.find((p) => p.name === 'key policy')!.policy;

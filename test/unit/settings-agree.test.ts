@@ -51,7 +51,13 @@ const api: Record<Source, Record<string, unknown>> = {
 const processor: Record<Source, Record<string, unknown>> = {
   service: loadProcessorConfig(RESOURCES),
   infra: loadProcessorConfig(
-    processorEnvironment(processorSettings(infra), { streamName: RESOURCES.STREAM_NAME, tableName: RESOURCES.LEASE_TABLE, bucketName: RESOURCES.LAKE_BUCKET, region }) as Record<string, string>,
+    processorEnvironment(processorSettings(infra), {
+      streamName: RESOURCES.STREAM_NAME,
+      tableName: RESOURCES.LEASE_TABLE,
+      bucketName: RESOURCES.LAKE_BUCKET,
+      region,
+      memoryMiB: infra.processorMemory,
+    }) as Record<string, string>,
   ),
   dev: loadProcessorConfig(devWorkerEnvironment(DEFAULT_PIPELINE_OPTIONS, wiring, 0, 9090)),
 };

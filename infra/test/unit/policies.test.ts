@@ -36,10 +36,13 @@ t.test('the API may put records on the one stream and encrypt for it, nothing el
   });
 });
 
-t.test('the processor reads the stream, keeps leases, and writes only under events/, aggregates/ and errors/', async (t) => {
+t.test('the processor reads the stream, keeps leases, writes only under events/, aggregates/, errors/ and dedupe/, and reads back only dedupe/', async (t) => {
   const g = grants(processorTaskPolicy(arns));
-  t.same(g['s3:PutObject'], ['arn:aws:s3:::lake/aggregates/*', 'arn:aws:s3:::lake/errors/*', 'arn:aws:s3:::lake/events/*']);
-  t.notOk(g['s3:GetObject'], 'never reads the lake back');
+  t.same(g['s3:PutObject'], ['arn:aws:s3:::lake/aggregates/*', 'arn:aws:s3:::lake/dedupe/*', 'arn:aws:s3:::lake/errors/*', 'arn:aws:s3:::lake/events/*']);
+  t.same(g['s3:GetObject'], ['arn:aws:s3:::lake/dedupe/*'], 'the lake itself is never read back, only the ids batches recorded');
+  t.same(g['s3:ListBucket'], ['arn:aws:s3:::lake']);
+  const list = processorTaskPolicy(arns).Statement.find((s) => s.Action.includes('s3:ListBucket'))!;
+  t.same(list.Condition, { StringLike: { 's3:prefix': 'dedupe/*' } }, 'listing is limited to dedupe/');
   t.notOk(g['s3:DeleteObject'], 'never deletes from the lake');
   for (const a of ['kinesis:GetRecords', 'kinesis:GetShardIterator', 'kinesis:ListShards']) t.same(g[a], [arns.streamArn], a);
   for (const a of ['dynamodb:Scan', 'dynamodb:PutItem', 'dynamodb:UpdateItem']) t.same(g[a], [arns.tableArn], a);

@@ -14,7 +14,10 @@ export interface AwsCall {
   action: string;
   /** What the request targets. */
   resource: AwsResourceKind;
-  /** For `lakeObject`: the key prefix the request's keys start with (ends in `/`). */
+  /**
+   * For `lakeObject`: the key prefix the request's keys start with; for a `lakeBucket` listing:
+   * the prefix it is limited to, which IAM reads as `s3:prefix`. Ends in `/`.
+   */
   prefix?: string;
   /**
    * Request headers that IAM reads as condition keys (`s3:x-amz-server-side-encryption`), with

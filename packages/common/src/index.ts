@@ -4,3 +4,4 @@ export * from './config.js';
 export * from './logger.js';
 export * from './metrics.js';
 export * from './local-client-config.js';
+export * from './stream-keys.js';

@@ -26,8 +26,10 @@ export interface LocalClientConfig {
  * - The SDK's default handler negotiates HTTP/2 for Kinesis, which kinesalite cannot
  *   speak; an HTTP/1.1 `NodeHttpHandler` with keep-alive works for all three emulators.
  * - The keep-alive agent is sized for a publisher's concurrent PutRecords calls.
+ * - `socketTimeoutMs` abandons an attempt whose socket stays silent that long (the SDK then
+ *   retries it); the handler's `requestTimeout` only warns.
  */
-export function localClientConfig(endpoint: string, opts: { maxSockets?: number } = {}): LocalClientConfig {
+export function localClientConfig(endpoint: string, opts: { maxSockets?: number; socketTimeoutMs?: number } = {}): LocalClientConfig {
   return {
     endpoint,
     region: LOCAL_REGION,
@@ -36,6 +38,7 @@ export function localClientConfig(endpoint: string, opts: { maxSockets?: number 
       httpAgent: new http.Agent({ keepAlive: true, maxSockets: opts.maxSockets ?? 64 }),
       connectionTimeout: 5_000,
       requestTimeout: 30_000,
+      ...(opts.socketTimeoutMs ? { socketTimeout: opts.socketTimeoutMs } : {}),
     }),
     maxAttempts: 3,
   };

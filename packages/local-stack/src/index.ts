@@ -2,4 +2,5 @@
 export { LOCAL_CREDENTIALS, LOCAL_REGION, localClientConfig, localS3Options, type LocalClientConfig } from '@eventlake/common';
 export * from './emulators.js';
 export * from './resources.js';
+export * from './aws-proxy.js';
 export * from './recording-proxy.js';

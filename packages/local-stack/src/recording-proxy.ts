@@ -15,6 +15,8 @@ export interface RecordedRequest {
   bucket?: string;
   /** S3 object requests: the key. */
   key?: string;
+  /** S3 listings: the prefix they are limited to (IAM's `s3:prefix`), when they name one. */
+  prefix?: string;
   /** Kinesis and DynamoDB: the `StreamName`/`StreamARN` or `TableName` of the body, when it names one. */
   target?: string;
   /** The request's headers that IAM reads as `s3:` condition keys (SSE, ACL, copy source), keyed as the condition key. */
@@ -48,7 +50,7 @@ const S3_CONDITION_HEADERS = [
  * The IAM action of an S3 REST request (path-style: `/<bucket>/<key>`). Multipart steps are
  * authorized as the actions AWS documents: UploadPart and Complete as s3:PutObject.
  */
-export function s3Action(method: string, path: string, searchParams: URLSearchParams): { action: string; bucket?: string; key?: string } {
+export function s3Action(method: string, path: string, searchParams: URLSearchParams): { action: string; bucket?: string; key?: string; prefix?: string } {
   // The SDK adds `x-id=<Operation>` to some requests; it names no sub-resource.
   const query = new URLSearchParams(searchParams);
   query.delete('x-id');
@@ -61,7 +63,10 @@ export function s3Action(method: string, path: string, searchParams: URLSearchPa
   if (key === undefined) {
     if (m === 'GET' && query.has('uploads')) return { action: 's3:ListBucketMultipartUploads', ...named };
     if (m === 'GET' && query.has('location')) return { action: 's3:GetBucketLocation', ...named };
-    if (m === 'GET' || m === 'HEAD') return { action: 's3:ListBucket', ...named };
+    if (m === 'GET' || m === 'HEAD') {
+      const prefix = query.get('prefix');
+      return { action: 's3:ListBucket', ...named, ...(prefix ? { prefix } : {}) };
+    }
     if (m === 'PUT' && [...query.keys()].length === 0) return { action: 's3:CreateBucket', ...named };
     if (m === 'POST' && query.has('delete')) return { action: 's3:DeleteObject', ...named };
     return { action: `unknown:${m} ${path}?${query.toString()}`, ...named };

@@ -9,19 +9,25 @@ import type { ServerEventPublisher } from './publisher/event-publisher.js';
 import { KinesisPublisher } from './publisher/kinesis-publisher.js';
 import { ThreadedPublisher } from './publisher/threaded-publisher.js';
 
+/**
+ * The SDK's attempts at each control-plane call (ListShards, DescribeStreamSummary): a keep-alive
+ * connection the far end dropped fails the first attempt at once, and readiness or the shard
+ * map must not fail with it. PutRecords is not sent through the SDK's retry layer (see
+ * put-records-call.ts): the publisher retries it itself within each request's deadline.
+ */
+const CONTROL_PLANE_ATTEMPTS = 3;
+
 /** A Kinesis client for the configured region, or for KINESIS_ENDPOINT when running locally. */
 export function createKinesisClient(config: Pick<IngestConfig, 'AWS_REGION' | 'KINESIS_ENDPOINT'>): KinesisClient {
-  // The publisher retries within each request's deadline itself; SDK retries would
-  // spend that deadline invisibly.
   if (config.KINESIS_ENDPOINT) {
-    return new KinesisClient({ ...localClientConfig(config.KINESIS_ENDPOINT, { maxSockets: 128 }), maxAttempts: 1 });
+    return new KinesisClient({ ...localClientConfig(config.KINESIS_ENDPOINT, { maxSockets: 128 }), maxAttempts: CONTROL_PLANE_ATTEMPTS });
   }
   // HTTP/1.1 with keep-alive, as against the local emulators, rather than the SDK's HTTP/2
   // default for Kinesis: the PutRecords requests the tests check are then the ones AWS gets.
   // Sized for both publishers' concurrent calls with room for reads.
   return new KinesisClient({
     region: config.AWS_REGION,
-    maxAttempts: 1,
+    maxAttempts: CONTROL_PLANE_ATTEMPTS,
     requestHandler: new NodeHttpHandler({ httpsAgent: new https.Agent({ keepAlive: true, maxSockets: 64 }), connectionTimeout: 5_000 }),
   });
 }

@@ -5,7 +5,7 @@
  */
 import type { AwsCall } from '@eventlake/common';
 import { MINUTE_PARTIALS_PREFIX } from '@eventlake/schemas';
-import { ERRORS_PREFIX, EVENTS_PREFIX } from './lake/naming.js';
+import { DEDUPE_PREFIX, ERRORS_PREFIX, EVENTS_PREFIX } from './lake/naming.js';
 
 /** The processor's AWS requests. */
 export const PROCESSOR_AWS_CALLS: readonly AwsCall[] = [
@@ -24,4 +24,9 @@ export const PROCESSOR_AWS_CALLS: readonly AwsCall[] = [
   { action: 's3:PutObject', resource: 'lakeObject', prefix: `${EVENTS_PREFIX}/`, context: {} },
   { action: 's3:PutObject', resource: 'lakeObject', prefix: `${MINUTE_PARTIALS_PREFIX}/`, context: {} },
   { action: 's3:PutObject', resource: 'lakeObject', prefix: `${ERRORS_PREFIX}/`, context: {} },
+  // lake/shard-sink.ts: each batch's event ids go beside the lake; a new owner of the shard
+  // lists them (under dedupe/<shard>/ only) and reads them back at warm-up. Its only reads.
+  { action: 's3:PutObject', resource: 'lakeObject', prefix: `${DEDUPE_PREFIX}/`, context: {} },
+  { action: 's3:ListBucket', resource: 'lakeBucket', prefix: `${DEDUPE_PREFIX}/`, context: {} },
+  { action: 's3:GetObject', resource: 'lakeObject', prefix: `${DEDUPE_PREFIX}/`, context: {} },
 ];

@@ -36,7 +36,25 @@ export const ProcessorConfigSchema = Type.Object({
     default: 30_000,
     description: 'longest wait between attempts to write a batch the lake refused (from 1 s, doubling); the batch is kept and its shard paused meanwhile',
   }),
-  DEDUPE_WINDOW_MS: Type.Integer({ minimum: 0, maximum: 86_400_000, default: DEFAULT_DEDUPE_WINDOW_MS }),
+  DEDUPE_WINDOW_MS: Type.Integer({
+    minimum: 0,
+    maximum: 86_400_000,
+    default: DEFAULT_DEDUPE_WINDOW_MS,
+    description: 'event_id dedupe window, in arrival time: a retry within it of the first attempt leaves one row',
+  }),
+  BATCH_MEMORY_MIB: Type.Optional(
+    Type.Integer({
+      minimum: 1,
+      maximum: 122_880,
+      description: 'bytes of records buffered in unflushed batches across all the shards a worker reads, MiB; an eighth of TASK_MEMORY_MIB when unset',
+    }),
+  ),
+  TASK_MEMORY_MIB: Type.Integer({
+    minimum: 256,
+    maximum: 122_880,
+    default: 2048,
+    description: "the task's memory; the processor's memory budgets (DuckDB's limit among them) are shares of it",
+  }),
   LAKE_START_DATE: Type.String({
     pattern: '^\\d{4}-\\d{2}-\\d{2}$',
     default: DEFAULT_LAKE_START_DATE,
@@ -44,6 +62,12 @@ export const ProcessorConfigSchema = Type.Object({
   }),
   PARQUET_CODEC: Type.Union([Type.Literal('zstd'), Type.Literal('snappy')], { default: 'zstd', description: 'Parquet compression' }),
   PARQUET_ROW_GROUP_ROWS: Type.Optional(Type.Integer({ minimum: 1_000, maximum: 10_000_000, description: 'rows per Parquet row group' })),
+  GET_RECORDS_LIMIT: Type.Integer({
+    minimum: 1,
+    maximum: 10_000,
+    default: 10_000,
+    description: "records per GetRecords call (Kinesis' maximum, KCL's maxRecords); each shard's read beyond the memory budget is at most this",
+  }),
   POLL_IDLE_MS: Type.Integer({
     minimum: 200,
     maximum: 60_000,

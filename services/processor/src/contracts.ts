@@ -18,7 +18,12 @@
  *    A worker that takes over a lease with `pending` set re-reads exactly that range
  *    (AT_SEQUENCE_NUMBER first … last), hands it to a fresh sink, flushes and checkpoints:
  *    the same keys are overwritten with the same rows.
+ *
+ * The dedupe state a fresh sink starts from is what `flush()` recorded of the batches up to the
+ * checkpoint (`warm`): the same as the previous owner held, so the replay decides as it did.
  */
+
+import type { HashKeyRange } from '@eventlake/common';
 
 /** A record as GetRecords returns it (possibly a KPL aggregate of many user records). */
 export interface StreamRecord {
@@ -62,6 +67,8 @@ export interface FlushResult {
 export interface ShardSink {
   /** Adds records read from the shard, in order. Bad records are kept for errors/, never thrown. */
   add(records: readonly StreamRecord[]): void;
+  /** Input bytes buffered since the last flush (the worker's memory budget counts them). */
+  bufferedBytes(): number;
   /** Size-or-age decision over what is buffered; pure apart from the clock passed in. */
   shouldFlush(nowMs: number): boolean;
   /** The range buffered so far, or null when empty. */
@@ -69,11 +76,12 @@ export interface ShardSink {
   /** Writes every file of the buffered batch, then clears the buffer. Idempotent per batch. */
   flush(): Promise<FlushResult>;
   /**
-   * Feeds records that are already in the lake (read back from before the checkpoint, at
-   * most the dedupe window) so dedupe holds across restarts and lease moves. Emits nothing.
+   * Loads the event ids that earlier batches of `sources` saw, from arrival `fromArrivalMs` on,
+   * so dedupe holds across restarts, lease moves and reshards. Each flush records its batch's
+   * ids beside the lake for this; nothing is read from the stream and nothing is emitted.
    */
-  warm(records: readonly StreamRecord[]): void;
-  /** How far back `warm` needs records, in milliseconds of arrival time. */
+  warm(sources: readonly WarmSource[], fromArrivalMs: number): Promise<WarmResult>;
+  /** How far back `warm` needs ids, in milliseconds of arrival time: the dedupe window. */
   readonly dedupeWindowMs: number;
   /**
    * Releases what the sink holds for its shard (dedupe state, batch files) once the shard is
@@ -82,7 +90,31 @@ export interface ShardSink {
   close?(): Promise<void>;
 }
 
-/** Makes the sink for a shard. `parents` are the parent shards' sinks' seeds after a reshard. */
+/** A shard whose written batches' ids warm-up loads: up to its checkpoint, or all of them once it was read to its end. */
+export interface WarmSource {
+  shardId: string;
+  /** The last sequence number checkpointed; null for a shard at SHARD_END. */
+  upTo: string | null;
+}
+
+/** What warm-up loaded. */
+export interface WarmResult {
+  files: number;
+  ids: number;
+  bytes: number;
+}
+
+/** What the consumer knows of a shard when it makes the shard's sink. */
+export interface ShardDescription {
+  /**
+   * The shard's hash key range (from ListShards). Records of an aggregate the ingest API
+   * packed for another shard, whose own keys hash outside it, are skipped: the API sent
+   * them again to the shard they belong to. Unknown: every record is read.
+   */
+  hashKeyRange?: HashKeyRange | undefined;
+}
+
+/** Makes the sink for a shard. */
 export interface ShardSinkFactory {
-  forShard(shardId: string): ShardSink;
+  forShard(shardId: string, shard?: ShardDescription): ShardSink;
 }

@@ -6,23 +6,27 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { S3Client } from '@aws-sdk/client-s3';
+import https from 'node:https';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { createLogger, localClientConfig, localS3Options, Metrics, type Logger } from '@eventlake/common';
 import type { ProcessorConfig } from './config.js';
 import type { ShardSinkFactory } from './contracts.js';
-import { DynamoLeaseStore } from './consumer/lease-store.js';
+import { DynamoLeaseStore, leaseCallTimeoutMs } from './consumer/lease-store.js';
 import { processorMetrics, type ProcessorMetrics } from './consumer/processor-metrics.js';
 import { Worker } from './consumer/worker.js';
 import { DEFAULT_FLUSH_RETRY } from './consumer/shard-consumer.js';
 import { startHttpServer, type HttpServerHandle } from './http-server.js';
 import { createLakeSinkFactory } from './lake/index.js';
+import { memoryBudget } from './memory-budget.js';
 
 export * from './contracts.js';
 export * from './config.js';
-export { ensureLeaseTable, DynamoLeaseStore, type LeaseStore, type LeaseChanges } from './consumer/lease-store.js';
+export { ensureLeaseTable, DynamoLeaseStore, leaseCallTimeoutMs, type LeaseStore, type LeaseChanges } from './consumer/lease-store.js';
 export { ShardLeaseManager, LeaseLostError } from './consumer/shard-lease-manager.js';
 export { Worker, listShards, shardsParentsFirst } from './consumer/worker.js';
 export { SHARD_END, TRIM_HORIZON, type Lease } from './consumer/lease.js';
 export { startHttpServer } from './http-server.js';
+export { memoryBudget, type MemoryBudget } from './memory-budget.js';
 export type { ErrorRecord, ErrorStage } from './lake/error-records.js';
 // The plausible telemetry ranges, for tools that generate readings outside them.
 export { READING_RANGES, type Reading, type ReadingRange } from './lake/reading-ranges.js';
@@ -36,13 +40,35 @@ export interface ProcessorClients {
   s3: S3Client;
 }
 
+/**
+ * How long an attempt of each client's calls may stay silent before it is abandoned (the SDK
+ * then retries it, three attempts in all). Without one a call whose connection hangs never
+ * returns: a GetRecords stops its shard for good while the lease stays renewed. Every answer
+ * normally starts within a second; an S3 upload streams, so its silence is measured per chunk.
+ * Lease-table calls have a tighter bound of their own (leaseCallTimeoutMs).
+ */
+export const SOCKET_TIMEOUT_MS = { kinesis: 10_000, dynamodb: 5_000, s3: 30_000 } as const;
+
+/** Connecting to an AWS endpoint (inside the VPC, through its endpoints) takes milliseconds. */
+const CONNECTION_TIMEOUT_MS = 5_000;
+
+function awsClientConfig(region: string, socketTimeout: number): { region: string; requestHandler: NodeHttpHandler } {
+  return {
+    region,
+    // socketTimeout: silence on the socket fails the attempt (requestTimeout would only warn).
+    requestHandler: new NodeHttpHandler({ httpsAgent: new https.Agent({ keepAlive: true, maxSockets: 64 }), connectionTimeout: CONNECTION_TIMEOUT_MS, socketTimeout }),
+  };
+}
+
 /** Creates the clients for `config`: local emulators when their endpoints are set, AWS otherwise. */
 export function createClients(config: Pick<ProcessorConfig, 'AWS_REGION' | 'KINESIS_ENDPOINT' | 'DYNAMODB_ENDPOINT' | 'S3_ENDPOINT'>): ProcessorClients {
   const region = config.AWS_REGION;
+  const t = SOCKET_TIMEOUT_MS;
+  const local = (endpoint: string, socketTimeoutMs: number) => localClientConfig(endpoint, { socketTimeoutMs });
   return {
-    kinesis: new KinesisClient(config.KINESIS_ENDPOINT ? localClientConfig(config.KINESIS_ENDPOINT) : { region }),
-    ddb: new DynamoDBClient(config.DYNAMODB_ENDPOINT ? localClientConfig(config.DYNAMODB_ENDPOINT) : { region }),
-    s3: new S3Client(config.S3_ENDPOINT ? { ...localClientConfig(config.S3_ENDPOINT), ...localS3Options() } : { region }),
+    kinesis: new KinesisClient(config.KINESIS_ENDPOINT ? local(config.KINESIS_ENDPOINT, t.kinesis) : awsClientConfig(region, t.kinesis)),
+    ddb: new DynamoDBClient(config.DYNAMODB_ENDPOINT ? local(config.DYNAMODB_ENDPOINT, t.dynamodb) : awsClientConfig(region, t.dynamodb)),
+    s3: new S3Client(config.S3_ENDPOINT ? { ...local(config.S3_ENDPOINT, t.s3), ...localS3Options() } : awsClientConfig(region, t.s3)),
   };
 }
 
@@ -90,6 +116,7 @@ export async function startProcessor(config: ProcessorConfig, clients: Processor
         lakeStartDate: config.LAKE_START_DATE,
         parquet: {
           codec: config.PARQUET_CODEC,
+          memoryLimitMiB: memoryBudget(config.TASK_MEMORY_MIB).duckdbMiB,
           ...(config.PARQUET_ROW_GROUP_ROWS ? { rowGroupRows: config.PARQUET_ROW_GROUP_ROWS } : {}),
           ...(config.TEMP_DIR ? { tempDir: config.TEMP_DIR } : {}),
         },
@@ -100,12 +127,14 @@ export async function startProcessor(config: ProcessorConfig, clients: Processor
   const worker = new Worker({
     kinesis: clients.kinesis,
     streamName: config.STREAM_NAME,
-    store: new DynamoLeaseStore(clients.ddb, config.LEASE_TABLE),
+    store: new DynamoLeaseStore(clients.ddb, config.LEASE_TABLE, { callTimeoutMs: leaseCallTimeoutMs(config.LEASE_DURATION_MS) }),
     sinks,
     workerId: config.WORKER_ID,
     leaseDurationMs: config.LEASE_DURATION_MS,
     pollIdleMs: config.POLL_IDLE_MS,
     flushRetry: { firstMs: Math.min(DEFAULT_FLUSH_RETRY.firstMs, config.FLUSH_RETRY_MAX_MS), maxMs: config.FLUSH_RETRY_MAX_MS },
+    getRecordsLimit: config.GET_RECORDS_LIMIT,
+    batchBudgetBytes: (config.BATCH_MEMORY_MIB ?? memoryBudget(config.TASK_MEMORY_MIB).batchMiB) * 1024 * 1024,
     metrics: pm,
     log,
   });

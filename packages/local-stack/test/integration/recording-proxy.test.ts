@@ -37,6 +37,7 @@ t.test('S3 requests are recorded as the IAM actions AWS authorizes them as, with
   t.equal(await got.Body?.transformToString(), 'x', 'the proxy forwards requests and answers unchanged');
 
   const seen = proxy.requests.filter((r) => r.key !== undefined || r.action === 's3:ListBucket').slice(-7);
+  t.equal(seen[5]?.prefix, 'events/', 'a listing records the prefix IAM judges as s3:prefix');
   t.same(
     seen.map((r) => [r.action, r.key ?? '', r.context]),
     [

@@ -5,9 +5,12 @@
  * trailer), byte for byte what `aws-kinesis-agg` (the awslabs implementation) writes, so
  * any KPL de-aggregator reads them. The grouping is ours: an aggregate only holds records
  * whose partition keys hash to one shard, and is sent with the first record's hash key as
- * ExplicitHashKey, so every event lands where its own partition key would put it.
+ * ExplicitHashKey, so every event lands where its own partition key would put it. Its own
+ * partition key is PACKED_AGGREGATE_PARTITION_KEY, which tells the processor it was packed
+ * so (see the publisher for what happens when a reshard made the shard map stale).
  */
 import { createHash } from 'node:crypto';
+import { PACKED_AGGREGATE_PARTITION_KEY } from '@eventlake/common';
 import type { ShardMap } from './shard-map.js';
 
 /** One event ready for Kinesis: its partition key, hash key and UTF-8 JSON bytes. */
@@ -43,9 +46,9 @@ export const KINESIS_LIMITS = {
 const KPL_MAGIC = Buffer.from([0xf3, 0x89, 0x9a, 0xc2]);
 const DIGEST_BYTES = 16;
 
-// The aggregate's own partition key (≤ 256 characters, up to 4 UTF-8 bytes each), the
-// magic number and the MD5 trailer all count against Kinesis' 1 MiB.
-const AGGREGATE_OVERHEAD = 256 * 4 + KPL_MAGIC.length + DIGEST_BYTES;
+// The aggregate's own partition key, the magic number and the MD5 trailer all count against
+// Kinesis' 1 MiB.
+const AGGREGATE_OVERHEAD = Buffer.byteLength(PACKED_AGGREGATE_PARTITION_KEY) + KPL_MAGIC.length + DIGEST_BYTES;
 
 // Protobuf tags (field number << 3 | wire type) of the fields the aggregate uses:
 // AggregatedRecord.partition_key_table (1, bytes), AggregatedRecord.records (3, bytes),
@@ -143,7 +146,8 @@ class AggregateBuilder {
   }
 }
 
-function plainEntry<T extends UserRecord>(r: T, expectedShardId: string | undefined): KinesisEntry<T> {
+/** One record on its own, routed by Kinesis from its own partition key. */
+export function plainEntry<T extends UserRecord>(r: T, expectedShardId: string | undefined): KinesisEntry<T> {
   const entry: KinesisEntry<T> = {
     PartitionKey: r.partitionKey,
     Data: r.data,
@@ -182,10 +186,10 @@ export function aggregateShardGroup<T extends UserRecord>(records: readonly T[],
       const data = agg.build();
       const first = members[0]!;
       out.push({
-        PartitionKey: first.partitionKey,
+        PartitionKey: PACKED_AGGREGATE_PARTITION_KEY,
         ExplicitHashKey: first.hashKey.toString(10),
         Data: data,
-        bytes: data.length + Buffer.byteLength(first.partitionKey),
+        bytes: data.length + Buffer.byteLength(PACKED_AGGREGATE_PARTITION_KEY),
         expectedShardId: shardId,
         members,
       });

@@ -3,11 +3,18 @@
  * linger, packs them into PutRecords calls (KPL aggregation per shard), retries partial
  * failures with backoff and jitter until each request's deadline, and settles every
  * request exactly once: resolved when all its records are stored, rejected with 503 if not.
+ *
+ * A record counts as stored only on the shard its own partition key hashes to. PutRecords
+ * answers the shard each entry reached; an aggregate that reached another shard than the map
+ * expected (the stream was resharded since the map was read) is checked on that very call:
+ * the map is read again, and its records whose keys hash elsewhere are sent again, each on its
+ * own key, before their requests are answered. The processor skips them where they first
+ * landed, so each is written once, from its own shard, in order with the rest of its key.
  */
 import { DescribeStreamSummaryCommand, ListShardsCommand, type KinesisClient, type Shard } from '@aws-sdk/client-kinesis';
 import { AppError, type Logger, type Metrics } from '@eventlake/common';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { backoffDelay, buildEntries, chunkPutRecords, type KinesisEntry, type UserRecord } from './aggregation.js';
+import { backoffDelay, buildEntries, chunkPutRecords, plainEntry, type KinesisEntry, type UserRecord } from './aggregation.js';
 import type { EventPublisher, OutgoingRecord } from './event-publisher.js';
 import { directPutRecords, type PutRecordsCall } from './put-records-call.js';
 import { ShardMap, hashKeyOf, openShardRanges } from './shard-map.js';
@@ -56,6 +63,9 @@ interface Ticket {
 interface Pending extends UserRecord {
   ticket: Ticket;
 }
+
+/** The retry code of a record sent again because its aggregate landed on another shard than its key's. */
+const MISPLACED = 'MisplacedByReshard';
 
 /** Publishes records to a Kinesis stream; see the module comment for the guarantees. */
 export class KinesisPublisher implements EventPublisher {
@@ -245,7 +255,8 @@ export class KinesisPublisher implements EventPublisher {
       end?.();
       this.m?.calls.inc({ outcome: out.FailedRecordCount ? 'partial' : 'ok' });
       const failed: { entry: KinesisEntry<Pending>; code: string }[] = [];
-      let misplaced = false;
+      let stale = false;
+      const astray: { entry: KinesisEntry<Pending>; shardId: string }[] = [];
       let storedEntries = 0;
       let storedRecords = 0;
       const results = out.Records ?? [];
@@ -256,10 +267,40 @@ export class KinesisPublisher implements EventPublisher {
           return;
         }
         storedEntries++;
+        if (entry.expectedShardId !== undefined && r.ShardId !== entry.expectedShardId) {
+          stale = true;
+          // A plain record is routed by its own key, so it is where it belongs whatever the
+          // map said; an aggregate went where its first record's hash key put it.
+          if (entry.ExplicitHashKey !== undefined && r.ShardId) {
+            astray.push({ entry, shardId: r.ShardId });
+            return;
+          }
+        }
         storedRecords += entry.members.length;
-        if (entry.expectedShardId !== undefined && r.ShardId !== entry.expectedShardId) misplaced = true;
         for (const m of entry.members) this.stored(m.ticket);
       });
+      if (stale) {
+        // The stream was resharded under us; later aggregates follow the new ranges.
+        this.o.logger.warn({ event: 'shard_map_stale', stream: this.o.streamName, astray: astray.length }, 'shard_map_stale');
+        if (astray.length === 0) void this.refreshShards();
+      }
+      if (astray.length > 0) {
+        // Which records of each aggregate belong where it landed is decided on fresh ranges;
+        // when they cannot be read, every record is sent again (a second copy on its own
+        // shard is a duplicate the processor drops there).
+        await this.refreshShards();
+        for (const { entry, shardId } of astray) {
+          for (const m of entry.members) {
+            const own = this.shardMap?.shardFor(m.hashKey);
+            if (own === shardId) {
+              storedRecords++;
+              this.stored(m.ticket);
+            } else {
+              failed.push({ entry: plainEntry(m, own), code: MISPLACED });
+            }
+          }
+        }
+      }
       // Counted once per call, not per record: a counter update costs as much as a
       // record's own bookkeeping.
       if (this.m) {
@@ -267,11 +308,6 @@ export class KinesisPublisher implements EventPublisher {
         if (failed.length > 0) this.m.entries.inc({ outcome: 'failed' }, failed.length);
         this.m.userRecords.inc(storedRecords);
         this.m.inFlight.set(this.inFlightBytes);
-      }
-      if (misplaced) {
-        // The stream was resharded under us; later aggregates follow the new ranges.
-        this.o.logger.warn({ event: 'shard_map_stale', stream: this.o.streamName }, 'shard_map_stale');
-        void this.refreshShards();
       }
       if (failed.length > 0) {
         this.o.logger.warn({ event: 'put_records_partial_failure', failed: failed.length, sent: entries.length, code: failed[0]!.code }, 'put_records_partial_failure');

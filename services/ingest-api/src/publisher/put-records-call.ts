@@ -14,7 +14,8 @@
  * expiring credentials as it does for the SDK's own calls. No library offers a lighter
  * Kinesis data-plane client, so the request itself (four headers and the JSON body) is
  * written here. The publisher retries by itself, so nothing of the SDK's retry layer is lost
- * (the client is built with `maxAttempts: 1`); clock skew is corrected as the SDK does it.
+ * (nor spent: the client's attempts apply to its control-plane calls only); clock skew is
+ * corrected as the SDK does it.
  *
  * The body is written by `putRecordsBody` rather than a JSON serializer: each record's Data
  * is base64 in one native call, and the document is built as bytes, so the signer hashes and

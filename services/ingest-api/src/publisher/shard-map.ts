@@ -3,8 +3,8 @@
  * the digest as an unsigned 128-bit integer; each open shard owns a contiguous range of that
  * space. Aggregation must respect this, or events of one key would land on several shards.
  */
-import { createHash } from 'node:crypto';
 import type { Shard } from '@aws-sdk/client-kinesis';
+import { partitionHashKey } from '@eventlake/common';
 
 /** The hash key range of one open shard. */
 export interface ShardRange {
@@ -22,7 +22,7 @@ const HASH_CACHE_MAX = 50_000;
 export function hashKeyOf(partitionKey: string): bigint {
   let hash = hashCache.get(partitionKey);
   if (hash === undefined) {
-    hash = BigInt(`0x${createHash('md5').update(partitionKey, 'utf8').digest('hex')}`);
+    hash = partitionHashKey(partitionKey);
     if (hashCache.size >= HASH_CACHE_MAX) hashCache.clear();
     hashCache.set(partitionKey, hash);
   }

@@ -67,19 +67,40 @@ function pendingAttributes(p: SequenceRange | null): Item {
   return p ? { pendingFirst: p.first, pendingLast: p.last, pendingLastSubRecords: p.lastSubRecords } : {};
 }
 
+/**
+ * How long one lease-table call may take, its retries included, before it is abandoned: a
+ * third of the lease duration, the renewer's period. A call that hangs (a connection that
+ * never answers) then fails in time for the next renewal pass, instead of holding the pass,
+ * and with it the renewal of every lease of the worker, until the lease duration is gone.
+ */
+export function leaseCallTimeoutMs(leaseDurationMs: number): number {
+  return Math.max(1, Math.floor(leaseDurationMs / 3));
+}
+
 /** The DynamoDB lease table. */
 export class DynamoLeaseStore implements LeaseStore {
   private readonly doc: DynamoDBDocumentClient;
+  private readonly callTimeoutMs: number | undefined;
 
-  constructor(ddb: DynamoDBClient, private readonly tableName: string) {
+  /** `callTimeoutMs`: each call, retries included, is abandoned after this long (none when absent). */
+  constructor(
+    ddb: DynamoDBClient,
+    private readonly tableName: string,
+    opts: { callTimeoutMs?: number } = {},
+  ) {
     this.doc = DynamoDBDocumentClient.from(ddb, { marshallOptions: { removeUndefinedValues: true } });
+    this.callTimeoutMs = opts.callTimeoutMs;
+  }
+
+  private options(): { abortSignal?: AbortSignal } {
+    return this.callTimeoutMs === undefined ? {} : { abortSignal: AbortSignal.timeout(this.callTimeoutMs) };
   }
 
   async list(): Promise<Lease[]> {
     const out: Lease[] = [];
     let start: Record<string, unknown> | undefined;
     do {
-      const page = await this.doc.send(new ScanCommand({ TableName: this.tableName, ConsistentRead: true, ExclusiveStartKey: start }));
+      const page = await this.doc.send(new ScanCommand({ TableName: this.tableName, ConsistentRead: true, ExclusiveStartKey: start }), this.options());
       for (const item of page.Items ?? []) out.push(toLease(item));
       start = page.LastEvaluatedKey;
     } while (start);
@@ -88,7 +109,7 @@ export class DynamoLeaseStore implements LeaseStore {
 
   async create(lease: Lease): Promise<boolean> {
     try {
-      await this.doc.send(new PutCommand({ TableName: this.tableName, Item: toItem(lease), ConditionExpression: 'attribute_not_exists(leaseKey)' }));
+      await this.doc.send(new PutCommand({ TableName: this.tableName, Item: toItem(lease), ConditionExpression: 'attribute_not_exists(leaseKey)' }), this.options());
       return true;
     } catch (err) {
       if (err instanceof ConditionalCheckFailedException) return false;
@@ -128,6 +149,7 @@ export class DynamoLeaseStore implements LeaseStore {
           ExpressionAttributeValues: values,
           ReturnValues: 'ALL_NEW',
         }),
+        this.options(),
       );
       return toLease(res.Attributes ?? {});
     } catch (err) {

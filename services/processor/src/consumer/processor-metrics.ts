@@ -20,6 +20,9 @@ export interface ProcessorMetrics {
   expiredIterators: Counter;
   shardLoopFailures: Counter;
   workerLoopFailures: Counter;
+  shardsExpired: Counter;
+  budgetFlushes: Counter;
+  bufferedBytes: Gauge;
 }
 
 /** Registers the processor's metrics on `metrics`. */
@@ -37,5 +40,8 @@ export function processorMetrics(metrics: Metrics): ProcessorMetrics {
     expiredIterators: metrics.counter('expired_iterators_total', 'Shard iterators that expired and were re-acquired'),
     shardLoopFailures: metrics.counter('shard_loop_failures_total', 'Shard loops that stopped on an unexpected error'),
     workerLoopFailures: metrics.counter('worker_loop_failures_total', 'Failed passes of the lease taker or renewer', ['loop']),
+    budgetFlushes: metrics.counter('budget_flushes_total', "Batches written early because the worker's buffered batches reached its memory budget"),
+    bufferedBytes: metrics.gauge('buffered_batch_bytes', 'Bytes of records buffered in unflushed batches across the shards of this worker'),
+    shardsExpired: metrics.counter('shards_expired_total', 'Shards found deleted by Kinesis (past retention) before they were read to their end'),
   };
 }

@@ -11,12 +11,13 @@
  * stream, spending the shard's read quota, which the raw archive's Firehose shares.
  */
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
-import type { Logger } from '@eventlake/common';
-import type { FlushResult, ShardSink, ShardSinkFactory, StreamRecord, SequenceRange } from '../contracts.js';
-import { compareSequence, resumePlan, TRIM_HORIZON, type Lease } from './lease.js';
+import type { HashKeyRange, Logger } from '@eventlake/common';
+import type { FlushResult, ShardSink, ShardSinkFactory, StreamRecord, SequenceRange, WarmSource } from '../contracts.js';
+import { compareSequence, resumePlan, SHARD_END, TRIM_HORIZON, type Lease } from './lease.js';
 import { LeaseLostError, type ShardLeaseManager } from './shard-lease-manager.js';
 import type { ProcessorMetrics } from './processor-metrics.js';
-import { ShardReader, type ShardReaderOptions, type StartPosition } from './shard-reader.js';
+import { ShardNotFoundError, ShardReader, type ShardReaderOptions, type StartPosition } from './shard-reader.js';
+import type { BatchBudget } from './batch-budget.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 /** What a shard loop needs from the worker. */
@@ -31,10 +32,19 @@ export interface ShardConsumerDeps {
   pollIdleMs: number;
   /** Leases of the parent shards, read at start to warm a child's dedupe state. */
   parentLease(shardId: string): Lease | undefined;
+  /**
+   * True when the stream answers ListShards without `shardId`: a closed shard past the
+   * stream's retention, which Kinesis has deleted. Rejects when the stream cannot be listed.
+   */
+  shardExpired(shardId: string): Promise<boolean>;
+  /** The shard's hash key range from ListShards; undefined when not listed, rejects when the stream cannot be listed. */
+  hashKeyRange?(shardId: string): Promise<HashKeyRange | undefined>;
   /** Per-shard read limits (Kinesis's by default; unit tests raise them to run fast). */
-  readLimits?: Pick<ShardReaderOptions, 'maxCallsPerSecond' | 'maxBytesPerSecond'>;
+  readLimits?: Pick<ShardReaderOptions, 'maxCallsPerSecond' | 'maxBytesPerSecond' | 'limit'>;
   /** Waits between attempts of a failed flush: the first, doubling up to the longest. */
   flushRetry?: FlushRetryPolicy;
+  /** The worker's budget of buffered batch bytes, shared by its shard loops. */
+  budget?: BatchBudget;
 }
 
 /** Backoff of a failed flush. */
@@ -94,11 +104,27 @@ export class ShardConsumer {
     this.abort.abort();
   }
 
+  /** Whether a shard Kinesis did not find is past retention; false when listing fails too (the stream is unreachable or gone). */
+  private async expired(err: ShardNotFoundError): Promise<boolean> {
+    try {
+      return await this.deps.shardExpired(err.shardId);
+    } catch (listErr) {
+      this.deps.log.warn({ shardId: err.shardId, err: listErr }, 'shard_listing_failed');
+      return false;
+    }
+  }
+
   private async run(lease: Lease): Promise<ShardExit> {
     const { log, leases, metrics } = this.deps;
     const plan = resumePlan(lease);
     if (plan.kind === 'finished') return 'finished';
-    const sink = this.deps.sinks.forShard(this.shardId);
+    let hashKeyRange: HashKeyRange | undefined;
+    try {
+      hashKeyRange = await this.deps.hashKeyRange?.(this.shardId);
+    } catch (err) {
+      return this.ended(err);
+    }
+    const sink = this.deps.sinks.forShard(this.shardId, { hashKeyRange });
     try {
       await this.warm(sink, lease);
       let start: StartPosition = plan.after === null ? { type: 'TRIM_HORIZON' } : { type: 'AFTER_SEQUENCE_NUMBER', sequenceNumber: plan.after };
@@ -113,6 +139,8 @@ export class ShardConsumer {
       }
       const reader = this.reader(start);
       while (!this.stopping && !this.lost) {
+        await this.withinBudget(sink);
+        if (this.stopping || this.lost) break;
         let res;
         try {
           res = await reader.read();
@@ -134,6 +162,7 @@ export class ShardConsumer {
           return 'finished';
         }
         if (sink.shouldFlush(Date.now())) await this.flush(sink);
+        else if (this.deps.budget?.mustFlush(this.shardId)) await this.flushForBudget(sink);
         if (res.records.length === 0) await this.idle();
       }
       if (this.lost) return 'lost';
@@ -142,25 +171,71 @@ export class ShardConsumer {
       log.info({ shardId: this.shardId }, 'lease_released');
       return 'stopped';
     } catch (err) {
-      if (err instanceof LeaseLostError || this.lost) {
-        leases.drop(this.shardId);
-        log.info({ shardId: this.shardId }, 'shard_loop_lease_lost'); // lease_lost gave the level and cause
-        return 'lost';
+      if (err instanceof ShardNotFoundError && err.shardId === this.shardId && !this.lost && (await this.expired(err))) {
+        try {
+          return await this.finishExpired(sink, lease);
+        } catch (finishErr) {
+          return this.ended(finishErr);
+        }
       }
-      if (this.stopping && err instanceof Error && err.name === 'AbortError') {
-        // stop() interrupted a read during warm-up or replay, or a flush S3 kept refusing:
-        // nothing was checkpointed, and a pending range stays recorded for the next owner.
-        await this.letGo();
-        return 'stopped';
-      }
-      metrics.shardLoopFailures.inc();
-      log.error({ shardId: this.shardId, err }, 'shard_loop_failed');
-      // Give the lease up unflushed: whoever takes it resumes from the checkpoint (or the pending range).
-      await this.letGo();
-      return 'failed';
+      return this.ended(err);
     } finally {
+      this.deps.budget?.set(this.shardId, 0);
+      metrics.bufferedBytes.set(this.deps.budget?.bufferedBytes ?? 0);
       await sink.close?.().catch((err: unknown) => log.warn({ shardId: this.shardId, err }, 'sink_close_failed'));
     }
+  }
+
+  /**
+   * Reads on only while the worker's buffered batches are within its budget: over it, the loop
+   * holding the largest batch writes it now, and the others wait until there is room.
+   */
+  private async withinBudget(sink: ShardSink): Promise<void> {
+    const budget = this.deps.budget;
+    while (budget?.full() && !this.stopping && !this.lost) {
+      if (budget.mustFlush(this.shardId)) await this.flushForBudget(sink);
+      else await budget.room(this.abort.signal);
+    }
+  }
+
+  private async flushForBudget(sink: ShardSink): Promise<void> {
+    this.deps.metrics.budgetFlushes.inc();
+    await this.flush(sink);
+  }
+
+  /**
+   * Past retention Kinesis deleted the shard, and whatever was not read is gone with it. What
+   * was read is written, then the lease is finished: that is what lets its children be read,
+   * now and after any restart.
+   */
+  private async finishExpired(sink: ShardSink, lease: Lease): Promise<ShardExit> {
+    const { log, leases, metrics } = this.deps;
+    metrics.shardsExpired.inc();
+    log.error({ shardId: this.shardId, checkpoint: lease.checkpoint, pending: lease.pending }, 'shard_expired');
+    await this.flush(sink);
+    await leases.finishShard(this.shardId);
+    return 'finished';
+  }
+
+  /** How the loop ends on `err`: lost, stopped, or failed (the lease given up unflushed). */
+  private async ended(err: unknown): Promise<ShardExit> {
+    const { log, leases, metrics } = this.deps;
+    if (err instanceof LeaseLostError || this.lost) {
+      leases.drop(this.shardId);
+      log.info({ shardId: this.shardId }, 'shard_loop_lease_lost'); // lease_lost gave the level and cause
+      return 'lost';
+    }
+    if (this.stopping && err instanceof Error && err.name === 'AbortError') {
+      // stop() interrupted a read during warm-up or replay, or a flush S3 kept refusing:
+      // nothing was checkpointed, and a pending range stays recorded for the next owner.
+      await this.letGo();
+      return 'stopped';
+    }
+    metrics.shardLoopFailures.inc();
+    log.error({ shardId: this.shardId, err }, 'shard_loop_failed');
+    // Give the lease up unflushed: whoever takes it resumes from the checkpoint (or the pending range).
+    await this.letGo();
+    return 'failed';
   }
 
   /**
@@ -175,13 +250,15 @@ export class ShardConsumer {
   private addToSink(sink: ShardSink, records: readonly StreamRecord[]): void {
     if (records.length === 0) return;
     sink.add(records);
+    this.deps.budget?.set(this.shardId, sink.bufferedBytes());
+    this.deps.metrics.bufferedBytes.set(this.deps.budget?.bufferedBytes ?? 0);
     this.lastArrivalMs = records.at(-1)?.arrivalMs ?? this.lastArrivalMs;
   }
 
   private async flush(sink: ShardSink): Promise<void> {
     const range: SequenceRange | null = sink.range();
     if (!range) return;
-    const { leases, log } = this.deps;
+    const { leases, metrics, log } = this.deps;
     await leases.setPending(this.shardId, range);
     const started = process.hrtime.bigint();
     const result = await this.flushUntilWritten(sink, range);
@@ -189,6 +266,8 @@ export class ShardConsumer {
     if (this.lost) throw new LeaseLostError(this.shardId);
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     await leases.checkpoint(this.shardId, { sequenceNumber: range.last, subSequenceNumber: Math.max(0, range.lastSubRecords - 1) }, this.lastArrivalMs);
+    this.deps.budget?.set(this.shardId, sink.bufferedBytes());
+    metrics.bufferedBytes.set(this.deps.budget?.bufferedBytes ?? 0);
     log.info({ shardId: this.shardId, range, rows: result.rows, errors: result.errors, duplicates: result.duplicates, files: result.keys.length, ms: Math.round(seconds * 1000) }, 'batch_flushed');
   }
 
@@ -231,53 +310,65 @@ export class ShardConsumer {
   }
 
   /**
-   * Feeds the sink what is already in the lake within its dedupe window, so an event_id seen
-   * before a restart, a lease move or a reshard is still a duplicate after it: this shard from
-   * (checkpoint arrival − window) up to the checkpoint, and for a child shard its parents' tails.
+   * Loads into the sink the event ids already in the lake within its dedupe window, so an id
+   * seen before a restart, a lease move or a reshard is still a duplicate after it: this shard's
+   * batches up to the checkpoint, and those of its ancestors (parents, their parents…) that
+   * reached into the window. The window ends at the checkpoint's arrival, or for a child not
+   * read yet at its parents' last; the ids come from what each flush recorded beside the lake,
+   * not from the stream, so warm-up costs neither the shard's read quota nor memory that grows
+   * with the window, and works for parents past the stream's retention.
    */
   private async warm(sink: ShardSink, lease: Lease): Promise<void> {
     const windowMs = sink.dedupeWindowMs;
     if (windowMs <= 0) return;
-    let warmed = 0;
-    for (const parentId of lease.parentShardIds) {
-      const parent = this.deps.parentLease(parentId);
-      if (parent?.checkpointArrivalMs == null) continue;
-      const records = await this.readRange({ type: 'AT_TIMESTAMP', timestampMs: parent.checkpointArrivalMs - windowMs }, null, parentId);
-      sink.warm(records);
-      warmed += records.length;
+    const own = lease.checkpoint !== TRIM_HORIZON && lease.checkpointArrivalMs !== null;
+    const parentEnds = lease.parentShardIds.map((id) => this.deps.parentLease(id)?.checkpointArrivalMs ?? null).filter((a): a is number => a !== null);
+    const end = own ? lease.checkpointArrivalMs! : parentEnds.length > 0 ? Math.max(...parentEnds) : null;
+    if (end === null) return;
+    const from = end - windowMs;
+    const sources: WarmSource[] = own ? [{ shardId: this.shardId, upTo: lease.checkpoint }] : [];
+    const seen = new Set<string>();
+    const ancestors = [...lease.parentShardIds];
+    while (ancestors.length > 0) {
+      const id = ancestors.shift()!;
+      if (seen.has(id)) continue;
+      seen.add(id);
+      const ancestor = this.deps.parentLease(id);
+      // Its last record arrived before the window: nothing of it, or of its own parents, is in it.
+      if (ancestor?.checkpointArrivalMs == null || ancestor.checkpointArrivalMs < from) continue;
+      sources.push({ shardId: id, upTo: ancestor.checkpoint === SHARD_END ? null : ancestor.checkpoint });
+      ancestors.push(...ancestor.parentShardIds);
     }
-    if (lease.checkpoint !== TRIM_HORIZON && lease.checkpointArrivalMs !== null) {
-      const records = await this.readRange({ type: 'AT_TIMESTAMP', timestampMs: lease.checkpointArrivalMs - windowMs }, lease.checkpoint);
-      sink.warm(records);
-      warmed += records.length;
+    const started = performance.now();
+    const warmed = await sink.warm(sources, from);
+    if (warmed.files > 0) {
+      this.deps.log.info(
+        { shardId: this.shardId, ids: warmed.ids, files: warmed.files, bytes: warmed.bytes, shards: sources.map((s) => s.shardId), windowMs, ms: Math.round(performance.now() - started) },
+        'dedupe_warmed',
+      );
     }
-    if (warmed > 0) this.deps.log.info({ shardId: this.shardId, records: warmed, windowMs }, 'dedupe_warmed');
   }
 
-  /** Reads from `start` through `last` inclusive (to the shard's end when null or when it closes first). */
-  private async readRange(start: StartPosition, last: string | null, shardId = this.shardId): Promise<StreamRecord[]> {
-    const reader = this.reader(start, shardId);
+  /** Reads from `start` through `last` inclusive (or to the shard's end, when it closes first). */
+  private async readRange(start: StartPosition, last: string): Promise<StreamRecord[]> {
+    const reader = this.reader(start);
     const out: StreamRecord[] = [];
     for (;;) {
       if (this.lost) throw new LeaseLostError(this.shardId);
       const res = await reader.read();
       for (const r of res.records) {
-        if (last !== null && compareSequence(r.sequenceNumber, last) > 0) return out;
+        if (compareSequence(r.sequenceNumber, last) > 0) return out;
         out.push(r);
-        if (last !== null && r.sequenceNumber === last) return out;
+        if (r.sequenceNumber === last) return out;
       }
       if (res.end) return out;
-      if (res.records.length === 0) {
-        // Past everything written so far: the range's last record cannot be beyond this point.
-        if (res.millisBehindLatest === 0 && last === null) return out;
-        await sleep(this.deps.pollIdleMs);
-      }
+      if (res.records.length === 0) await sleep(this.deps.pollIdleMs);
     }
   }
 
-  private reader(start: StartPosition, shardId = this.shardId): ShardReader {
+  private reader(start: StartPosition): ShardReader {
     const { kinesis, streamName, metrics, log } = this.deps;
-    return new ShardReader(kinesis, streamName, shardId, start, {
+    return new ShardReader(kinesis, streamName, this.shardId, start, {
       ...this.deps.readLimits,
       log,
       signal: this.abort.signal,

@@ -10,11 +10,12 @@ import {
   GetRecordsCommand,
   GetShardIteratorCommand,
   ProvisionedThroughputExceededException,
+  ResourceNotFoundException,
   type KinesisClient,
   type ShardIteratorType,
 } from '@aws-sdk/client-kinesis';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Logger } from '@eventlake/common';
+import { AppError, type Logger } from '@eventlake/common';
 import type { StreamRecord } from '../contracts.js';
 
 /** Where to start reading a shard. */
@@ -23,6 +24,22 @@ export type StartPosition =
   | { type: 'AFTER_SEQUENCE_NUMBER'; sequenceNumber: string }
   | { type: 'AT_SEQUENCE_NUMBER'; sequenceNumber: string }
   | { type: 'AT_TIMESTAMP'; timestampMs: number };
+
+/**
+ * Kinesis answered ResourceNotFoundException for the shard: past the stream's retention a
+ * closed shard is deleted (or the stream itself is gone; the caller tells which by listing).
+ */
+export class ShardNotFoundError extends AppError {
+  constructor(
+    readonly shardId: string,
+    cause: unknown,
+  ) {
+    super('ERR_SHARD_NOT_FOUND', `Kinesis does not know shard ${shardId}`, {
+      hint: 'a closed shard past the stream retention is deleted by Kinesis; check the stream exists when this repeats',
+      cause,
+    });
+  }
+}
 
 /** One poll's outcome. */
 export interface ReadResult {
@@ -108,6 +125,7 @@ export class ShardReader {
           this.iterator = undefined;
           continue;
         }
+        if (err instanceof ResourceNotFoundException) throw new ShardNotFoundError(this.shardId, err);
         if (err instanceof ProvisionedThroughputExceededException) {
           this.opts.onThrottled?.();
           const backoff = Math.max(this.minGapMs, Math.min(MAX_BACKOFF_MS, 200 * 2 ** Math.min(attempt, 5)) * (0.5 + Math.random() / 2));

@@ -5,13 +5,14 @@
  */
 import { ListShardsCommand, type KinesisClient, type Shard } from '@aws-sdk/client-kinesis';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { AppError, type Logger } from '@eventlake/common';
+import { AppError, type HashKeyRange, type Logger } from '@eventlake/common';
 import type { ShardSinkFactory } from '../contracts.js';
 import type { Lease } from './lease.js';
 import type { LeaseStore } from './lease-store.js';
 import type { ProcessorMetrics } from './processor-metrics.js';
 import { ShardConsumer, type FlushRetryPolicy, type ShardExit } from './shard-consumer.js';
 import { ShardLeaseManager } from './shard-lease-manager.js';
+import { BatchBudget } from './batch-budget.js';
 
 const SHARD_SYNC_INTERVAL_MS = 60_000;
 
@@ -26,6 +27,10 @@ export interface WorkerOptions {
   pollIdleMs: number;
   /** Backoff of a flush the lake refused (DEFAULT_FLUSH_RETRY when absent). */
   flushRetry?: FlushRetryPolicy;
+  /** Bytes of records buffered in unflushed batches across every shard of the worker (unbounded when absent). */
+  batchBudgetBytes?: number;
+  /** Records per GetRecords call (10 000, Kinesis' maximum, when absent). */
+  getRecordsLimit?: number;
   metrics: ProcessorMetrics;
   log: Logger;
 }
@@ -80,12 +85,16 @@ export class Worker {
   private readonly abort = new AbortController();
   private loops: Promise<void>[] = [];
   private lastLeases = new Map<string, Lease>();
+  /** Hash key ranges of the shards the last ListShards returned. */
+  private ranges = new Map<string, HashKeyRange>();
   private stopped: Promise<void> | null = null;
   private syncNeeded = true;
   private lastSyncMs = 0;
   private healthy = true;
+  private readonly budget: BatchBudget | undefined;
 
   constructor(private readonly opts: WorkerOptions) {
+    this.budget = opts.batchBudgetBytes === undefined ? undefined : new BatchBudget(opts.batchBudgetBytes);
     this.leases = new ShardLeaseManager({
       store: opts.store,
       workerId: opts.workerId,
@@ -157,7 +166,9 @@ export class Worker {
     // parent and died before creating its children's leases must not stall them (KCL's
     // periodic ShardSyncTask covers the same gap).
     if (this.syncNeeded || Date.now() - this.lastSyncMs > SHARD_SYNC_INTERVAL_MS) {
-      const shards = shardsParentsFirst(await listShards(this.opts.kinesis, this.opts.streamName));
+      const listed = await listShards(this.opts.kinesis, this.opts.streamName);
+      this.noteRanges(listed);
+      const shards = shardsParentsFirst(listed);
       const created = await this.leases.ensureLeases(shards);
       if (created > 0) this.opts.log.info({ created }, 'leases_created');
       this.syncNeeded = false;
@@ -167,6 +178,24 @@ export class Worker {
     this.lastLeases = new Map(result.leases.map((l) => [l.leaseKey, l]));
     for (const lease of result.taken) this.startConsumer(lease);
     this.opts.metrics.leasesHeld.set(this.leases.held().size);
+  }
+
+  private noteRanges(listed: readonly Shard[]): void {
+    for (const s of listed) {
+      const r = s.HashKeyRange;
+      if (s.ShardId && r?.StartingHashKey && r.EndingHashKey) this.ranges.set(s.ShardId, { start: BigInt(r.StartingHashKey), end: BigInt(r.EndingHashKey) });
+    }
+  }
+
+  /**
+   * A shard's hash key range. The last listing can predate the shard: another worker created
+   * the lease of a new child and this one took it before its own next sync. The shards are
+   * then listed again, since without its range the child would read records a reshard sent
+   * astray instead of skipping them.
+   */
+  private async rangeOf(shardId: string): Promise<HashKeyRange | undefined> {
+    if (!this.ranges.has(shardId)) this.noteRanges(await listShards(this.opts.kinesis, this.opts.streamName));
+    return this.ranges.get(shardId);
   }
 
   private async renewPass(): Promise<void> {
@@ -185,7 +214,11 @@ export class Worker {
       log: this.opts.log,
       pollIdleMs: this.opts.pollIdleMs,
       ...(this.opts.flushRetry ? { flushRetry: this.opts.flushRetry } : {}),
+      ...(this.budget ? { budget: this.budget } : {}),
+      ...(this.opts.getRecordsLimit ? { readLimits: { limit: this.opts.getRecordsLimit } } : {}),
       parentLease: (id) => this.lastLeases.get(id),
+      hashKeyRange: (id) => this.rangeOf(id),
+      shardExpired: async (id) => !(await listShards(this.opts.kinesis, this.opts.streamName)).some((s) => s.ShardId === id),
     });
     this.consumers.set(shardId, consumer);
     void consumer.done.then((exit: ShardExit) => {

@@ -14,6 +14,7 @@
  */
 import { isUtf8 } from 'node:buffer';
 import { closeSync, openSync, unlinkSync, writeSync } from 'node:fs';
+import { PACKED_AGGREGATE_PARTITION_KEY, partitionHashKey, type HashKeyRange } from '@eventlake/common';
 import { aggregateLayout, isAggregate, layoutPartitionKey, type AggregateLayout } from './kpl.js';
 import type { ErrorOrigin } from './error-records.js';
 
@@ -29,8 +30,16 @@ interface Source {
   arrivalMs: number;
   data: Buffer;
   layout: AggregateLayout | null;
+  /** When records of the aggregate were skipped: the position in the aggregate of each one kept. */
+  subs: number[] | null;
   firstRow: number;
 }
+
+/** What `add` made of one Kinesis record. */
+export type Framed =
+  /** `count` user records in the Kinesis record, of which `skipped` belonged to another shard. */
+  | { count: number; skipped: number }
+  | { reason: string };
 
 /** A user record's bytes and where it came from. */
 export interface LineRecord {
@@ -54,10 +63,14 @@ export class BatchLines {
   private sources: Source[] = [];
   rows = 0;
 
-  /** `newPath` names a fresh file in a temp directory that exists. */
+  /**
+   * `newPath` names a fresh file in a temp directory that exists. `hashKeyRange`, the shard's,
+   * makes `add` skip the records of an aggregate the ingest API packed that hash outside it.
+   */
   constructor(
     private readonly shardId: string,
     private readonly newPath: () => string,
+    private readonly hashKeyRange?: HashKeyRange,
   ) {}
 
   /** The file's path, once a record has been added. */
@@ -69,7 +82,7 @@ export class BatchLines {
    * Writes a line for every user record of a Kinesis record; returns how many it held, or the
    * reason a corrupt aggregate could not be split (then nothing is written).
    */
-  add(sequenceNumber: string, partitionKey: string, arrivalMs: number, data: Uint8Array): { count: number } | { reason: string } {
+  add(sequenceNumber: string, partitionKey: string, arrivalMs: number, data: Uint8Array): Framed {
     const view = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
     let layout: AggregateLayout | null = null;
     if (isAggregate(view)) {
@@ -77,15 +90,19 @@ export class BatchLines {
       if (!read.ok) return { reason: read.reason };
       layout = read.layout;
     }
-    this.sources.push({ sequenceNumber, partitionKey, arrivalMs, data: view, layout, firstRow: this.rows });
     if (layout === null) {
+      this.sources.push({ sequenceNumber, partitionKey, arrivalMs, data: view, layout, subs: null, firstRow: this.rows });
       this.write(ownLine(view, 0, view.length));
       this.rows++;
-      return { count: 1 };
+      return { count: 1, skipped: 0 };
     }
+    const count = layout.count;
+    const kept = partitionKey === PACKED_AGGREGATE_PARTITION_KEY && this.hashKeyRange ? keptOf(view, layout, this.hashKeyRange) : null;
+    if (kept !== null) layout = kept.layout;
+    this.sources.push({ sequenceNumber, partitionKey, arrivalMs, data: view, layout, subs: kept?.subs ?? null, firstRow: this.rows });
     if (layout.count > 0) this.write(aggregateLines(view, layout) ?? recordByRecord(view, layout));
     this.rows += layout.count;
-    return { count: layout.count };
+    return { count, skipped: count - layout.count };
   }
 
   private write(bytes: Uint8Array): void {
@@ -126,7 +143,7 @@ export class BatchLines {
       origin: {
         shardId: this.shardId,
         sequenceNumber: s.sequenceNumber,
-        subSequenceNumber: sub,
+        subSequenceNumber: s.subs?.[sub] ?? sub,
         partitionKey: s.layout === null ? s.partitionKey : layoutPartitionKey(s.data, s.layout, sub),
         arrivalMs: s.arrivalMs,
       },
@@ -146,6 +163,35 @@ export class BatchLines {
     this.fd = null;
     this.file = null;
   }
+}
+
+/**
+ * The records of an aggregate whose keys hash into `range`, or null when all do. Each key of
+ * the aggregate's table is hashed once.
+ */
+function keptOf(view: Buffer, layout: AggregateLayout, range: HashKeyRange): { layout: AggregateLayout; subs: number[] } | null {
+  const inRange: boolean[] = [];
+  const belongs = (k: number): boolean => {
+    let v = inRange[k];
+    if (v === undefined) {
+      const h = partitionHashKey(view.toString('utf8', layout.keyTable[2 * k]!, layout.keyTable[2 * k + 1]!));
+      inRange[k] = v = range.start <= h && h <= range.end;
+    }
+    return v;
+  };
+  const subs: number[] = [];
+  for (let i = 0; i < layout.count; i++) if (belongs(layout.keys[i]!)) subs.push(i);
+  if (subs.length === layout.count) return null;
+  return {
+    subs,
+    layout: {
+      count: subs.length,
+      starts: subs.map((i) => layout.starts[i]!),
+      ends: subs.map((i) => layout.ends[i]!),
+      keys: subs.map((i) => layout.keys[i]!),
+      keyTable: layout.keyTable,
+    },
+  };
 }
 
 /**

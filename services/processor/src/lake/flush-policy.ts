@@ -24,9 +24,10 @@ export const DEFAULT_FLUSH_POLICY: FlushPolicy = { maxBytes: 64 * 1024 * 1024, m
 export const MIN_FLUSH_AGE_MS = 1_000;
 
 /**
- * The default dedupe window: 15 minutes of arrival time covers client retry schedules, and
- * every lease move re-reads this much of the shard before it goes on (at a shard's full
- * 1 MiB/s of writes, 15 minutes take about 7 minutes at the 2 MiB/s read limit; an hour, 30).
+ * The default dedupe window: 15 minutes of arrival time covers client retry schedules. A new
+ * owner of a shard loads the window's ids from dedupe/ beside the lake, not from the stream,
+ * and DuckDB holds them within its memory limit, spilling beyond: a longer window (up to 24 h)
+ * costs disk and S3 reads at a lease move, not memory or the shard's read quota.
  */
 export const DEFAULT_DEDUPE_WINDOW_MS = 15 * 60_000;
 

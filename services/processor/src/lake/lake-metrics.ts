@@ -7,6 +7,7 @@ type Histogram = ReturnType<Metrics['histogram']>;
 /** Counters and timings of the lake side of the processor. */
 export interface LakeMetrics {
   userRecords: Counter;
+  misplaced: Counter;
   rows: Counter;
   errors: Counter;
   duplicates: Counter;
@@ -22,6 +23,10 @@ export interface LakeMetrics {
 export function lakeMetrics(metrics: Metrics): LakeMetrics {
   return {
     userRecords: metrics.counter('lake_user_records_total', 'User records taken out of Kinesis records (after de-aggregation)'),
+    misplaced: metrics.counter(
+      'lake_misplaced_records_total',
+      "Records of an API aggregate that a reshard sent to another shard than their key's: skipped, the API sent them again to their own",
+    ),
     rows: metrics.counter('lake_rows_total', 'Rows written to the lake', ['type']),
     errors: metrics.counter('lake_error_records_total', 'Records written to errors/, by the stage that refused them', ['stage']),
     duplicates: metrics.counter('lake_duplicates_total', 'Records dropped as repeats of an event_id within the dedupe window', ['type']),

@@ -9,6 +9,8 @@ import type { SequenceRange } from '../contracts.js';
 export const EVENTS_PREFIX = 'events';
 /** Where error files live under the bucket. */
 export const ERRORS_PREFIX = 'errors';
+/** Where each batch's record of the event ids it wrote lives (dedupe warm-up for the next owner). */
+export const DEDUPE_PREFIX = 'dedupe';
 
 /** `<shardId>-<firstSeq>-<lastSeq>`: the stem of every file of one batch. */
 export function batchFileStem(shardId: string, range: Pick<SequenceRange, 'first' | 'last'>): string {
@@ -39,4 +41,33 @@ export function arrivalPartition(arrivalMs: number): { dt: string; hour: string 
 export function errorsObjectKey(firstArrivalMs: number, shardId: string, range: Pick<SequenceRange, 'first' | 'last'>): string {
   const p = arrivalPartition(firstArrivalMs);
   return `${ERRORS_PREFIX}/dt=${p.dt}/hour=${p.hour}/${batchFileStem(shardId, range)}.ndjson.gz`;
+}
+
+// Arrival times in dedupe keys are zero-padded to a fixed width, so that the keys of one shard
+// sort by it and a listing can start after a point in time (StartAfter).
+const ARRIVAL_DIGITS = 15;
+
+/** `dedupe/<shardId>/` */
+export function dedupeShardPrefix(shardId: string): string {
+  return `${DEDUPE_PREFIX}/${shardId}/`;
+}
+
+/**
+ * `dedupe/<shardId>/<newest arrival ms, 15 digits>-<firstSeq>-<lastSeq>.parquet`: the event ids
+ * a batch saw. The newest arrival is fixed by the range like the rest of the name, so a replay
+ * overwrites the same key; it leads the name so a listing can skip what is older than a window.
+ */
+export function dedupeObjectKey(newestArrivalMs: number, shardId: string, range: Pick<SequenceRange, 'first' | 'last'>): string {
+  return `${dedupeShardPrefix(shardId)}${String(newestArrivalMs).padStart(ARRIVAL_DIGITS, '0')}-${range.first}-${range.last}.parquet`;
+}
+
+/** The key to list a shard's dedupe files after: every file whose newest arrival is at or after `fromMs` sorts after it. */
+export function dedupeListStart(shardId: string, fromMs: number): string {
+  return `${dedupeShardPrefix(shardId)}${String(Math.max(0, fromMs - 1)).padStart(ARRIVAL_DIGITS, '0')}~`;
+}
+
+/** What a dedupe key names, or null for a key outside the layout. */
+export function parseDedupeKey(key: string): { shardId: string; newestArrivalMs: number; first: string; last: string } | null {
+  const m = /^dedupe\/([^/]+)\/(\d{15})-(\d+)-(\d+)\.parquet$/.exec(key);
+  return m ? { shardId: m[1]!, newestArrivalMs: Number(m[2]), first: m[3]!, last: m[4]! } : null;
 }

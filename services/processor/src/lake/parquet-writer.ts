@@ -45,6 +45,12 @@ export interface ParquetWriterOptions {
   threads?: number;
   /** Where DuckDB writes a file before it is read back, and spills; the OS temp dir by default. */
   tempDir?: string;
+  /**
+   * DuckDB's buffer manager limit in MiB (its default is 80% of the machine's memory). Past it
+   * DuckDB moves table blocks (the dedupe tables of every shard) and query state to files in
+   * the temp directory, so the shards' dedupe windows cost disk, not memory, beyond it.
+   */
+  memoryLimitMiB?: number;
 }
 
 // DuckDB's standard vector size: a data chunk holds at most this many rows.
@@ -248,6 +254,7 @@ export class ParquetBatchWriter {
   private getInstance(): Promise<DuckDBInstance> {
     this.instance ??= DuckDBInstance.create(':memory:', {
       threads: String(this.opts.threads ?? 1),
+      ...(this.opts.memoryLimitMiB ? { memory_limit: `${this.opts.memoryLimitMiB}MiB` } : {}),
       // Extensions must never be fetched at run time: parquet is built in, nothing else is needed.
       autoinstall_known_extensions: 'false',
       // DuckDB spills to `.tmp` under the working directory by default, which is read-only in

@@ -8,17 +8,22 @@
  * every valid row against a per-shard table of event ids seen in the window, and that table
  * only moves on once the batch's files are all uploaded, so a failed flush retried (or a
  * replay after a crash) decides exactly as the first attempt.
+ *
+ * Ids are held as their 128-bit MD5 (two UBIGINTs), 24 bytes a sighting whatever the id's
+ * length. Every batch also writes the sightings it saw to `dedupe/<shard>/…` beside the lake,
+ * named like the batch so a replay overwrites it; a new owner of the shard loads those files
+ * (`warm`) instead of re-reading the window from the stream.
  */
-import { AppError, type Logger } from '@eventlake/common';
+import { AppError, type HashKeyRange, type Logger } from '@eventlake/common';
 import { MINUTE_TABLE_DEFS, MINUTE_TABLES, type EventRecord, type EventType } from '@eventlake/schemas';
-import type { FlushResult, SequenceRange, ShardSink, StreamRecord } from '../contracts.js';
+import type { FlushResult, SequenceRange, ShardSink, StreamRecord, WarmResult, WarmSource } from '../contracts.js';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { decodeUserRecord } from './decode.js';
 import { encodeErrorsFile, errorRecord, type ErrorRecord } from './error-records.js';
 import { shouldFlush, type FlushPolicy } from './flush-policy.js';
 import { BatchLines } from './batch-lines.js';
 import type { LakeMetrics } from './lake-metrics.js';
-import { errorsObjectKey, lakeObjectKey, minutePartialsObjectKey } from './naming.js';
+import { dedupeListStart, dedupeObjectKey, dedupeShardPrefix, errorsObjectKey, lakeObjectKey, minutePartialsObjectKey, parseDedupeKey } from './naming.js';
 import type { ObjectStore } from './object-store.js';
 import { createRowsTable, type ParquetBatchWriter } from './parquet-writer.js';
 import { SQL_PATH_TYPES, sqlPathPlan, sqlString } from './sql-path.js';
@@ -40,6 +45,10 @@ export interface ShardSinkDeps {
   now: () => number;
   /** Whether each batch also writes its minute tables' partial aggregates (false only to measure their cost). */
   minuteAggregates: boolean;
+  /** The shard's hash key range, when known (see ShardDescription). */
+  hashKeyRange?: HashKeyRange | undefined;
+  /** Runs one warm-up at a time across the sinks of a worker (see `warm`). */
+  oneAtATime?: <T>(work: () => Promise<T>) => Promise<T>;
 }
 
 const PARQUET_CONTENT_TYPE = 'application/vnd.apache.parquet';
@@ -49,16 +58,16 @@ const ERRORS_CONTENT_TYPE = 'application/gzip';
 export class LakeShardSink implements ShardSink {
   readonly dedupeWindowMs: number;
   private lines: BatchLines;
-  private warmLines: BatchLines;
   private errors: ErrorRecord[] = [];
   private bytes = 0;
   private records = 0;
   private firstAddedMs: number | null = null;
   private firstArrivalMs = 0;
+  private newestArrivalMs = 0;
   private first: string | null = null;
   private last: string | null = null;
   private lastSubRecords = 0;
-  /** The table of event ids seen within the window (event_id, last arrival ms). */
+  /** The table of event ids seen within the window (h1, h2: the id's MD5; last: arrival ms). */
   private readonly seen = `seen_${process.pid}_${++sinkCounter}`;
   private seenReady = false;
   /** Rows in the seen table, and rows deleted from it since it was last rewritten. */
@@ -68,7 +77,6 @@ export class LakeShardSink implements ShardSink {
   constructor(private readonly deps: ShardSinkDeps) {
     this.dedupeWindowMs = deps.dedupeWindowMs;
     this.lines = this.newLines();
-    this.warmLines = this.newLines();
   }
 
   add(records: readonly StreamRecord[]): void {
@@ -79,6 +87,7 @@ export class LakeShardSink implements ShardSink {
         this.firstAddedMs = this.deps.now();
       }
       this.last = record.sequenceNumber;
+      this.newestArrivalMs = Math.max(this.newestArrivalMs, record.arrivalMs);
       this.records++;
       this.bytes += record.data.byteLength;
       const framed = this.lines.add(record.sequenceNumber, record.partitionKey, record.arrivalMs, record.data);
@@ -94,6 +103,7 @@ export class LakeShardSink implements ShardSink {
         this.lastSubRecords = 1;
       } else {
         this.deps.metrics.userRecords.inc(framed.count);
+        if (framed.skipped > 0) this.deps.metrics.misplaced.inc(framed.skipped);
         this.lastSubRecords = framed.count;
       }
     }
@@ -104,8 +114,59 @@ export class LakeShardSink implements ShardSink {
     return this.seenRows;
   }
 
-  warm(records: readonly StreamRecord[]): void {
-    for (const record of records) this.warmLines.add(record.sequenceNumber, record.partitionKey, record.arrivalMs, record.data);
+  /**
+   * Loads the sightings that earlier batches of `sources` wrote to dedupe/ with an arrival at or
+   * after `fromArrivalMs`: what this shard's previous owner held, and a new child's parents'.
+   * One file at a time, straight into the dedupe table, so memory does not follow the window.
+   */
+  async warm(sources: readonly WarmSource[], fromArrivalMs: number): Promise<WarmResult> {
+    // A worker that takes several leases at once (a deploy, a dead neighbour) loads them one
+    // after another: DuckDB runs on one thread anyway, and the files in flight stay one shard's.
+    return this.deps.oneAtATime ? this.deps.oneAtATime(() => this.loadIds(sources, fromArrivalMs)) : this.loadIds(sources, fromArrivalMs);
+  }
+
+  private async loadIds(sources: readonly WarmSource[], fromArrivalMs: number): Promise<WarmResult> {
+    const { store, writer } = this.deps;
+    const out: WarmResult = { files: 0, ids: 0, bytes: 0 };
+    if (this.dedupeWindowMs <= 0) return out;
+    const keys: string[] = [];
+    for (const source of sources) {
+      for (const key of await store.list(dedupeShardPrefix(source.shardId), dedupeListStart(source.shardId, fromArrivalMs))) {
+        const named = parseDedupeKey(key);
+        // A batch past the checkpoint is pending: it is replayed, and must not find itself here.
+        if (named && (source.upTo === null || BigInt(named.last) <= BigInt(source.upTo))) keys.push(key);
+      }
+    }
+    if (keys.length === 0) return out;
+    const conn = await writer.connect();
+    try {
+      await this.ensureSeen(conn);
+      // The next file downloads while one is loaded.
+      let next: Promise<Uint8Array> | null = store.get(keys[0]!);
+      for (let i = 0; i < keys.length; i++) {
+        const body: Uint8Array = await next!;
+        next = i + 1 < keys.length ? store.get(keys[i + 1]!) : null;
+        const file = writer.tempPath('.parquet');
+        await writeFile(file, body);
+        try {
+          const inserted = await conn.runAndReadAll(`INSERT INTO ${this.seen} SELECT h1, h2, a FROM read_parquet(${sqlString(file)}) WHERE a >= ${fromArrivalMs}`);
+          const n = Number(inserted.getRows()[0]![0]);
+          this.seenRows += n;
+          out.ids += n;
+        } finally {
+          await unlink(file).catch(() => undefined);
+        }
+        out.files++;
+        out.bytes += body.byteLength;
+      }
+    } finally {
+      conn.closeSync();
+    }
+    return out;
+  }
+
+  bufferedBytes(): number {
+    return this.bytes;
   }
 
   shouldFlush(nowMs: number): boolean {
@@ -129,14 +190,6 @@ export class LakeShardSink implements ShardSink {
     const temps: string[] = [];
     try {
       await this.ensureSeen(conn);
-      if (this.warmLines.rows > 0) {
-        // Records already in the lake: only their event ids matter, and they count at once.
-        await this.load(conn, this.warmLines, temps, 'w');
-        await this.dedupe(conn, 'w');
-        await this.commitSeen(conn, 'w');
-        this.warmLines.close();
-        this.warmLines = this.newLines();
-      }
       const loadErrors = await this.load(conn, this.lines, temps, 'b');
       const dups = await this.dedupe(conn, 'b');
       const errors = [...this.errors, ...loadErrors].sort(byStreamPosition);
@@ -165,6 +218,8 @@ export class LakeShardSink implements ShardSink {
         const body = await encodeErrorsFile(errors);
         files.push({ key: errorsObjectKey(this.firstArrivalMs, shardId, range), body, contentType: ERRORS_CONTENT_TYPE, kind: 'errors', rows: errors.length });
       }
+      const sightings = this.dedupeWindowMs > 0 ? await this.sightingsFile(conn) : null;
+      if (sightings) files.push({ key: dedupeObjectKey(this.newestArrivalMs, shardId, range), body: sightings.body, contentType: PARQUET_CONTENT_TYPE, kind: 'dedupe', rows: sightings.rows });
       try {
         await Promise.all(files.map((f) => store.put(f.key, f.body, f.contentType)));
       } catch (err) {
@@ -180,7 +235,7 @@ export class LakeShardSink implements ShardSink {
       await this.commitSeen(conn, 'b');
       let bytes = 0;
       for (const f of files) {
-        bytes += f.body.byteLength;
+        if (f.kind !== 'dedupe') bytes += f.body.byteLength;
         metrics.bytes.inc({ kind: f.kind }, f.body.byteLength);
         metrics.files.inc(f.type ? { kind: f.kind, type: f.type } : { kind: f.kind });
         if (f.kind === 'parquet') metrics.rows.inc({ type: f.type! }, f.rows);
@@ -189,14 +244,14 @@ export class LakeShardSink implements ShardSink {
       for (const e of errors) metrics.errors.inc({ stage: e.stage });
       for (const [type, n] of dups.byType) metrics.duplicates.inc({ type }, n);
       for (const [type, n] of outOfRange) metrics.rowsByArrival.inc({ type }, n);
-      const result: FlushResult = { range, keys: files.map((f) => f.key), rows, errors: errors.length, duplicates: dups.size, bytes };
+      const result: FlushResult = { range, keys: files.filter((f) => f.kind !== 'dedupe').map((f) => f.key), rows, errors: errors.length, duplicates: dups.size, bytes };
       const seconds = (performance.now() - started) / 1000;
       metrics.flushSeconds.observe(seconds);
       logger.info({ first: range.first, last: range.last, files: files.length, rows, errors: result.errors, duplicates: result.duplicates, bytes, seconds }, 'lake.flush');
       this.reset();
       return result;
     } finally {
-      for (const tag of ['w', 'b']) for (const t of ['rows', 'stg', 'rep', 'dups']) await conn.run(`DROP TABLE IF EXISTS ${t}_${tag}`);
+      for (const t of ['rows', 'stg', 'cand', 'rep', 'dups']) await conn.run(`DROP TABLE IF EXISTS ${t}_b`);
       conn.closeSync();
       await Promise.all(temps.map((f) => unlink(f).catch(() => undefined)));
     }
@@ -223,12 +278,12 @@ export class LakeShardSink implements ShardSink {
 
   private async ensureSeen(conn: DuckDBConnection): Promise<void> {
     if (this.seenReady) return;
-    await conn.run(`CREATE TABLE IF NOT EXISTS ${this.seen} (event_id VARCHAR, last BIGINT)`);
+    await conn.run(`CREATE TABLE IF NOT EXISTS ${this.seen} (h1 UBIGINT, h2 UBIGINT, last BIGINT)`);
     this.seenReady = true;
   }
 
   private newLines(): BatchLines {
-    return new BatchLines(this.deps.shardId, () => this.deps.writer.tempPath('.ndjson'));
+    return new BatchLines(this.deps.shardId, () => this.deps.writer.tempPath('.ndjson'), this.deps.hashKeyRange);
   }
 
   /**
@@ -317,19 +372,21 @@ export class LakeShardSink implements ShardSink {
    * in the batch, else the latest in the seen table) arrived at most the window before it. A
    * repeat extends the window, as every sighting is recorded. Only ids that occur twice in the
    * batch or are in the seen table are ordered, so a batch of new ids costs one hash
-   * aggregate. Duplicates are flagged `_dup` in the staging table (still valid sightings, but
-   * not lake rows), and their row numbers returned.
+   * aggregate and one join. Ids are compared by their 128-bit MD5. Duplicates are flagged
+   * `_dup` in the staging table (still valid sightings, but not lake rows), and their row
+   * numbers returned.
    */
   private async dedupe(conn: DuckDBConnection, tag: string): Promise<Duplicates> {
     const w = this.dedupeWindowMs;
-    const cand = candidatesSql(tag);
-    const seenBefore = this.seenRows > 0 ? ` UNION SELECT event_id FROM ${this.seen} WHERE event_id IN (SELECT _id FROM (${cand}))` : '';
-    await conn.run(`CREATE TEMP TABLE rep_${tag} AS SELECT _id FROM (${cand}) GROUP BY _id HAVING count(*) > 1${seenBefore}`);
+    const cand = `cand_${tag}`;
+    await conn.run(`CREATE TEMP TABLE ${cand} AS SELECT _i, _a, md5_number_upper(_id) AS _h1, md5_number_lower(_id) AS _h2, _type FROM stg_${tag} WHERE _ok`);
+    const seenBefore = this.seenRows > 0 ? ` UNION SELECT s.h1, s.h2 FROM ${this.seen} s JOIN ${cand} c ON s.h1 = c._h1 AND s.h2 = c._h2` : '';
+    await conn.run(`CREATE TEMP TABLE rep_${tag} AS SELECT _h1, _h2 FROM ${cand} GROUP BY _h1, _h2 HAVING count(*) > 1${seenBefore}`);
     await conn.run(
       `CREATE TEMP TABLE dups_${tag} AS SELECT _i, _type FROM (` +
-        `SELECT _i, _a, _type, lag(_a) OVER (PARTITION BY _id ORDER BY _ord, _i) AS prev FROM (` +
-        `SELECT event_id AS _id, 0 AS _ord, NULL::INTEGER AS _i, max(last) AS _a, NULL::VARCHAR AS _type FROM ${this.seen} WHERE event_id IN (SELECT _id FROM rep_${tag}) GROUP BY event_id ` +
-        `UNION ALL SELECT _id, 1, _i, _a, _type FROM (${cand}) WHERE _id IN (SELECT _id FROM rep_${tag}))) ` +
+        `SELECT _i, _a, _type, lag(_a) OVER (PARTITION BY _h1, _h2 ORDER BY _ord, _i) AS prev FROM (` +
+        `SELECT s.h1 AS _h1, s.h2 AS _h2, 0 AS _ord, NULL::INTEGER AS _i, max(s.last) AS _a, NULL::VARCHAR AS _type FROM ${this.seen} s JOIN rep_${tag} r ON s.h1 = r._h1 AND s.h2 = r._h2 GROUP BY s.h1, s.h2 ` +
+        `UNION ALL SELECT c._h1, c._h2, 1, c._i, c._a, c._type FROM ${cand} c JOIN rep_${tag} r ON c._h1 = r._h1 AND c._h2 = r._h2)) ` +
         `WHERE _i IS NOT NULL AND prev IS NOT NULL AND _a - prev <= ${w}`,
     );
     const rows = (await conn.runAndReadAll(`SELECT _i, _type FROM dups_${tag}`)).getRows() as [number, string][];
@@ -344,15 +401,25 @@ export class LakeShardSink implements ShardSink {
   }
 
   /**
+   * The batch's sightings (every valid row, repeats included: each extends its id's window) as
+   * the Parquet file a later owner warms from, or null when there is none. Deterministic: the
+   * same batch gives the same bytes, so a replay's overwrite changes nothing.
+   */
+  private async sightingsFile(conn: DuckDBConnection): Promise<{ body: Uint8Array; rows: number } | null> {
+    const [[rows]] = (await conn.runAndReadAll('SELECT count(*)::INTEGER FROM cand_b')).getRows() as [[number]];
+    if (rows === 0) return null;
+    return { body: await this.deps.writer.copyQuery(conn, 'SELECT _h1 AS h1, _h2 AS h2, _a AS a FROM cand_b ORDER BY _i'), rows };
+  }
+
+  /**
    * Records every valid sighting of the batch (duplicates too: a repeat extends the window)
    * and forgets those older than the window before the newest; one transaction, so the seen
    * table is either before or after the batch. Call after `dedupe`, which must not see it.
    */
   private async commitSeen(conn: DuckDBConnection, tag: string): Promise<void> {
-    const cand = candidatesSql(tag);
     await conn.run('BEGIN TRANSACTION');
     try {
-      const inserted = await conn.runAndReadAll(`INSERT INTO ${this.seen} SELECT _id, _a FROM (${cand})`);
+      const inserted = await conn.runAndReadAll(`INSERT INTO ${this.seen} SELECT _h1, _h2, _a FROM cand_${tag}`);
       const deleted = await conn.runAndReadAll(`DELETE FROM ${this.seen} WHERE last < (SELECT max(last) FROM ${this.seen}) - ${this.dedupeWindowMs}`);
       await conn.run('COMMIT');
       this.seenRows += Number(inserted.getRows()[0]![0]) - Number(deleted.getRows()[0]![0]);
@@ -371,7 +438,6 @@ export class LakeShardSink implements ShardSink {
   /** Drops the sink's dedupe table and batch files: the shard is no longer read here. */
   async close(): Promise<void> {
     this.lines.close();
-    this.warmLines.close();
     if (!this.seenReady) return;
     const conn = await this.deps.writer.connect();
     try {
@@ -392,6 +458,7 @@ export class LakeShardSink implements ShardSink {
     this.records = 0;
     this.firstAddedMs = null;
     this.firstArrivalMs = 0;
+    this.newestArrivalMs = 0;
     this.first = null;
     this.last = null;
     this.lastSubRecords = 0;
@@ -400,12 +467,12 @@ export class LakeShardSink implements ShardSink {
 
 let sinkCounter = 0;
 
-/** One file of a batch: event rows of one type and hour, a minute table's partials of one hour, or the refused records. */
+/** One file of a batch: event rows of one type and hour, a minute table's partials of one hour, the refused records, or the batch's sightings (dedupe/). */
 interface LakeFile {
   key: string;
   body: Uint8Array;
   contentType: string;
-  kind: 'parquet' | 'aggregates' | 'errors';
+  kind: 'parquet' | 'aggregates' | 'errors' | 'dedupe';
   /** The event type of a `parquet` file. */
   type?: EventType;
   rows: number;
@@ -439,11 +506,6 @@ function stagingSql(table: string, file: string, rowsTable: string, eventTimes: 
     `FROM (SELECT row_number() OVER () AS _n, * FROM read_json(${sqlString(file)}, format = 'newline_delimited', records = true, columns = ${plan.recordColumns})) r ` +
     `POSITIONAL JOIN ${rowsTable} x`
   );
-}
-
-/** Every valid row of a loaded batch, duplicates included: (_i, _a, _id, _type). */
-function candidatesSql(tag: string): string {
-  return `SELECT _i, _a, _id, _type FROM stg_${tag} WHERE _ok`;
 }
 
 /** 0, 1, …, n − 1. */

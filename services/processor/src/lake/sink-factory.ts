@@ -1,7 +1,7 @@
 /** `createLakeSinkFactory`: the lake half of the processor, as the consumer sees it. */
 import type { S3Client } from '@aws-sdk/client-s3';
 import { AppError, type Logger, type Metrics } from '@eventlake/common';
-import type { ShardSinkFactory } from '../contracts.js';
+import type { ShardDescription, ShardSinkFactory } from '../contracts.js';
 import { DEFAULT_DEDUPE_WINDOW_MS, DEFAULT_FLUSH_POLICY, MIN_FLUSH_AGE_MS } from './flush-policy.js';
 import { eventTimeRange } from './event-time-range.js';
 import { lakeMetrics } from './lake-metrics.js';
@@ -17,7 +17,7 @@ export interface LakeSinkOptions {
   flushMaxAgeMs?: number;
   /** Flush a shard's batch once it holds this many input bytes (default 64 MiB). */
   flushMaxBytes?: number;
-  /** Dedupe window in arrival time (default 15 min). */
+  /** Dedupe window in arrival time (DEFAULT_DEDUPE_WINDOW_MS when absent). */
   dedupeWindowMs?: number;
   /** The lake's first day, YYYY-MM-DD (default DEFAULT_LAKE_START_DATE): earlier event times are filed by arrival. */
   lakeStartDate?: string;
@@ -35,7 +35,7 @@ export interface LakeSinkOptions {
 
 /** A `ShardSinkFactory` that also releases the shared Parquet encoder. */
 export interface LakeSinkFactory extends ShardSinkFactory {
-  forShard(shardId: string): LakeShardSink;
+  forShard(shardId: string, shard?: ShardDescription): LakeShardSink;
   /** Releases the encoder; call after every sink has flushed. */
   close(): Promise<void>;
 }
@@ -61,10 +61,18 @@ export function createLakeSinkFactory(opts: LakeSinkOptions): LakeSinkFactory {
   const writer = new ParquetBatchWriter(opts.parquet);
   const metrics = lakeMetrics(opts.metrics);
   const now = opts.now ?? Date.now;
+  let warming: Promise<unknown> = Promise.resolve();
+  const oneAtATime = <T>(work: () => Promise<T>): Promise<T> => {
+    const run = warming.then(work, work);
+    warming = run.catch(() => undefined);
+    return run;
+  };
   return {
-    forShard(shardId: string): LakeShardSink {
+    forShard(shardId: string, shard?: ShardDescription): LakeShardSink {
       return new LakeShardSink({
         shardId,
+        hashKeyRange: shard?.hashKeyRange,
+        oneAtATime,
         store,
         writer,
         policy,

@@ -3,7 +3,7 @@
  * exactly PROCESSOR_AWS_CALLS: the list infra grants and judges with an IAM simulator. A call
  * sent but not declared would be refused in AWS; a call declared but never sent is a grant
  * nobody needs. The SSE headers of every PutObject are compared too: the lake bucket's policy
- * decides on them.
+ * decides on them, and so is the prefix of every listing (IAM's s3:prefix).
  */
 import t from 'tap';
 import { createLogger } from '@eventlake/common';
@@ -19,13 +19,14 @@ function asCall(r: RecordedRequest, names: { stream: string; table: string; buck
   if (r.action.startsWith('kinesis:')) return JSON.stringify([r.action, r.target === undefined || r.target === names.stream ? 'stream' : `other stream ${r.target}`, '', r.context]);
   if (r.action.startsWith('dynamodb:')) return JSON.stringify([r.action, r.target === names.table ? 'leaseTable' : `other table ${r.target}`, '', r.context]);
   if (r.bucket !== names.bucket) return JSON.stringify([r.action, `other bucket ${r.bucket}`, '', r.context]);
-  if (r.key === undefined) return JSON.stringify([r.action, 'lakeBucket', '', r.context]);
-  // The longest declared prefix the key starts with; none: the key itself, so the diff shows it.
-  const prefix = PROCESSOR_AWS_CALLS.map((c) => c.prefix ?? '').filter((p) => p !== '' && r.key!.startsWith(p)).sort((a, b) => b.length - a.length)[0];
-  return JSON.stringify([r.action, 'lakeObject', prefix ?? r.key, r.context]);
+  // The longest declared prefix the key (or a listing's prefix) starts with; none: the key or
+  // prefix itself, so the diff shows it.
+  const declaredPrefix = (named: string) => PROCESSOR_AWS_CALLS.map((c) => c.prefix ?? '').filter((p) => p !== '' && named.startsWith(p)).sort((a, b) => b.length - a.length)[0] ?? named;
+  if (r.key === undefined) return JSON.stringify([r.action, 'lakeBucket', r.prefix === undefined ? '' : declaredPrefix(r.prefix), r.context]);
+  return JSON.stringify([r.action, 'lakeObject', declaredPrefix(r.key), r.context]);
 }
 
-t.test('the processor sends exactly the AWS requests it declares, PutObject without SSE headers', async (t) => {
+t.test('the processor sends exactly the AWS requests it declares, PutObject without SSE headers, listings under dedupe/ only', async (t) => {
   const stack = await startStack(t, { shards: 2 });
   const env = stack.env();
   const [kinesis, dynamo, s3] = await Promise.all([
@@ -53,6 +54,13 @@ t.test('the processor sends exactly the AWS requests it declares, PutObject with
   }
   // A graceful stop: the last checkpoint and the lease release are calls too.
   await processor.stop();
+  // The next owner of the checkpointed shards warms its dedupe state from dedupe/: a listing
+  // and reads. Its first new batch in the lake means the warm-up is done.
+  const next = await startProcessor({ ...config, WORKER_ID: 'recorded-next' }, clients, { log: createLogger('processor', { level: 'warn' }) });
+  const later = events(10, 'recorded-next');
+  await put(stack.clients.kinesis, stack.streamName, plainEntries(later));
+  await waitForLake(stack.clients.s3, stack.bucket, (rows) => exactlyOnce(rows, [...good, ...later].map((e) => e.event_id)));
+  await next.stop();
 
   const names = { stream: stack.streamName, table: stack.tableName, bucket: stack.bucket };
   const sent = new Set([...kinesis.requests, ...dynamo.requests, ...s3.requests].map((r) => asCall(r, names)));
@@ -60,4 +68,8 @@ t.test('the processor sends exactly the AWS requests it declares, PutObject with
   t.same([...sent].filter((c) => !declared.has(c)), [], 'every request sent is declared (else AWS would refuse it)');
   t.same([...declared].filter((c) => !sent.has(c)), [], 'every declared request was sent (else its grant is unused)');
   t.ok(s3.requests.filter((r) => r.action === 's3:PutObject').length >= 2, 'Parquet and errors/ files were written through the proxy');
+  t.ok(
+    s3.requests.filter((r) => r.action === 's3:ListBucket').every((r) => r.prefix?.startsWith('dedupe/')),
+    'every listing names a prefix under dedupe/ (the grant is conditioned on it)',
+  );
 });

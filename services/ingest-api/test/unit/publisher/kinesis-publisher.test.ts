@@ -8,9 +8,10 @@ import {
   type PutRecordsCommandInput,
   type PutRecordsResultEntry,
 } from '@aws-sdk/client-kinesis';
-import { Metrics, createLogger } from '@eventlake/common';
+import { Metrics, PACKED_AGGREGATE_PARTITION_KEY, createLogger } from '@eventlake/common';
 import { KinesisPublisher, type KinesisPublisherOptions } from '../../../src/publisher/kinesis-publisher.js';
 import { deaggregate } from '../../helpers/kinesis.js';
+import { hashKeyOf } from '../../../src/publisher/shard-map.js';
 
 const MAX = 2n ** 128n - 1n;
 const HALF = (MAX + 1n) / 2n;
@@ -171,8 +172,44 @@ t.test('a record landing on another shard than expected triggers a shard map ref
     Records: (input.Records ?? []).map((_, i) => ({ SequenceNumber: String(i), ShardId: 'shard-new' })),
   }));
   await publisher.publish([rec('a', 1), rec('a', 2)]);
-  await publisher.refreshShards();
-  t.equal(kinesis.commandCalls(ListShardsCommand).length, 2);
+  t.ok(kinesis.commandCalls(ListShardsCommand).length >= 2, 'the map was read again');
+});
+
+t.test('after a split, an aggregate packed on the stale map has its records of the other child sent again, on their own keys, before the answer', async (t) => {
+  const { kinesis, publisher, metrics } = setup(t);
+  await publisher.start();
+  // shard-a splits at its middle; the API's map still has shard-a.
+  const QUARTER = HALF / 2n;
+  const range = (id: string, start: bigint, end: bigint, closed = false) => ({
+    ShardId: id,
+    HashKeyRange: { StartingHashKey: String(start), EndingHashKey: String(end) },
+    SequenceNumberRange: { StartingSequenceNumber: '1', ...(closed ? { EndingSequenceNumber: '9' } : {}) },
+  });
+  kinesis.on(ListShardsCommand).resolves({ Shards: [range('shard-a', 0n, HALF - 1n, true), range('shard-a1', 0n, QUARTER - 1n), range('shard-a2', QUARTER, HALF - 1n), SHARDS[1]!] });
+  const route = (hash: bigint) => (hash < QUARTER ? 'shard-a1' : hash < HALF ? 'shard-a2' : 'shard-b');
+  const calls: PutRecordsCommandInput[] = [];
+  let answered = -1;
+  kinesis.on(PutRecordsCommand).callsFake((input: PutRecordsCommandInput) => {
+    calls.push(input);
+    const Records = (input.Records ?? []).map((r, i) => ({ SequenceNumber: String(i + 1), ShardId: route(r.ExplicitHashKey ? BigInt(r.ExplicitHashKey) : hashKeyOf(r.PartitionKey!)) }));
+    return { Records, FailedRecordCount: 0 };
+  });
+  const keys = Array.from({ length: 60 }, (_, i) => `user-${i}`).filter((k) => hashKeyOf(k) < HALF);
+  const records = keys.map((k, i) => rec(k, i));
+  await publisher.publish(records).then(() => (answered = calls.length));
+
+  const first = calls[0]!.Records!;
+  t.equal(first.length, 1, 'one aggregate for the old shard');
+  t.equal(first[0]!.PartitionKey, PACKED_AGGREGATE_PARTITION_KEY, 'marked as packed for one shard');
+  const landed = route(BigInt(first[0]!.ExplicitHashKey!));
+  const astray = keys.filter((k) => route(hashKeyOf(k)) !== landed);
+  t.ok(astray.length > 0 && astray.length < keys.length, 'the aggregate held keys of both children');
+  const again = calls.slice(1).flatMap((c) => c.Records!);
+  t.same(again.map((r) => r.PartitionKey).sort(), [...astray].sort(), 'exactly the records of the other child were sent again');
+  t.ok(again.every((r) => r.ExplicitHashKey === undefined && !deaggregate(r.Data!, r.PartitionKey!).some((u) => u.partitionKey !== r.PartitionKey)), 'each plain, on its own key');
+  t.equal(answered, calls.length, 'the request was answered only once they were stored');
+  t.match(await metrics.prometheusText(), new RegExp(`test_kinesis_retries_total\\{code="MisplacedByReshard"\\} ${astray.length}`));
+  t.match(await metrics.prometheusText(), new RegExp(`^test_kinesis_user_records_stored_total ${keys.length}$`, 'm'), 'each event counted stored once');
 });
 
 t.test('close sends what is buffered, waits for it, then refuses new work', async (t) => {

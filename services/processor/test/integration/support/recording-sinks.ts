@@ -1,6 +1,6 @@
 /** The real lake sink with hooks around it, for tests that watch what a worker hands its sinks. */
 import type { EventRecord } from '@eventlake/schemas';
-import type { ShardSink, ShardSinkFactory, StreamRecord } from '../../../src/index.js';
+import type { ShardDescription, ShardSink, ShardSinkFactory, StreamRecord } from '../../../src/index.js';
 
 export interface SinkHooks {
   /** Called for every record handed to `add`, in order, with the event it holds. */
@@ -12,8 +12,8 @@ export interface SinkHooks {
 /** `inner`'s sinks, each passing through `hooks`; everything else, close() included, goes to the real sink. */
 export function recordingSinks(inner: ShardSinkFactory, hooks: SinkHooks): ShardSinkFactory {
   return {
-    forShard(shardId: string): ShardSink {
-      const sink = inner.forShard(shardId);
+    forShard(shardId: string, shard?: ShardDescription): ShardSink {
+      const sink = inner.forShard(shardId, shard);
       return {
         get dedupeWindowMs() {
           return sink.dedupeWindowMs;
@@ -22,8 +22,9 @@ export function recordingSinks(inner: ShardSinkFactory, hooks: SinkHooks): Shard
           for (const r of records) hooks.added(shardId, JSON.parse(Buffer.from(r.data).toString('utf8')) as EventRecord, r);
           sink.add(records);
         },
-        warm: (records) => sink.warm(records),
+        warm: (sources, from) => sink.warm(sources, from),
         shouldFlush: (now) => sink.shouldFlush(now),
+        bufferedBytes: () => sink.bufferedBytes(),
         range: () => sink.range(),
         flush: async () => {
           await hooks.beforeFlush?.(shardId);

@@ -1,5 +1,6 @@
 import t from 'tap';
 import { loadProcessorConfig } from '../../../src/config.js';
+import { memoryBudget } from '../../../src/memory-budget.js';
 
 const required = { STREAM_NAME: 'events', LEASE_TABLE: 'leases', LAKE_BUCKET: 'lake' };
 
@@ -15,6 +16,9 @@ t.test('defaults: 10 s leases, 60 s / 64 MiB flushes, 30 s longest flush retry w
   t.equal(c.PARQUET_CODEC, 'zstd');
   t.match(c.WORKER_ID, new RegExp(`-${process.pid}$`));
   t.equal(c.KINESIS_ENDPOINT, undefined);
+  t.equal(c.TASK_MEMORY_MIB, 2048);
+  t.same(memoryBudget(c.TASK_MEMORY_MIB), { duckdbMiB: 256, batchMiB: 256 }, 'DuckDB (the dedupe tables) and the buffered batches each get an eighth of the task');
+  t.equal(c.BATCH_MEMORY_MIB, undefined, 'the batch budget follows the task unless set');
 });
 
 t.test('a bad or missing variable stops start-up with ERR_CONFIG naming it', async (t) => {

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parquetReadObjects } from 'hyparquet';
 import { compressors } from 'hyparquet-compressors';
+import { PACKED_AGGREGATE_PARTITION_KEY, partitionHashKey } from '@eventlake/common';
 import { BatchLines } from '../../../src/lake/batch-lines.js';
 import { MemoryObjectStore } from '../../../src/lake/index.js';
 import { aggregatedRecord, plainRecord, RECEIVED_AT_MS, seedRecords } from './record-factory.js';
@@ -36,8 +37,8 @@ t.test('one line per user record, never blank, whatever the record holds; record
   const users = awkwardRecords(click as unknown as Record<string, unknown>);
   const agg = aggregatedRecord(1, users, RECEIVED_AT_MS);
   const plain = plainRecord(2, { ...click!, event_id: 'plain-1' }, RECEIVED_AT_MS + 5);
-  t.same(lines.add(agg.sequenceNumber, agg.partitionKey, agg.arrivalMs, agg.data), { count: users.length });
-  t.same(lines.add(plain.sequenceNumber, plain.partitionKey, plain.arrivalMs, plain.data), { count: 1 });
+  t.same(lines.add(agg.sequenceNumber, agg.partitionKey, agg.arrivalMs, agg.data), { count: users.length, skipped: 0 });
+  t.same(lines.add(plain.sequenceNumber, plain.partitionKey, plain.arrivalMs, plain.data), { count: 1, skipped: 0 });
   t.equal(lines.rows, users.length + 1);
 
   const text = readFileSync(lines.path!, 'utf8');
@@ -131,4 +132,32 @@ t.test('the dedupe table keeps sightings within the window only, and close() dro
   const tables = (await conn.runAndReadAll(`SELECT count(*)::INTEGER FROM duckdb_tables() WHERE table_name = '${seen}'`)).getRows();
   conn.closeSync();
   t.same(tables, [[0]], 'the table is gone from the database');
+});
+
+t.test('an aggregate the API packed for one shard: records whose keys hash outside this shard are skipped, the rest keep their positions', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'batch-lines-test-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const [click] = seedRecords('clickstream', 'clickstream.seed-001.json');
+  const users = Array.from({ length: 12 }, (_, i) => ({ ...click!, event_id: `u-${i}`, user_id: `user-${i}` }));
+  // This shard: the lower half of the hash space.
+  const half = 2n ** 127n;
+  const range = { start: 0n, end: half - 1n };
+  const inside = users.map((u) => partitionHashKey(u.user_id) < half);
+  t.ok(inside.includes(true) && inside.includes(false), 'keys on both sides');
+  const agg = aggregatedRecord(1, users, RECEIVED_AT_MS);
+
+  const packed = new BatchLines(SHARD, () => join(dir, 'packed.ndjson'), range);
+  t.same(packed.add(agg.sequenceNumber, PACKED_AGGREGATE_PARTITION_KEY, agg.arrivalMs, agg.data), { count: users.length, skipped: inside.filter((x) => !x).length });
+  const kept = users.flatMap((u, i) => (inside[i] ? [{ id: u.event_id, sub: i }] : []));
+  t.equal(packed.rows, kept.length);
+  const text = readFileSync(packed.path!, 'utf8').slice(0, -1).split('\n');
+  t.same(text.map((l) => (JSON.parse(l) as { event_id: string }).event_id), kept.map((k) => k.id), 'one line per record kept, in order');
+  t.same(kept.map((_, row) => packed.record(row).origin.subSequenceNumber), kept.map((k) => k.sub), 'each keeps its position in the aggregate');
+  t.same(kept.map((_, row) => packed.record(row).origin.partitionKey), kept.map((k) => `user-${k.sub}`));
+
+  const other = new BatchLines(SHARD, () => join(dir, 'other.ndjson'), range);
+  t.same(other.add(agg.sequenceNumber, agg.partitionKey, agg.arrivalMs, agg.data), { count: users.length, skipped: 0 }, 'another producer’s aggregate is read whole');
+  const unknown = new BatchLines(SHARD, () => join(dir, 'unknown.ndjson'));
+  t.same(unknown.add(agg.sequenceNumber, PACKED_AGGREGATE_PARTITION_KEY, agg.arrivalMs, agg.data), { count: users.length, skipped: 0 }, 'without the shard’s range, read whole');
+  for (const l of [packed, other, unknown]) l.close();
 });

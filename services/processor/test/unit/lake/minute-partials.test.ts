@@ -225,7 +225,7 @@ t.test('the partials of any split of a batch sum to the figures of the whole, an
   // One encoder for every run (its start-up is per process in the service too); each run's
   // sinks write to that run's stores.
   let target = new MemoryObjectStore();
-  const { factory } = memorySinkFactory({ store: { put: (key, body, type) => target.put(key, body, type) } });
+  const { factory } = memorySinkFactory({ store: { put: (key, body, type) => target.put(key, body, type), get: (key) => target.get(key), list: (prefix, after) => target.list(prefix, after) } });
   t.teardown(() => factory.close());
   const flushInto = async (store: MemoryObjectStore, batches: readonly StreamRecord[][]) => {
     target = store;

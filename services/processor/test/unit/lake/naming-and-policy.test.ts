@@ -1,5 +1,5 @@
 import t from 'tap';
-import { arrivalPartition, batchFileStem, errorsObjectKey, lakeObjectKey } from '../../../src/lake/naming.js';
+import { arrivalPartition, batchFileStem, dedupeListStart, dedupeObjectKey, errorsObjectKey, lakeObjectKey, parseDedupeKey } from '../../../src/lake/naming.js';
 import { DEFAULT_FLUSH_POLICY, shouldFlush } from '../../../src/lake/flush-policy.js';
 import { seq } from './record-factory.js';
 
@@ -32,4 +32,21 @@ t.test('flush policy: size or age, never an empty buffer', async (t) => {
   t.ok(shouldFlush({ bytes: 1000, records: 5, firstAddedMs: 10_000 }, 10_000, policy), 'full flushes at once');
   t.ok(shouldFlush({ bytes: 1, records: 1, firstAddedMs: 10_000 }, 11_000, policy), 'old flushes');
   t.same(DEFAULT_FLUSH_POLICY, { maxBytes: 64 * 1024 * 1024, maxAgeMs: 60_000 }, 'Firehose defaults');
+});
+
+t.test('dedupe keys: named like the batch, led by its newest arrival, so a listing can start at a point in time', async (t) => {
+  const key = dedupeObjectKey(1_754_661_930_000, 'shardId-000000000001', range);
+  t.equal(key, `dedupe/shardId-000000000001/001754661930000-${seq(1)}-${seq(9)}.parquet`);
+  t.same(parseDedupeKey(key), { shardId: 'shardId-000000000001', newestArrivalMs: 1_754_661_930_000, first: seq(1), last: seq(9) });
+  t.equal(parseDedupeKey('events/x.parquet'), null);
+  const start = dedupeListStart('shardId-000000000001', 1_754_661_930_000);
+  for (const [arrival, after] of [
+    [1_754_661_929_999, false],
+    [1_754_661_930_000, true],
+    [1_754_661_930_001, true],
+    [9_999_999_999_999, true],
+    [999_999_999_999, false],
+  ] as const) {
+    t.equal(dedupeObjectKey(arrival, 'shardId-000000000001', range) > start, after, `a batch whose newest record arrived at ${arrival}: ${after ? 'listed' : 'skipped'}`);
+  }
 });

@@ -87,22 +87,39 @@ t.test('determinism: the same records into a fresh sink give the same keys and b
   for (const [key, body] of runs[0]!) t.ok(Buffer.from(body).equals(Buffer.from(runs[1]!.get(key)!)), `${key.split('/')[1]} identical`);
 });
 
-t.test('warm: records already in the lake are remembered, not written, so a retry after a restart is dropped', async (t) => {
+t.test('warm: a new sink loads the ids earlier batches recorded beside the lake, so a retry after a restart is dropped', async (t) => {
   const { factory, store } = memorySinkFactory();
   t.teardown(() => factory.close());
+  const mem = store as MemoryObjectStore;
+  const [first, second, third] = seedRecords('clickstream', 'clickstream.seed-001.json');
+  const before = factory.forShard(SHARD);
+  await before.flush();
+  before.add([plainRecord(1, first, RECEIVED_AT_MS), plainRecord(2, first, RECEIVED_AT_MS + 1)]);
+  await before.flush();
+  // A batch flushed but not checkpointed (pending): its ids must not be loaded, or its replay
+  // would find itself.
+  before.add([plainRecord(3, third, RECEIVED_AT_MS + 2)]);
+  await before.flush();
+  const ids = [...mem.objects.keys()].filter((k) => k.startsWith('dedupe/'));
+  t.same(ids, [`dedupe/${SHARD}/${String(RECEIVED_AT_MS + 1).padStart(15, '0')}-${seq(1)}-${seq(2)}.parquet`, `dedupe/${SHARD}/${String(RECEIVED_AT_MS + 2).padStart(15, '0')}-${seq(3)}-${seq(3)}.parquet`], 'one file of ids per batch, named like it');
+  const lakeKeys = [...mem.objects.keys()].filter((k) => !k.startsWith('dedupe/'));
+
   const sink = factory.forShard(SHARD);
-  const [first, second] = seedRecords('clickstream', 'clickstream.seed-001.json');
-  sink.warm([plainRecord(1, first, RECEIVED_AT_MS)]);
+  t.same(await sink.warm([{ shardId: SHARD, upTo: seq(2) }], RECEIVED_AT_MS - 60 * 60_000), { files: 1, ids: 2, bytes: mem.objects.get(ids[0]!)!.body.byteLength });
   t.equal(sink.range(), null, 'warm emits nothing');
-  sink.add([plainRecord(2, first, RECEIVED_AT_MS + 5 * 60_000), plainRecord(3, second, RECEIVED_AT_MS + 5 * 60_000)]);
+  sink.add([plainRecord(4, first, RECEIVED_AT_MS + 5 * 60_000), plainRecord(5, third, RECEIVED_AT_MS + 5 * 60_000), plainRecord(6, second, RECEIVED_AT_MS + 5 * 60_000)]);
   const result = await sink.flush();
-  t.equal(result.duplicates, 1);
-  t.equal(result.rows, 1);
-  t.same([...(store as MemoryObjectStore).objects.keys()].map((k) => k.split('/')[0]).sort(), ['aggregates', 'events'], 'the one new event and its minute partials');
-  const late = factory.forShard('shardId-000000000004');
-  late.warm([plainRecord(1, first, RECEIVED_AT_MS)]);
-  late.add([plainRecord(2, first, RECEIVED_AT_MS + 16 * 60_000)]);
-  t.equal((await late.flush()).rows, 1, 'outside the 15 min window it is a new row');
+  t.equal(result.duplicates, 1, 'the retry of an id in a checkpointed batch is dropped');
+  t.equal(result.rows, 2, 'the id of the pending batch is not known yet, nor the new one');
+  const eventFiles = (keys: Iterable<string>) => [...keys].filter((k) => k.startsWith('events/'));
+  t.equal(eventFiles(mem.objects.keys()).length, eventFiles(lakeKeys).length + 1, 'one event file more');
+
+  const late = factory.forShard(SHARD);
+  t.same((await late.warm([{ shardId: SHARD, upTo: seq(2) }], RECEIVED_AT_MS + 1 + 1)).ids, 0, 'ids that arrived before the window are left out');
+  const outside = factory.forShard('shardId-000000000004');
+  await outside.warm([{ shardId: SHARD, upTo: seq(2) }], RECEIVED_AT_MS + 16 * 60_000 - 15 * 60_000);
+  outside.add([plainRecord(2, first, RECEIVED_AT_MS + 16 * 60_000)]);
+  t.equal((await outside.flush()).rows, 1, 'outside the 15 min window it is a new row');
 });
 
 t.test('shouldFlush: by buffered bytes or by the age of the first record added, on the wall clock passed in', async (t) => {
@@ -123,6 +140,8 @@ t.test('a failed upload keeps the batch: flush() again writes the same keys', as
   let failures = 1;
   const flaky: ObjectStore = {
     put: (key, body, type) => (failures-- > 0 ? Promise.reject(new Error('503 Slow Down')) : inner.put(key, body, type)),
+    get: (key) => inner.get(key),
+    list: (prefix, after) => inner.list(prefix, after),
   };
   const { factory } = memorySinkFactory({ store: flaky });
   t.teardown(() => factory.close());
@@ -132,7 +151,8 @@ t.test('a failed upload keeps the batch: flush() again writes the same keys', as
   t.same(sink.range(), { first: seq(10), last: seq(14), lastSubRecords: 3 }, 'still buffered');
   const result = await sink.flush();
   t.equal(result.rows, 6);
-  t.equal(inner.objects.size, 7);
+  t.equal([...inner.objects.keys()].filter((k) => !k.startsWith('dedupe/')).length, 7);
+  t.equal(inner.objects.size, 8, 'and the batch’s ids');
 });
 
 t.test('options are checked: age below 1 s is refused with a hint', async (t) => {

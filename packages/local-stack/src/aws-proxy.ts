@@ -1,0 +1,341 @@
+/**
+ * A proxy in front of kinesalite or dynalite that answers where AWS answers differently from
+ * the emulators, so tests and the soak run see what a service does after weeks of life and
+ * under strain:
+ *
+ * - Kinesis retention: a shard marked expired (a closed shard past the stream's retention) is
+ *   no longer listed by ListShards or DescribeStream, and GetShardIterator and GetRecords on it
+ *   answer ResourceNotFoundException, as Kinesis does; kinesalite keeps every shard for ever.
+ * - UpdateShardCount, which kinesalite lacks: uniform scaling by a factor of two, done the way
+ *   Kinesis does it, as splits of every open shard at the middle of its hash range (or merges of
+ *   neighbouring pairs), so PutRecords after it lands on the new shards at once.
+ * - Faults on chosen calls: throttling (the service's own throttling error), a 500, a connection
+ *   dropped as a stale keep-alive socket is, or a call that hangs unanswered until released.
+ *
+ * Both emulators speak the JSON protocol (`x-amz-target: <Service>.<Operation>`), so one proxy
+ * reads the operation and the body of every call. Requests are forwarded with their headers
+ * as received (SigV4 signs the Host header, and the emulators accept any signature anyway).
+ */
+import http from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { KinesisClient, ListShardsCommand, MergeShardsCommand, SplitShardCommand, DescribeStreamSummaryCommand, type Shard } from '@aws-sdk/client-kinesis';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { localClientConfig } from '@eventlake/common';
+
+/** Which service a proxy stands in for (its error names differ). */
+export type ProxiedService = 'kinesis' | 'dynamodb';
+
+/** What a fault does to a matching call. */
+export type FaultAction =
+  /** Answer as the service does when a limit is exceeded (400, its throttling error). */
+  | 'throttle'
+  /** Answer 500 with the service's internal error. */
+  | 'fail'
+  /** Destroy the connection without an answer (a keep-alive socket the far end closed). */
+  | 'reset'
+  /** Keep the call unanswered until `release()` or `stop()`. */
+  | 'hang';
+
+/** A fault injected into matching calls. */
+export interface ProxyFault {
+  /** The operation, as in `x-amz-target` after the dot: `GetRecords`, `UpdateItem`, … */
+  operation: string;
+  action: FaultAction;
+  /** Only calls whose JSON body passes (one shard, one lease key). */
+  when?: (body: Record<string, unknown>) => boolean;
+  /** How many matching calls to affect; every one when absent. */
+  times?: number;
+}
+
+/** A running proxy. */
+export interface AwsProxy {
+  endpoint: string;
+  /** Adds a fault; returns a function that removes it. */
+  inject(fault: ProxyFault): () => void;
+  /** Removes every fault (calls already hanging stay so until `release`). */
+  clear(): void;
+  /** Answers every hanging call by dropping its connection. */
+  release(): void;
+  /** Calls seen per operation, and faults applied per `operation:action`. */
+  stats(): { calls: Record<string, number>; faults: Record<string, number>; hanging: number };
+  /** The JSON bodies of the calls of `operation` seen so far (writes' bodies are not kept). */
+  requests(operation: string): Record<string, unknown>[];
+  stop(): Promise<void>;
+}
+
+/** The Kinesis proxy's extras. */
+export interface KinesisProxy extends AwsProxy {
+  /** From now on the shard is past retention: unlisted, and not found when read. */
+  expireShard(shardId: string): void;
+  /** Shards marked expired. */
+  expired(): ReadonlySet<string>;
+}
+
+interface Answer {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: Buffer;
+}
+
+const ERRORS: Record<ProxiedService, { contentType: string; prefix: string; throttle: string; internal: string }> = {
+  kinesis: { contentType: 'application/x-amz-json-1.1', prefix: '', throttle: 'ProvisionedThroughputExceededException', internal: 'InternalFailure' },
+  dynamodb: {
+    contentType: 'application/x-amz-json-1.0',
+    prefix: 'com.amazonaws.dynamodb.v20120810#',
+    throttle: 'ThrottlingException',
+    internal: 'InternalServerError',
+  },
+};
+
+// Kinesis control-plane calls throttle with LimitExceededException, data-plane calls with
+// ProvisionedThroughputExceededException.
+const KINESIS_LIMIT_EXCEEDED = new Set(['ListShards', 'DescribeStream', 'DescribeStreamSummary', 'GetShardIterator', 'SplitShard', 'MergeShards', 'UpdateShardCount']);
+
+// Calls whose bodies carry data, not worth keeping for `requests`.
+const WRITES = new Set(['PutRecords', 'PutRecord', 'PutItem', 'BatchWriteItem']);
+
+function readBody(req: http.IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+function forward(target: URL, req: http.IncomingMessage, body: Buffer): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const out = http.request(
+      { host: target.hostname, port: target.port, method: req.method, path: req.url, headers: { ...req.headers, 'content-length': String(body.length) } },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 502, headers: res.headers, body: Buffer.concat(chunks) }));
+        res.on('error', reject);
+      },
+    );
+    out.on('error', reject);
+    out.end(body);
+  });
+}
+
+function parse(body: Buffer): Record<string, unknown> {
+  try {
+    const v: unknown = JSON.parse(body.toString('utf8') || '{}');
+    return v && typeof v === 'object' ? (v as Record<string, unknown>) : {};
+  } catch {
+    return {};
+  }
+}
+
+interface Handler {
+  /** Answers the call itself, or returns null to forward it (and then `after` may rewrite the answer). */
+  before?(operation: string, body: Record<string, unknown>): Promise<Answer | null> | Answer | null;
+  after?(operation: string, body: Record<string, unknown>, answer: Answer): Answer;
+}
+
+async function startProxy(upstream: string, service: ProxiedService, handler: Handler = {}): Promise<AwsProxy> {
+  const target = new URL(upstream);
+  const errors = ERRORS[service];
+  let faults: (ProxyFault & { used: number })[] = [];
+  const calls: Record<string, number> = {};
+  const bodies = new Map<string, Record<string, unknown>[]>();
+  const applied: Record<string, number> = {};
+  const hanging = new Set<http.ServerResponse>();
+  const sockets = new Set<Socket>();
+
+  const json = (status: number, doc: unknown): Answer => {
+    const body = Buffer.from(JSON.stringify(doc));
+    return { status, headers: { 'content-type': errors.contentType, 'content-length': String(body.length) }, body };
+  };
+  const error = (status: number, type: string, message: string): Answer => json(status, { __type: `${errors.prefix}${type}`, message });
+
+  const server = http.createServer((req, res) => {
+    void (async () => {
+      const raw = await readBody(req);
+      const operation = String(req.headers['x-amz-target'] ?? '').split('.').pop() ?? '';
+      const body = parse(raw);
+      calls[operation] = (calls[operation] ?? 0) + 1;
+      if (!WRITES.has(operation)) bodies.set(operation, [...(bodies.get(operation) ?? []), body]);
+      const fault = faults.find((f) => f.operation === operation && (f.times === undefined || f.used < f.times) && (f.when?.(body) ?? true));
+      if (fault) {
+        fault.used++;
+        applied[`${operation}:${fault.action}`] = (applied[`${operation}:${fault.action}`] ?? 0) + 1;
+        switch (fault.action) {
+          case 'hang':
+            hanging.add(res);
+            res.on('close', () => hanging.delete(res));
+            return;
+          case 'reset':
+            req.socket.destroy();
+            return;
+          case 'fail':
+            send(res, error(500, errors.internal, 'injected internal error'));
+            return;
+          case 'throttle': {
+            const type = service === 'kinesis' && KINESIS_LIMIT_EXCEEDED.has(operation) ? 'LimitExceededException' : errors.throttle;
+            send(res, error(400, type, 'Rate exceeded (injected)'));
+            return;
+          }
+        }
+      }
+      const own = await handler.before?.(operation, body);
+      if (own) {
+        send(res, own);
+        return;
+      }
+      const answer = await forward(target, req, raw);
+      send(res, answer.status === 200 && handler.after ? handler.after(operation, body, answer) : answer);
+    })().catch(() => {
+      if (!res.headersSent) res.writeHead(502).end();
+    });
+  });
+  server.on('connection', (s: Socket) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const release = () => {
+    for (const r of hanging) r.socket?.destroy();
+    hanging.clear();
+  };
+  return {
+    endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    inject(fault) {
+      const f = { ...fault, used: 0 };
+      faults.push(f);
+      return () => {
+        faults = faults.filter((x) => x !== f);
+      };
+    },
+    clear: () => {
+      faults = [];
+    },
+    release,
+    stats: () => ({ calls: { ...calls }, faults: { ...applied }, hanging: hanging.size }),
+    requests: (operation) => [...(bodies.get(operation) ?? [])],
+    stop: () =>
+      new Promise<void>((resolve) => {
+        release();
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+function send(res: http.ServerResponse, answer: Answer): void {
+  const headers = { ...answer.headers, 'content-length': String(answer.body.length) };
+  delete headers['transfer-encoding'];
+  res.writeHead(answer.status, headers);
+  res.end(answer.body);
+}
+
+/** Starts a proxy in front of dynalite at `upstream` (faults only). */
+export function startDynamoProxy(upstream: string): Promise<AwsProxy> {
+  return startProxy(upstream, 'dynamodb');
+}
+
+/** Starts a proxy in front of kinesalite at `upstream`: retention, UpdateShardCount and faults. */
+export async function startKinesisProxy(upstream: string): Promise<KinesisProxy> {
+  const expired = new Set<string>();
+  // Iterators handed out per shard, so GetRecords on an expired shard's iterator is refused too.
+  const iteratorShard = new Map<string, string>();
+  const client = new KinesisClient(localClientConfig(upstream));
+  const notFound = (shardId: string, stream: unknown): Answer => {
+    const body = Buffer.from(JSON.stringify({ __type: 'ResourceNotFoundException', message: `Shard ${shardId} in stream ${String(stream)} under account 000000000000 does not exist` }));
+    return { status: 400, headers: { 'content-type': 'application/x-amz-json-1.1' }, body };
+  };
+  const rewrite = (answer: Answer, edit: (doc: Record<string, unknown>) => void): Answer => {
+    const doc = parse(answer.body);
+    edit(doc);
+    return { ...answer, body: Buffer.from(JSON.stringify(doc)) };
+  };
+  const unexpired = (shards: unknown): Shard[] => (Array.isArray(shards) ? (shards as Shard[]).filter((s) => !expired.has(s.ShardId ?? '')) : []);
+  const proxy = await startProxy(upstream, 'kinesis', {
+    before: async (operation, body) => {
+      if (operation === 'GetShardIterator' && expired.has(String(body.ShardId))) return notFound(String(body.ShardId), body.StreamName);
+      if (operation === 'GetRecords') {
+        const shardId = iteratorShard.get(String(body.ShardIterator));
+        if (shardId !== undefined && expired.has(shardId)) return notFound(shardId, '');
+      }
+      if (operation === 'UpdateShardCount') return updateShardCount(client, String(body.StreamName), Number(body.TargetShardCount));
+      return null;
+    },
+    after: (operation, body, answer) => {
+      if (operation === 'ListShards') return rewrite(answer, (doc) => (doc.Shards = unexpired(doc.Shards)));
+      if (operation === 'DescribeStream') {
+        return rewrite(answer, (doc) => {
+          const d = doc.StreamDescription as Record<string, unknown> | undefined;
+          if (d) d.Shards = unexpired(d.Shards);
+        });
+      }
+      if (operation === 'GetShardIterator') {
+        const it = parse(answer.body).ShardIterator;
+        if (typeof it === 'string') iteratorShard.set(it, String(body.ShardId));
+      }
+      if (operation === 'GetRecords') {
+        const shardId = iteratorShard.get(String(body.ShardIterator));
+        const next = parse(answer.body).NextShardIterator;
+        iteratorShard.delete(String(body.ShardIterator));
+        if (shardId !== undefined && typeof next === 'string') iteratorShard.set(next, shardId);
+      }
+      return answer;
+    },
+  });
+  return {
+    ...proxy,
+    expireShard: (shardId) => void expired.add(shardId),
+    expired: () => expired,
+    stop: async () => {
+      client.destroy();
+      await proxy.stop();
+    },
+  };
+}
+
+/**
+ * UpdateShardCount with UNIFORM_SCALING by a factor of two, as Kinesis carries it out: every
+ * open shard split at the middle of its hash range (doubling), or neighbouring pairs merged
+ * (halving). Answers when the stream is ACTIVE again with the new shards.
+ */
+async function updateShardCount(client: KinesisClient, stream: string, target: number): Promise<Answer> {
+  const answer = (status: number, doc: unknown): Answer => ({ status, headers: { 'content-type': 'application/x-amz-json-1.1' }, body: Buffer.from(JSON.stringify(doc)) });
+  const open = (await listAll(client, stream)).filter((s) => !s.SequenceNumberRange?.EndingSequenceNumber);
+  open.sort((a, b) => (BigInt(a.HashKeyRange!.StartingHashKey!) < BigInt(b.HashKeyRange!.StartingHashKey!) ? -1 : 1));
+  const current = open.length;
+  if (target === current * 2) {
+    for (const s of open) {
+      const start = BigInt(s.HashKeyRange!.StartingHashKey!);
+      const end = BigInt(s.HashKeyRange!.EndingHashKey!);
+      await client.send(new SplitShardCommand({ StreamName: stream, ShardToSplit: s.ShardId!, NewStartingHashKey: ((start + end + 1n) / 2n).toString() }));
+      await untilActive(client, stream);
+    }
+  } else if (target * 2 === current) {
+    for (let i = 0; i + 1 < open.length; i += 2) {
+      await client.send(new MergeShardsCommand({ StreamName: stream, ShardToMerge: open[i]!.ShardId!, AdjacentShardToMerge: open[i + 1]!.ShardId! }));
+      await untilActive(client, stream);
+    }
+  } else {
+    return answer(400, { __type: 'InvalidArgumentException', message: `this proxy scales by a factor of two only (${current} → ${target})` });
+  }
+  return answer(200, { StreamName: stream, CurrentShardCount: current, TargetShardCount: target });
+}
+
+async function listAll(client: KinesisClient, stream: string): Promise<Shard[]> {
+  const shards: Shard[] = [];
+  let token: string | undefined;
+  do {
+    const res = await client.send(new ListShardsCommand(token ? { NextToken: token } : { StreamName: stream }));
+    shards.push(...(res.Shards ?? []));
+    token = res.NextToken;
+  } while (token);
+  return shards;
+}
+
+async function untilActive(client: KinesisClient, stream: string): Promise<void> {
+  for (;;) {
+    const s = await client.send(new DescribeStreamSummaryCommand({ StreamName: stream }));
+    if (s.StreamDescriptionSummary?.StreamStatus === 'ACTIVE') return;
+    await sleep(20);
+  }
+}

@@ -23,6 +23,7 @@ import type { FlushResult, StreamRecord } from '../services/processor/src/contra
 import { clickstreamRecords, encodeStreamFile, decodeStreamFile, mixedRecords, BENCH_SHARD } from './processor-data.js';
 import { runE2e } from './processor-e2e.js';
 import { runTakeover } from './processor-takeover.js';
+import { runBacklog } from './processor-backlog.js';
 import { intFlag, parseCli, runMain } from '../packages/cli/src/args.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -65,6 +66,9 @@ against the local emulators.
   --baseline-records N  records of the window the old warm-up (a stream re-read) is measured
                     on and scaled from (default 100000)
   --task-memory-mib N   TASK_MEMORY_MIB of the measured worker (default: the processor's)
+  --backlog-mib N   MiB of backlog on each of 8 shards that one worker drains with default
+                    settings, measured with and without its memory bounds (default 72:
+                    more than a default 64 MiB batch); 0 skips it
   -h, --help        this text
 `;
 
@@ -265,6 +269,7 @@ async function main(): Promise<void> {
     'takeover-ids': { type: 'string' },
     'baseline-records': { type: 'string' },
     'task-memory-mib': { type: 'string' },
+    'backlog-mib': { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
     // How the parent starts each measurement in a child process of its own.
     child: { type: 'string' },
@@ -293,6 +298,7 @@ async function main(): Promise<void> {
   const e2eRecords = intFlag('bench:processor', 'e2e-records', values['e2e-records'], 100_000, { min: 0 });
   const takeoverIds = intFlag('bench:processor', 'takeover-ids', values['takeover-ids'], 3_600_000, { min: 0 });
   const baselineRecords = intFlag('bench:processor', 'baseline-records', values['baseline-records'], 100_000, { min: 1 });
+  const backlogMiB = intFlag('bench:processor', 'backlog-mib', values['backlog-mib'], 72, { min: 0 });
   const taskMemoryMiB = intFlag('bench:processor', 'task-memory-mib', values['task-memory-mib'], loadProcessorConfig({ STREAM_NAME: 's', LEASE_TABLE: 'tab', LAKE_BUCKET: 'bkt' }).TASK_MEMORY_MIB, { min: 256 });
   const dir = mkdtempSync(join(tmpdir(), 'eventlake-bench-processor-'));
   try {
@@ -394,6 +400,17 @@ async function main(): Promise<void> {
       const cells = rows.map((r) => [r.name, fmt(r.leases), fmt(r.idsPerLease), fmt(r.peakRssMiB), fmt(r.secondsToFirstBatch, 1), fmt(r.kinesisBytes / 1048576, 1), fmt(r.s3Bytes / 1048576, 1), r.note]);
       const w = head.map((h, c) => Math.max(h.length, ...cells.map((r) => r[c]!.length)));
       const ln = (cs: string[]) => `| ${cs.map((x, c) => (c === 0 || c === 7 ? x.padEnd(w[c]!) : x.padStart(w[c]!))).join(' | ')} |`;
+      console.log(ln(head));
+      console.log(`|${w.map((x) => '-'.repeat(x + 2)).join('|')}|`);
+      for (const r of cells) console.log(ln(r));
+    }
+    if (backlogMiB > 0) {
+      console.log(`\nA backlog of ${backlogMiB} MiB on each of 8 shards, drained by one worker (dist/main.js) with default settings:\n`);
+      const rows = await runBacklog(backlogMiB, taskMemoryMiB);
+      const head = ['', 'batch budget MiB', 'DuckDB limit MiB', 'peak RSS MiB', 'seconds', 'batches written for the budget'];
+      const cells = rows.map((r) => [r.name, r.batchBudgetMiB === null ? 'none' : fmt(r.batchBudgetMiB), r.duckdbMiB === null ? 'none' : fmt(r.duckdbMiB), fmt(r.peakRssMiB), fmt(r.seconds, 1), fmt(r.budgetFlushes)]);
+      const w = head.map((h, c) => Math.max(h.length, ...cells.map((r) => r[c]!.length)));
+      const ln = (cs: string[]) => `| ${cs.map((x, c) => (c === 0 ? x.padEnd(w[c]!) : x.padStart(w[c]!))).join(' | ')} |`;
       console.log(ln(head));
       console.log(`|${w.map((x) => '-'.repeat(x + 2)).join('|')}|`);
       for (const r of cells) console.log(ln(r));

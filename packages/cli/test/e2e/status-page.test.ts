@@ -5,7 +5,8 @@
  * `EVENTLAKE_SCREENSHOT=docs/images/status-page.png` also saves the page for the docs.
  */
 import t from 'tap';
-import { copyFile, mkdir, readFile, stat } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { KinesisClient, PutRecordCommand } from '@aws-sdk/client-kinesis';
 import { localClientConfig } from '@eventlake/local-stack';
@@ -32,7 +33,10 @@ function figure(text: string | null): number {
 }
 
 t.test('the status page follows load, and shows a killed worker gone and its shards taken over', { timeout: 170_000 }, async (t) => {
-  const dataDir = t.testdir();
+  // Its own directory, removed with retries: on a loaded machine the emulators' last writes
+  // can land while tap's own removal of a test directory walks it (ENOTEMPTY).
+  const dataDir = await mkdtemp(join(tmpdir(), 'eventlake-status-e2e-'));
+  t.teardown(() => rm(dataDir, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 }));
   const logs: string[] = [];
   const pipeline = await startLocalPipeline({
     ...DEFAULT_PIPELINE_OPTIONS,

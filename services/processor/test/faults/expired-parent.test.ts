@@ -1,13 +1,11 @@
-import t, { type Test } from 'tap';
+import t from 'tap';
 import { DescribeStreamSummaryCommand, ListShardsCommand, MergeShardsCommand, SplitShardCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
-import { createLogger } from '@eventlake/common';
-import { startKinesisProxy, type KinesisProxy } from '@eventlake/local-stack';
-import { createClients, destroyClients, startProcessor, type ProcessorHandle } from '../../src/index.js';
 import { DynamoLeaseStore } from '../../src/consumer/lease-store.js';
 import { SHARD_END } from '../../src/consumer/lease.js';
 import { events, plainEntries, put } from '../integration/support/events.js';
 import { exactlyOnce, waitForLake } from '../integration/support/lake-reader.js';
-import { startStack, type Stack } from '../integration/support/stack.js';
+import { proxiedWorkers } from '../integration/support/proxied-workers.js';
+import type { Stack } from '../integration/support/stack.js';
 import { until } from '../integration/support/wait.js';
 
 /**
@@ -19,31 +17,9 @@ import { until } from '../integration/support/wait.js';
  * the reshard must reach the lake, exactly once.
  */
 
-const log = createLogger('processor', { level: 'silent' });
 
-async function setup(t: Test, shards: number): Promise<{ stack: Stack; proxy: KinesisProxy; start(id: string): Promise<ProcessorHandle> }> {
-  const stack = await startStack(t, { shards });
-  const proxy = await startKinesisProxy(stack.env().KINESIS_ENDPOINT!);
-  const running: ProcessorHandle[] = [];
-  const clients: ReturnType<typeof createClients>[] = [];
-  t.teardown(async () => {
-    await Promise.all(running.map((p) => p.stop()));
-    for (const c of clients) destroyClients(c);
-    await proxy.stop();
-  });
-  return {
-    stack,
-    proxy,
-    async start(id) {
-      const config = stack.config({ WORKER_ID: id, KINESIS_ENDPOINT: proxy.endpoint, DEDUPE_WINDOW_MS: '600000' });
-      const c = createClients(config);
-      clients.push(c);
-      const p = await startProcessor(config, c, { log });
-      running.push(p);
-      return p;
-    },
-  };
-}
+/** Long enough that nothing in a case leaves it. */
+const WINDOW_MS = 600_000;
 
 async function untilActive(kinesis: KinesisClient, stream: string): Promise<void> {
   await until('the stream to be ACTIVE', async () => {
@@ -70,7 +46,7 @@ async function finished(stack: Stack, ids: string[]): Promise<void> {
 }
 
 t.test('a split whose parent passed retention: after a restart the children are read, exactly once', async (t) => {
-  const { stack, proxy, start } = await setup(t, 1);
+  const { stack, proxy, start } = await proxiedWorkers(t, 1, WINDOW_MS);
   const { kinesis } = stack.clients;
   const first = await start('e1');
   const pre = events(90, 'pre');
@@ -94,7 +70,7 @@ t.test('a split whose parent passed retention: after a restart the children are 
 });
 
 t.test('a merge whose parents passed retention: after a restart the child is read, exactly once', async (t) => {
-  const { stack, proxy, start } = await setup(t, 2);
+  const { stack, proxy, start } = await proxiedWorkers(t, 2, WINDOW_MS);
   const { kinesis } = stack.clients;
   const first = await start('m1');
   const pre = events(90, 'pre');
@@ -119,7 +95,7 @@ t.test('a merge whose parents passed retention: after a restart the child is rea
 });
 
 t.test('a grandparent and a parent stopped short of its end, both past retention: the grandchildren are read, exactly once', async (t) => {
-  const { stack, proxy, start } = await setup(t, 1);
+  const { stack, proxy, start } = await proxiedWorkers(t, 1, WINDOW_MS);
   const { kinesis } = stack.clients;
   const first = await start('g1');
   const pre = events(90, 'pre');

@@ -1,14 +1,12 @@
-import t, { type Test } from 'tap';
+import t from 'tap';
 import { DescribeStreamSummaryCommand, SplitShardCommand } from '@aws-sdk/client-kinesis';
-import { createLogger } from '@eventlake/common';
-import { startKinesisProxy, type KinesisProxy } from '@eventlake/local-stack';
 import { formatMicros, type EventRecord } from '@eventlake/schemas';
-import { createClients, destroyClients, startProcessor, type ProcessorHandle } from '../../src/index.js';
+import type { ProcessorHandle } from '../../src/index.js';
 import { DynamoLeaseStore } from '../../src/consumer/lease-store.js';
 import { compareSequence, SHARD_END } from '../../src/consumer/lease.js';
 import { events, plainEntries, put } from '../integration/support/events.js';
 import { exactlyOnce, waitForLake } from '../integration/support/lake-reader.js';
-import { startStack, type Stack } from '../integration/support/stack.js';
+import { proxiedWorkers } from '../integration/support/proxied-workers.js';
 import { until } from '../integration/support/wait.js';
 
 /**
@@ -18,31 +16,8 @@ import { until } from '../integration/support/wait.js';
  * has. The workers read the stream through a proxy that notes every GetShardIterator.
  */
 
-const WINDOW_MS = '600000';
+const WINDOW_MS = 600_000;
 
-async function setup(t: Test, shards: number): Promise<{ stack: Stack; proxy: KinesisProxy; start(id: string): Promise<ProcessorHandle> }> {
-  const stack = await startStack(t, { shards });
-  const proxy = await startKinesisProxy(stack.env().KINESIS_ENDPOINT!);
-  const running: ProcessorHandle[] = [];
-  const clients: ReturnType<typeof createClients>[] = [];
-  t.teardown(async () => {
-    await Promise.all(running.map((p) => p.stop()));
-    for (const c of clients) destroyClients(c);
-    await proxy.stop();
-  });
-  return {
-    stack,
-    proxy,
-    async start(id) {
-      const config = stack.config({ WORKER_ID: id, KINESIS_ENDPOINT: proxy.endpoint, DEDUPE_WINDOW_MS: WINDOW_MS });
-      const c = createClients(config);
-      clients.push(c);
-      const p = await startProcessor(config, c, { log: createLogger('processor', { level: 'silent' }) });
-      running.push(p);
-      return p;
-    },
-  };
-}
 
 /** The same events as a client resends them: same ids, received again now. */
 function resent(records: readonly EventRecord[]): EventRecord[] {
@@ -55,7 +30,7 @@ function duplicates(p: ProcessorHandle): Promise<number> {
 }
 
 t.test('a lease taken over: the new owner reads nothing before the checkpoint, and a retry of an id in the window is still dropped', async (t) => {
-  const { stack, proxy, start } = await setup(t, 1);
+  const { stack, proxy, start } = await proxiedWorkers(t, 1, WINDOW_MS);
   const store = new DynamoLeaseStore(stack.clients.ddb, stack.tableName);
   const first = await start('w1');
   const sent = events(120, 'first');
@@ -86,7 +61,7 @@ t.test('a lease taken over: the new owner reads nothing before the checkpoint, a
 });
 
 t.test('a child whose parent passed retention still drops a retry of an event first written through the parent', async (t) => {
-  const { stack, proxy, start } = await setup(t, 1);
+  const { stack, proxy, start } = await proxiedWorkers(t, 1, WINDOW_MS);
   const { kinesis } = stack.clients;
   const first = await start('c1');
   const pre = events(90, 'pre');

@@ -97,8 +97,12 @@ export function itemsTotalUnits(items: readonly unknown[]): bigint {
   for (const item of items) {
     if (typeof item !== 'object' || item === null) continue;
     const { quantity, price } = item as PricedItem;
-    if (typeof price !== 'number' || !Number.isFinite(price)) continue;
-    units += BigInt(typeof quantity === 'number' && Number.isSafeInteger(quantity) ? quantity : 1) * BigInt(Math.round(price * MONEY_SCALE));
+    if (typeof price !== 'number') continue;
+    const scaled = Math.round(price * MONEY_SCALE);
+    // Only a price its own schema refuses (past 10^304) leaves the doubles here; skipping it
+    // keeps the sum defined for any input, as the checks that run beside the schema's need.
+    if (!Number.isFinite(scaled)) continue;
+    units += BigInt(typeof quantity === 'number' && Number.isSafeInteger(quantity) ? quantity : 1) * BigInt(scaled);
   }
   return units;
 }

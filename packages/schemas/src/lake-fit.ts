@@ -5,8 +5,7 @@
  * refuses them too, so an event acknowledged with 202 is never one the lake cannot store.
  */
 import { MONEY_LIMIT } from './events.js';
-
-type PathSegment = string | number;
+import type { PathSegment } from './issues.js';
 
 /** Where a string is not Unicode: the path of the string (or object key) and the offending code unit. */
 export interface IllFormedText {

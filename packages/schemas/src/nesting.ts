@@ -5,7 +5,7 @@
  * by one instance and refused by another. 64 levels is what System.Text.Json allows by
  * default; real properties rarely pass five.
  */
-import type { PathSegment } from './validate.js';
+import type { PathSegment, ValidationIssue } from './issues.js';
 
 /** Levels of objects and arrays `properties` may have, itself counted as the first. */
 export const MAX_PROPERTIES_DEPTH = 64;
@@ -34,7 +34,7 @@ export function tooDeepAt(value: unknown, levels: number): PathSegment[] | undef
 }
 
 /** The issue of a `properties` that nests deeper than MAX_PROPERTIES_DEPTH, or undefined. */
-export function propertiesDepthIssue(properties: unknown): { path: PathSegment[]; reason: string; hint: string } | undefined {
+export function propertiesDepthIssue(properties: unknown): ValidationIssue | undefined {
   const at = tooDeepAt(properties, MAX_PROPERTIES_DEPTH);
   if (!at) return undefined;
   return {

@@ -10,10 +10,9 @@ import {
   isEventType,
   JsonBytes,
   quotedName,
-  writeEventJson,
+  RecordWriter,
   type EventType,
   type PathSegment,
-  type PrepareContext,
   type WrittenRecord,
 } from '@eventlake/schemas';
 import { eventBase, type ScannedBody } from './body-scanner.js';
@@ -153,9 +152,8 @@ function prepareEvents(target: IngestTarget, { count, event: eventAt, base, line
   /** Where event `index` is, and `path` within it: `{ index, line?, path }`. */
   const at = (index: number, path: PathSegment[] = []): Pick<EventIssue, 'index' | 'line' | 'path'> =>
     lines ? { index, line: lines[index]!, path: formatJsonPath([...base(index), ...path]) } : { index, path: formatJsonPath([...base(index), ...path]) };
-  const ctx: PrepareContext = { receivedAtMicros, maxIssues: MAX_LISTED_ISSUES };
   // Every record is written into one buffer for the request and handed on as a view of it.
-  const out = new JsonBytes(count * BYTES_PER_EVENT_GUESS);
+  const writer = new RecordWriter({ receivedAtMicros }, new JsonBytes(count * BYTES_PER_EVENT_GUESS));
   const written: WrittenRecord[] = [];
   const byType: EventTypeCounts = {};
   for (let index = 0; index < count; index++) {
@@ -167,8 +165,7 @@ function prepareEvents(target: IngestTarget, { count, event: eventAt, base, line
       if (issues.length < MAX_LISTED_ISSUES) issues.push({ ...at(index, ['type']), reason: type, hint: `one of ${EVENT_TYPES.join(', ')}` });
       continue;
     }
-    ctx.maxIssues = MAX_LISTED_ISSUES - issues.length;
-    const result = writeEventJson(type, event, ctx, out);
+    const result = writer.write(type, event, MAX_LISTED_ISSUES - issues.length);
     if (!result.ok) {
       invalid++;
       total += result.total;
@@ -211,8 +208,8 @@ function prepareEvents(target: IngestTarget, { count, event: eventAt, base, line
   }
   // Views are taken once writing is done (the buffer may have grown). A buffer mostly
   // empty is copied to its size, so what waits for Kinesis holds no slack.
-  let bytes = out.bytes();
-  if (out.capacity > 2 * bytes.length + 4096) bytes = Buffer.from(bytes);
+  let bytes = writer.out.bytes();
+  if (writer.out.capacity > 2 * bytes.length + 4096) bytes = Buffer.from(bytes);
   const records: OutgoingRecord[] = [];
   const eventIds: string[] = [];
   for (const w of written) {

@@ -17,10 +17,11 @@ import {
 } from '@eventlake/schemas';
 import { eventBase, type ScannedBody } from './body-scanner.js';
 import { parseEventOf, parseJsonBody } from './parse-body.js';
+import type { EventTypeCounts, IngestTarget } from './ingest-target.js';
 import type { OutgoingRecord } from './publisher/event-publisher.js';
 
-/** Which endpoint the body came to: one event type, or the mixed `/v1/events`. */
-export type IngestTarget = EventType | 'mixed';
+// Also named here, beside the functions that take them.
+export type { EventTypeCounts, IngestTarget } from './ingest-target.js';
 
 /** The limits a request is held to. */
 export interface IngestLimits {
@@ -45,9 +46,6 @@ export interface PreparedRequest {
   /** Events per type: a mixed batch counts each event under its own type. */
   byType: EventTypeCounts;
 }
-
-/** How many events of each type a request held. */
-export type EventTypeCounts = Partial<Record<EventType, number>>;
 
 /** The events of a body, and how to name the location of event `i` in a 400. */
 interface Located {

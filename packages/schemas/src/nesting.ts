@@ -1,9 +1,8 @@
 /**
- * How deep an event's free-form `properties` may nest. Without a fixed limit the deepest
- * body the API took was whatever the stack allowed, which differs between threads (the
- * publisher thread may validate large bodies) and Node versions: one body could be taken
- * by one instance and refused by another. 64 levels is what System.Text.Json allows by
- * default; real properties rarely pass five.
+ * How deep an event's free-form `properties` may nest: a fixed limit, not whatever the stack
+ * allows, which differs between threads (the publisher thread may validate large bodies)
+ * and Node versions, so that no body is taken by one instance and refused by another.
+ * 64 levels is what System.Text.Json allows by default; real properties rarely pass five.
  */
 import type { PathSegment, ValidationIssue } from './issues.js';
 

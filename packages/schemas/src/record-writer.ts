@@ -2,8 +2,8 @@
  * The API's hot path from a valid event to its record's bytes: the record `prepareEvent`
  * returns, written as JSON straight into the request's buffer (see json-bytes.ts), with the
  * order and form of every field that `JSON.stringify` gives. Writing the bytes directly
- * spares building the record object, serialising it and encoding the text, which is most of
- * the per-event cost of a request.
+ * spares building the record object, serialising it and encoding the text (what that saves
+ * is in docs/performance.md).
  */
 import { EVENT_TYPES, ID_FIELDS, SCHEMA_VERSION, inputSchemas, type EventType } from './events.js';
 import { EVENT_RULES } from './event-rules.js';

@@ -113,7 +113,8 @@ export const EVENT_RULES: readonly EventRule[] = [
     types: EVENT_TYPES,
     onRecords: false,
     quick: 'issue',
-    issue: (e) => propertiesDepthIssue(e.properties),
+    // Most events bring no properties: the quick check should not pay a call for them.
+    issue: (e) => (typeof e.properties === 'object' ? propertiesDepthIssue(e.properties) : undefined),
   }),
   rule({
     name: 'latitude and longitude come together',

@@ -62,7 +62,8 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
  */
 export function quickEventTime(type: EventType, raw: Record<string, unknown>, quickFor: QuickFor): string | undefined {
   if (!INPUT_CHECKS[type].Check(raw)) return undefined;
-  for (const rule of QUICK_RULES[quickFor][type]) if (rule.issue(raw) !== undefined) return undefined;
+  const rules = QUICK_RULES[quickFor][type];
+  for (let i = 0; i < rules.length; i++) if (rules[i]!.issue(raw) !== undefined) return undefined;
   const time = readEventTime(raw);
   if (time === undefined) return '';
   return isTimestampError(time) ? undefined : time.iso;

@@ -149,7 +149,9 @@ export function arbitraryOf(schema: TSchema): fc.Arbitrary<unknown> {
   if (TypeGuard.IsArray(schema)) {
     const maxItems = typeof schema.maxItems === 'number' ? schema.maxItems : 8;
     const items = arbitraryOf(schema.items);
-    return mostly(fc.array(items, { maxLength: Math.min(maxItems, 4) }), fc.array(items, { minLength: maxItems + 1, maxLength: maxItems + 1 }), wrongType);
+    // One item more than allowed, repeated: as refused as any other, and cheap to draw.
+    const tooMany = items.map((item) => Array.from({ length: maxItems + 1 }, () => item));
+    return mostly(fc.array(items, { maxLength: Math.min(maxItems, 4) }), tooMany, wrongType);
   }
   if (TypeGuard.IsRecord(schema)) return mostly(freeForm(), wrongType);
   if (TypeGuard.IsObject(schema)) return objectOf(schema);

@@ -26,7 +26,7 @@ import {
   produce,
   startLocalPipeline,
   syncLake,
-} from '../packages/cli/src/index.js';
+} from '@eventlake/cli';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 

@@ -6,7 +6,7 @@
 import { runIngestBench } from '../services/ingest-api/test/bench/ingest-bench.js';
 import { runIngestStages } from '../services/ingest-api/test/bench/ingest-stages.js';
 import { runHostileBench } from '../services/ingest-api/test/bench/hostile-bench.js';
-import { intFlag, parseCli, runMain } from '../packages/cli/src/args.js';
+import { intFlag, parseCli, runMain } from '@eventlake/cli/args';
 
 const USAGE = `pnpm bench:ingest [flags]
 

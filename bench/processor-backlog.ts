@@ -17,8 +17,8 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { LOCAL_CREDENTIALS, LOCAL_REGION, ensureBucket, ensureStream, localClientConfig, startDynamo, startKinesis, startS3 } from '../packages/local-stack/dist/index.js';
-import { ensureLeaseTable, memoryBudget } from '../services/processor/dist/index.js';
+import { LOCAL_CREDENTIALS, LOCAL_REGION, ensureBucket, ensureStream, localClientConfig, startDynamo, startKinesis, startS3 } from '@eventlake/local-stack';
+import { ensureLeaseTable, memoryBudget } from '@eventlake/processor';
 import { aggregateRecords, clickstreamRecords } from './processor-data.js';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';

@@ -7,7 +7,7 @@ import { writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { StreamRecord } from '../services/processor/src/contracts.js';
+import type { StreamRecord } from '@eventlake/processor';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const requireFromProcessor = createRequire(join(here, '..', 'services', 'processor', 'package.json'));

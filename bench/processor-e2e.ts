@@ -12,10 +12,10 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Metrics, createLogger } from '../packages/common/dist/index.js';
-import { ensureBucket, ensureStream, startDynamo, startKinesis, startS3 } from '../packages/local-stack/dist/index.js';
-import { createClients, destroyClients, ensureLeaseTable, loadProcessorConfig, startProcessor } from '../services/processor/dist/index.js';
-import { MemoryObjectStore, createLakeSinkFactory } from '../services/processor/dist/lake/index.js';
+import { Metrics, createLogger } from '@eventlake/common';
+import { ensureBucket, ensureStream, startDynamo, startKinesis, startS3 } from '@eventlake/local-stack';
+import { createClients, destroyClients, ensureLeaseTable, loadProcessorConfig, startProcessor } from '@eventlake/processor';
+import { MemoryObjectStore, createLakeSinkFactory } from '@eventlake/processor/lake';
 import { aggregateRecords, clickstreamRecords } from './processor-data.js';
 
 // Node 20 is what this machine has; the SDK's end-of-support notice would only clutter the table.

@@ -19,11 +19,10 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Metrics, createLogger, localClientConfig, localS3Options } from '../packages/common/dist/index.js';
-import { ensureBucket, ensureStream, startKinesis, startS3 } from '../packages/local-stack/dist/index.js';
-import { memoryBudget } from '../services/processor/dist/index.js';
-import { S3ObjectStore, createLakeSinkFactory, dedupeObjectKey } from '../services/processor/dist/lake/index.js';
-import { ShardReader } from '../services/processor/dist/consumer/shard-reader.js';
+import { Metrics, createLogger, localClientConfig, localS3Options } from '@eventlake/common';
+import { ensureBucket, ensureStream, startKinesis, startS3 } from '@eventlake/local-stack';
+import { ShardReader, memoryBudget } from '@eventlake/processor';
+import { S3ObjectStore, createLakeSinkFactory, dedupeObjectKey } from '@eventlake/processor/lake';
 import { aggregateRecords, clickstreamRecords } from './processor-data.js';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';

@@ -29,15 +29,11 @@ import {
   startS3,
   type Emulator,
   type KinesisProxy,
-} from '../packages/local-stack/dist/index.js';
-import { SERVER_NODE_OPTIONS } from '../services/ingest-api/dist/node-options.js';
-import { ensureLeaseTable } from '../services/processor/dist/index.js';
+} from '@eventlake/local-stack';
+import { SERVER_NODE_OPTIONS } from '@eventlake/ingest-api/node-options';
+import { ensureLeaseTable } from '@eventlake/processor';
 import { startS3Gate, startServiceGate, type Gate } from '../services/processor/test/integration/support/gates.js';
-import { EVENT_TYPE_OF, EventFactory } from '../packages/cli/src/generate/event-builders.js';
-import { startService, type LogSink, type ServiceProcess } from '../packages/cli/src/dev/child-process.js';
-import { apiKeyHash } from '../packages/cli/src/dev/dev-state.js';
-import { probePort } from '../packages/cli/src/dev/ports.js';
-import { LakeSession } from '../packages/cli/src/lake/lake-session.js';
+import { EVENT_TYPE_OF, EventFactory, LakeSession, apiKeyHash, probePort, startService, type LogSink, type ServiceProcess } from '@eventlake/cli';
 
 /** How long and how hard a soak run goes. */
 export interface SoakOptions {

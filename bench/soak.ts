@@ -11,7 +11,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { intFlag, parseCli, runMain } from '../packages/cli/src/args.js';
+import { intFlag, parseCli, runMain } from '@eventlake/cli/args';
 import { runSoak, soakTable } from './soak-run.js';
 
 const USAGE = `pnpm bench:soak [flags]

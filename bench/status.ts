@@ -6,9 +6,9 @@
  *
  *   pnpm bench:status [--runs 7]
  */
-import { buildSnapshot, parsePrometheusText, type Tick } from '../packages/status/src/index.js';
+import { buildSnapshot, parsePrometheusText, type Tick } from '@eventlake/status';
 import { TARGETS, apiText, lease, shard, workerText } from '../packages/status/test/unit/status-factories.js';
-import { intFlag, parseCli, runMain } from '../packages/cli/src/args.js';
+import { intFlag, parseCli, runMain } from '@eventlake/cli/args';
 
 /** Series the bench adds to each scrape so its size matches a real /metrics page. */
 const OTHER_SERIES = { api: 90, worker: 70 };

@@ -3,6 +3,8 @@ export * from './generate/event-builders.js';
 export * from './generate/producer.js';
 export * from './generate/generate-command.js';
 export * from './dev/dev-state.js';
+export * from './dev/child-process.js';
+export * from './dev/ports.js';
 export * from './lake/lake-sync.js';
 export * from './lake/lake-views.js';
 export * from './lake/lake-session.js';

@@ -333,6 +333,20 @@ export type TelemetryRow = RowOf<'telemetry'>;
 /** An enriched lake row. */
 export type EventRow = TransactionRow | ClickstreamRow | TelemetryRow;
 
+/** True for an identifier's schema (string or integer on input), optional and nullable ones too. */
+export function isIdSchema(schema: TSchema): boolean {
+  if (schema[ID_FIELD]) return true;
+  return Array.isArray(schema.anyOf) && (schema.anyOf as TSchema[]).some((s) => s[ID_FIELD] === true);
+}
+
+/** Names of the identifier fields of each type: a string or an integer on input, a string on the stream. */
+export const ID_FIELDS = Object.fromEntries(
+  EVENT_TYPES.map((t): [EventType, ReadonlySet<string>] => [
+    t,
+    new Set(Object.entries(inputSchemas[t].properties).filter(([, s]) => isIdSchema(s)).map(([name]) => name)),
+  ]),
+) as Record<EventType, ReadonlySet<string>>;
+
 /** True for a known event type name. */
 export function isEventType(value: unknown): value is EventType {
   return typeof value === 'string' && (EVENT_TYPES as readonly string[]).includes(value);

@@ -1,6 +1,9 @@
 export * from './events.js';
 export * from './timestamp.js';
-export * from './validate.js';
+export * from './issues.js';
+export { CANONICAL_TIMESTAMP, describeSchema } from './schema-issues.js';
+export { checkRecord, prepareEvent, type PrepareContext, type PrepareResult } from './validate.js';
+export * from './record-writer.js';
 export * from './partition-key.js';
 export * from './lake-columns.js';
 export * from './json-schema.js';

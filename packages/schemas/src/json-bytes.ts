@@ -3,8 +3,8 @@
  *
  * Why by hand: the API writes every accepted event as a Kinesis record, which is UTF-8
  * bytes. Building each record as a JavaScript string (a piece per field, joined, then
- * encoded) allocated about 1.6 KB per event of intermediate strings and copies, and the
- * collector's share of a batched event's CPU followed it. Here everything goes into one
+ * encoded) allocates intermediate strings and copies for every event, and the collector's
+ * share of a batched event's CPU follows them (docs/performance.md). Here everything goes into one
  * buffer per request: text that repeats (field names, the envelope) as bytes prepared once,
  * numbers and plain ASCII strings character by character (a short loop, cheaper than a
  * native call per piece), anything else through `JSON.stringify`, encoded once. No JSON

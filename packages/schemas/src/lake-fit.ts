@@ -5,8 +5,7 @@
  * refuses them too, so an event acknowledged with 202 is never one the lake cannot store.
  */
 import { MONEY_LIMIT } from './events.js';
-
-type PathSegment = string | number;
+import type { PathSegment } from './issues.js';
 
 /** Where a string is not Unicode: the path of the string (or object key) and the offending code unit. */
 export interface IllFormedText {
@@ -97,8 +96,12 @@ export function itemsTotalUnits(items: readonly unknown[]): bigint {
   for (const item of items) {
     if (typeof item !== 'object' || item === null) continue;
     const { quantity, price } = item as PricedItem;
-    if (typeof price !== 'number' || !Number.isFinite(price)) continue;
-    units += BigInt(typeof quantity === 'number' && Number.isSafeInteger(quantity) ? quantity : 1) * BigInt(Math.round(price * MONEY_SCALE));
+    if (typeof price !== 'number') continue;
+    const scaled = Math.round(price * MONEY_SCALE);
+    // Only a price its own schema refuses (past 10^304) leaves the doubles here; skipping it
+    // keeps the sum defined for any input, as the checks that run beside the schema's need.
+    if (!Number.isFinite(scaled)) continue;
+    units += BigInt(typeof quantity === 'number' && Number.isSafeInteger(quantity) ? quantity : 1) * BigInt(scaled);
   }
   return units;
 }

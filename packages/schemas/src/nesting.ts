@@ -1,11 +1,10 @@
 /**
- * How deep an event's free-form `properties` may nest. Without a fixed limit the deepest
- * body the API took was whatever the stack allowed, which differs between threads (the
- * publisher thread may validate large bodies) and Node versions: one body could be taken
- * by one instance and refused by another. 64 levels is what System.Text.Json allows by
- * default; real properties rarely pass five.
+ * How deep an event's free-form `properties` may nest: a fixed limit, not whatever the stack
+ * allows, which differs between threads (the publisher thread may validate large bodies)
+ * and Node versions, so that no body is taken by one instance and refused by another.
+ * 64 levels is what System.Text.Json allows by default; real properties rarely pass five.
  */
-import type { PathSegment } from './validate.js';
+import type { PathSegment, ValidationIssue } from './issues.js';
 
 /** Levels of objects and arrays `properties` may have, itself counted as the first. */
 export const MAX_PROPERTIES_DEPTH = 64;
@@ -34,7 +33,7 @@ export function tooDeepAt(value: unknown, levels: number): PathSegment[] | undef
 }
 
 /** The issue of a `properties` that nests deeper than MAX_PROPERTIES_DEPTH, or undefined. */
-export function propertiesDepthIssue(properties: unknown): { path: PathSegment[]; reason: string; hint: string } | undefined {
+export function propertiesDepthIssue(properties: unknown): ValidationIssue | undefined {
   const at = tooDeepAt(properties, MAX_PROPERTIES_DEPTH);
   if (!at) return undefined;
   return {

@@ -104,8 +104,8 @@ export function eventBase(holder: BodyLayout['holder'], index: number): PathSegm
  * Objects and arrays one event may hold. Each event's objects are built and dropped before
  * the next; 10,000 (a transaction's 1,000 items and its properties fit many times over) keep
  * them under about a MiB, which the young generation collects. An event of 256 KiB can hold
- * 87,000 empty objects: parsed, they outlived a scavenge, were promoted, and a request of
- * such events grew the old generation by over 100 MiB.
+ * 87,000 empty objects: parsed, they outlive a scavenge, are promoted, and a request of
+ * such events grows the old generation by over 100 MiB.
  */
 export const MAX_EVENT_CONTAINERS = 10_000;
 

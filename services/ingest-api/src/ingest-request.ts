@@ -10,18 +10,18 @@ import {
   isEventType,
   JsonBytes,
   quotedName,
-  writeEventJson,
+  RecordWriter,
   type EventType,
   type PathSegment,
-  type PrepareContext,
   type WrittenRecord,
 } from '@eventlake/schemas';
 import { eventBase, type ScannedBody } from './body-scanner.js';
 import { parseEventOf, parseJsonBody } from './parse-body.js';
+import type { EventTypeCounts, IngestTarget } from './ingest-target.js';
 import type { OutgoingRecord } from './publisher/event-publisher.js';
 
-/** Which endpoint the body came to: one event type, or the mixed `/v1/events`. */
-export type IngestTarget = EventType | 'mixed';
+// Also named here, beside the functions that take them.
+export type { EventTypeCounts, IngestTarget } from './ingest-target.js';
 
 /** The limits a request is held to. */
 export interface IngestLimits {
@@ -46,9 +46,6 @@ export interface PreparedRequest {
   /** Events per type: a mixed batch counts each event under its own type. */
   byType: EventTypeCounts;
 }
-
-/** How many events of each type a request held. */
-export type EventTypeCounts = Partial<Record<EventType, number>>;
 
 /** The events of a body, and how to name the location of event `i` in a 400. */
 interface Located {
@@ -153,9 +150,8 @@ function prepareEvents(target: IngestTarget, { count, event: eventAt, base, line
   /** Where event `index` is, and `path` within it: `{ index, line?, path }`. */
   const at = (index: number, path: PathSegment[] = []): Pick<EventIssue, 'index' | 'line' | 'path'> =>
     lines ? { index, line: lines[index]!, path: formatJsonPath([...base(index), ...path]) } : { index, path: formatJsonPath([...base(index), ...path]) };
-  const ctx: PrepareContext = { receivedAtMicros, maxIssues: MAX_LISTED_ISSUES };
   // Every record is written into one buffer for the request and handed on as a view of it.
-  const out = new JsonBytes(count * BYTES_PER_EVENT_GUESS);
+  const writer = new RecordWriter({ receivedAtMicros }, new JsonBytes(count * BYTES_PER_EVENT_GUESS));
   const written: WrittenRecord[] = [];
   const byType: EventTypeCounts = {};
   for (let index = 0; index < count; index++) {
@@ -167,8 +163,7 @@ function prepareEvents(target: IngestTarget, { count, event: eventAt, base, line
       if (issues.length < MAX_LISTED_ISSUES) issues.push({ ...at(index, ['type']), reason: type, hint: `one of ${EVENT_TYPES.join(', ')}` });
       continue;
     }
-    ctx.maxIssues = MAX_LISTED_ISSUES - issues.length;
-    const result = writeEventJson(type, event, ctx, out);
+    const result = writer.write(type, event, MAX_LISTED_ISSUES - issues.length);
     if (!result.ok) {
       invalid++;
       total += result.total;
@@ -211,8 +206,8 @@ function prepareEvents(target: IngestTarget, { count, event: eventAt, base, line
   }
   // Views are taken once writing is done (the buffer may have grown). A buffer mostly
   // empty is copied to its size, so what waits for Kinesis holds no slack.
-  let bytes = out.bytes();
-  if (out.capacity > 2 * bytes.length + 4096) bytes = Buffer.from(bytes);
+  let bytes = writer.out.bytes();
+  if (writer.out.capacity > 2 * bytes.length + 4096) bytes = Buffer.from(bytes);
   const records: OutgoingRecord[] = [];
   const eventIds: string[] = [];
   for (const w of written) {

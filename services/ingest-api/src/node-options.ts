@@ -4,10 +4,9 @@
  *
  * `--max-semi-space-size=32` (MiB): under load a request's parsed body lives until its
  * records are stored, a few hundred milliseconds, and V8's default young generation (it
- * grows to 16 MiB semi-spaces, slowly) kept promoting those objects to the old generation,
- * where they died in full collections marked by helper threads. With 32 MiB they die young.
- * Measured side by side on two cores, 100-event batches at 256 connections: 70–82k events/s
- * without, 92–101k with; the GC helper threads' CPU fell by a third. 64 MiB measured the
- * same as 32 and 128 no better, at more memory (a young generation is three semi-spaces).
+ * grows to 16 MiB semi-spaces, slowly) promotes those objects to the old generation, where
+ * they die in full collections marked by helper threads. With 32 MiB they die young; larger
+ * buys no more and costs memory (a young generation is three semi-spaces). The measurements
+ * are in docs/performance.md.
  */
 export const SERVER_NODE_OPTIONS: readonly string[] = ['--max-semi-space-size=32'];

@@ -24,6 +24,8 @@ export * from './config.js';
 export { ensureLeaseTable, DynamoLeaseStore, leaseCallTimeoutMs, type LeaseStore, type LeaseChanges } from './consumer/lease-store.js';
 export { ShardLeaseManager, LeaseLostError } from './consumer/shard-lease-manager.js';
 export { Worker, listShards, shardsParentsFirst } from './consumer/worker.js';
+// The shard reader the workers use, for tools that read a shard as they do.
+export { ShardReader } from './consumer/shard-reader.js';
 export { SHARD_END, TRIM_HORIZON, type Lease } from './consumer/lease.js';
 export { startHttpServer } from './http-server.js';
 export { memoryBudget, type MemoryBudget } from './memory-budget.js';

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { JsonBytes, writeEventJson } from '../../src/index.js';
+import { JsonBytes, RecordWriter } from '../../src/index.js';
 
 const ctx = { receivedAtMicros: Date.UTC(2026, 0, 2, 3, 4, 5, 678) * 1000, newEventId: () => 'generated-id' };
 
@@ -38,15 +38,16 @@ t.test('the buffer grows without losing what was written', async (t) => {
 });
 
 t.test('rewind drops a record written half way', async (t) => {
-  const out = new JsonBytes(16);
-  const first = writeEventJson('clickstream', { user_id: 'u', action: 'login' }, ctx, out);
+  const writer = new RecordWriter(ctx, new JsonBytes(16));
+  const out = writer.out;
+  const first = writer.write('clickstream', { user_id: 'u', action: 'login' });
   if (!first.ok) throw new Error('expected the first event to be valid');
   const end = out.length;
   // A lone surrogate is only found while writing, after the envelope and earlier fields.
-  const refused = writeEventJson('clickstream', { user_id: 'u', action: 'login', session_id: 's', properties: { note: 'half \ud800' } }, ctx, out);
+  const refused = writer.write('clickstream', { user_id: 'u', action: 'login', session_id: 's', properties: { note: 'half \ud800' } });
   t.notOk(refused.ok, 'refused mid-record');
   t.equal(out.length, end, 'nothing of the refused record is left');
-  const next = writeEventJson('clickstream', { user_id: 'v', action: 'logout' }, ctx, out);
+  const next = writer.write('clickstream', { user_id: 'v', action: 'logout' });
   if (!next.ok) throw new Error('expected the next event to be valid');
   t.equal(next.start, end, 'the next record follows the first');
   t.same(JSON.parse(out.text(next.start)), JSON.parse(out.bytes().subarray(next.start, next.end).toString()));
@@ -54,8 +55,8 @@ t.test('rewind drops a record written half way', async (t) => {
 });
 
 t.test('a refused event writes nothing', async (t) => {
-  const out = new JsonBytes(16);
-  const r = writeEventJson('clickstream', { user_id: 'u', action: 'view_item', sesion_id: 's' }, ctx, out);
+  const writer = new RecordWriter(ctx, new JsonBytes(16));
+  const r = writer.write('clickstream', { user_id: 'u', action: 'view_item', sesion_id: 's' });
   t.notOk(r.ok);
-  t.equal(out.length, 0);
+  t.equal(writer.out.length, 0);
 });

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { JsonBytes, MAX_PROPERTIES_DEPTH, findIllFormedText, prepareEvent, prepareEventJson, tooDeepAt, writeEventJson } from '../../src/index.js';
+import { MAX_PROPERTIES_DEPTH, RecordWriter, findIllFormedText, prepareEvent, prepareEventJson, tooDeepAt } from '../../src/index.js';
 
 const ctx = { receivedAtMicros: Date.UTC(2026, 0, 2) * 1000, newEventId: () => 'generated-id' };
 
@@ -60,9 +60,9 @@ t.test('a body far deeper than the stack is refused as an issue, the same by bot
     if (objectPath.ok || jsonPath.ok) return;
     t.same(jsonPath.issues, objectPath.issues, 'both validators give the same issue');
     t.equal(objectPath.issues[0]!.path.length, MAX_PROPERTIES_DEPTH + 1, '"properties" and the keys down to level 65');
-    const out = new JsonBytes(16);
-    t.notOk(writeEventJson('clickstream', event(deep), ctx, out).ok);
-    t.equal(out.length, 0, 'nothing written');
+    const writer = new RecordWriter(ctx);
+    t.notOk(writer.write('clickstream', event(deep)).ok);
+    t.equal(writer.out.length, 0, 'nothing written');
   }
 });
 

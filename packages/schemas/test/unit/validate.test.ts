@@ -304,6 +304,9 @@ t.test('maxIssues lists the first issues of an event and counts them all; names 
   t.equal(some.total, 11);
   t.same(none.issues, []);
   t.equal(none.total, 11, 'counted without a single one listed');
+  // A price no double holds in ten-thousandths, unlisted: its order's total is still summed, and must not throw.
+  const absurd = prepareEvent('transaction', { order_id: 'o', amount: 1, items: [{ price: 1e305, quantity: 2 }] }, { ...ctx, maxIssues: 0 });
+  t.match(absurd, { ok: false, issues: [], total: 1 });
   const long = issues(prepareEvent('clickstream', { user_id: 'u', action: 'login', ['y'.repeat(5000)]: 1 }, ctx))[0]!;
   t.equal(long.reason, `unknown field "${'y'.repeat(63)}…"`);
   t.equal(formatJsonPath(long.path), `$["${'y'.repeat(63)}…"]`);

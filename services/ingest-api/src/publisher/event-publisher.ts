@@ -1,4 +1,4 @@
-import type { EventTypeCounts, IngestTarget } from '../ingest-request.js';
+import type { EventTypeCounts, IngestTarget } from '../ingest-target.js';
 import type { ScannedBody } from '../body-scanner.js';
 
 /** One event as it goes to the stream: the record's partition key and its UTF-8 JSON. */

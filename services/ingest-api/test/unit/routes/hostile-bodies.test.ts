@@ -52,6 +52,18 @@ t.test('a 400 lists the first 100 issues, counts them all, and stays under 64 Ki
   t.equal(publisher.records.length, 0);
 });
 
+t.test('an absurd price after the listed issues is counted in the 400, as before them', async (t) => {
+  const { app } = await build(t);
+  // 100 issues fill the list; the order after them has an item priced past what a double
+  // holds in ten-thousandths, and its total was summed unguarded: the API answered 500.
+  const filler = Array.from({ length: 100 }, (_, i) => ({ order_id: `o-${i}`, amount: 'ten' }));
+  for (const before of [filler, []]) {
+    const res = await app.inject(post('/v1/transactions', JSON.stringify([...before, { order_id: 'o', amount: 1, items: [{ price: 1e305, quantity: 2 }] }])));
+    t.equal(res.statusCode, 400, `${before.length} issues before it`);
+    t.match(res.json<ErrorBody>().error, { code: 'ERR_VALIDATION', details: { total: before.length + 1 } });
+  }
+});
+
 t.test('the event count is held while the body is read: past the limit is 413 however the rest is broken', async (t) => {
   const { app } = await build(t, { MAX_EVENTS_PER_REQUEST: '500' });
   // Parsed first, as they were, these bodies were malformed JSON (400) at their end.

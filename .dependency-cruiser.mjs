@@ -20,12 +20,12 @@ export default {
     {
       name: 'bench-through-entry-points',
       comment:
-        "Benchmarks read the packages through their entry points (@eventlake/…), never their files. Three still reach test code: the ingest bench lives with the API's test helpers, the status bench builds scrapes with the status tests' factories, and the soak run gates S3 and the services with the processor tests' gates.",
+        "Benchmarks read the packages through their entry points (@eventlake/…), never their files. Two still reach test code: the ingest bench lives with the API's test helpers, and the status bench builds scrapes with the status tests' factories.",
       severity: 'error',
       from: { path: '^bench/' },
       to: {
         path: '^(packages|services|infra)/',
-        pathNot: '^(services/ingest-api/test/bench/[^/]+[.]ts|packages/status/test/unit/status-factories[.]ts|services/processor/test/integration/support/gates[.]ts)$',
+        pathNot: '^(services/ingest-api/test/bench/[^/]+[.]ts|packages/status/test/unit/status-factories[.]ts)$',
       },
     },
     {

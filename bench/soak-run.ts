@@ -27,12 +27,14 @@ import {
   startKinesis,
   startKinesisProxy,
   startS3,
+  startS3Gate,
+  startServiceGate,
   type Emulator,
+  type Gate,
   type KinesisProxy,
 } from '@eventlake/local-stack';
 import { SERVER_NODE_OPTIONS } from '@eventlake/ingest-api/node-options';
 import { ensureLeaseTable } from '@eventlake/processor';
-import { startS3Gate, startServiceGate, type Gate } from '../services/processor/test/integration/support/gates.js';
 import { EVENT_TYPE_OF, EventFactory, LakeSession, apiKeyHash, probePort, startService, type LogSink, type ServiceProcess } from '@eventlake/cli';
 
 /** How long and how hard a soak run goes. */
@@ -130,7 +132,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
     const s3Emu = await startS3({ path: join(opts.dataDir, 's3') });
     emulators.push(kinesisEmu, dynamoEmu, s3Emu);
     const kinesisProxy: KinesisProxy = await startKinesisProxy(kinesisEmu.endpoint);
-    // The fault tests' gates: S3 refuses lake and errors/ uploads as it does when unavailable
+    // Gates: S3 refuses lake and errors/ uploads as it does when unavailable
     // (503 SlowDown), DynamoDB every call (500), while a brownout lasts.
     const s3Gate = await startS3Gate(s3Emu.endpoint, Number.POSITIVE_INFINITY, ['events', 'errors']);
     s3Gate.open();

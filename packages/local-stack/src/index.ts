@@ -4,3 +4,4 @@ export * from './emulators.js';
 export * from './resources.js';
 export * from './aws-proxy.js';
 export * from './recording-proxy.js';
+export * from './gates.js';

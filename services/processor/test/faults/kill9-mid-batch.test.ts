@@ -4,7 +4,7 @@ import type { Lease } from '../../src/consumer/lease.js';
 import { spawnWorker } from '../integration/support/child-worker.js';
 import { aggregatedEntries, events, plainEntries, put } from '../integration/support/events.js';
 import { exactlyOnce, readLake, waitForLake } from '../integration/support/lake-reader.js';
-import { startS3Gate } from '../integration/support/gates.js';
+import { startS3Gate } from '@eventlake/local-stack';
 import { startStack } from '../integration/support/stack.js';
 import { until } from '../integration/support/wait.js';
 

@@ -2,7 +2,7 @@ import t from 'tap';
 import { DynamoLeaseStore } from '../../src/consumer/lease-store.js';
 import { spawnWorker } from '../integration/support/child-worker.js';
 import { events, plainEntries, put } from '../integration/support/events.js';
-import { startServiceGate } from '../integration/support/gates.js';
+import { startServiceGate } from '@eventlake/local-stack';
 import { exactlyOnce, waitForLake } from '../integration/support/lake-reader.js';
 import { startStack } from '../integration/support/stack.js';
 import { until } from '../integration/support/wait.js';

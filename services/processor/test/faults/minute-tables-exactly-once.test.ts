@@ -15,7 +15,7 @@ import { spawnWorker } from '../integration/support/child-worker.js';
 import { aggregatedEntries, events, plainEntries, put, record } from '../integration/support/events.js';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { exactlyOnce, waitForLake } from '../integration/support/lake-reader.js';
-import { startS3Gate } from '../integration/support/gates.js';
+import { startS3Gate } from '@eventlake/local-stack';
 import { startStack, type Stack } from '../integration/support/stack.js';
 import { downloadLake, openLakeDb, recountDifferences } from '../integration/support/minute-recount.js';
 import { until } from '../integration/support/wait.js';

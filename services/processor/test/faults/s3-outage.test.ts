@@ -3,7 +3,7 @@ import { DynamoLeaseStore } from '../../src/consumer/lease-store.js';
 import { spawnWorker, type ChildWorker } from '../integration/support/child-worker.js';
 import { events, plainEntries, put } from '../integration/support/events.js';
 import { exactlyOnce, readLake, waitForLake } from '../integration/support/lake-reader.js';
-import { startS3Gate } from '../integration/support/gates.js';
+import { startS3Gate } from '@eventlake/local-stack';
 import { startStack } from '../integration/support/stack.js';
 import { until } from '../integration/support/wait.js';
 

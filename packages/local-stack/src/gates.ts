@@ -1,10 +1,11 @@
 /**
  * Pass-through proxies in front of an emulator that can hold or refuse some requests, so a
- * test can cut a worker off from S3 or DynamoDB. SigV4 signs the Host header, which is
- * forwarded as received, so the emulator still accepts the signatures.
+ * fault test or the soak run can cut a worker off from S3 or DynamoDB (the emulators never
+ * refuse anything). SigV4 signs the Host header, which is forwarded as received, so the
+ * emulator still accepts the signatures.
  *
- * `startS3Gate` gates lake uploads (PUTs under events/, or the prefixes given): it lets the first `allow` through and
- * parks the rest unanswered, so a test can kill a worker while a batch is half written; or,
+ * `startS3Gate` gates lake uploads (PUTs under events/, or the prefixes given): it lets the
+ * first `allow` through and parks the rest unanswered, so a test can kill a worker while a batch is half written; or,
  * while `refuse` is on, answers them as S3 does when it is unavailable (503 SlowDown).
  * `startServiceGate` gates every request, refusing them as DynamoDB does when it is
  * unavailable (500 InternalServerError).

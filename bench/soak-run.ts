@@ -5,7 +5,9 @@
  * client sends a steady load, retrying refused requests and resending some acknowledged ones
  * (a few long after the first attempt), the run splits and merges the stream, lets closed
  * parents pass retention, kills workers with SIGKILL (restarted as ECS would), browns S3 and
- * DynamoDB out, and writes poison records straight to the stream as a producer that skips
+ * DynamoDB out, throttles the API's writes to Kinesis record by record (so the API's own
+ * retries run, and requests past their deadline are refused with part of their records
+ * already on the stream, for the client to send again), and writes poison records straight to the stream as a producer that skips
  * the API would. It ends when every shard has read past its last record, and reports whether
  * every acknowledged event is in the lake exactly once and every poison record in errors/
  * exactly once, with the peak RSS of every worker and how long each fault took to heal.
@@ -84,6 +86,8 @@ export interface SoakReport {
   requests: number;
   /** Requests refused (503, 429, a dropped connection) and sent again until accepted. */
   refusedAndRetried: number;
+  /** Kinesis records the throttle refused the API (each retry counts). */
+  throttledRecords: number;
   /** Acknowledged requests sent again: soon after, and long after. */
   resentSoon: number;
   resentLate: number;
@@ -304,6 +308,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
       return (await openShards()).every((s) => (arrivals.get(s.ShardId!) ?? 0) >= sinceMs);
     };
     const faults: SoakFault[] = [];
+    let throttledRecords = 0;
     const heals: Promise<void>[] = [];
     const measureHeal = (fault: SoakFault, endedMs: number, deadlineMs: number) => {
       heals.push(
@@ -360,6 +365,23 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
     });
     await at(0.8);
     await fault('kill -9 of a worker', () => killRandom('random'));
+    await at(0.9);
+    await fault(`Kinesis throttles writes (19 records in 20 refused for ${opts.brownoutMs / 1000} s, then all for as long)`, async () => {
+      let share = 0.95;
+      const remove = kinesisProxy.inject({
+        operation: 'PutRecords',
+        action: 'throttle',
+        records: () => {
+          const refuse = Math.random() < share;
+          if (refuse) throttledRecords++;
+          return refuse;
+        },
+      });
+      await sleep(opts.brownoutMs);
+      share = 1;
+      await sleep(opts.brownoutMs);
+      remove();
+    });
     await at(1);
     sending = false;
     await load;
@@ -408,6 +430,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
       duplicated: [...counts].filter(([id, n]) => n > 1 && id.startsWith('soak-')).map(([id]) => id),
       requests: stats.requests,
       refusedAndRetried: stats.refused,
+      throttledRecords,
       resentSoon: stats.soon,
       resentLate: stats.late,
       poisonSent: poison.length,
@@ -430,7 +453,7 @@ export function soakTable(r: SoakReport): string {
   const lines = [
     `| | |`,
     `|---|---|`,
-    `| acknowledged events | ${r.acknowledged} (${r.requests} requests; ${r.refusedAndRetried} refused and sent again; ${r.resentSoon} resent soon after, ${r.resentLate} long after) |`,
+    `| acknowledged events | ${r.acknowledged} (${r.requests} requests; ${r.throttledRecords} Kinesis records throttled; ${r.refusedAndRetried} requests refused and sent again; ${r.resentSoon} resent soon after, ${r.resentLate} long after) |`,
     `| in the lake exactly once | ${r.missing.length === 0 && r.duplicated.length === 0 ? 'all' : `${r.missing.length} missing, ${r.duplicated.length} twice`} |`,
     `| poison records in errors/ exactly once | ${r.poisonMissing.length === 0 && r.poisonDuplicated.length === 0 ? `all ${r.poisonSent}` : `${r.poisonMissing.length} missing, ${r.poisonDuplicated.length} twice, of ${r.poisonSent}`} |`,
     '',

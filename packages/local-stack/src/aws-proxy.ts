@@ -9,8 +9,10 @@
  * - UpdateShardCount, which kinesalite lacks: uniform scaling by a factor of two, done the way
  *   Kinesis does it, as splits of every open shard at the middle of its hash range (or merges of
  *   neighbouring pairs), so PutRecords after it lands on the new shards at once.
- * - Faults on chosen calls: throttling (the service's own throttling error), a 500, a connection
- *   dropped as a stale keep-alive socket is, or a call that hangs unanswered until released.
+ * - Faults on chosen calls: throttling (the service's own throttling error; for PutRecords also
+ *   some records refused in a 200 answer, as Kinesis does when a shard's write limit is
+ *   exceeded), a 500, a connection dropped as a stale keep-alive socket is, or a call that
+ *   hangs unanswered until released.
  *
  * Both emulators speak the JSON protocol (`x-amz-target: <Service>.<Operation>`), so one proxy
  * reads the operation and the body of every call. Requests are forwarded with their headers
@@ -45,6 +47,12 @@ export interface ProxyFault {
   when?: (body: Record<string, unknown>) => boolean;
   /** How many matching calls to affect; every one when absent. */
   times?: number;
+  /**
+   * PutRecords under `throttle` only: which of the call's records are refused. The others are
+   * written and the call answers 200 with `FailedRecordCount`, each refused record carrying
+   * ProvisionedThroughputExceededException. Absent: the whole call is refused.
+   */
+  records?: (index: number) => boolean;
 }
 
 /** A running proxy. */
@@ -149,6 +157,23 @@ async function startProxy(upstream: string, service: ProxiedService, handler: Ha
     return { status, headers: { 'content-type': errors.contentType, 'content-length': String(body.length) }, body };
   };
   const error = (status: number, type: string, message: string): Answer => json(status, { __type: `${errors.prefix}${type}`, message });
+  // Writes the records `refuse` spares and answers for all of them, in their order.
+  const putSome = async (req: http.IncomingMessage, body: Record<string, unknown>, refuse: (index: number) => boolean): Promise<Answer> => {
+    const records: unknown[] = Array.isArray(body.Records) ? body.Records : [];
+    const refused = records.map((_, i) => refuse(i));
+    let written: unknown[] = [];
+    if (refused.includes(false)) {
+      const answer = await forward(target, req, Buffer.from(JSON.stringify({ ...body, Records: records.filter((_, i) => !refused[i]) })));
+      if (answer.status !== 200) return answer;
+      const out = parse(answer.body).Records;
+      written = Array.isArray(out) ? out : [];
+    }
+    let next = 0;
+    const results = records.map((_, i) =>
+      refused[i] ? { ErrorCode: errors.throttle, ErrorMessage: 'Rate exceeded for shard (injected)' } : (written[next++] as Record<string, unknown>),
+    );
+    return json(200, { FailedRecordCount: results.filter((r) => r.ErrorCode).length, Records: results });
+  };
 
   const server = http.createServer((req, res) => {
     void (async () => {
@@ -173,6 +198,10 @@ async function startProxy(upstream: string, service: ProxiedService, handler: Ha
             send(res, error(500, errors.internal, 'injected internal error'));
             return;
           case 'throttle': {
+            if (operation === 'PutRecords' && fault.records) {
+              send(res, await putSome(req, body, fault.records));
+              return;
+            }
             const type = service === 'kinesis' && KINESIS_LIMIT_EXCEEDED.has(operation) ? 'LimitExceededException' : errors.throttle;
             send(res, error(400, type, 'Rate exceeded (injected)'));
             return;

@@ -90,3 +90,25 @@ t.test('faults: throttling, a dropped connection and a hung call, on the calls c
   await t.rejects(ddb.send(new ListTablesCommand({})), { name: 'InternalServerError' });
   t.same((await ddb.send(new ListTablesCommand({}))).TableNames, [], 'then answered by dynalite');
 });
+
+t.test('a PutRecords throttle on some records writes the others and answers for each, in order', async (t) => {
+  const { proxy, client, direct } = await kinesisBehindProxy(t, 1);
+  proxy.inject({ operation: 'PutRecords', action: 'throttle', records: (i) => i % 2 === 1, times: 1 });
+  const data = ['a', 'b', 'c', 'd', 'e'];
+  const out = await client.send(new PutRecordsCommand({ StreamName: 'events', Records: data.map((d) => ({ PartitionKey: d, Data: Buffer.from(d) })) }));
+  t.equal(out.FailedRecordCount, 2);
+  t.same(
+    out.Records?.map((r) => r.ErrorCode ?? 'written'),
+    ['written', 'ProvisionedThroughputExceededException', 'written', 'ProvisionedThroughputExceededException', 'written'],
+  );
+  t.ok(out.Records?.filter((r) => !r.ErrorCode).every((r) => r.SequenceNumber && r.ShardId), 'written records carry their sequence numbers');
+  const iterator = (await direct.send(new GetShardIteratorCommand({ StreamName: 'events', ShardId: 'shardId-000000000000', ShardIteratorType: 'TRIM_HORIZON' }))).ShardIterator;
+  const stored = (await direct.send(new GetRecordsCommand({ ShardIterator: iterator }))).Records ?? [];
+  t.same(stored.map((r) => Buffer.from(r.Data!).toString()), ['a', 'c', 'e'], 'only the spared records reach the stream');
+  t.same(stored.map((r) => r.SequenceNumber), out.Records?.filter((r) => !r.ErrorCode).map((r) => r.SequenceNumber));
+
+  proxy.inject({ operation: 'PutRecords', action: 'throttle', records: () => true, times: 1 });
+  const none = await client.send(new PutRecordsCommand({ StreamName: 'events', Records: [{ PartitionKey: 'f', Data: Buffer.from('f') }] }));
+  t.equal(none.FailedRecordCount, 1, 'every record refused is still a 200 answer');
+  t.equal(proxy.stats().faults['PutRecords:throttle'], 2);
+});

@@ -6,7 +6,8 @@
  */
 import type { Logger } from '@eventlake/common';
 import { parsePrometheusText } from './prometheus-text.js';
-import { buildSnapshot, leaseMoves, type LeaseMove, type Scrape, type StatusSnapshot, type Tick } from './status-model.js';
+import { buildSnapshot, leaseMoves, type LeaseMove, type StatusSnapshot } from './status-model.js';
+import type { Scrape, Tick } from './tick-series.js';
 import type { AggregateChart, LakeListing, StatusSources } from './status-sources.js';
 
 /** How often and how far back the collector looks. */

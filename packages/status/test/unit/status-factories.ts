@@ -1,6 +1,6 @@
 /** Builders of ticks, scrapes, leases and shards for the status tests, in the services' own metric text. */
 import { parsePrometheusText } from '../../src/prometheus-text.js';
-import type { Scrape, Tick } from '../../src/status-model.js';
+import type { Scrape, Tick } from '../../src/tick-series.js';
 import type { LeaseView, MetricsTarget, ShardView } from '../../src/status-sources.js';
 
 /** An API and two workers, as `pnpm dev` starts them. */

@@ -1,5 +1,6 @@
 import t from 'tap';
-import { buildSnapshot, histogramQuantile, increaseInRange, leaseMoves, processState, type Tick } from '../../src/status-model.js';
+import { buildSnapshot, leaseMoves, processState } from '../../src/status-model.js';
+import { histogramQuantile, increaseInRange, type Tick } from '../../src/tick-series.js';
 import type { LakeListing } from '../../src/status-sources.js';
 import { TARGETS, apiText, lease, shard, tick, workerText } from './status-factories.js';
 

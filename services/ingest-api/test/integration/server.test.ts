@@ -1,6 +1,7 @@
 import t from 'tap';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import http from 'node:http';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
@@ -42,6 +43,42 @@ function startServer(env: Record<string, string>): Server {
   return { child, stderr: () => err, waitForLog };
 }
 
+interface Posted {
+  /** Resolves once the server has the request (it answered `100 Continue`); the body follows. */
+  received: Promise<void>;
+  answer: Promise<{ status: number; ids: string[] }>;
+}
+
+/**
+ * A POST that waits for `100 Continue` before sending its body, so the test knows when the
+ * server holds the request: a connection still in the listen backlog when the server closes
+ * is reset, and that request was never in flight.
+ */
+function postOnceReceived(url: string, body: string): Posted {
+  let received!: () => void;
+  const out: Posted = { received: new Promise<void>((r) => (received = r)), answer: Promise.resolve({ status: 0, ids: [] }) };
+  out.answer = new Promise((resolve, reject) => {
+    const req = http.request(`${url}/v1/telemetry`, {
+      method: 'POST',
+      headers: { ...authHeaders(), 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), expect: '100-continue' },
+    });
+    req.on('continue', () => {
+      received();
+      req.end(body);
+    });
+    req.on('response', (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (text += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, ids: (JSON.parse(text) as { event_ids?: string[] }).event_ids ?? [] }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.flushHeaders();
+  });
+  return out;
+}
+
 t.test('a bad configuration stops the server with a message naming the variable', async (t) => {
   const { child, stderr } = startServer({ API_KEY_HASHES: 'nope' });
   const [code] = (await once(child, 'exit')) as [number];
@@ -77,18 +114,11 @@ for (const publisherThread of [false, true]) {
 
     // Single events and 5-event arrays: with the thread on, they take its two routes.
     const inFlight = Array.from({ length: 10 }, (_, i) =>
-      fetch(`${url}/v1/telemetry`, {
-        method: 'POST',
-        headers: authHeaders(),
-        body: JSON.stringify(i % 2 === 0 ? makeEvent('telemetry', i) : Array.from({ length: 5 }, (_, k) => makeEvent('telemetry', 100 * i + k))),
-      }).then(async (r) => ({
-        status: r.status,
-        ids: ((await r.json()) as { event_ids?: string[] }).event_ids ?? [],
-      })),
+      postOnceReceived(url, JSON.stringify(i % 2 === 0 ? makeEvent('telemetry', i) : Array.from({ length: 5 }, (_, k) => makeEvent('telemetry', 100 * i + k)))),
     );
-    await new Promise((r) => setTimeout(r, 150));
+    await Promise.all(inFlight.map((p) => p.received));
     child.kill('SIGTERM');
-    const answers = await Promise.all(inFlight);
+    const answers = await Promise.all(inFlight.map((p) => p.answer));
     t.same(answers.map((a) => a.status), Array(10).fill(202), 'every in-flight request was answered 202');
     t.equal(answers.flatMap((a) => a.ids).length, 30);
     await waitForLog('stopped');

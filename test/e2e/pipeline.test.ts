@@ -8,7 +8,6 @@ import t from 'tap';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
-  DEFAULT_PIPELINE_OPTIONS,
   EventFactory,
   LakeSession,
   lakeLocationOf,
@@ -17,6 +16,7 @@ import {
   type LocalPipeline,
 } from '../../packages/cli/src/index.js';
 import { SEED_EVENTS_DIR } from '../../fixtures/seed-events.js';
+import { testPipelineOptions } from '../../packages/cli/test/support/test-pipeline.js';
 import { recountDifferences } from '../../services/processor/test/integration/support/minute-recount.js';
 
 const FIXTURES = SEED_EVENTS_DIR;
@@ -44,13 +44,7 @@ const ALL_EVENTS = `(SELECT 'clickstream' AS t, event_id, timestamp, dt, hour FR
 t.test('accepted events land in the lake exactly once, partitioned by event time and enriched', async (t) => {
   const dataDir = t.testdir();
   const logs: string[] = [];
-  const pipeline = await startLocalPipeline({
-    ...DEFAULT_PIPELINE_OPTIONS,
-    dataDir,
-    ports: { api: 0, apiMetrics: 0, kinesis: 0, dynamodb: 0, s3: 0, metrics: 0 },
-    logLevel: 'warn',
-    sink: (source, line) => logs.push(`${source} ${line}`),
-  });
+  const pipeline = await startLocalPipeline(testPipelineOptions(dataDir, logs));
   const lake = lakeLocationOf(pipeline.facts, dataDir);
   t.teardown(async () => {
     lake.s3.destroy();

@@ -12,7 +12,8 @@ import { GetRecordsCommand, GetShardIteratorCommand, KinesisClient, ListShardsCo
 import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { localClientConfig, localS3Options, startKinesisProxy } from '@eventlake/local-stack';
-import { DEFAULT_PIPELINE_OPTIONS, startLocalPipeline } from '../../packages/cli/src/index.js';
+import { startLocalPipeline } from '../../packages/cli/src/index.js';
+import { testPipelineOptions } from '../../packages/cli/test/support/test-pipeline.js';
 import { exactlyOnce, readLake } from '../../services/processor/test/integration/support/lake-reader.js';
 import { until } from '../../services/processor/test/integration/support/wait.js';
 
@@ -56,17 +57,14 @@ function shardOf(shards: readonly Shard[], key: string): string | undefined {
 
 t.test('a retry of events first sent on a stale shard map after UpdateShardCount 4 → 8 leaves one row each, on its own shard', async (t) => {
   const logs: string[] = [];
-  const pipeline = await startLocalPipeline({
-    ...DEFAULT_PIPELINE_OPTIONS,
-    dataDir: t.testdir(),
-    shards: 4,
-    workers: 2,
-    ports: { api: 0, apiMetrics: 0, kinesis: 0, dynamodb: 0, s3: 0, metrics: 0 },
-    logLevel: 'warn',
-    apiEnv: { RATE_LIMIT_MAX: '1000000' },
-    processorEnv: { LEASE_DURATION_MS: '2000', POLL_IDLE_MS: '200' },
-    sink: (source, line) => logs.push(`${source} ${line}`),
-  });
+  const pipeline = await startLocalPipeline(
+    testPipelineOptions(t.testdir(), logs, {
+      shards: 4,
+      workers: 2,
+      apiEnv: { RATE_LIMIT_MAX: '1000000' },
+      processorEnv: { LEASE_DURATION_MS: '2000', POLL_IDLE_MS: '200' },
+    }),
+  );
   const proxy = await startKinesisProxy(pipeline.facts.kinesis_endpoint);
   const kinesis = new KinesisClient(localClientConfig(proxy.endpoint));
   const s3 = new S3Client({ ...localClientConfig(pipeline.facts.s3_endpoint), ...localS3Options() });

@@ -13,7 +13,8 @@ import { localClientConfig } from '@eventlake/local-stack';
 import { SEED_EVENTS_DIR } from '../../../../fixtures/seed-events.js';
 import { EventFactory } from '../../src/generate/event-builders.js';
 import { produce } from '../../src/generate/producer.js';
-import { DEFAULT_PIPELINE_OPTIONS, startLocalPipeline } from '../../src/dev/local-pipeline.js';
+import { startLocalPipeline } from '../../src/dev/local-pipeline.js';
+import { testPipelineOptions } from '../support/test-pipeline.js';
 import { openChromiumPage } from '../../../status/test/support/chromium.js';
 
 const WAIT_MS = 60_000;
@@ -38,17 +39,14 @@ t.test('the status page follows load, and shows a killed worker gone and its sha
   const dataDir = await mkdtemp(join(tmpdir(), 'eventlake-status-e2e-'));
   t.teardown(() => rm(dataDir, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 }));
   const logs: string[] = [];
-  const pipeline = await startLocalPipeline({
-    ...DEFAULT_PIPELINE_OPTIONS,
-    dataDir,
-    shards: 2,
-    workers: 2,
-    ports: { api: 0, apiMetrics: 0, kinesis: 0, dynamodb: 0, s3: 0, metrics: 0 },
-    logLevel: 'warn',
-    sink: (source, line) => logs.push(`${source} ${line}`),
-    processorEnv: { LEASE_DURATION_MS: '2000' },
-    status: { intervalMs: 500, lakeIntervalMs: 1000, rateWindowMs: 5000 },
-  });
+  const pipeline = await startLocalPipeline(
+    testPipelineOptions(dataDir, logs, {
+      shards: 2,
+      workers: 2,
+      processorEnv: { LEASE_DURATION_MS: '2000' },
+      status: { intervalMs: 500, lakeIntervalMs: 1000, rateWindowMs: 5000 },
+    }),
+  );
   t.teardown(() => pipeline.stop());
   const browser = await openChromiumPage();
   t.teardown(() => browser.close());

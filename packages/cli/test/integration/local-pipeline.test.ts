@@ -1,20 +1,11 @@
 import t from 'tap';
 import net from 'node:net';
 import { readFile } from 'node:fs/promises';
-import { DEFAULT_PIPELINE_OPTIONS, startLocalPipeline, type LocalPipelineOptions } from '../../src/dev/local-pipeline.js';
+import { startLocalPipeline } from '../../src/dev/local-pipeline.js';
 import { LakeSession, lakeLocationOf } from '../../src/lake/lake-session.js';
+import { testPipelineOptions } from '../support/test-pipeline.js';
 
-function options(dataDir: string, lines: string[]): LocalPipelineOptions {
-  return {
-    ...DEFAULT_PIPELINE_OPTIONS,
-    dataDir,
-    shards: 1,
-    workers: 1,
-    ports: { api: 0, apiMetrics: 0, kinesis: 0, dynamodb: 0, s3: 0, metrics: 0 },
-    logLevel: 'warn',
-    sink: (source, line) => lines.push(`${source} ${line}`),
-  };
-}
+const options = (dataDir: string, lines: string[]) => testPipelineOptions(dataDir, lines, { shards: 1, workers: 1 });
 
 async function postClick(api: string, key: string, eventId: string): Promise<number> {
   const res = await fetch(`${api}/v1/clickstream`, {

@@ -8,8 +8,9 @@ import { readFile } from 'node:fs/promises';
 import { KinesisClient, PutRecordCommand } from '@aws-sdk/client-kinesis';
 import { localClientConfig } from '@eventlake/local-stack';
 import { INGEST_SERIES, WORKER_SERIES, type StatusSnapshot } from '@eventlake/status';
-import { DEFAULT_PIPELINE_OPTIONS, startLocalPipeline } from '../../src/dev/local-pipeline.js';
+import { startLocalPipeline } from '../../src/dev/local-pipeline.js';
 import { statusMain } from '../../src/status/status-command.js';
+import { testPipelineOptions } from '../support/test-pipeline.js';
 
 async function until<T>(what: string, read: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 60_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -24,16 +25,9 @@ async function until<T>(what: string, read: () => Promise<T>, ok: (v: T) => bool
 t.test('a running pipeline serves its status: figures from the API, the worker, the lease table and the lake', { timeout: 150_000 }, async (t) => {
   const dataDir = t.testdir();
   const lines: string[] = [];
-  const p = await startLocalPipeline({
-    ...DEFAULT_PIPELINE_OPTIONS,
-    dataDir,
-    shards: 1,
-    workers: 1,
-    ports: { api: 0, apiMetrics: 0, kinesis: 0, dynamodb: 0, s3: 0, metrics: 0 },
-    logLevel: 'warn',
-    sink: (source, line) => lines.push(`${source} ${line}`),
-    status: { intervalMs: 300, lakeIntervalMs: 500, rateWindowMs: 60_000 },
-  });
+  const p = await startLocalPipeline(
+    testPipelineOptions(dataDir, lines, { shards: 1, workers: 1, status: { intervalMs: 300, lakeIntervalMs: 500, rateWindowMs: 60_000 } }),
+  );
   t.teardown(() => p.stop());
   t.match(p.facts.status_url, /^http:\/\/127\.0\.0\.1:\d+$/);
   t.equal(JSON.parse(await readFile(p.devJson, 'utf8')).status_url, p.facts.status_url, 'dev.json has the status page');

@@ -3,7 +3,7 @@
  * follows new snapshots without a reload, that charts have text alternatives, that the
  * aggregates section appears only with aggregates, and that it is usable by keyboard.
  */
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { startStatusServer } from '../../src/status-server.js';
 import { openChromiumPage } from '../support/chromium.js';
 import { ManualSource, SALES_CHART, busySnapshot } from '../support/snapshots.js';
@@ -21,6 +21,18 @@ declare const document: { activeElement: PageElement | null; querySelector(selec
 declare const window: Record<string, unknown>;
 declare function getComputedStyle(el: PageElement): { color: string; backgroundColor: string; outlineStyle: string };
 
+/** The page of a status server fed the busy snapshot, open in Chromium and live; all closed in teardown. */
+async function openLivePage(t: Test) {
+  const source = new ManualSource(busySnapshot());
+  const server = await startStatusServer({ source, port: 0 });
+  t.teardown(() => server.close());
+  const browser = await openChromiumPage();
+  t.teardown(() => browser.close());
+  await browser.page.goto(server.url);
+  await browser.page.locator('#connection.live').waitFor({ timeout: 20_000 });
+  return { source, page: browser.page, problems: browser.problems };
+}
+
 /** WCAG contrast ratio of two `rgb(r, g, b)` colours. */
 function contrast(a: string, b: string): number {
   const lum = (c: string) => {
@@ -35,14 +47,7 @@ function contrast(a: string, b: string): number {
 }
 
 t.test('the page shows every section from the snapshot and follows new ones without a reload', { timeout: 90_000 }, async (t) => {
-  const source = new ManualSource(busySnapshot());
-  const server = await startStatusServer({ source, port: 0 });
-  t.teardown(() => server.close());
-  const browser = await openChromiumPage();
-  t.teardown(() => browser.close());
-  const { page, problems } = browser;
-  await page.goto(server.url);
-  await page.locator('#connection.live').waitFor({ timeout: 20_000 });
+  const { source, page, problems } = await openLivePage(t);
 
   t.equal(await page.locator('#ingest-accepted').textContent(), '1,505/s', 'accepted per second');
   t.equal(await page.locator('#ingest-4xx').textContent(), '0.5/s');
@@ -78,14 +83,7 @@ t.test('the page shows every section from the snapshot and follows new ones with
 });
 
 t.test('keyboard and contrast: a skip link first, focus visible, text at least 4.5:1', { timeout: 90_000 }, async (t) => {
-  const source = new ManualSource(busySnapshot());
-  const server = await startStatusServer({ source, port: 0 });
-  t.teardown(() => server.close());
-  const browser = await openChromiumPage();
-  t.teardown(() => browser.close());
-  const { page, problems } = browser;
-  await page.goto(server.url);
-  await page.locator('#connection.live').waitFor({ timeout: 20_000 });
+  const { page, problems } = await openLivePage(t);
   await page.keyboard.press('Tab');
   t.equal(await page.evaluate(() => document.activeElement?.textContent), 'Skip to the figures');
   t.ok(await page.locator('.skip').isVisible(), 'the skip link shows when focused');

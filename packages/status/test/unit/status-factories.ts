@@ -1,4 +1,5 @@
-/** Builders of ticks, scrapes, leases and shards for the status tests, in the services' own metric text. */
+/** Builders of ticks, scrapes, leases and shards for the status tests, in the services' own metric text (names from metric-names.ts). */
+import { INGEST_SERIES, WORKER_SERIES } from '../../src/metric-names.js';
 import { parsePrometheusText } from '../../src/prometheus-text.js';
 import type { Scrape, Tick } from '../../src/tick-series.js';
 import type { LeaseView, MetricsTarget, ShardView } from '../../src/status-sources.js';
@@ -34,23 +35,23 @@ export function shard(shardId: string, open = true, parents: string[] = []): Sha
 export function apiText(o: { accepted?: Record<string, number>; statuses?: Record<string, number>; buckets?: Record<string, number>; route?: string; inFlight?: number }): string[] {
   const route = o.route ?? '/v1/events';
   return [
-    ...Object.entries(o.accepted ?? {}).map(([type, n]) => `eventlake_ingest_events_accepted_total{type="${type}"} ${n}`),
-    ...Object.entries(o.statuses ?? {}).map(([status, n]) => `eventlake_ingest_http_requests_total{route="${route}",status="${status}"} ${n}`),
-    ...Object.entries(o.buckets ?? {}).map(([le, n]) => `eventlake_ingest_http_request_seconds_bucket{le="${le}",route="${route}"} ${n}`),
-    `eventlake_ingest_publisher_in_flight_bytes ${o.inFlight ?? 0}`,
+    ...Object.entries(o.accepted ?? {}).map(([type, n]) => `${INGEST_SERIES.accepted}{type="${type}"} ${n}`),
+    ...Object.entries(o.statuses ?? {}).map(([status, n]) => `${INGEST_SERIES.requests}{route="${route}",status="${status}"} ${n}`),
+    ...Object.entries(o.buckets ?? {}).map(([le, n]) => `${INGEST_SERIES.latency}_bucket{le="${le}",route="${route}"} ${n}`),
+    `${INGEST_SERIES.inFlight} ${o.inFlight ?? 0}`,
   ];
 }
 
 /** A worker's metrics text. */
 export function workerText(o: { records?: Record<string, number>; lag?: Record<string, number>; rows?: Record<string, number>; files?: Record<string, number>; errors?: Record<string, number>; rss?: number; retries?: number; leases?: number }): string[] {
   return [
-    ...Object.entries(o.records ?? {}).map(([s, n]) => `eventlake_processor_records_in_total{shard="${s}"} ${n}`),
-    ...Object.entries(o.lag ?? {}).map(([s, n]) => `eventlake_processor_millis_behind_latest{shard="${s}"} ${n}`),
-    ...Object.entries(o.rows ?? {}).map(([type, n]) => `eventlake_processor_lake_rows_total{type="${type}"} ${n}`),
-    ...Object.entries(o.files ?? {}).map(([type, n]) => `eventlake_processor_lake_files_total{kind="parquet",type="${type}"} ${n}`),
-    ...Object.entries(o.errors ?? {}).map(([stage, n]) => `eventlake_processor_lake_error_records_total{stage="${stage}"} ${n}`),
-    `eventlake_processor_resident_memory_bytes ${o.rss ?? 100_000_000}`,
-    `eventlake_processor_flush_retries_total ${o.retries ?? 0}`,
-    `eventlake_processor_leases_held ${o.leases ?? 0}`,
+    ...Object.entries(o.records ?? {}).map(([s, n]) => `${WORKER_SERIES.recordsIn}{shard="${s}"} ${n}`),
+    ...Object.entries(o.lag ?? {}).map(([s, n]) => `${WORKER_SERIES.lag}{shard="${s}"} ${n}`),
+    ...Object.entries(o.rows ?? {}).map(([type, n]) => `${WORKER_SERIES.rows}{type="${type}"} ${n}`),
+    ...Object.entries(o.files ?? {}).map(([type, n]) => `${WORKER_SERIES.files}{kind="parquet",type="${type}"} ${n}`),
+    ...Object.entries(o.errors ?? {}).map(([stage, n]) => `${WORKER_SERIES.errorRecords}{stage="${stage}"} ${n}`),
+    `${WORKER_SERIES.residentMemory} ${o.rss ?? 100_000_000}`,
+    `${WORKER_SERIES.flushRetries} ${o.retries ?? 0}`,
+    `${WORKER_SERIES.leasesHeld} ${o.leases ?? 0}`,
   ];
 }

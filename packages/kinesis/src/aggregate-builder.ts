@@ -5,7 +5,7 @@
  * caller can fill an aggregate up to a byte budget without building it twice.
  */
 import { createHash } from 'node:crypto';
-import { KPL_DIGEST_BYTES, KPL_FRAMING_BYTES, KPL_MAGIC, type UserRecord } from './kpl-format.js';
+import { KPL_DIGEST_BYTES, KPL_MAGIC, type UserRecord } from './kpl-format.js';
 
 // Protobuf tags (field number << 3 | wire type) of the fields the encoder writes.
 const TAG_KEY_TABLE = 0x0a; // AggregatedRecord.partition_key_table (1, bytes)

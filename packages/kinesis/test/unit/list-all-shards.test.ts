@@ -1,12 +1,12 @@
 import t from 'tap';
-import type { KinesisClient, ListShardsCommandInput, ListShardsCommandOutput } from '@aws-sdk/client-kinesis';
+import type { KinesisClient, ListShardsCommandInput } from '@aws-sdk/client-kinesis';
 import { listAllShards } from '../../src/index.js';
 
 /** A client whose ListShards answers in pages of `pageSize`, recording every request. */
 function pagedClient(shardCount: number, pageSize: number) {
   const requests: ListShardsCommandInput[] = [];
   const client = {
-    send: async (command: { input: ListShardsCommandInput }): Promise<Partial<ListShardsCommandOutput>> => {
+    send: async (command: { input: ListShardsCommandInput }): Promise<{ Shards: { ShardId: string }[]; NextToken?: string }> => {
       const input = command.input;
       requests.push(input);
       if (input.NextToken !== undefined && (input.StreamName !== undefined || input.StreamARN !== undefined)) {

@@ -138,7 +138,7 @@ export function aggregateRecords(records: readonly Record<string, unknown>[]): {
       size = 0;
     }
     if (agg.count === 0) first = partitionKey;
-    agg.add({ partitionKey, data });
+    agg.add(partitionKey, data);
     size += data.length + 64;
   }
   if (agg.count > 0) out.push({ partitionKey: first, data: agg.build() });

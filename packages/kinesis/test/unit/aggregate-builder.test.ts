@@ -74,8 +74,8 @@ t.test('sizeWith says exactly what add adds, so a caller can fill to a budget', 
   ];
   for (const r of records) {
     const before = builder.size;
-    const predicted = builder.sizeWith(r);
-    builder.add(r);
+    const predicted = builder.sizeWith(r.partitionKey, r.data, r.explicitHashKey);
+    builder.add(r.partitionKey, r.data, r.explicitHashKey);
     t.equal(builder.size - before, predicted);
   }
   t.equal(builder.count, 4);

@@ -95,8 +95,8 @@ export function aggregateShardGroup<T extends RoutedRecord>(records: readonly T[
     members = [];
   };
   for (const r of records) {
-    if (members.length > 0 && agg.size + agg.sizeWith(r) > budget) emit();
-    agg.add(r);
+    if (members.length > 0 && agg.size + agg.sizeWith(r.partitionKey, r.data) > budget) emit();
+    agg.add(r.partitionKey, r.data);
     members.push(r);
   }
   emit();

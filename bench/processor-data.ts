@@ -1,16 +1,11 @@
 /**
  * Benchmark input: realistic clickstream records as the ingest API puts them on the stream
- * (normalised, with UUIDv7-shaped event ids), KPL-aggregated by AWS's aws-kinesis-agg
- * into records of up to 50 KiB (the KPL's default AggregationMaxSize).
+ * (normalised, with UUIDv7-shaped event ids), KPL-aggregated into records of up to 50 KiB
+ * (the KPL's default AggregationMaxSize).
  */
 import { writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { AggregateBuilder } from '@eventlake/kinesis';
 import type { StreamRecord } from '@eventlake/processor';
-
-const here = dirname(fileURLToPath(import.meta.url));
-const requireFromProcessor = createRequire(join(here, '..', 'services', 'processor', 'package.json'));
 
 /** The shard id the benchmark's batch is written for. */
 export const BENCH_SHARD = 'shardId-000000000000';
@@ -128,29 +123,25 @@ export function mixedRecords(n: number): Record<string, unknown>[] {
   return out;
 }
 
-interface AwsRecordAggregator {
-  addUserRecord(r: { partitionKey: string; data: Buffer }): void;
-  build(): { partitionKey: string; data: Buffer };
-  length(): number;
-}
-
 /** KPL aggregates (≤ 50 KiB each) of the records, as a producer would put them on the stream. */
 export function aggregateRecords(records: readonly Record<string, unknown>[]): { partitionKey: string; data: Buffer }[] {
-  const { RecordAggregator } = requireFromProcessor('aws-kinesis-agg') as { RecordAggregator: new () => AwsRecordAggregator };
   const out: { partitionKey: string; data: Buffer }[] = [];
-  let agg = new RecordAggregator();
+  let agg = new AggregateBuilder();
+  let first = '';
   let size = 0;
   for (const r of records) {
     const data = Buffer.from(JSON.stringify(r));
-    if (size + data.length + 64 > AGGREGATE_MAX_BYTES && agg.length() > 0) {
-      out.push(agg.build());
-      agg = new RecordAggregator();
+    const partitionKey = String(r.user_id ?? r.customer_id ?? r.sensor_id ?? r.event_id);
+    if (size + data.length + 64 > AGGREGATE_MAX_BYTES && agg.count > 0) {
+      out.push({ partitionKey: first, data: agg.build() });
+      agg = new AggregateBuilder();
       size = 0;
     }
-    agg.addUserRecord({ partitionKey: String(r.user_id ?? r.customer_id ?? r.sensor_id ?? r.event_id), data });
+    if (agg.count === 0) first = partitionKey;
+    agg.add(partitionKey, data);
     size += data.length + 64;
   }
-  if (agg.length() > 0) out.push(agg.build());
+  if (agg.count > 0) out.push({ partitionKey: first, data: agg.build() });
   return out;
 }
 

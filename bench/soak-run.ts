@@ -16,7 +16,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
-import { KinesisClient, ListShardsCommand, PutRecordsCommand, UpdateShardCountCommand, type Shard } from '@aws-sdk/client-kinesis';
+import { KinesisClient, PutRecordsCommand, UpdateShardCountCommand, type Shard } from '@aws-sdk/client-kinesis';
 import { S3Client } from '@aws-sdk/client-s3';
 import {
   LOCAL_CREDENTIALS,
@@ -36,6 +36,7 @@ import {
   type KinesisProxy,
 } from '@eventlake/local-stack';
 import { SERVER_NODE_OPTIONS } from '@eventlake/ingest-api/node-options';
+import { listAllShards } from '@eventlake/kinesis';
 import { ensureLeaseTable } from '@eventlake/processor';
 import { EVENT_TYPE_OF, EventFactory, LakeSession, apiKeyHash, probePort, startService, type LogSink, type ServiceProcess } from '@eventlake/cli';
 
@@ -298,7 +299,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
     })();
 
     // Heal: every open shard has checkpointed a record that arrived after `sinceMs`.
-    const openShards = async (): Promise<Shard[]> => ((await direct.send(new ListShardsCommand({ StreamName: STREAM }))).Shards ?? []).filter((s) => !s.SequenceNumberRange?.EndingSequenceNumber);
+    const openShards = async (): Promise<Shard[]> => (await listAllShards(direct, STREAM)).filter((s) => !s.SequenceNumberRange?.EndingSequenceNumber);
     const checkpointArrivals = async (): Promise<Map<string, number>> => {
       const items = (await ddb.send(new ScanCommand({ TableName: TABLE, ConsistentRead: true }))).Items ?? [];
       return new Map(items.map((i) => [i.leaseKey!.S!, Number(i.checkpointArrivalMs?.N ?? 0)]));

@@ -1,4 +1,5 @@
 export * from './app-error.js';
+export * from './backoff-delay.js';
 export * from './aws-calls.js';
 export * from './config.js';
 export * from './logger.js';

@@ -20,9 +20,10 @@
  */
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { KinesisClient, ListShardsCommand, MergeShardsCommand, SplitShardCommand, DescribeStreamSummaryCommand, type Shard } from '@aws-sdk/client-kinesis';
+import { KinesisClient, MergeShardsCommand, SplitShardCommand, DescribeStreamSummaryCommand, type Shard } from '@aws-sdk/client-kinesis';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { localClientConfig } from '@eventlake/common';
+import { listAllShards } from '@eventlake/kinesis';
 
 /** Which service a proxy stands in for (its error names differ). */
 export type ProxiedService = 'kinesis' | 'dynamodb';
@@ -329,7 +330,7 @@ export async function startKinesisProxy(upstream: string): Promise<KinesisProxy>
  */
 async function updateShardCount(client: KinesisClient, stream: string, target: number): Promise<Answer> {
   const answer = (status: number, doc: unknown): Answer => ({ status, headers: { 'content-type': 'application/x-amz-json-1.1' }, body: Buffer.from(JSON.stringify(doc)) });
-  const open = (await listAll(client, stream)).filter((s) => !s.SequenceNumberRange?.EndingSequenceNumber);
+  const open = (await listAllShards(client, stream)).filter((s) => !s.SequenceNumberRange?.EndingSequenceNumber);
   open.sort((a, b) => (BigInt(a.HashKeyRange!.StartingHashKey!) < BigInt(b.HashKeyRange!.StartingHashKey!) ? -1 : 1));
   const current = open.length;
   if (target === current * 2) {
@@ -348,17 +349,6 @@ async function updateShardCount(client: KinesisClient, stream: string, target: n
     return answer(400, { __type: 'InvalidArgumentException', message: `this proxy scales by a factor of two only (${current} → ${target})` });
   }
   return answer(200, { StreamName: stream, CurrentShardCount: current, TargetShardCount: target });
-}
-
-async function listAll(client: KinesisClient, stream: string): Promise<Shard[]> {
-  const shards: Shard[] = [];
-  let token: string | undefined;
-  do {
-    const res = await client.send(new ListShardsCommand(token ? { NextToken: token } : { StreamName: stream }));
-    shards.push(...(res.Shards ?? []));
-    token = res.NextToken;
-  } while (token);
-  return shards;
 }
 
 async function untilActive(client: KinesisClient, stream: string): Promise<void> {

@@ -11,12 +11,11 @@ export { ThreadedPublisher } from './publisher/threaded-publisher.js';
 export {
   KINESIS_LIMITS,
   aggregateShardGroup,
-  backoffDelay,
   buildEntries,
   chunkPutRecords,
   groupByShard,
   type KinesisEntry,
-  type UserRecord,
+  type RoutedRecord,
 } from './publisher/aggregation.js';
 export { ShardMap, hashKeyOf, openShardRanges, type ShardRange } from './publisher/shard-map.js';
 export { createKinesisClient, createPublisher, createServerPublisher, type ServerPublisher } from './kinesis.js';

@@ -51,9 +51,9 @@ export function createPublisher(config: IngestConfig, client: KinesisClient, log
 
 /**
  * Bodies from this length may be parsed and validated in the publisher thread (see
- * ThreadedPublisher's `bodies` option). Measured side by side on two cores at 256
- * connections: 25-event requests (3.5 KB) ran 13% faster handed over, 10-event ones (1.4 KB)
- * no faster at 15% more CPU per event.
+ * ThreadedPublisher's `bodies` option). Handing a body over costs a copy and a message
+ * whatever its size, so only bodies large enough for their parsing to outweigh that leave the
+ * HTTP thread; docs/performance.md has the measurements that set the threshold.
  */
 const BODY_HANDOVER_MIN_BYTES = 2048;
 
@@ -61,9 +61,8 @@ const BODY_HANDOVER_MIN_BYTES = 2048;
  * How long the publisher thread lingers over the records of bodies it parsed. They arrive
  * one body per turn of its loop, and under load would leave in as many small PutRecords
  * calls as the linger allows, so they linger five times LINGER_MS, at most a quarter of the
- * publish deadline (never less than LINGER_MS). Measured side by side on two cores
- * (100-event batches, 256 connections): a 5 ms linger made 600–700 calls in 8 s at 81–86k
- * events/s, 25 ms 260–330 calls at 97–102k.
+ * publish deadline (never less than LINGER_MS), so most of the deadline is left to PutRecords
+ * and its retries.
  */
 export function bodyLingerMs(config: Pick<IngestConfig, 'LINGER_MS' | 'PUBLISH_DEADLINE_MS'>): number {
   return Math.min(config.LINGER_MS * 5, Math.max(config.LINGER_MS, config.PUBLISH_DEADLINE_MS / 4));

@@ -23,7 +23,7 @@ export * from './contracts.js';
 export * from './config.js';
 export { ensureLeaseTable, DynamoLeaseStore, leaseCallTimeoutMs, type LeaseStore, type LeaseChanges } from './consumer/lease-store.js';
 export { ShardLeaseManager, LeaseLostError } from './consumer/shard-lease-manager.js';
-export { Worker, listShards, shardsParentsFirst } from './consumer/worker.js';
+export { Worker, shardsParentsFirst } from './consumer/worker.js';
 // The shard reader the workers use, for tools that read a shard as they do.
 export { ShardReader } from './consumer/shard-reader.js';
 export { SHARD_END, TRIM_HORIZON, type Lease } from './consumer/lease.js';
@@ -32,8 +32,6 @@ export { memoryBudget, type MemoryBudget } from './memory-budget.js';
 export type { ErrorRecord, ErrorStage } from './lake/error-records.js';
 // The plausible telemetry ranges, for tools that generate readings outside them.
 export { READING_RANGES, type Reading, type ReadingRange } from './lake/reading-ranges.js';
-// KPL de-aggregation as the processor reads the stream, for tools and tests that read it too.
-export { deaggregate, isAggregate } from './lake/kpl.js';
 
 /** The AWS clients of one processor, created in one place and passed in. */
 export interface ProcessorClients {

@@ -1,6 +1,6 @@
 /**
  * The status page's sources for the local pipeline: the lease table read with the
- * processor's own lease store, the shard list with its own `listShards`, the lake
+ * processor's own lease store, the shard list with `listAllShards`, the lake
  * bucket listed with the lake tool's listing, and the minute tables read with its views.
  * Clients are passed in.
  */
@@ -9,7 +9,8 @@ import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { promisify } from 'node:util';
 import { gunzip } from 'node:zlib';
-import { DynamoLeaseStore, SHARD_END, listShards, type ErrorRecord } from '@eventlake/processor';
+import { listAllShards } from '@eventlake/kinesis';
+import { DynamoLeaseStore, SHARD_END, type ErrorRecord } from '@eventlake/processor';
 import type { ErrorReason, LakeListing, LakeTypeListing, LeaseView, MetricsTarget, ShardView, StatusSources } from '@eventlake/status';
 import { listObjects, type ListedObject } from '../lake/lake-sync.js';
 import { MinuteCharts } from './minute-charts.js';
@@ -88,7 +89,7 @@ export function pipelineStatusSources(opts: PipelineStatusOptions): StatusSource
     targets: opts.targets,
     leases: async () => (await store.list()).map(leaseView),
     shards: async (): Promise<ShardView[]> =>
-      (await listShards(opts.kinesis, opts.stream)).map((s) => ({
+      (await listAllShards(opts.kinesis, opts.stream)).map((s) => ({
         shardId: s.ShardId!,
         parents: [s.ParentShardId, s.AdjacentParentShardId].filter((p): p is string => typeof p === 'string'),
         open: s.SequenceNumberRange?.EndingSequenceNumber === undefined,

@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { gzipSync } from 'node:zlib';
-import { AppError } from '@eventlake/common';
+import { AppError, backoffDelay } from '@eventlake/common';
 import { ENDPOINTS } from '@eventlake/schemas';
 import { EVENT_TYPE_OF, type EventFactory, type GeneratedEvent, type GeneratorType } from './event-builders.js';
 
@@ -84,10 +84,11 @@ export function batchBody(type: GeneratorType, events: readonly GeneratedEvent[]
   return endpointFor(type).typed ? wire : { events: wire };
 }
 
+/** The wait before resending: the server's Retry-After (at most 30 s), else a backoff from 100 ms to 5 s. */
 function retryAfterMs(res: Response, attempt: number): number {
   const header = Number(res.headers.get('retry-after'));
   if (Number.isFinite(header) && header > 0) return Math.min(header * 1000, 30_000);
-  return Math.min(100 * 2 ** attempt, 5_000);
+  return backoffDelay({ attempt, baseMs: 100, capMs: 5_000 });
 }
 
 /** Posts events until the count or duration is reached; throws an AppError if the API is unreachable or refuses the key. */

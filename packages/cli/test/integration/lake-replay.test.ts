@@ -7,12 +7,13 @@ import t, { type Test } from 'tap';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { GetRecordsCommand, GetShardIteratorCommand, KinesisClient, ListShardsCommand } from '@aws-sdk/client-kinesis';
+import { GetRecordsCommand, GetShardIteratorCommand, KinesisClient } from '@aws-sdk/client-kinesis';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { createKinesisClient } from '@eventlake/ingest-api';
 import { ensureBucket, ensureStream, localClientConfig, localS3Options, LOCAL_REGION, startKinesis, startS3 } from '@eventlake/local-stack';
-import { deaggregate, type ErrorRecord } from '@eventlake/processor';
+import { deaggregate, listAllShards } from '@eventlake/kinesis';
+import type { ErrorRecord } from '@eventlake/processor';
 import { replayErrors } from '../../src/lake/lake-replay.js';
 import { LakeSession, lakeLocationOf } from '../../src/lake/lake-session.js';
 import { sqlPath } from '../../src/lake/lake-sync.js';
@@ -42,7 +43,7 @@ const notUtf8 = Buffer.from([0xff, 0xfe, 0x00, 0x41]);
 /** Every user record in the stream, de-aggregated as the processor reads it. */
 async function streamRecords(kinesis: KinesisClient): Promise<{ partitionKey: string; data: Buffer }[]> {
   const out: { partitionKey: string; data: Buffer }[] = [];
-  for (const shard of (await kinesis.send(new ListShardsCommand({ StreamName: STREAM }))).Shards ?? []) {
+  for (const shard of await listAllShards(kinesis, STREAM)) {
     let iterator = (await kinesis.send(new GetShardIteratorCommand({ StreamName: STREAM, ShardId: shard.ShardId, ShardIteratorType: 'TRIM_HORIZON' }))).ShardIterator;
     for (let calls = 0; iterator && calls < 50; calls++) {
       const res = await kinesis.send(new GetRecordsCommand({ ShardIterator: iterator }));

@@ -11,10 +11,11 @@
  * own key, before their requests are answered. The processor skips them where they first
  * landed, so each is written once, from its own shard, in order with the rest of its key.
  */
-import { DescribeStreamSummaryCommand, ListShardsCommand, type KinesisClient, type Shard } from '@aws-sdk/client-kinesis';
-import { AppError, type Logger, type Metrics } from '@eventlake/common';
+import { DescribeStreamSummaryCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
+import { AppError, backoffDelay, type Logger, type Metrics } from '@eventlake/common';
+import { listAllShards } from '@eventlake/kinesis';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { backoffDelay, buildEntries, chunkPutRecords, plainEntry, type KinesisEntry, type UserRecord } from './aggregation.js';
+import { buildEntries, chunkPutRecords, plainEntry, type KinesisEntry, type RoutedRecord } from './aggregation.js';
 import type { EventPublisher, OutgoingRecord } from './event-publisher.js';
 import { directPutRecords, type PutRecordsCall } from './put-records-call.js';
 import { ShardMap, hashKeyOf, openShardRanges } from './shard-map.js';
@@ -42,6 +43,7 @@ export interface KinesisPublisherOptions {
    * themselves and the per-call cost (signing, HTTP) is shared by more events.
    */
   maxConcurrentCalls?: number;
+  /** Backoff of a failed PutRecords entry (`backoffDelay`): the first ceiling (default 50 ms) and the cap (default 1 s). */
   retryBaseMs?: number;
   retryCapMs?: number;
   /** How often the shard map is re-read even when nothing looks wrong (default 60 s). */
@@ -60,7 +62,7 @@ interface Ticket {
   reject: (err: AppError) => void;
 }
 
-interface Pending extends UserRecord {
+interface Pending extends RoutedRecord {
   ticket: Ticket;
 }
 
@@ -199,16 +201,7 @@ export class KinesisPublisher implements EventPublisher {
 
   private async loadShards(): Promise<void> {
     try {
-      const shards: Shard[] = [];
-      let token: string | undefined;
-      do {
-        const out = await this.o.client.send(
-          new ListShardsCommand(token ? { NextToken: token } : { StreamName: this.o.streamName }),
-          { abortSignal: AbortSignal.timeout(5_000) },
-        );
-        shards.push(...(out.Shards ?? []));
-        token = out.NextToken;
-      } while (token);
+      const shards = await listAllShards(this.o.client, this.o.streamName, { callTimeoutMs: 5_000 });
       this.shardMap = new ShardMap(openShardRanges(shards));
       this.o.logger.debug({ event: 'shard_map_loaded', stream: this.o.streamName, shards: this.shardMap.size }, 'shard_map_loaded');
     } catch (err) {
@@ -225,7 +218,7 @@ export class KinesisPublisher implements EventPublisher {
       if (todo.length === 0) return;
       const failed = await this.putOnce(todo);
       if (failed.length === 0) return;
-      const delay = backoffDelay(attempt, this.o.retryBaseMs, this.o.retryCapMs, this.o.random);
+      const delay = backoffDelay({ attempt, baseMs: this.o.retryBaseMs, capMs: this.o.retryCapMs, random: this.o.random });
       const retryAt = Date.now() + delay;
       todo = [];
       for (const { entry, code } of failed) {

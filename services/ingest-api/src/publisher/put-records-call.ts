@@ -5,11 +5,9 @@
  *
  * Why not `client.send(new PutRecordsCommand(…))`: for every call the SDK rebuilds and sorts
  * its middleware stack, evaluates the endpoint rules, walks the input with its schema
- * serializer and formats its user agent. Measured on the development machine, that is
- * 0.7–1.1 ms of CPU per call with a request handler that does no I/O; the signing and HTTP
- * it wraps take about 1.2 ms with the loopback endpoint's own work included. Single events
- * make about 80 calls a second, and the SDK's frames were a sixth of the HTTP thread's CPU.
- * Here the endpoint and the signer are resolved once per publisher; the signer keeps the
+ * serializer and formats its user agent, a cost per call that does not shrink with the call's
+ * size (docs/performance.md has the measurements). Here the endpoint and the signer are
+ * resolved once per publisher; the signer keeps the
  * SDK's signing-key cache and calls the client's credential provider, which refreshes
  * expiring credentials as it does for the SDK's own calls. No library offers a lighter
  * Kinesis data-plane client, so the request itself (four headers and the JSON body) is

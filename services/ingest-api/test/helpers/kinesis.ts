@@ -1,6 +1,7 @@
 /** Reading Kinesis records back the way the processor does: KPL de-aggregation. */
 import { createRequire } from 'node:module';
-import { GetRecordsCommand, GetShardIteratorCommand, ListShardsCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
+import { GetRecordsCommand, GetShardIteratorCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
+import { listAllShards } from '@eventlake/kinesis';
 
 interface DeaggregatedRecord {
   partitionKey: string;
@@ -46,7 +47,7 @@ export async function readStream(
   client: KinesisClient,
   streamName: string,
 ): Promise<{ events: StreamEvent[]; kinesisRecords: number; shardIds: string[] }> {
-  const shards = (await client.send(new ListShardsCommand({ StreamName: streamName }))).Shards ?? [];
+  const shards = await listAllShards(client, streamName);
   const events: StreamEvent[] = [];
   let kinesisRecords = 0;
   for (const shard of shards) {

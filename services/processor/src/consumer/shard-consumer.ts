@@ -11,7 +11,7 @@
  * stream, spending the shard's read quota, which the raw archive's Firehose shares.
  */
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
-import type { HashKeyRange, Logger } from '@eventlake/common';
+import { backoffDelay, type HashKeyRange, type Logger } from '@eventlake/common';
 import type { FlushResult, ShardSink, ShardSinkFactory, StreamRecord, SequenceRange, WarmSource } from '../contracts.js';
 import { compareSequence, resumePlan, SHARD_END, TRIM_HORIZON, type Lease } from './lease.js';
 import { LeaseLostError, type ShardLeaseManager } from './shard-lease-manager.js';
@@ -47,7 +47,7 @@ export interface ShardConsumerDeps {
   budget?: BatchBudget;
 }
 
-/** Backoff of a failed flush. */
+/** Backoff of a failed flush: `backoffDelay` with `firstMs` as its base and `maxMs` as its cap. */
 export interface FlushRetryPolicy {
   firstMs: number;
   maxMs: number;
@@ -55,15 +55,6 @@ export interface FlushRetryPolicy {
 
 /** Defaults: 1 s, doubling to 30 s. */
 export const DEFAULT_FLUSH_RETRY: FlushRetryPolicy = { firstMs: 1_000, maxMs: 30_000 };
-
-/**
- * The wait before retry `attempt` (1-based): the doubled delay capped at `maxMs`, half of it
- * fixed and half random, so that workers hit by one outage do not retry in step.
- */
-export function flushRetryDelayMs(attempt: number, policy: FlushRetryPolicy, random: () => number = Math.random): number {
-  const ceiling = Math.min(policy.maxMs, policy.firstMs * 2 ** Math.min(attempt - 1, 30));
-  return Math.round(ceiling / 2 + random() * (ceiling / 2));
-}
 
 /** Thrown out of a flush retry by a graceful stop: the range stays pending for the next owner. */
 class FlushAbandoned extends Error {
@@ -288,7 +279,7 @@ export class ShardConsumer {
         failure = err;
       }
       this.endRetriesIfLeaving(range, attempt, failure);
-      const retryInMs = flushRetryDelayMs(attempt, policy);
+      const retryInMs = backoffDelay({ attempt: attempt - 1, baseMs: policy.firstMs, capMs: policy.maxMs });
       metrics.flushRetries.inc();
       log.warn({ shardId: this.shardId, range, attempt, retryInMs, err: failure }, 'flush_retry');
       try {

@@ -15,7 +15,7 @@ import {
   type ShardIteratorType,
 } from '@aws-sdk/client-kinesis';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { AppError, type Logger } from '@eventlake/common';
+import { AppError, backoffDelay, type Logger } from '@eventlake/common';
 import type { StreamRecord } from '../contracts.js';
 
 /** Where to start reading a shard. */
@@ -69,7 +69,8 @@ export interface ShardReaderOptions {
 
 const defaultSleep = (ms: number, signal?: AbortSignal): Promise<void> => sleep(ms, undefined, signal ? { signal } : {});
 
-const MAX_BACKOFF_MS = 5_000;
+/** Backoff of a throttled GetRecords: from 200 ms, doubling to 5 s. */
+const THROTTLE_BACKOFF = { baseMs: 200, capMs: 5_000 } as const;
 
 /** Reads one shard from a start position, one GetRecords call per `read()`. */
 export class ShardReader {
@@ -128,7 +129,7 @@ export class ShardReader {
         if (err instanceof ResourceNotFoundException) throw new ShardNotFoundError(this.shardId, err);
         if (err instanceof ProvisionedThroughputExceededException) {
           this.opts.onThrottled?.();
-          const backoff = Math.max(this.minGapMs, Math.min(MAX_BACKOFF_MS, 200 * 2 ** Math.min(attempt, 5)) * (0.5 + Math.random() / 2));
+          const backoff = Math.max(this.minGapMs, backoffDelay({ attempt, ...THROTTLE_BACKOFF }));
           this.opts.log?.warn({ shardId: this.shardId, backoffMs: Math.round(backoff) }, 'get_records_throttled');
           this.nextCallAt = this.now() + backoff;
           continue;

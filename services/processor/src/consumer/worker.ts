@@ -3,9 +3,10 @@
  * ShardConsumer per held lease. This file wires and runs the lifecycle; the decisions live
  * in lease.ts and the protocol in shard-consumer.ts.
  */
-import { ListShardsCommand, type KinesisClient, type Shard } from '@aws-sdk/client-kinesis';
+import type { KinesisClient, Shard } from '@aws-sdk/client-kinesis';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AppError, type HashKeyRange, type Logger } from '@eventlake/common';
+import { listAllShards } from '@eventlake/kinesis';
 import type { ShardSinkFactory } from '../contracts.js';
 import type { Lease } from './lease.js';
 import type { LeaseStore } from './lease-store.js';
@@ -64,18 +65,6 @@ export function shardsParentsFirst(shards: readonly Pick<Shard, 'ShardId' | 'Par
   };
   for (const s of infos) visit(s);
   return out;
-}
-
-/** Lists every shard of the stream (ListShards pages through NextToken). */
-export async function listShards(kinesis: KinesisClient, streamName: string): Promise<Shard[]> {
-  const shards: Shard[] = [];
-  let nextToken: string | undefined;
-  do {
-    const res = await kinesis.send(new ListShardsCommand(nextToken ? { NextToken: nextToken } : { StreamName: streamName }));
-    shards.push(...(res.Shards ?? []));
-    nextToken = res.NextToken;
-  } while (nextToken);
-  return shards;
 }
 
 /** A running worker. */
@@ -166,7 +155,7 @@ export class Worker {
     // parent and died before creating its children's leases must not stall them (KCL's
     // periodic ShardSyncTask covers the same gap).
     if (this.syncNeeded || Date.now() - this.lastSyncMs > SHARD_SYNC_INTERVAL_MS) {
-      const listed = await listShards(this.opts.kinesis, this.opts.streamName);
+      const listed = await listAllShards(this.opts.kinesis, this.opts.streamName);
       this.noteRanges(listed);
       const shards = shardsParentsFirst(listed);
       const created = await this.leases.ensureLeases(shards);
@@ -194,7 +183,7 @@ export class Worker {
    * astray instead of skipping them.
    */
   private async rangeOf(shardId: string): Promise<HashKeyRange | undefined> {
-    if (!this.ranges.has(shardId)) this.noteRanges(await listShards(this.opts.kinesis, this.opts.streamName));
+    if (!this.ranges.has(shardId)) this.noteRanges(await listAllShards(this.opts.kinesis, this.opts.streamName));
     return this.ranges.get(shardId);
   }
 
@@ -218,7 +207,7 @@ export class Worker {
       ...(this.opts.getRecordsLimit ? { readLimits: { limit: this.opts.getRecordsLimit } } : {}),
       parentLease: (id) => this.lastLeases.get(id),
       hashKeyRange: (id) => this.rangeOf(id),
-      shardExpired: async (id) => !(await listShards(this.opts.kinesis, this.opts.streamName)).some((s) => s.ShardId === id),
+      shardExpired: async (id) => !(await listAllShards(this.opts.kinesis, this.opts.streamName)).some((s) => s.ShardId === id),
     });
     this.consumers.set(shardId, consumer);
     void consumer.done.then((exit: ShardExit) => {

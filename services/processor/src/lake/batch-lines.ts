@@ -15,7 +15,7 @@
 import { isUtf8 } from 'node:buffer';
 import { closeSync, openSync, unlinkSync, writeSync } from 'node:fs';
 import { PACKED_AGGREGATE_PARTITION_KEY, partitionHashKey, type HashKeyRange } from '@eventlake/common';
-import { aggregateLayout, isAggregate, layoutPartitionKey, type AggregateLayout } from './kpl.js';
+import { aggregateLayout, isAggregate, layoutPartitionKey, type AggregateLayout } from '@eventlake/kinesis';
 import type { ErrorOrigin } from './error-records.js';
 
 const LF = 0x0a;
@@ -190,6 +190,8 @@ function keptOf(view: Buffer, layout: AggregateLayout, range: HashKeyRange): { l
       ends: subs.map((i) => layout.ends[i]!),
       keys: subs.map((i) => layout.keys[i]!),
       keyTable: layout.keyTable,
+      hashKeys: layout.hashKeys === null ? null : subs.map((i) => layout.hashKeys![i]!),
+      hashKeyTable: layout.hashKeyTable,
     },
   };
 }

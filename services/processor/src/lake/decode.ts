@@ -9,8 +9,8 @@ export type DecodeResult = { ok: true; record: EventRecord } | { ok: false; stag
 
 /** Decodes UTF-8 strictly, parses JSON and validates with the shared record schemas. */
 export function decodeUserRecord(data: Uint8Array): DecodeResult {
-  // isUtf8 validates without decoding, then Buffer's decoder is the fastest in Node; a
-  // fatal TextDecoder does both but measurably slower per record.
+  // Invalid UTF-8 must be refused, not replaced: isUtf8 checks without decoding, and Buffer's
+  // non-fatal decoder then cannot meet a byte it would replace.
   if (!isUtf8(data)) return { ok: false, stage: 'utf8', reasons: ['data is not valid UTF-8'] };
   const text = Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('utf8');
   let json: unknown;

@@ -12,5 +12,4 @@ export * from './event-time-range.js';
 export * from './naming.js';
 export * from './error-records.js';
 export * from './decode.js';
-export * from './kpl.js';
 export * from './lake-metrics.js';

@@ -8,7 +8,7 @@
  */
 import t from 'tap';
 import fc from 'fast-check';
-import { KINESIS_LIMITS, buildEntries, chunkPutRecords, type UserRecord } from '../../../src/publisher/aggregation.js';
+import { KINESIS_LIMITS, buildEntries, chunkPutRecords, type RoutedRecord } from '../../../src/publisher/aggregation.js';
 import { ShardMap, hashKeyOf, openShardRanges } from '../../../src/publisher/shard-map.js';
 import { deaggregate, isAggregate } from '../../helpers/kinesis.js';
 
@@ -51,7 +51,7 @@ t.test('any records, shard layout and size: every record once, in key order, on 
   let splitBatches = 0;
   fc.assert(
     fc.property(input, ({ records: specs, cuts, maxBytes, aggregate, withMap, limits }) => {
-      const records: UserRecord[] = specs.map((s, i) => ({ partitionKey: s.key, hashKey: hashKeyOf(s.key), data: Buffer.from(JSON.stringify({ i, pad: 'x'.repeat(s.pad) })) }));
+      const records: RoutedRecord[] = specs.map((s, i) => ({ partitionKey: s.key, hashKey: hashKeyOf(s.key), data: Buffer.from(JSON.stringify({ i, pad: 'x'.repeat(s.pad) })) }));
       const map = new ShardMap(openShardRanges(layout(cuts)));
       const entries = buildEntries(records, { map: withMap ? map : undefined, aggregate, maxBytes });
 

@@ -1,25 +1,18 @@
 import t from 'tap';
 import { createHash } from 'node:crypto';
-import { createRequire } from 'node:module';
 import {
   KINESIS_LIMITS,
   aggregateShardGroup,
-  backoffDelay,
   buildEntries,
   chunkPutRecords,
-  type UserRecord,
+  type RoutedRecord,
 } from '../../../src/publisher/aggregation.js';
 import { ShardMap, hashKeyOf, openShardRanges } from '../../../src/publisher/shard-map.js';
 import { deaggregate, isAggregate } from '../../helpers/kinesis.js';
 
 const MAX = 2n ** 128n - 1n;
 
-// The awslabs aggregator, the reference our encoder's bytes are compared with.
-const { RecordAggregator } = createRequire(import.meta.url)('aws-kinesis-agg') as {
-  RecordAggregator: new () => { addUserRecord(r: { partitionKey: string; data: Buffer }): void; build(): { data: Buffer } };
-};
-
-function record(pk: string, body = `{"k":"${pk}"}`): UserRecord {
+function record(pk: string, body = `{"k":"${pk}"}`): RoutedRecord {
   return { partitionKey: pk, hashKey: hashKeyOf(pk), data: Buffer.from(body) };
 }
 
@@ -95,27 +88,6 @@ t.test('aggregates stay within the Kinesis 1 MiB record limit whatever the confi
   for (const e of entries) t.ok(e.bytes <= KINESIS_LIMITS.recordBytes, `${e.bytes} bytes`);
 });
 
-t.test('aggregates are byte for byte what the awslabs KPL aggregator writes', async (t) => {
-  const sizes = [0, 1, 127, 128, 300, 16_383, 16_384, 70_000];
-  const records = sizes.map((n, i) => record(`key-${i % 3}${'k'.repeat(i * 40)}`, 'd'.repeat(n)));
-  const [entry] = aggregateShardGroup(records, 'shardId-000000000000', 1_000_000);
-  t.equal(entry!.members.length, records.length, 'one aggregate');
-  const reference = new RecordAggregator();
-  for (const r of records) reference.addUserRecord({ partitionKey: r.partitionKey, data: r.data });
-  t.ok(entry!.Data.equals(reference.build().data), 'same bytes, varints of one to three bytes included');
-  t.same(
-    deaggregate(entry!.Data, entry!.PartitionKey).map((u) => [u.partitionKey, u.data.length]),
-    records.map((r) => [r.partitionKey, r.data.length]),
-    'and read back in order with checksums verified',
-  );
-});
-
-t.test('non-ASCII partition keys are measured and written as UTF-8', async (t) => {
-  const records = ['ключ-1', 'ключ-2', 'ключ-1', '😀'].map((k) => record(k));
-  const [entry] = aggregateShardGroup(records, 'shardId-000000000000', 51_200);
-  t.same(deaggregate(entry!.Data, entry!.PartitionKey).map((u) => u.partitionKey), ['ключ-1', 'ключ-2', 'ключ-1', '😀']);
-});
-
 t.test('a lone record is sent plain, as the KPL does', async (t) => {
   const [entry] = aggregateShardGroup([record('solo')], 'shardId-000000000000', 51_200);
   t.notOk(isAggregate(entry!.Data));
@@ -138,11 +110,4 @@ t.test('PutRecords calls stay within 500 records and 5 MiB', async (t) => {
   const calls = chunkPutRecords(big);
   t.same(calls.map((c) => c.length), [5, 5, 2]);
   for (const c of calls) t.ok(c.reduce((s, e) => s + e.bytes, 0) <= KINESIS_LIMITS.callBytes);
-});
-
-t.test('backoff is full jitter under an exponential cap', async (t) => {
-  t.equal(backoffDelay(0, 50, 1000, () => 0.999), 49);
-  t.equal(backoffDelay(3, 50, 1000, () => 0.5), 200);
-  t.equal(backoffDelay(10, 50, 1000, () => 0.5), 500, 'capped');
-  t.equal(backoffDelay(5, 50, 1000, () => 0), 0);
 });

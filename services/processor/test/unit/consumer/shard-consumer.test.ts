@@ -5,7 +5,7 @@ import { createLogger, Metrics } from '@eventlake/common';
 import type { FlushResult, SequenceRange, ShardDescription, ShardSink, StreamRecord, WarmResult, WarmSource } from '../../../src/contracts.js';
 import { newLease, SHARD_END, type Lease } from '../../../src/consumer/lease.js';
 import { processorMetrics } from '../../../src/consumer/processor-metrics.js';
-import { flushRetryDelayMs, ShardConsumer, type FlushRetryPolicy } from '../../../src/consumer/shard-consumer.js';
+import { ShardConsumer, type FlushRetryPolicy } from '../../../src/consumer/shard-consumer.js';
 import { ShardLeaseManager } from '../../../src/consumer/shard-lease-manager.js';
 import { BatchBudget } from '../../../src/consumer/batch-budget.js';
 import { MemoryLeaseStore } from './memory-lease-store.js';
@@ -246,13 +246,6 @@ t.test('a lease lost while a flush is being retried ends the loop without a chec
   t.equal(store.rows.get(SHARD)!.checkpoint, 'TRIM_HORIZON');
   t.equal(store.rows.get(SHARD)!.leaseOwner, 'thief', 'the thief keeps it');
   t.equal(sink.attempts, 1, 'no attempt after the loss');
-});
-
-t.test('flush retry waits double from the first to the cap, half of each wait random', async (t) => {
-  const policy = { firstMs: 1_000, maxMs: 30_000 };
-  t.same([1, 2, 3, 4, 5, 6, 7, 40].map((a) => flushRetryDelayMs(a, policy, () => 1)), [1_000, 2_000, 4_000, 8_000, 16_000, 30_000, 30_000, 30_000]);
-  t.same([1, 2, 6].map((a) => flushRetryDelayMs(a, policy, () => 0)), [500, 1_000, 15_000], 'never less than half the ceiling');
-  t.equal(flushRetryDelayMs(3, policy, () => 0.5), 3_000);
 });
 
 t.test('a loop that fails while the table also refuses the release forgets the lease, so it is taken and read again', async (t) => {

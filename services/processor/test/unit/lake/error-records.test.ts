@@ -1,7 +1,7 @@
 import t from 'tap';
 import { createHash } from 'node:crypto';
 import type { MemoryObjectStore} from '../../../src/lake/index.js';
-import { KPL_MAGIC, deaggregate } from '../../../src/lake/index.js';
+import { KPL_MAGIC } from '@eventlake/kinesis';
 import { aggregatedRecord, plainRecord, RECEIVED_AT_MS, seedRecords, seq } from './record-factory.js';
 import { errorLines, memorySinkFactory } from './sink-harness.js';
 
@@ -11,20 +11,6 @@ function frame(body: Uint8Array): Uint8Array {
   const md5 = createHash('md5').update(body).digest();
   return Buffer.concat([KPL_MAGIC, body, md5]);
 }
-
-t.test('de-aggregation: plain records pass through; aggregates from aws-kinesis-agg split in order', async (t) => {
-  const clicks = seedRecords('clickstream', 'clickstream.seed-001.json');
-  const agg = aggregatedRecord(1, clicks, RECEIVED_AT_MS);
-  const split = deaggregate(agg.data, agg.partitionKey);
-  t.ok(split.ok);
-  if (!split.ok) return;
-  t.equal(split.aggregated, true);
-  t.same(split.records.map((r) => r.subSequenceNumber), [0, 1, 2, 3]);
-  t.same(split.records.map((r) => JSON.parse(Buffer.from(r.data).toString()) as unknown), clicks);
-  t.equal(split.records[0]!.partitionKey, clicks[0]!.type === 'clickstream' ? clicks[0]!.user_id : '');
-  const plain = deaggregate(Buffer.from('{"a":1}'), 'k');
-  t.same(plain.ok && plain.records.map((r) => [r.subSequenceNumber, r.partitionKey]), [[0, 'k']]);
-});
 
 t.test('every failure kind lands in errors/ with reason, shard, sequence, sub-sequence, key, arrival and raw data', async (t) => {
   const { factory, store } = memorySinkFactory();

@@ -1,43 +1,12 @@
 /**
- * KPL de-aggregation. The record format (magic 0xF3899AC2, protobuf `AggregatedRecord`,
- * MD5 of the protobuf as a 16-byte trailer) is the one the KPL and our ingest API write
- * (the API builds it with AWS's `aws-kinesis-agg`).
- *
- * The protobuf is read here by hand, not with `aws-kinesis-agg`'s decoder: at lake throughput
- * its `deaggregate` round-trips every user record through base64 strings, and its protobufjs
- * model builds an object (and a Long) per record. The format is three fields deep and fixed
- * since the KPL's first release (`kpl.proto`), so a bounds-checked wire reader is short, and
- * it hands back byte offsets the lake copies straight into its batch file.
+ * The KPL aggregate decoder. It reads where each user record's bytes and keys lie inside the
+ * aggregate and copies nothing, so a reader can hand the record bytes on as views of the
+ * Kinesis record (the processor writes them straight into its batch file). Every read is
+ * bounds-checked: a corrupt aggregate is reported with a reason, never thrown, so a shard
+ * moves past it.
  */
 import { createHash } from 'node:crypto';
-
-/** The four bytes every KPL aggregate starts with. */
-export const KPL_MAGIC = Uint8Array.of(0xf3, 0x89, 0x9a, 0xc2);
-const DIGEST_BYTES = 16;
-
-/** One user record taken out of a Kinesis record. */
-export interface UserRecord {
-  data: Uint8Array;
-  partitionKey: string;
-  /** Position inside the aggregate; 0 for a plain record. */
-  subSequenceNumber: number;
-}
-
-/** The user records of a Kinesis record, or why it could not be split. */
-export type DeaggregateResult =
-  | { ok: true; aggregated: boolean; records: UserRecord[] }
-  | { ok: false; reason: string };
-
-/** True when `data` starts with the KPL magic number. */
-export function isAggregate(data: Uint8Array): boolean {
-  return (
-    data.length >= KPL_MAGIC.length + DIGEST_BYTES &&
-    data[0] === KPL_MAGIC[0] &&
-    data[1] === KPL_MAGIC[1] &&
-    data[2] === KPL_MAGIC[2] &&
-    data[3] === KPL_MAGIC[3]
-  );
-}
+import { KPL_DIGEST_BYTES, KPL_MAGIC, isAggregate, type UserRecord } from './kpl-format.js';
 
 /**
  * Where an aggregate's user records are: `starts[i]`/`ends[i]` are byte offsets into the
@@ -50,7 +19,14 @@ export interface AggregateLayout {
   keys: number[];
   /** Byte ranges (start, end pairs) of the partition key table's UTF-8 strings. */
   keyTable: number[];
+  /** Per record, an index into the explicit hash key table or -1; null when no record has one. */
+  hashKeys: number[] | null;
+  /** Byte ranges (start, end pairs) of the explicit hash key table's strings. */
+  hashKeyTable: number[];
 }
+
+/** The user records of a Kinesis record, or why it could not be split. */
+export type DeaggregateResult = { ok: true; aggregated: boolean; records: UserRecord[] } | { ok: false; reason: string };
 
 class Malformed extends Error {}
 
@@ -116,22 +92,19 @@ class Wire {
 
 /**
  * Reads the layout of a checked aggregate (magic and MD5 already verified): the offsets of
- * every user record and partition key, without copying any bytes.
+ * every user record and key, without copying any bytes.
  */
 function readLayout(data: Uint8Array): AggregateLayout {
-  const layout: AggregateLayout = { count: 0, starts: [], ends: [], keys: [], keyTable: [] };
-  const w = new Wire(data, KPL_MAGIC.length, data.length - DIGEST_BYTES);
+  const layout: AggregateLayout = { count: 0, starts: [], ends: [], keys: [], keyTable: [], hashKeys: null, hashKeyTable: [] };
+  const w = new Wire(data, KPL_MAGIC.length, data.length - KPL_DIGEST_BYTES);
   while (w.pos < w.end) {
     const tag = w.varint();
     const field = Math.floor(tag / 8);
     const wireType = tag % 8;
-    if (field === 1 && wireType === LEN) {
-      const end = w.lengthDelimited();
-      layout.keyTable.push(w.pos, end);
-      w.pos = end;
-    } else if (field === 3 && wireType === LEN) {
+    if (field === 3 && wireType === LEN) {
       const end = w.lengthDelimited();
       let key = -1;
+      let hashKey = -1;
       let start = -1;
       let stop = -1;
       while (w.pos < end) {
@@ -143,7 +116,8 @@ function readLayout(data: Uint8Array): AggregateLayout {
           stop = w.lengthDelimited();
           start = w.pos;
           w.pos = stop;
-        } else w.skip(wt);
+        } else if (f === 2 && wt === VARINT) hashKey = w.varint();
+        else w.skip(wt);
       }
       if (w.pos !== end) throw new Malformed(`record ${layout.count} overruns its length`);
       if (key < 0) throw new Malformed(`record ${layout.count} has no partition_key_index`);
@@ -151,25 +125,42 @@ function readLayout(data: Uint8Array): AggregateLayout {
       layout.starts.push(start);
       layout.ends.push(stop);
       layout.keys.push(key);
+      // Most producers set no explicit hash keys: the per-record list exists only once one does.
+      if (hashKey >= 0 && layout.hashKeys === null) layout.hashKeys = new Array<number>(layout.count).fill(-1);
+      layout.hashKeys?.push(hashKey);
       layout.count++;
+    } else if (field === 1 && wireType === LEN) {
+      const end = w.lengthDelimited();
+      layout.keyTable.push(w.pos, end);
+      w.pos = end;
+    } else if (field === 2 && wireType === LEN) {
+      const end = w.lengthDelimited();
+      layout.hashKeyTable.push(w.pos, end);
+      w.pos = end;
     } else w.skip(wireType);
   }
   const keyCount = layout.keyTable.length / 2;
   for (let i = 0; i < layout.count; i++) {
     if (layout.keys[i]! >= keyCount) throw new Malformed(`record ${i} names partition key ${layout.keys[i]}, past the table of ${keyCount}`);
   }
+  if (layout.hashKeys) {
+    const hashKeyCount = layout.hashKeyTable.length / 2;
+    for (let i = 0; i < layout.count; i++) {
+      if (layout.hashKeys[i]! >= hashKeyCount) throw new Malformed(`record ${i} names explicit hash key ${layout.hashKeys[i]}, past the table of ${hashKeyCount}`);
+    }
+  }
   return layout;
 }
 
 /**
  * Verifies an aggregate's MD5 trailer and reads its layout; `reason` says what is wrong with
- * a corrupt one. A corrupt aggregate is reported, never thrown, so the shard moves on.
+ * a corrupt one. The caller has checked `isAggregate` first.
  */
 export function aggregateLayout(data: Uint8Array): { ok: true; layout: AggregateLayout } | { ok: false; reason: string } {
-  const body = data.subarray(KPL_MAGIC.length, data.length - DIGEST_BYTES);
+  const body = data.subarray(KPL_MAGIC.length, data.length - KPL_DIGEST_BYTES);
   const digest = createHash('md5').update(body).digest();
-  for (let i = 0; i < DIGEST_BYTES; i++) {
-    if (digest[i] !== data[data.length - DIGEST_BYTES + i]) {
+  for (let i = 0; i < KPL_DIGEST_BYTES; i++) {
+    if (digest[i] !== data[data.length - KPL_DIGEST_BYTES + i]) {
       return { ok: false, reason: 'KPL aggregate checksum mismatch (MD5 trailer does not match the protobuf body)' };
     }
   }
@@ -181,27 +172,38 @@ export function aggregateLayout(data: Uint8Array): { ok: true; layout: Aggregate
   }
 }
 
+function tableString(data: Uint8Array, table: number[], k: number): string {
+  return Buffer.from(data.buffer, data.byteOffset + table[2 * k]!, table[2 * k + 1]! - table[2 * k]!).toString('utf8');
+}
+
 /** The partition key of user record `i` of an aggregate. */
 export function layoutPartitionKey(data: Uint8Array, layout: AggregateLayout, i: number): string {
-  const k = layout.keys[i]!;
-  return Buffer.from(data.buffer, data.byteOffset + layout.keyTable[2 * k]!, layout.keyTable[2 * k + 1]! - layout.keyTable[2 * k]!).toString('utf8');
+  return tableString(data, layout.keyTable, layout.keys[i]!);
+}
+
+/** The explicit hash key of user record `i` of an aggregate, if its producer set one. */
+export function layoutExplicitHashKey(data: Uint8Array, layout: AggregateLayout, i: number): string | undefined {
+  const k = layout.hashKeys?.[i] ?? -1;
+  return k < 0 ? undefined : tableString(data, layout.hashKeyTable, k);
 }
 
 /**
- * Splits a Kinesis record into its user records. A record without the magic number is one
- * plain user record. A corrupt aggregate (checksum or protobuf) is reported, never thrown,
- * so the shard moves on and the whole record lands in errors/.
+ * Splits a Kinesis record into its user records, in order: record `i` is the one at
+ * sub-sequence number `i`. A record without the magic number is one plain user record; a
+ * corrupt aggregate (checksum or protobuf) is reported, never thrown. The records' data are
+ * views of `data`.
  */
 export function deaggregate(data: Uint8Array, partitionKey: string): DeaggregateResult {
-  if (!isAggregate(data)) {
-    return { ok: true, aggregated: false, records: [{ data, partitionKey, subSequenceNumber: 0 }] };
-  }
+  if (!isAggregate(data)) return { ok: true, aggregated: false, records: [{ data, partitionKey }] };
   const read = aggregateLayout(data);
   if (!read.ok) return read;
   const { layout } = read;
   const records: UserRecord[] = [];
   for (let i = 0; i < layout.count; i++) {
-    records.push({ data: data.subarray(layout.starts[i], layout.ends[i]), partitionKey: layoutPartitionKey(data, layout, i), subSequenceNumber: i });
+    const record: UserRecord = { data: data.subarray(layout.starts[i], layout.ends[i]), partitionKey: layoutPartitionKey(data, layout, i) };
+    const explicitHashKey = layoutExplicitHashKey(data, layout, i);
+    if (explicitHashKey !== undefined) record.explicitHashKey = explicitHashKey;
+    records.push(record);
   }
   return { ok: true, aggregated: true, records };
 }

@@ -1,11 +1,11 @@
 // `pnpm bench:ingest`: the ingest API against the framework floor and the seeds' producer
 // pattern. The implementation lives with the package whose dependencies (autocannon,
-// fastify, the AWS SDK) it loads; see services/ingest-api/test/bench/ingest-bench.ts.
+// fastify, the AWS SDK) it loads; see ingest/ingest-bench.ts.
 // `pnpm bench:ingest --stages` times each per-event stage alone instead (ingest-stages.ts);
 // `--hostile` measures hostile requests beside normal ones of the same size (hostile-bench.ts).
-import { runIngestBench } from '../services/ingest-api/test/bench/ingest-bench.js';
-import { runIngestStages } from '../services/ingest-api/test/bench/ingest-stages.js';
-import { runHostileBench } from '../services/ingest-api/test/bench/hostile-bench.js';
+import { runIngestBench } from './ingest/ingest-bench.js';
+import { runIngestStages } from './ingest/ingest-stages.js';
+import { runHostileBench } from './ingest/hostile-bench.js';
 import { intFlag, parseCli, runMain } from '@eventlake/cli/args';
 
 const USAGE = `pnpm bench:ingest [flags]

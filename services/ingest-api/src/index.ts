@@ -18,4 +18,5 @@ export {
   type RoutedRecord,
 } from './publisher/aggregation.js';
 export { ShardMap, hashKeyOf, openShardRanges, type ShardRange } from './publisher/shard-map.js';
+export { directPutRecords, type PutRecordsCall } from './publisher/put-records-call.js';
 export { createKinesisClient, createPublisher, createServerPublisher, type ServerPublisher } from './kinesis.js';

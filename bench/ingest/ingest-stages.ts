@@ -7,10 +7,7 @@
 import { Readable } from 'node:stream';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import sjson from 'secure-json-parse';
-import { prepareRequest } from '../../src/ingest-request.js';
-import { buildEntries, chunkPutRecords } from '../../src/publisher/aggregation.js';
-import { directPutRecords } from '../../src/publisher/put-records-call.js';
-import { ShardMap, hashKeyOf, openShardRanges } from '../../src/publisher/shard-map.js';
+import { ShardMap, buildEntries, chunkPutRecords, directPutRecords, hashKeyOf, openShardRanges, prepareRequest } from '@eventlake/ingest-api';
 
 const EVENTS_PER_BODY = 100;
 

@@ -15,7 +15,7 @@ import http from 'node:http';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { gzipSync, createGzip } from 'node:zlib';
-import { hashApiKey } from '../../src/api-keys.js';
+import { hashApiKey } from '@eventlake/ingest-api';
 import { API_KEY, cpuMs, peakRssMiB, running, startApi, tsChild, type Child } from './bench-processes.js';
 
 const MiB = 1024 * 1024;

@@ -18,7 +18,7 @@
 import { loadavg } from 'node:os';
 import { gzipSync } from 'node:zlib';
 import autocannon from 'autocannon';
-import { hashApiKey } from '../../src/api-keys.js';
+import { hashApiKey } from '@eventlake/ingest-api';
 import { API_KEY, cpuMs, machineTicks, peakRssMiB, running, startApi, tsChild, type Child } from './bench-processes.js';
 
 let seq = 0;

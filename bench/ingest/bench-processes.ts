@@ -9,9 +9,9 @@ import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { SERVER_NODE_OPTIONS } from '../../src/node-options.js';
+import { SERVER_NODE_OPTIONS } from '@eventlake/ingest-api/node-options';
 
-const PACKAGE_DIR = fileURLToPath(new URL('../../', import.meta.url));
+const PACKAGE_DIR = fileURLToPath(new URL('../../services/ingest-api/', import.meta.url));
 const SERVERS = fileURLToPath(new URL('./servers/', import.meta.url));
 /** The key every bench request sends; the API is started with its digest. */
 export const API_KEY = 'bench-key';

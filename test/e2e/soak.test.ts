@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runSoak, soakTable } from '../../bench/soak-run.js';
 
-t.setTimeout(240_000);
+t.setTimeout(360_000);
 
 t.test('a short soak: load with retries through reshards, retention, kill -9, brownouts and throttling leaves the lake exact', async (t) => {
   const dataDir = await mkdtemp(join(tmpdir(), 'eventlake-soak-test-'));
@@ -24,6 +24,8 @@ t.test('a short soak: load with retries through reshards, retention, kill -9, br
     lateRetryMs: 15_000,
     brownoutMs: 5_000,
     leaseDurationMs: 5_000,
+    // The run's timeline, in the TAP output: where the time went if it runs long.
+    progress: (line) => t.comment(line),
   });
   t.comment(soakTable(report));
 

@@ -25,16 +25,17 @@ import { BatchLines } from './batch-lines.js';
 import type { LakeMetrics } from './lake-metrics.js';
 import { dedupeListStart, dedupeObjectKey, dedupeShardPrefix, errorsObjectKey, lakeObjectKey, minutePartialsObjectKey, parseDedupeKey } from './naming.js';
 import type { ObjectStore } from './object-store.js';
-import { createRowsTable, type ParquetBatchWriter } from './parquet-writer.js';
-import { SQL_PATH_TYPES, sqlPathPlan, sqlString } from './sql-path.js';
-import { partitionSql, type EventTimeRange } from './event-time-range.js';
+import { createRowsTable, type DuckdbSession } from './duckdb-session.js';
+import { LAKE_PLAN, stagingSql } from './staging-sql.js';
+import { sqlString } from './sql-text.js';
+import type { EventTimeRange } from './event-time-range.js';
 import { writeFile, unlink } from 'node:fs/promises';
 
-/** Everything one shard's sink needs; shared parts (store, writer, metrics) are passed in. `logger` carries the shard id. */
+/** Everything one shard's sink needs; shared parts (store, DuckDB session, metrics) are passed in. `logger` carries the shard id. */
 export interface ShardSinkDeps {
   shardId: string;
   store: ObjectStore;
-  writer: ParquetBatchWriter;
+  duckdb: DuckdbSession;
   policy: FlushPolicy;
   dedupeWindowMs: number;
   /** Event times filed under their own partition; the rest under their arrival's. */
@@ -126,7 +127,7 @@ export class LakeShardSink implements ShardSink {
   }
 
   private async loadIds(sources: readonly WarmSource[], fromArrivalMs: number): Promise<WarmResult> {
-    const { store, writer } = this.deps;
+    const { store, duckdb } = this.deps;
     const out: WarmResult = { files: 0, ids: 0, bytes: 0 };
     if (this.dedupeWindowMs <= 0) return out;
     const keys: string[] = [];
@@ -138,7 +139,7 @@ export class LakeShardSink implements ShardSink {
       }
     }
     if (keys.length === 0) return out;
-    const conn = await writer.connect();
+    const conn = await duckdb.connect();
     try {
       await this.ensureSeen(conn);
       // The next file downloads while one is loaded.
@@ -146,7 +147,7 @@ export class LakeShardSink implements ShardSink {
       for (let i = 0; i < keys.length; i++) {
         const body: Uint8Array = await next!;
         next = i + 1 < keys.length ? store.get(keys[i + 1]!) : null;
-        const file = writer.tempPath('.parquet');
+        const file = duckdb.tempPath('.parquet');
         await writeFile(file, body);
         try {
           const inserted = await conn.runAndReadAll(`INSERT INTO ${this.seen} SELECT h1, h2, a FROM read_parquet(${sqlString(file)}) WHERE a >= ${fromArrivalMs}`);
@@ -184,9 +185,9 @@ export class LakeShardSink implements ShardSink {
       return { range: { first: '', last: '', lastSubRecords: 0 }, keys: [], rows: 0, errors: 0, duplicates: 0, bytes: 0 };
     }
     const started = performance.now();
-    const { shardId, store, writer, metrics, logger } = this.deps;
+    const { shardId, store, duckdb, metrics, logger } = this.deps;
     const processedAtMicros = this.deps.now() * 1000;
-    const conn = await writer.connect();
+    const conn = await duckdb.connect();
     const temps: string[] = [];
     try {
       await this.ensureSeen(conn);
@@ -204,7 +205,7 @@ export class LakeShardSink implements ShardSink {
       ).getRows() as [EventType, string, string, number, number][];
       for (const [type, dt, hour, n] of parts) {
         const where = `_ok AND NOT _dup AND _type = ${sqlString(type)} AND _dt = ${sqlString(dt)} AND _hour = ${sqlString(hour)}`;
-        const body = await writer.copyQuery(conn, `SELECT ${plan.projection(type, processedAtMicros)} FROM stg_b r WHERE ${where}`);
+        const body = await duckdb.copyQuery(conn, `SELECT ${plan.projection(type, processedAtMicros)} FROM stg_b r WHERE ${where}`);
         files.push({ key: lakeObjectKey(type, { dt, hour }, shardId, range), body, contentType: PARQUET_CONTENT_TYPE, kind: 'parquet', type, rows: n });
         rows += n;
       }
@@ -270,7 +271,7 @@ export class LakeShardSink implements ShardSink {
       for (const [type, dt, hour] of parts) {
         if (type !== source) continue;
         const rows = `(SELECT * FROM stg_b WHERE _ok AND NOT _dup AND _type = ${sqlString(source)} AND _dt = ${sqlString(dt)} AND _hour = ${sqlString(hour)})`;
-        const body = await this.deps.writer.copyQuery(conn, plan.minutePartials(table, rows, processedAtMicros));
+        const body = await this.deps.duckdb.copyQuery(conn, plan.minutePartials(table, rows, processedAtMicros));
         files.push({ key: minutePartialsObjectKey(table, { dt, hour }, this.deps.shardId, range), body, contentType: PARQUET_CONTENT_TYPE, kind: 'aggregates', rows: 0 });
       }
     }
@@ -283,7 +284,7 @@ export class LakeShardSink implements ShardSink {
   }
 
   private newLines(): BatchLines {
-    return new BatchLines(this.deps.shardId, () => this.deps.writer.tempPath('.ndjson'), this.deps.hashKeyRange);
+    return new BatchLines(this.deps.shardId, () => this.deps.duckdb.tempPath('.ndjson'), this.deps.hashKeyRange);
   }
 
   /**
@@ -292,7 +293,7 @@ export class LakeShardSink implements ShardSink {
    * and checked in JavaScript, for the reasons their errors/ records give. Returns those.
    */
   private async load(conn: DuckDBConnection, lines: BatchLines, temps: string[], tag: string): Promise<ErrorRecord[]> {
-    const { writer, logger } = this.deps;
+    const { duckdb, logger } = this.deps;
     const errors: ErrorRecord[] = [];
     const stg = `stg_${tag}`;
     const rowsTable = `rows_${tag}`;
@@ -335,7 +336,7 @@ export class LakeShardSink implements ShardSink {
     let path = lines.path;
     if (path === null) {
       // No user record in the batch (corrupt aggregates only): an empty file reads as no rows.
-      path = writer.tempPath('.ndjson');
+      path = duckdb.tempPath('.ndjson');
       temps.push(path);
       await writeFile(path, '');
     }
@@ -358,7 +359,7 @@ export class LakeShardSink implements ShardSink {
       cleanRows.push(i);
       cleanArrivals.push(d.arrivalMs);
     }
-    const cleanFile = writer.tempPath('.ndjson');
+    const cleanFile = duckdb.tempPath('.ndjson');
     temps.push(cleanFile);
     await writeFile(cleanFile, clean.join(''));
     const again = await stage(cleanFile, Int32Array.from(cleanRows), Float64Array.from(cleanArrivals));
@@ -408,7 +409,7 @@ export class LakeShardSink implements ShardSink {
   private async sightingsFile(conn: DuckDBConnection): Promise<{ body: Uint8Array; rows: number } | null> {
     const [[rows]] = (await conn.runAndReadAll('SELECT count(*)::INTEGER FROM cand_b')).getRows() as [[number]];
     if (rows === 0) return null;
-    return { body: await this.deps.writer.copyQuery(conn, 'SELECT _h1 AS h1, _h2 AS h2, _a AS a FROM cand_b ORDER BY _i'), rows };
+    return { body: await this.deps.duckdb.copyQuery(conn, 'SELECT _h1 AS h1, _h2 AS h2, _a AS a FROM cand_b ORDER BY _i'), rows };
   }
 
   /**
@@ -439,7 +440,7 @@ export class LakeShardSink implements ShardSink {
   async close(): Promise<void> {
     this.lines.close();
     if (!this.seenReady) return;
-    const conn = await this.deps.writer.connect();
+    const conn = await this.deps.duckdb.connect();
     try {
       await conn.run(`DROP TABLE IF EXISTS ${this.seen}`);
       this.seenReady = false;
@@ -490,23 +491,7 @@ const LAKE_REFUSED = "$: the record passes the schema but a value does not fit t
 
 type Duplicates = Set<number> & { byType: Map<EventType, number> };
 
-const plan = sqlPathPlan();
-
-/**
- * The staging table of a batch file: the lines (`_n` counts them) beside their row numbers and
- * arrival times by position, each row's check for its own type, the duplicate flag, the
- * partition, and the fields as read, from which each file's query projects its lake columns.
- */
-function stagingSql(table: string, file: string, rowsTable: string, eventTimes: EventTimeRange): string {
-  const ok = `CASE r.type ${SQL_PATH_TYPES.map((type) => `WHEN ${sqlString(type)} THEN ${plan.okExpression[type]}`).join(' ')} ELSE false END`;
-  const part = partitionSql('r.timestamp', 'x.a::BIGINT', eventTimes);
-  return (
-    `CREATE TEMP TABLE ${table} AS SELECT x.i AS _i, x.a::BIGINT AS _a, r._n, r.type AS _type, r.event_id AS _id, ` +
-    `coalesce(${ok}, false) AS _ok, false AS _dup, ${part.dt} AS _dt, ${part.hour} AS _hour, NOT ${part.inRange} AS _by_arrival, r.* EXCLUDE (_n) ` +
-    `FROM (SELECT row_number() OVER () AS _n, * FROM read_json(${sqlString(file)}, format = 'newline_delimited', records = true, columns = ${plan.recordColumns})) r ` +
-    `POSITIONAL JOIN ${rowsTable} x`
-  );
-}
+const plan = LAKE_PLAN;
 
 /** 0, 1, …, n − 1. */
 function rowNumbers(n: number): Int32Array<ArrayBuffer> {

@@ -128,7 +128,7 @@ t.test('the dedupe table keeps sightings within the window only, and close() dro
   const seen = (sink as unknown as { seen: string }).seen;
   await sink.close();
   t.equal(sink.dedupeIdsHeld, 0);
-  const conn = await (sink as unknown as { deps: { writer: { connect(): Promise<{ runAndReadAll(sql: string): Promise<{ getRows(): unknown[][] }>; closeSync(): void }> } } }).deps.writer.connect();
+  const conn = await (sink as unknown as { deps: { duckdb: { connect(): Promise<{ runAndReadAll(sql: string): Promise<{ getRows(): unknown[][] }>; closeSync(): void }> } } }).deps.duckdb.connect();
   const tables = (await conn.runAndReadAll(`SELECT count(*)::INTEGER FROM duckdb_tables() WHERE table_name = '${seen}'`)).getRows();
   conn.closeSync();
   t.same(tables, [[0]], 'the table is gone from the database');

@@ -125,7 +125,7 @@ t.test('the dedupe table keeps sightings within the window only, and close() dro
     // Batches 6 s apart with a 10 s window: this batch and the one before are held.
     t.equal(sink.dedupeIdsHeld, b === 0 ? 50 : 100, `after batch ${b}`);
   }
-  const seen = (sink as unknown as { seen: string }).seen;
+  const seen = (sink as unknown as { seen: { table: string } }).seen.table;
   await sink.close();
   t.equal(sink.dedupeIdsHeld, 0);
   const conn = await (sink as unknown as { deps: { duckdb: { connect(): Promise<{ runAndReadAll(sql: string): Promise<{ getRows(): unknown[][] }>; closeSync(): void }> } } }).deps.duckdb.connect();

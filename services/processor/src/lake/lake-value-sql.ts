@@ -107,7 +107,7 @@ export function lakeValueSql(x: string, type: LakeType, depth: number, enrichEle
 
 /**
  * True when every number the schema admits becomes a DECIMAL(precision, scale) the way the
- * writer converts it (Math.round of x × 10^scale): both bounds exclusive (or inclusive and
+ * lake converts it (Math.round of x × 10^scale): both bounds exclusive (or inclusive and
  * inside), and the doubles nearest them still round inside.
  */
 export function boundsFitDecimal(raw: TSchema, precision: number, scale: number): boolean {

@@ -125,7 +125,7 @@ async function measureNewPath(s3Endpoint: string, firstLease: number, leases: nu
     flushMaxBytes: Number.MAX_SAFE_INTEGER,
     logger: createLogger('bench', { level: 'silent' }),
     metrics,
-    parquet: { memoryLimitMiB: memoryBudget(taskMemoryMiB).duckdbMiB },
+    duckdb: { memoryLimitMiB: memoryBudget(taskMemoryMiB).duckdbMiB },
   });
   const fresh = clickstreamRecords(NEW_EVENTS);
   const t0 = performance.now();

@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Metrics, createLogger } from '@eventlake/common';
-import { MemoryObjectStore, ParquetBatchWriter, createLakeSinkFactory, type LakeSinkFactory } from '@eventlake/processor/lake';
+import { MemoryObjectStore, DuckdbSession, createLakeSinkFactory, type LakeSinkFactory } from '@eventlake/processor/lake';
 import { loadProcessorConfig, type FlushResult, type StreamRecord } from '@eventlake/processor';
 import { minutePartialColumns } from '@eventlake/schemas';
 import { clickstreamRecords, encodeStreamFile, decodeStreamFile, mixedRecords, BENCH_SHARD } from './processor-data.js';
@@ -81,7 +81,7 @@ async function benchFactory(records: readonly StreamRecord[], codec: 'zstd' | 's
     flushMaxBytes: Number.MAX_SAFE_INTEGER,
     logger: createLogger('bench', { level: 'silent' }),
     metrics: new Metrics('bench'),
-    parquet: { codec },
+    duckdb: { codec },
     minuteAggregates,
   });
   const warmSink = factory.forShard('warm');
@@ -138,8 +138,8 @@ interface AggregatesPair {
 function meterPartialStatements(): { take(): number } {
   const partialColumn = `"${minutePartialColumns('telemetry_per_minute')[0]!.name}"`;
   let ms = 0;
-  const connect = ParquetBatchWriter.prototype.connect;
-  ParquetBatchWriter.prototype.connect = async function (this: ParquetBatchWriter) {
+  const connect = DuckdbSession.prototype.connect;
+  DuckdbSession.prototype.connect = async function (this: DuckdbSession) {
     const conn = await connect.call(this);
     for (const method of ['run', 'runAndReadAll'] as const) {
       const original = conn[method].bind(conn) as (sql: string) => Promise<unknown>;

@@ -3,6 +3,7 @@ export * from './timestamp.js';
 export * from './issues.js';
 export { CANONICAL_TIMESTAMP, describeSchema } from './schema-issues.js';
 export { checkRecord, prepareEvent, type PrepareContext, type PrepareResult } from './validate.js';
+export { EVENT_RULES, rulesOf, type EventRule } from './event-rules.js';
 export * from './record-writer.js';
 export * from './partition-key.js';
 export * from './lake-columns.js';

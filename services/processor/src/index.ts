@@ -114,7 +114,7 @@ export async function startProcessor(config: ProcessorConfig, clients: Processor
         flushMaxBytes: config.FLUSH_MAX_BYTES,
         dedupeWindowMs: config.DEDUPE_WINDOW_MS,
         lakeStartDate: config.LAKE_START_DATE,
-        parquet: {
+        duckdb: {
           codec: config.PARQUET_CODEC,
           memoryLimitMiB: memoryBudget(config.TASK_MEMORY_MIB).duckdbMiB,
           ...(config.PARQUET_ROW_GROUP_ROWS ? { rowGroupRows: config.PARQUET_ROW_GROUP_ROWS } : {}),

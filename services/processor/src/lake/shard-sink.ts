@@ -2,39 +2,40 @@
  * `LakeShardSink`: the lake side of one shard (see ../contracts.ts for the promises kept).
  *
  * `add` only frames records: KPL aggregates are split by byte offsets and every user record
- * goes, unparsed, onto its own line of the batch file (batch-lines.ts). `flush` hands the file
- * to DuckDB (sql-path.ts), which parses, checks, enriches and encodes every type; the rows it
- * refuses are decoded and checked in JavaScript for their reasons. Dedupe runs in SQL over
- * every valid row against a per-shard table of event ids seen in the window, and that table
- * only moves on once the batch's files are all uploaded, so a failed flush retried (or a
- * replay after a crash) decides exactly as the first attempt.
+ * goes, unparsed, onto its own line of the batch file (batch-lines.ts). `flush` runs in named
+ * steps over the batch's staging tables (batch-staging.ts): stage the file in DuckDB, which
+ * parses and checks every type (the rows it refuses are decoded and checked in JavaScript for
+ * their reasons); mark duplicates against the shard's seen ids (seen-ids.ts); encode the lake
+ * files (sql-path.ts projects, enriches and partitions); upload them; and only then let the
+ * seen ids move on, so a failed flush retried (or a replay after a crash) decides exactly as
+ * the first attempt.
  *
- * Ids are held as their 128-bit MD5 (two UBIGINTs), 24 bytes a sighting whatever the id's
- * length. Every batch also writes the sightings it saw to `dedupe/<shard>/…` beside the lake,
- * named like the batch so a replay overwrites it; a new owner of the shard loads those files
+ * Every batch also writes the sightings it saw to `dedupe/<shard>/…` beside the lake, named
+ * like the batch so a replay overwrites it; a new owner of the shard loads those files
  * (`warm`) instead of re-reading the window from the stream.
  */
 import { AppError, type HashKeyRange, type Logger } from '@eventlake/common';
-import { MINUTE_TABLE_DEFS, MINUTE_TABLES, type EventRecord, type EventType } from '@eventlake/schemas';
+import { MINUTE_TABLE_DEFS, MINUTE_TABLES, type EventType } from '@eventlake/schemas';
 import type { FlushResult, SequenceRange, ShardSink, StreamRecord, WarmResult, WarmSource } from '../contracts.js';
-import type { DuckDBConnection } from '@duckdb/node-api';
-import { decodeUserRecord } from './decode.js';
-import { encodeErrorsFile, errorRecord, type ErrorRecord } from './error-records.js';
-import { shouldFlush, type FlushPolicy } from './flush-policy.js';
 import { BatchLines } from './batch-lines.js';
+import { BatchStaging, LAKE_ROWS, type Duplicates } from './batch-staging.js';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import type { DuckdbSession } from './duckdb-session.js';
+import { encodeErrorsFile, errorRecord, type ErrorRecord } from './error-records.js';
+import type { EventTimeRange } from './event-time-range.js';
+import { shouldFlush, type FlushPolicy } from './flush-policy.js';
 import type { LakeMetrics } from './lake-metrics.js';
 import { dedupeListStart, dedupeObjectKey, dedupeShardPrefix, errorsObjectKey, lakeObjectKey, minutePartialsObjectKey, parseDedupeKey } from './naming.js';
 import type { ObjectStore } from './object-store.js';
-import { createRowsTable, type ParquetBatchWriter } from './parquet-writer.js';
-import { SQL_PATH_TYPES, sqlPathPlan, sqlString } from './sql-path.js';
-import { partitionSql, type EventTimeRange } from './event-time-range.js';
-import { writeFile, unlink } from 'node:fs/promises';
+import { SeenIds } from './seen-ids.js';
+import { LAKE_PLAN as plan } from './staging-sql.js';
+import { sqlString } from './sql-text.js';
 
-/** Everything one shard's sink needs; shared parts (store, writer, metrics) are passed in. `logger` carries the shard id. */
+/** Everything one shard's sink needs; shared parts (store, DuckDB session, metrics) are passed in. `logger` carries the shard id. */
 export interface ShardSinkDeps {
   shardId: string;
   store: ObjectStore;
-  writer: ParquetBatchWriter;
+  duckdb: DuckdbSession;
   policy: FlushPolicy;
   dedupeWindowMs: number;
   /** Event times filed under their own partition; the rest under their arrival's. */
@@ -51,9 +52,6 @@ export interface ShardSinkDeps {
   oneAtATime?: <T>(work: () => Promise<T>) => Promise<T>;
 }
 
-const PARQUET_CONTENT_TYPE = 'application/vnd.apache.parquet';
-const ERRORS_CONTENT_TYPE = 'application/gzip';
-
 /** One shard's buffer, dedupe state and flush. */
 export class LakeShardSink implements ShardSink {
   readonly dedupeWindowMs: number;
@@ -67,15 +65,12 @@ export class LakeShardSink implements ShardSink {
   private first: string | null = null;
   private last: string | null = null;
   private lastSubRecords = 0;
-  /** The table of event ids seen within the window (h1, h2: the id's MD5; last: arrival ms). */
-  private readonly seen = `seen_${process.pid}_${++sinkCounter}`;
-  private seenReady = false;
-  /** Rows in the seen table, and rows deleted from it since it was last rewritten. */
-  private seenRows = 0;
-  private seenDeleted = 0;
+  /** The event ids seen within the window. */
+  private readonly seen: SeenIds;
 
   constructor(private readonly deps: ShardSinkDeps) {
     this.dedupeWindowMs = deps.dedupeWindowMs;
+    this.seen = new SeenIds(deps.duckdb, deps.dedupeWindowMs);
     this.lines = this.newLines();
   }
 
@@ -111,7 +106,7 @@ export class LakeShardSink implements ShardSink {
 
   /** Sightings of event ids the dedupe table holds (those within the window of the newest). */
   get dedupeIdsHeld(): number {
-    return this.seenRows;
+    return this.seen.rows;
   }
 
   /**
@@ -126,7 +121,7 @@ export class LakeShardSink implements ShardSink {
   }
 
   private async loadIds(sources: readonly WarmSource[], fromArrivalMs: number): Promise<WarmResult> {
-    const { store, writer } = this.deps;
+    const { store, duckdb } = this.deps;
     const out: WarmResult = { files: 0, ids: 0, bytes: 0 };
     if (this.dedupeWindowMs <= 0) return out;
     const keys: string[] = [];
@@ -138,24 +133,14 @@ export class LakeShardSink implements ShardSink {
       }
     }
     if (keys.length === 0) return out;
-    const conn = await writer.connect();
+    const conn = await duckdb.connect();
     try {
-      await this.ensureSeen(conn);
       // The next file downloads while one is loaded.
       let next: Promise<Uint8Array> | null = store.get(keys[0]!);
       for (let i = 0; i < keys.length; i++) {
         const body: Uint8Array = await next!;
         next = i + 1 < keys.length ? store.get(keys[i + 1]!) : null;
-        const file = writer.tempPath('.parquet');
-        await writeFile(file, body);
-        try {
-          const inserted = await conn.runAndReadAll(`INSERT INTO ${this.seen} SELECT h1, h2, a FROM read_parquet(${sqlString(file)}) WHERE a >= ${fromArrivalMs}`);
-          const n = Number(inserted.getRows()[0]![0]);
-          this.seenRows += n;
-          out.ids += n;
-        } finally {
-          await unlink(file).catch(() => undefined);
-        }
+        out.ids += await this.seen.loadFile(conn, body, fromArrivalMs);
         out.files++;
         out.bytes += body.byteLength;
       }
@@ -178,83 +163,64 @@ export class LakeShardSink implements ShardSink {
     return { first: this.first, last: this.last, lastSubRecords: this.lastSubRecords };
   }
 
+  /** Stages, dedupes, encodes and uploads the batch; the seen ids move on only once every file is uploaded. */
   async flush(): Promise<FlushResult> {
     const range = this.range();
     if (range === null) {
       return { range: { first: '', last: '', lastSubRecords: 0 }, keys: [], rows: 0, errors: 0, duplicates: 0, bytes: 0 };
     }
     const started = performance.now();
-    const { shardId, store, writer, metrics, logger } = this.deps;
     const processedAtMicros = this.deps.now() * 1000;
-    const conn = await writer.connect();
-    const temps: string[] = [];
+    const conn = await this.deps.duckdb.connect();
+    const staging = new BatchStaging(conn, this.deps.duckdb, this.deps.eventTimes, this.deps.logger);
     try {
-      await this.ensureSeen(conn);
-      const loadErrors = await this.load(conn, this.lines, temps, 'b');
-      const dups = await this.dedupe(conn, 'b');
-      const errors = [...this.errors, ...loadErrors].sort(byStreamPosition);
-      const files: LakeFile[] = [];
-      let rows = 0;
-      // One file per type and event-time partition, enriched and encoded by DuckDB from the staging table.
-      // With the telemetry rows flagged anomaly, for the operators' anomaly rate.
-      const parts = (
-        await conn.runAndReadAll(
-          `SELECT _type, _dt, _hour, count(*)::INTEGER, (count(*) FILTER (WHERE _type = 'telemetry' AND ${plan.telemetryAnomaly}))::INTEGER FROM stg_b r WHERE _ok AND NOT _dup GROUP BY ALL ORDER BY ALL`,
-        )
-      ).getRows() as [EventType, string, string, number, number][];
-      for (const [type, dt, hour, n] of parts) {
-        const where = `_ok AND NOT _dup AND _type = ${sqlString(type)} AND _dt = ${sqlString(dt)} AND _hour = ${sqlString(hour)}`;
-        const body = await writer.copyQuery(conn, `SELECT ${plan.projection(type, processedAtMicros)} FROM stg_b r WHERE ${where}`);
-        files.push({ key: lakeObjectKey(type, { dt, hour }, shardId, range), body, contentType: PARQUET_CONTENT_TYPE, kind: 'parquet', type, rows: n });
-        rows += n;
-      }
-      const byArrival = await conn.runAndReadAll(`SELECT _type, count(*)::INTEGER FROM stg_b WHERE _ok AND NOT _dup AND _by_arrival GROUP BY ALL`);
-      const outOfRange = byArrival.getRows() as [EventType, number][];
-      if (this.deps.minuteAggregates) await this.minutePartials(conn, parts, processedAtMicros, range, files);
-      const anomalies = parts.reduce((sum, p) => sum + p[4], 0);
-      // Keys sorted so the result (and the upload order) is the same on every replay.
-      files.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-      if (errors.length > 0) {
-        const body = await encodeErrorsFile(errors);
-        files.push({ key: errorsObjectKey(this.firstArrivalMs, shardId, range), body, contentType: ERRORS_CONTENT_TYPE, kind: 'errors', rows: errors.length });
-      }
-      const sightings = this.dedupeWindowMs > 0 ? await this.sightingsFile(conn) : null;
-      if (sightings) files.push({ key: dedupeObjectKey(this.newestArrivalMs, shardId, range), body: sightings.body, contentType: PARQUET_CONTENT_TYPE, kind: 'dedupe', rows: sightings.rows });
-      try {
-        await Promise.all(files.map((f) => store.put(f.key, f.body, f.contentType)));
-      } catch (err) {
-        logger.error({ first: range.first, last: range.last, err }, 'lake.flush_failed');
-        throw err instanceof AppError
-          ? err
-          : new AppError('ERR_LAKE_UPLOAD', `flush of ${shardId} ${range.first}..${range.last} failed: ${(err as Error).message}`, {
-              hint: 'the batch stays buffered; call flush() again, or replay the range into a fresh sink',
-              cause: err,
-            });
-      }
+      await this.seen.ensure(conn);
+      const refused = await staging.load(this.lines);
+      const duplicates = await staging.markDuplicates(this.seen);
+      const errors = [...this.errors, ...refused].sort(byStreamPosition);
+      const batch = await this.encode(conn, staging, errors, range, processedAtMicros);
+      await this.upload(batch.files, range);
       // Every file is in S3: only now do this batch's event ids count as seen.
-      await this.commitSeen(conn, 'b');
-      let bytes = 0;
-      for (const f of files) {
-        if (f.kind !== 'dedupe') bytes += f.body.byteLength;
-        metrics.bytes.inc({ kind: f.kind }, f.body.byteLength);
-        metrics.files.inc(f.type ? { kind: f.kind, type: f.type } : { kind: f.kind });
-        if (f.kind === 'parquet') metrics.rows.inc({ type: f.type! }, f.rows);
-      }
-      if (anomalies > 0) metrics.anomalies.inc(anomalies);
-      for (const e of errors) metrics.errors.inc({ stage: e.stage });
-      for (const [type, n] of dups.byType) metrics.duplicates.inc({ type }, n);
-      for (const [type, n] of outOfRange) metrics.rowsByArrival.inc({ type }, n);
-      const result: FlushResult = { range, keys: files.filter((f) => f.kind !== 'dedupe').map((f) => f.key), rows, errors: errors.length, duplicates: dups.size, bytes };
-      const seconds = (performance.now() - started) / 1000;
-      metrics.flushSeconds.observe(seconds);
-      logger.info({ first: range.first, last: range.last, files: files.length, rows, errors: result.errors, duplicates: result.duplicates, bytes, seconds }, 'lake.flush');
+      await this.seen.commit(conn, staging.candidates);
+      const result = this.account(batch, errors, duplicates, range, (performance.now() - started) / 1000);
       this.reset();
       return result;
     } finally {
-      for (const t of ['rows', 'stg', 'cand', 'rep', 'dups']) await conn.run(`DROP TABLE IF EXISTS ${t}_b`);
+      await staging.dispose();
       conn.closeSync();
-      await Promise.all(temps.map((f) => unlink(f).catch(() => undefined)));
     }
+  }
+
+  /**
+   * The batch's files: one per type and event-time partition, projected (enriched, encoded)
+   * by DuckDB from the staging table; the minute tables' partials; the refused records; the
+   * sightings. Keys sorted so the result (and the upload order) is the same on every replay.
+   */
+  private async encode(conn: DuckDBConnection, staging: BatchStaging, errors: readonly ErrorRecord[], range: SequenceRange, processedAtMicros: number): Promise<EncodedBatch> {
+    const { shardId, duckdb } = this.deps;
+    const files: LakeFile[] = [];
+    let rows = 0;
+    // With the telemetry rows flagged anomaly, for the operators' anomaly rate.
+    const parts = (
+      await conn.runAndReadAll(
+        `SELECT _type, _dt, _hour, count(*)::INTEGER, (count(*) FILTER (WHERE _type = 'telemetry' AND ${plan.telemetryAnomaly}))::INTEGER FROM ${staging.staging} r WHERE ${LAKE_ROWS} GROUP BY ALL ORDER BY ALL`,
+      )
+    ).getRows() as Partition[];
+    for (const [type, dt, hour, n] of parts) {
+      const body = await duckdb.copyQuery(conn, `SELECT ${plan.projection(type, processedAtMicros)} FROM ${staging.staging} r WHERE ${partitionWhere(type, dt, hour)}`);
+      files.push({ key: lakeObjectKey(type, { dt, hour }, shardId, range), body, contentType: PARQUET_CONTENT_TYPE, kind: 'parquet', type, rows: n });
+      rows += n;
+    }
+    const byArrival = (await conn.runAndReadAll(`SELECT _type, count(*)::INTEGER FROM ${staging.staging} WHERE ${LAKE_ROWS} AND _by_arrival GROUP BY ALL`)).getRows() as [EventType, number][];
+    if (this.deps.minuteAggregates) files.push(...(await this.minutePartials(conn, staging, parts, processedAtMicros, range)));
+    files.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    if (errors.length > 0) {
+      const body = await encodeErrorsFile(errors);
+      files.push({ key: errorsObjectKey(this.firstArrivalMs, shardId, range), body, contentType: ERRORS_CONTENT_TYPE, kind: 'errors', rows: errors.length });
+    }
+    const sightings = this.dedupeWindowMs > 0 ? await staging.sightingsFile() : null;
+    if (sightings) files.push({ key: dedupeObjectKey(this.newestArrivalMs, shardId, range), body: sightings.body, contentType: PARQUET_CONTENT_TYPE, kind: 'dedupe', rows: sightings.rows });
+    return { files, rows, anomalies: parts.reduce((sum, p) => sum + p[4], 0), byArrival };
   }
 
   /**
@@ -263,191 +229,66 @@ export class LakeShardSink implements ShardSink {
    * partition, named like the batch's, so a replay overwrites them as it does the event
    * files. Readers sum the partials (@eventlake/schemas `minuteTableSql`).
    */
-  private async minutePartials(conn: DuckDBConnection, parts: readonly [EventType, string, string, ...number[]][], processedAtMicros: number, range: SequenceRange, files: LakeFile[]): Promise<void> {
+  private async minutePartials(conn: DuckDBConnection, staging: BatchStaging, parts: readonly Partition[], processedAtMicros: number, range: SequenceRange): Promise<LakeFile[]> {
+    const files: LakeFile[] = [];
     for (const table of MINUTE_TABLES) {
       const source = MINUTE_TABLE_DEFS[table].source;
       // Each partition grouped and encoded straight from the staging table, as its event file is.
       for (const [type, dt, hour] of parts) {
         if (type !== source) continue;
-        const rows = `(SELECT * FROM stg_b WHERE _ok AND NOT _dup AND _type = ${sqlString(source)} AND _dt = ${sqlString(dt)} AND _hour = ${sqlString(hour)})`;
-        const body = await this.deps.writer.copyQuery(conn, plan.minutePartials(table, rows, processedAtMicros));
+        const rows = `(SELECT * FROM ${staging.staging} WHERE ${partitionWhere(source, dt, hour)})`;
+        const body = await this.deps.duckdb.copyQuery(conn, plan.minutePartials(table, rows, processedAtMicros));
         files.push({ key: minutePartialsObjectKey(table, { dt, hour }, this.deps.shardId, range), body, contentType: PARQUET_CONTENT_TYPE, kind: 'aggregates', rows: 0 });
       }
     }
+    return files;
   }
 
-  private async ensureSeen(conn: DuckDBConnection): Promise<void> {
-    if (this.seenReady) return;
-    await conn.run(`CREATE TABLE IF NOT EXISTS ${this.seen} (h1 UBIGINT, h2 UBIGINT, last BIGINT)`);
-    this.seenReady = true;
+  /** Puts every file; a failure leaves the batch buffered for a retry. */
+  private async upload(files: readonly LakeFile[], range: SequenceRange): Promise<void> {
+    const { shardId, store, logger } = this.deps;
+    try {
+      await Promise.all(files.map((f) => store.put(f.key, f.body, f.contentType)));
+    } catch (err) {
+      logger.error({ first: range.first, last: range.last, err }, 'lake.flush_failed');
+      throw err instanceof AppError
+        ? err
+        : new AppError('ERR_LAKE_UPLOAD', `flush of ${shardId} ${range.first}..${range.last} failed: ${(err as Error).message}`, {
+            hint: 'the batch stays buffered; call flush() again, or replay the range into a fresh sink',
+            cause: err,
+          });
+    }
+  }
+
+  /** Counts an uploaded batch in the metrics and the log, and returns its result. */
+  private account(batch: EncodedBatch, errors: readonly ErrorRecord[], duplicates: Duplicates, range: SequenceRange, seconds: number): FlushResult {
+    const { metrics, logger } = this.deps;
+    const { files, rows } = batch;
+    let bytes = 0;
+    for (const f of files) {
+      if (f.kind !== 'dedupe') bytes += f.body.byteLength;
+      metrics.bytes.inc({ kind: f.kind }, f.body.byteLength);
+      metrics.files.inc(f.type ? { kind: f.kind, type: f.type } : { kind: f.kind });
+      if (f.kind === 'parquet') metrics.rows.inc({ type: f.type! }, f.rows);
+    }
+    if (batch.anomalies > 0) metrics.anomalies.inc(batch.anomalies);
+    for (const e of errors) metrics.errors.inc({ stage: e.stage });
+    for (const [type, n] of duplicates.byType) metrics.duplicates.inc({ type }, n);
+    for (const [type, n] of batch.byArrival) metrics.rowsByArrival.inc({ type }, n);
+    const result: FlushResult = { range, keys: files.filter((f) => f.kind !== 'dedupe').map((f) => f.key), rows, errors: errors.length, duplicates: duplicates.size, bytes };
+    metrics.flushSeconds.observe(seconds);
+    logger.info({ first: range.first, last: range.last, files: files.length, rows, errors: result.errors, duplicates: result.duplicates, bytes, seconds }, 'lake.flush');
+    return result;
   }
 
   private newLines(): BatchLines {
-    return new BatchLines(this.deps.shardId, () => this.deps.writer.tempPath('.ndjson'), this.deps.hashKeyRange);
-  }
-
-  /**
-   * Reads a batch file into the temp table `stg_<tag>`: every row's read fields, its check
-   * (`_ok` when it goes to the lake) and partition. Rows the SQL check refuses are decoded
-   * and checked in JavaScript, for the reasons their errors/ records give. Returns those.
-   */
-  private async load(conn: DuckDBConnection, lines: BatchLines, temps: string[], tag: string): Promise<ErrorRecord[]> {
-    const { writer, logger } = this.deps;
-    const errors: ErrorRecord[] = [];
-    const stg = `stg_${tag}`;
-    const rowsTable = `rows_${tag}`;
-    /**
-     * Creates the staging table from the lines of `path` and their row numbers and arrival
-     * times; returns the rows the SQL check refused, or null when DuckDB could not read the
-     * file strictly or read a different number of lines than there are rows.
-     */
-    const stage = async (path: string, rows: Int32Array<ArrayBuffer>, arrivals: Float64Array<ArrayBuffer>): Promise<number[] | null> => {
-      await conn.run(`DROP TABLE IF EXISTS ${rowsTable}; DROP TABLE IF EXISTS ${stg}`);
-      await createRowsTable(conn, rowsTable, rows, arrivals);
-      try {
-        await conn.run(stagingSql(stg, path, rowsTable, this.deps.eventTimes));
-      } catch (err) {
-        if (isInvalidInput(err)) return null;
-        throw err;
-      }
-      const [[all, lines, numbered]] = (await conn.runAndReadAll(`SELECT count(*)::INTEGER, count(_n)::INTEGER, count(_i)::INTEGER FROM ${stg}`)).getRows() as [[number, number, number]];
-      if (all !== rows.length || lines !== rows.length || numbered !== rows.length) {
-        // Never expected (every line is written to stand alone), but a row matched with the
-        // wrong record would be silent loss: the JavaScript path decides such a batch instead.
-        logger.warn({ rows: rows.length, lines }, 'lake.batch_lines_misaligned');
-        return null;
-      }
-      const refused = await conn.runAndReadAll(`SELECT _i FROM ${stg} WHERE NOT _ok ORDER BY _i`);
-      return (refused.getRows() as [number][]).map((r) => r[0]);
-    };
-    /** Row `i` decoded and checked in JavaScript, or null once its error is recorded. */
-    const decode = (i: number): { record: EventRecord; arrivalMs: number } | null => {
-      const r = lines.record(i);
-      const decoded = decodeUserRecord(r.data);
-      if (decoded.ok) return { record: decoded.record, arrivalMs: r.origin.arrivalMs };
-      errors.push(errorRecord(decoded.stage, decoded.reasons, r.origin, r.data));
-      return null;
-    };
-    const lakeRefused = (i: number) => {
-      const r = lines.record(i);
-      errors.push(errorRecord('schema', [LAKE_REFUSED], r.origin, r.data));
-    };
-    let path = lines.path;
-    if (path === null) {
-      // No user record in the batch (corrupt aggregates only): an empty file reads as no rows.
-      path = writer.tempPath('.ndjson');
-      temps.push(path);
-      await writeFile(path, '');
-    }
-    const refused = await stage(path, rowNumbers(lines.rows), lines.rowArrivals());
-    if (refused !== null) {
-      // Valid to JavaScript but refused by SQL: a value that does not fit its lake column.
-      for (const i of refused) if (decode(i) !== null) lakeRefused(i);
-      return errors;
-    }
-    // A record broke DuckDB's strict reading (not JSON, invalid UTF-8, a duplicate key, a
-    // value of the wrong JSON type…): decode every row in JavaScript, and give DuckDB the
-    // valid records again as JSON.stringify writes them.
-    const clean: string[] = [];
-    const cleanRows: number[] = [];
-    const cleanArrivals: number[] = [];
-    for (let i = 0; i < lines.rows; i++) {
-      const d = decode(i);
-      if (d === null) continue;
-      clean.push(`${JSON.stringify(d.record)}\n`);
-      cleanRows.push(i);
-      cleanArrivals.push(d.arrivalMs);
-    }
-    const cleanFile = writer.tempPath('.ndjson');
-    temps.push(cleanFile);
-    await writeFile(cleanFile, clean.join(''));
-    const again = await stage(cleanFile, Int32Array.from(cleanRows), Float64Array.from(cleanArrivals));
-    if (again === null) throw new Error('DuckDB could not read records JSON.stringify wrote');
-    for (const i of again) lakeRefused(i);
-    return errors;
-  }
-
-  /**
-   * Marks duplicates: a valid row repeats an event id when the id's previous sighting (earlier
-   * in the batch, else the latest in the seen table) arrived at most the window before it. A
-   * repeat extends the window, as every sighting is recorded. Only ids that occur twice in the
-   * batch or are in the seen table are ordered, so a batch of new ids costs one hash
-   * aggregate and one join. Ids are compared by their 128-bit MD5. Duplicates are flagged
-   * `_dup` in the staging table (still valid sightings, but not lake rows), and their row
-   * numbers returned.
-   */
-  private async dedupe(conn: DuckDBConnection, tag: string): Promise<Duplicates> {
-    const w = this.dedupeWindowMs;
-    const cand = `cand_${tag}`;
-    await conn.run(`CREATE TEMP TABLE ${cand} AS SELECT _i, _a, md5_number_upper(_id) AS _h1, md5_number_lower(_id) AS _h2, _type FROM stg_${tag} WHERE _ok`);
-    const seenBefore = this.seenRows > 0 ? ` UNION SELECT s.h1, s.h2 FROM ${this.seen} s JOIN ${cand} c ON s.h1 = c._h1 AND s.h2 = c._h2` : '';
-    await conn.run(`CREATE TEMP TABLE rep_${tag} AS SELECT _h1, _h2 FROM ${cand} GROUP BY _h1, _h2 HAVING count(*) > 1${seenBefore}`);
-    await conn.run(
-      `CREATE TEMP TABLE dups_${tag} AS SELECT _i, _type FROM (` +
-        `SELECT _i, _a, _type, lag(_a) OVER (PARTITION BY _h1, _h2 ORDER BY _ord, _i) AS prev FROM (` +
-        `SELECT s.h1 AS _h1, s.h2 AS _h2, 0 AS _ord, NULL::INTEGER AS _i, max(s.last) AS _a, NULL::VARCHAR AS _type FROM ${this.seen} s JOIN rep_${tag} r ON s.h1 = r._h1 AND s.h2 = r._h2 GROUP BY s.h1, s.h2 ` +
-        `UNION ALL SELECT c._h1, c._h2, 1, c._i, c._a, c._type FROM ${cand} c JOIN rep_${tag} r ON c._h1 = r._h1 AND c._h2 = r._h2)) ` +
-        `WHERE _i IS NOT NULL AND prev IS NOT NULL AND _a - prev <= ${w}`,
-    );
-    const rows = (await conn.runAndReadAll(`SELECT _i, _type FROM dups_${tag}`)).getRows() as [number, string][];
-    const dups: Duplicates = new Set<number>() as Duplicates;
-    dups.byType = new Map();
-    for (const [i, type] of rows) {
-      dups.add(i);
-      dups.byType.set(type as EventType, (dups.byType.get(type as EventType) ?? 0) + 1);
-    }
-    if (rows.length > 0) await conn.run(`UPDATE stg_${tag} SET _dup = true WHERE _i IN (SELECT _i FROM dups_${tag})`);
-    return dups;
-  }
-
-  /**
-   * The batch's sightings (every valid row, repeats included: each extends its id's window) as
-   * the Parquet file a later owner warms from, or null when there is none. Deterministic: the
-   * same batch gives the same bytes, so a replay's overwrite changes nothing.
-   */
-  private async sightingsFile(conn: DuckDBConnection): Promise<{ body: Uint8Array; rows: number } | null> {
-    const [[rows]] = (await conn.runAndReadAll('SELECT count(*)::INTEGER FROM cand_b')).getRows() as [[number]];
-    if (rows === 0) return null;
-    return { body: await this.deps.writer.copyQuery(conn, 'SELECT _h1 AS h1, _h2 AS h2, _a AS a FROM cand_b ORDER BY _i'), rows };
-  }
-
-  /**
-   * Records every valid sighting of the batch (duplicates too: a repeat extends the window)
-   * and forgets those older than the window before the newest; one transaction, so the seen
-   * table is either before or after the batch. Call after `dedupe`, which must not see it.
-   */
-  private async commitSeen(conn: DuckDBConnection, tag: string): Promise<void> {
-    await conn.run('BEGIN TRANSACTION');
-    try {
-      const inserted = await conn.runAndReadAll(`INSERT INTO ${this.seen} SELECT _h1, _h2, _a FROM cand_${tag}`);
-      const deleted = await conn.runAndReadAll(`DELETE FROM ${this.seen} WHERE last < (SELECT max(last) FROM ${this.seen}) - ${this.dedupeWindowMs}`);
-      await conn.run('COMMIT');
-      this.seenRows += Number(inserted.getRows()[0]![0]) - Number(deleted.getRows()[0]![0]);
-      this.seenDeleted += Number(deleted.getRows()[0]![0]);
-    } catch (err) {
-      await conn.run('ROLLBACK');
-      throw err;
-    }
-    // Deleted rows keep their memory until the table is rewritten: rewrite it once they outnumber the live ones.
-    if (this.seenDeleted > Math.max(this.seenRows, 100_000)) {
-      await conn.run(`CREATE OR REPLACE TABLE ${this.seen} AS SELECT * FROM ${this.seen}`);
-      this.seenDeleted = 0;
-    }
+    return new BatchLines(this.deps.shardId, () => this.deps.duckdb.tempPath('.ndjson'), this.deps.hashKeyRange);
   }
 
   /** Drops the sink's dedupe table and batch files: the shard is no longer read here. */
   async close(): Promise<void> {
     this.lines.close();
-    if (!this.seenReady) return;
-    const conn = await this.deps.writer.connect();
-    try {
-      await conn.run(`DROP TABLE IF EXISTS ${this.seen}`);
-      this.seenReady = false;
-      this.seenRows = 0;
-      this.seenDeleted = 0;
-    } finally {
-      conn.closeSync();
-    }
+    await this.seen.drop();
   }
 
   private reset(): void {
@@ -465,7 +306,13 @@ export class LakeShardSink implements ShardSink {
   }
 }
 
-let sinkCounter = 0;
+/** A partition of the batch's lake rows: type, dt, hour, rows, anomalies. */
+type Partition = [EventType, string, string, number, number];
+
+/** The lake rows of one type and event-time partition in the staging table. */
+function partitionWhere(type: EventType, dt: string, hour: string): string {
+  return `${LAKE_ROWS} AND _type = ${sqlString(type)} AND _dt = ${sqlString(dt)} AND _hour = ${sqlString(hour)}`;
+}
 
 /** One file of a batch: event rows of one type and hour, a minute table's partials of one hour, the refused records, or the batch's sightings (dedupe/). */
 interface LakeFile {
@@ -478,43 +325,24 @@ interface LakeFile {
   rows: number;
 }
 
+/** A batch's files and what the metrics count of them. */
+interface EncodedBatch {
+  files: LakeFile[];
+  /** Lake rows in the event files. */
+  rows: number;
+  /** Telemetry rows flagged anomaly. */
+  anomalies: number;
+  /** Lake rows per type filed under their arrival's partition. */
+  byArrival: [EventType, number][];
+}
+
+const PARQUET_CONTENT_TYPE = 'application/vnd.apache.parquet';
+const ERRORS_CONTENT_TYPE = 'application/gzip';
+
 /** Stream order: sequence numbers are decimal strings, so a shorter one is smaller. */
 function byStreamPosition(a: ErrorRecord, b: ErrorRecord): number {
   const sa = a.sequence_number;
   const sb = b.sequence_number;
   if (sa !== sb) return sa.length !== sb.length ? sa.length - sb.length : sa < sb ? -1 : 1;
   return (a.sub_sequence_number ?? -1) - (b.sub_sequence_number ?? -1);
-}
-
-const LAKE_REFUSED = "$: the record passes the schema but a value does not fit the lake's column types (for example a timestamp that is not a real date)";
-
-type Duplicates = Set<number> & { byType: Map<EventType, number> };
-
-const plan = sqlPathPlan();
-
-/**
- * The staging table of a batch file: the lines (`_n` counts them) beside their row numbers and
- * arrival times by position, each row's check for its own type, the duplicate flag, the
- * partition, and the fields as read, from which each file's query projects its lake columns.
- */
-function stagingSql(table: string, file: string, rowsTable: string, eventTimes: EventTimeRange): string {
-  const ok = `CASE r.type ${SQL_PATH_TYPES.map((type) => `WHEN ${sqlString(type)} THEN ${plan.okExpression[type]}`).join(' ')} ELSE false END`;
-  const part = partitionSql('r.timestamp', 'x.a::BIGINT', eventTimes);
-  return (
-    `CREATE TEMP TABLE ${table} AS SELECT x.i AS _i, x.a::BIGINT AS _a, r._n, r.type AS _type, r.event_id AS _id, ` +
-    `coalesce(${ok}, false) AS _ok, false AS _dup, ${part.dt} AS _dt, ${part.hour} AS _hour, NOT ${part.inRange} AS _by_arrival, r.* EXCLUDE (_n) ` +
-    `FROM (SELECT row_number() OVER () AS _n, * FROM read_json(${sqlString(file)}, format = 'newline_delimited', records = true, columns = ${plan.recordColumns})) r ` +
-    `POSITIONAL JOIN ${rowsTable} x`
-  );
-}
-
-/** 0, 1, …, n − 1. */
-function rowNumbers(n: number): Int32Array<ArrayBuffer> {
-  const out = new Int32Array(n);
-  for (let i = 0; i < n; i++) out[i] = i;
-  return out;
-}
-
-function isInvalidInput(err: unknown): boolean {
-  return err instanceof Error && /Invalid Input Error|Conversion Error/.test(err.message);
 }

@@ -6,7 +6,7 @@ import { DEFAULT_DEDUPE_WINDOW_MS, DEFAULT_FLUSH_POLICY, MIN_FLUSH_AGE_MS } from
 import { eventTimeRange } from './event-time-range.js';
 import { lakeMetrics } from './lake-metrics.js';
 import { S3ObjectStore, type ObjectStore } from './object-store.js';
-import { ParquetBatchWriter, type ParquetWriterOptions } from './parquet-writer.js';
+import { DuckdbSession, type DuckdbSessionOptions } from './duckdb-session.js';
 import { LakeShardSink } from './shard-sink.js';
 
 /** Options of `createLakeSinkFactory`; clients are made by the caller and passed in. */
@@ -25,18 +25,18 @@ export interface LakeSinkOptions {
   metrics: Metrics;
   /** Wall clock in epoch ms (buffer age, processed_at); tests pass a fixed one. */
   now?: () => number;
-  /** Parquet encoding options. */
-  parquet?: ParquetWriterOptions;
+  /** The DuckDB session's options: Parquet encoding, threads, memory limit, temp directory. */
+  duckdb?: DuckdbSessionOptions;
   /** Replaces S3 as the destination (benchmarks); `s3`/`bucket` are then unused. */
   store?: ObjectStore;
   /** Write each batch's partial aggregates of the minute tables (default true; the benchmark turns them off to measure their cost). */
   minuteAggregates?: boolean;
 }
 
-/** A `ShardSinkFactory` that also releases the shared Parquet encoder. */
+/** A `ShardSinkFactory` that also releases the shared DuckDB session. */
 export interface LakeSinkFactory extends ShardSinkFactory {
   forShard(shardId: string, shard?: ShardDescription): LakeShardSink;
-  /** Releases the encoder; call after every sink has flushed. */
+  /** Releases the DuckDB session; call after every sink has flushed. */
   close(): Promise<void>;
 }
 
@@ -49,7 +49,7 @@ function checkPositive(name: string, value: number, min: number): number {
   return value;
 }
 
-/** The lake half: one `LakeShardSink` per leased shard, sharing one store, encoder and metrics. */
+/** The lake half: one `LakeShardSink` per leased shard, sharing one store, DuckDB session and metrics. */
 export function createLakeSinkFactory(opts: LakeSinkOptions): LakeSinkFactory {
   const policy = {
     maxAgeMs: checkPositive('flushMaxAgeMs', opts.flushMaxAgeMs ?? DEFAULT_FLUSH_POLICY.maxAgeMs, MIN_FLUSH_AGE_MS),
@@ -58,7 +58,7 @@ export function createLakeSinkFactory(opts: LakeSinkOptions): LakeSinkFactory {
   const dedupeWindowMs = checkPositive('dedupeWindowMs', opts.dedupeWindowMs ?? DEFAULT_DEDUPE_WINDOW_MS, 0);
   const eventTimes = eventTimeRange(opts.lakeStartDate);
   const store = opts.store ?? new S3ObjectStore(opts.s3, opts.bucket);
-  const writer = new ParquetBatchWriter(opts.parquet);
+  const duckdb = new DuckdbSession(opts.duckdb);
   const metrics = lakeMetrics(opts.metrics);
   const now = opts.now ?? Date.now;
   let warming: Promise<unknown> = Promise.resolve();
@@ -74,7 +74,7 @@ export function createLakeSinkFactory(opts: LakeSinkOptions): LakeSinkFactory {
         hashKeyRange: shard?.hashKeyRange,
         oneAtATime,
         store,
-        writer,
+        duckdb,
         policy,
         dedupeWindowMs,
         eventTimes,
@@ -84,6 +84,6 @@ export function createLakeSinkFactory(opts: LakeSinkOptions): LakeSinkFactory {
         minuteAggregates: opts.minuteAggregates ?? true,
       });
     },
-    close: () => writer.close(),
+    close: () => duckdb.close(),
   };
 }

@@ -125,10 +125,10 @@ t.test('the dedupe table keeps sightings within the window only, and close() dro
     // Batches 6 s apart with a 10 s window: this batch and the one before are held.
     t.equal(sink.dedupeIdsHeld, b === 0 ? 50 : 100, `after batch ${b}`);
   }
-  const seen = (sink as unknown as { seen: string }).seen;
+  const seen = (sink as unknown as { seen: { table: string } }).seen.table;
   await sink.close();
   t.equal(sink.dedupeIdsHeld, 0);
-  const conn = await (sink as unknown as { deps: { writer: { connect(): Promise<{ runAndReadAll(sql: string): Promise<{ getRows(): unknown[][] }>; closeSync(): void }> } } }).deps.writer.connect();
+  const conn = await (sink as unknown as { deps: { duckdb: { connect(): Promise<{ runAndReadAll(sql: string): Promise<{ getRows(): unknown[][] }>; closeSync(): void }> } } }).deps.duckdb.connect();
   const tables = (await conn.runAndReadAll(`SELECT count(*)::INTEGER FROM duckdb_tables() WHERE table_name = '${seen}'`)).getRows();
   conn.closeSync();
   t.same(tables, [[0]], 'the table is gone from the database');

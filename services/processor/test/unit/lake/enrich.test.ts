@@ -1,7 +1,7 @@
 import t from 'tap';
 import { rowSchemas, type TelemetryRecord, type TransactionRecord } from '@eventlake/schemas';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
-import { anomaliesOf, canonicalMicros, categoryOf, enrich, geohashOf, transactionTotals } from '../../../src/lake/enrich.js';
+import { anomaliesOf, canonicalMicros, categoryOf, enrich, geohashOf, transactionTotals } from './oracle/enrich.js';
 import { CATEGORY_RANGES } from '../../../src/lake/category-table.js';
 import { RECEIVED_AT_MS, seedRecords, toRecord } from './record-factory.js';
 

@@ -1,8 +1,8 @@
 /**
- * The SQL path's plan for every type, held against the JavaScript path it replaces: for the
- * seed fixtures and thousands of generated records, DuckDB's check must decide as
- * `checkRecord` does, and DuckDB's projection must produce the lake rows that `enrichInPlace`
- * and the Parquet writer produce, column for column. The tolerances and the lake-fit checks
+ * The SQL path's plan for every type, held against a JavaScript reference (./oracle/): for the
+ * seed fixtures and thousands of generated records, DuckDB's check (the staging SQL the sink
+ * runs) must decide as `checkRecord` does, and DuckDB's projection must produce the lake rows
+ * that `enrichInPlace` and the reference writer produce, column for column. The tolerances and the lake-fit checks
  * the module documents are pinned here too, so a change to either shows up.
  */
 import t, { type Test } from 'tap';
@@ -13,29 +13,32 @@ import ngeohash from 'ngeohash';
 import { Type } from '@sinclair/typebox';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { checkRecord, EVENT_TYPES, lakeColumns, quoteSqlIdent as q, recordSchemas, type EventType } from '@eventlake/schemas';
-import { enrichInPlace, processedAt, type LakeRow } from '../../../src/lake/enrich.js';
-import { ParquetBatchWriter } from '../../../src/lake/parquet-writer.js';
-import { geohashSql, sqlPathPlan, sqlString, SQL_PATH_TYPES } from '../../../src/lake/sql-path.js';
+import { enrichInPlace, processedAt, type LakeRow } from './oracle/enrich.js';
+import { writeLakeRows } from './oracle/write-lake-rows.js';
+import { DuckdbSession } from '../../../src/lake/duckdb-session.js';
+import { geohashSql } from '../../../src/lake/enrichment-sql.js';
+import { sqlPathPlan } from '../../../src/lake/sql-path.js';
+import { sqlString } from '../../../src/lake/sql-text.js';
+import { LAKE_PLAN as plan, recordLinesSql, recordOkSql } from '../../../src/lake/staging-sql.js';
 import { RECEIVED_AT_MS, seedPayloads, seedRecords, toRecord } from './record-factory.js';
 import { Gen, nextDown, nextUp } from './generators.js';
 import { seedNames } from '../../../../../fixtures/seed-events.js';
 
 const PROCESSED_AT_MICROS = (RECEIVED_AT_MS + 2_500) * 1000 + 7;
-const plan = sqlPathPlan(SQL_PATH_TYPES);
 
 // ---------------------------------------------------------------------------------------
-// Harness: one DuckDB (the writer's own), NDJSON wrapper lines in a temp file.
+// Harness: one DuckDB session, NDJSON record lines in a temp file.
 // ---------------------------------------------------------------------------------------
 
 interface Harness {
   conn: DuckDBConnection;
-  writer: ParquetBatchWriter;
+  writer: DuckdbSession;
   file(name: string, text: string): Promise<string>;
 }
 
 async function harness(t: Test): Promise<Harness> {
   const dir = await mkdtemp(join(tmpdir(), 'sql-path-plan-'));
-  const writer = new ParquetBatchWriter({ tempDir: dir });
+  const writer = new DuckdbSession({ tempDir: dir });
   const conn = await writer.connect();
   t.teardown(async () => {
     conn.closeSync();
@@ -61,11 +64,11 @@ function recordLines(texts: readonly string[]): string {
 
 /** The records of a file of record lines as the sink reads them, `r`, numbered from 0 by line as `i`. */
 function readJson(path: string, p: { recordColumns: string } = plan): string {
-  return `(SELECT row_number() OVER () - 1 AS i, * FROM read_json(${sqlString(path)}, format = 'newline_delimited', records = true, columns = ${p.recordColumns})) r`;
+  return `(SELECT l._n - 1 AS i, l.* EXCLUDE (_n) FROM ${recordLinesSql(path, p)} l) r`;
 }
 
-/** The SQL check of the row's own type; false for a type the plan does not know. */
-const okSql = `coalesce(CASE r.type ${SQL_PATH_TYPES.map((type) => `WHEN ${sqlString(type)} THEN ${plan.okExpression[type]}`).join(' ')} ELSE false END, false)`;
+/** The sink's check of the row's own type. */
+const okSql = recordOkSql();
 
 /** Per record text: does the SQL check accept it? */
 async function sqlVerdicts(h: Harness, texts: readonly string[]): Promise<boolean[]> {
@@ -97,7 +100,7 @@ async function projectionDifferences(h: Harness, type: EventType, texts: readonl
     if (!checked.ok) throw new Error(`not a valid record: ${text}`);
     return enrichInPlace(checked.record, at);
   });
-  const parquet = await h.writer.write(type, jsRows);
+  const parquet = await writeLakeRows(h.writer, type, jsRows);
   const jsFile = await h.file('js.parquet', '');
   await writeFile(jsFile, parquet);
   const sqlFile = await h.file('rows.ndjson', recordLines(texts));
@@ -512,7 +515,7 @@ t.test('a field two types read differently is read as JSON and converted per typ
   const tele = seedRecords('telemetry', 'telemetry.seed-003.json')[0]!;
   const verdicts = async (records: unknown[]) => {
     const path = await h.file('mixed', recordLines(records.map((r) => JSON.stringify(r))));
-    const ok = `coalesce(CASE r.type WHEN 'clickstream' THEN ${mixed.okExpression.clickstream} WHEN 'telemetry' THEN ${mixed.okExpression.telemetry} END, false)`;
+    const ok = recordOkSql(mixed, ['clickstream', 'telemetry']);
     const read = readJson(path, mixed);
     const verdict = (await h.conn.runAndReadAll(`SELECT ${ok} FROM ${read} ORDER BY i`)).getRows().map((r) => r[0]);
     const prices = (await h.conn.runAndReadAll(`SELECT price::VARCHAR FROM (SELECT i, ${mixed.projection('clickstream', PROCESSED_AT_MICROS)} FROM ${read} WHERE r.type = 'clickstream') ORDER BY i`)).getRows().map((r) => r[0]);

@@ -1,17 +1,16 @@
 /**
- * Enrichment: a validated stream record becomes a lake row (`rowSchemas[type]` of
- * @eventlake/schemas). Pure functions over plain data; the tables they read are data files.
+ * Enrichment in JavaScript: a validated stream record becomes a lake row (`rowSchemas[type]`
+ * of @eventlake/schemas), the reference the lake's SQL projection is held to in tests. Pure
+ * functions over plain data, reading the same category and reading-range tables as the lake.
  */
 import ngeohash from 'ngeohash';
 import { formatMicros, MONEY_SCALE, type EventRecord, type TransactionRecord } from '@eventlake/schemas';
-import { CATEGORY_RANGES, OTHER_CATEGORY, type CategoryRange } from './category-table.js';
-import { READING_RANGES, type Reading, type ReadingRange } from './reading-ranges.js';
+import { CATEGORY_RANGES, OTHER_CATEGORY, type CategoryRange } from '../../../../src/lake/category-table.js';
+import { GEOHASH_PRECISION } from '../../../../src/lake/enrichment-sql.js';
+import { READING_RANGES, type Reading, type ReadingRange } from '../../../../src/lake/reading-ranges.js';
 
 /** A lake row: column name to value, in the shape of `rowSchemas[type]`. */
 export type LakeRow = Record<string, unknown>;
-
-/** Geohash precision: 9 characters is about 5 m, finer than any consumer GPS fix. */
-export const GEOHASH_PRECISION = 9;
 
 /** The category of a catalogue item id; `Other` outside every range or when missing. */
 export function categoryOf(itemId: number | null | undefined, ranges: readonly CategoryRange[] = CATEGORY_RANGES): string {
@@ -68,8 +67,7 @@ export function transactionTotals(items: TransactionRecord['items']): {
 
 /**
  * Whole milliseconds since the epoch of a canonical `YYYY-MM-DDTHH:MM:SS.ffffffZ` timestamp,
- * read from fixed positions (the schemas guarantee the form). Written without helper
- * closures: it runs several times per row, and the lake writer's Parquet path uses it too.
+ * read from fixed positions (the schemas guarantee the form).
  */
 export function canonicalMillis(iso: string): number {
   return Date.UTC(

@@ -1,20 +1,6 @@
 /**
- * The Parquet schema of each lake table, derived from `lakeColumns(type)` (never re-typed by
- * hand). Columns are declared as DuckDB types because DuckDB writes the files; each maps to
- * one Parquet type:
- *
- * | lake type  | DuckDB      | Parquet                                                    |
- * |------------|-------------|------------------------------------------------------------|
- * | string     | VARCHAR     | BYTE_ARRAY, STRING                                         |
- * | json       | VARCHAR     | BYTE_ARRAY, STRING (the JSON text)                         |
- * | int        | INTEGER     | INT32                                                      |
- * | bigint     | BIGINT      | INT64                                                      |
- * | double     | DOUBLE      | DOUBLE                                                     |
- * | boolean    | BOOLEAN     | BOOLEAN                                                    |
- * | timestamp  | TIMESTAMPTZ | INT64, TIMESTAMP(isAdjustedToUTC=true, MICROS)             |
- * | decimal    | DECIMAL     | INT64 (precision ≤ 18), DECIMAL(p,s)                       |
- * | list       | T[]         | LIST                                                       |
- * | struct     | STRUCT(…)   | group (STRUCT)                                             |
+ * The DuckDB types of each lake table's columns, derived from `lakeColumns(type)`, for the
+ * JavaScript reference writer (write-lake-rows.ts) that appends rows in data chunks.
  */
 import {
   BIGINT,
@@ -30,8 +16,7 @@ import {
 } from '@duckdb/node-api';
 import { duckdbSqlType, lakeColumns, quoteSqlIdent as quoteIdent, type EventType, type LakeColumn, type LakeType } from '@eventlake/schemas';
 
-// The SQL type mapping is shared with the lake tool, so it lives beside lakeColumns.
-export { duckdbSqlType, quoteIdent };
+export { quoteIdent };
 
 /** The DuckDB type object of a lake type (for data chunks). */
 export function duckdbType(type: LakeType): DuckDBType {

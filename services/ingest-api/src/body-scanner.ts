@@ -20,6 +20,10 @@
  * inside an event is checked by JSON.parse when the event is parsed. Bytes, not characters:
  * every byte of a UTF-8 multi-byte character is ≥ 0x80, so none is mistaken for a bracket or
  * a quote, and an event's bytes decode on their own.
+ *
+ * Longer than 400 lines on purpose: `BodyScanner` is one state machine over bytes that may
+ * stop at any chunk boundary, and its states share the position, depth and counters; split
+ * across files, a transition could no longer be read beside the states it leaves and enters.
  */
 import { isAscii } from 'node:buffer';
 import { AppError } from '@eventlake/common';

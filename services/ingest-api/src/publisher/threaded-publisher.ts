@@ -144,9 +144,9 @@ export class ThreadedPublisher implements ServerEventPublisher, BodyPublisher {
       workerFile?: URL;
       /**
        * A publisher in this thread for requests of fewer than `below` events. Handing a
-       * request over costs about the same whatever its size, and for one to three events
-       * that is more than the thread saves: side by side on two cores, single events ran
-       * 15% slower through the thread, 3-event requests even, 10-event requests 18% faster.
+       * request over costs about the same whatever its size, and for the smallest requests
+       * that is more than the thread saves (measured in docs/performance.md, "Steady-state
+       * measurement, and the publisher's own thread").
        */
       local?: { publisher: ServerEventPublisher; below: number };
       /**

@@ -1,6 +1,7 @@
 /**
  * A service run as a child process with its log lines forwarded, and a stop that waits
  * for the child to finish its own graceful shutdown (flush, checkpoint) before giving up.
+ * A child outlives no parent: see exit-with-parent.ts.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
@@ -21,12 +22,15 @@ export interface ServiceProcess {
 }
 
 const RECENT_LINES = 30;
+// The built preload, from dist/dev/ and from src/dev/ alike (tests run this module from source).
+const EXIT_WITH_PARENT = new URL('../../dist/dev/exit-with-parent.js', import.meta.url).href;
 
 /** Starts `node [nodeOptions] <entry>` with `env`, forwarding every output line to `sink`. */
 export function startService(name: string, entry: string, env: Record<string, string>, sink: LogSink, nodeOptions: readonly string[] = []): ServiceProcess {
-  const child = spawn(process.execPath, [...nodeOptions, entry], {
+  const child = spawn(process.execPath, [...nodeOptions, '--import', EXIT_WITH_PARENT, entry], {
     env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    // The IPC channel carries no messages: its closing tells the child its parent is gone.
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     // Its own process group: Ctrl-C in the terminal reaches only `pnpm dev`, which then
     // stops the children in order (services before emulators) instead of all at once.
     detached: true,

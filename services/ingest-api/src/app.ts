@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import Fastify, { type FastifyBaseLogger, type FastifyHttpOptions, type FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
-import { AppError, type Metrics, type Logger } from '@eventlake/common';
+import type { Metrics, Logger } from '@eventlake/common';
 import type { IngestConfig } from './config.js';
 import type { EventPublisher } from './publisher/event-publisher.js';
 import metricsPlugin from './plugins/app/metrics.js';
@@ -17,6 +17,7 @@ import publisherPlugin from './plugins/app/publisher.js';
 import rateLimitPlugin from './plugins/app/rate-limit.js';
 import corsPlugin from './plugins/external/cors.js';
 import swaggerPlugin from './plugins/external/swagger.js';
+import { shuttingDown } from './publisher/refusals.js';
 import { RequestLog } from './request-log.js';
 import ingestRoutes from './routes/v1/index.js';
 import healthRoutes from './routes/health/index.js';
@@ -94,7 +95,7 @@ export async function buildApp(opts: AppOptions & { logger?: Logger }): Promise<
   // before auth or body parsing; the error handler gives it Retry-After.
   app.addHook('onRequest', (_request, _reply, done) => {
     if (!closing) return done();
-    done(new AppError('ERR_SHUTTING_DOWN', 'this API instance is shutting down', { status: 503, hint: 'retry; another instance takes the request' }));
+    done(shuttingDown());
   });
   app.addHook('onSend', (request, reply, payload, done) => {
     void reply.header('x-request-id', request.id);

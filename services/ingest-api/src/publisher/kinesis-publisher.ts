@@ -18,6 +18,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { buildEntries, chunkPutRecords, plainEntry, type KinesisEntry, type RoutedRecord } from './aggregation.js';
 import type { EventPublisher, OutgoingRecord } from './event-publisher.js';
 import { directPutRecords, type PutRecordsCall } from './put-records-call.js';
+import { overloaded, shuttingDown } from './refusals.js';
 import { ShardMap, hashKeyOf, openShardRanges } from './shard-map.js';
 
 /** How a KinesisPublisher batches, retries and bounds its memory. */
@@ -122,21 +123,14 @@ export class KinesisPublisher implements EventPublisher {
 
   publish(records: readonly OutgoingRecord[]): Promise<void> {
     if (this.closing) {
-      return Promise.reject(
-        new AppError('ERR_SHUTTING_DOWN', 'this API instance is shutting down', { status: 503, hint: 'retry; another instance takes the request' }),
-      );
+      return Promise.reject(shuttingDown());
     }
     if (records.length === 0) return Promise.resolve();
     let bytes = 0;
     for (const r of records) bytes += r.data.length + r.partitionKey.length;
     if (this.inFlightBytes + bytes > this.o.maxInFlightBytes) {
       this.m?.overloaded.inc();
-      return Promise.reject(
-        new AppError('ERR_OVERLOADED', 'too many events are waiting for Kinesis', {
-          status: 503,
-          hint: `retry after ${this.o.retryAfterSeconds} s with the same event ids`,
-        }),
-      );
+      return Promise.reject(overloaded(this.o.retryAfterSeconds));
     }
     this.inFlightBytes += bytes;
     this.m?.inFlight.set(this.inFlightBytes);

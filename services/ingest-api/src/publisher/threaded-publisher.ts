@@ -32,6 +32,7 @@ import type { IngestConfig } from '../config.js';
 import type { IngestTarget } from '../ingest-request.js';
 import type { BodyLayout, ScannedBody } from '../body-scanner.js';
 import type { AcceptedBody, BodyPublisher, OutgoingRecord, ServerEventPublisher } from './event-publisher.js';
+import { overloaded, shuttingDown } from './refusals.js';
 
 /** One request's failure, as the worker reports it. */
 export interface WorkerFailure {
@@ -240,14 +241,14 @@ export class ThreadedPublisher implements ServerEventPublisher, BodyPublisher {
 
   /** Why a request of `bytes` cannot be taken now, if it cannot. */
   private refusal(bytes: number): AppError | undefined {
-    if (this.closing) return new AppError('ERR_SHUTTING_DOWN', 'this API instance is shutting down', { status: 503, hint: 'retry; another instance takes the request' });
+    if (this.closing) return shuttingDown();
     if (this.dead) return unavailable();
     // The same bound, and the same answer, as the in-process publisher, over every route:
     // checked here so a request over it is refused at once, not after a round trip. A body
     // handed over unparsed counts its length, a close estimate of its records' bytes.
     if (this.inFlight + bytes > this.maxInFlightBytes) {
       this.overloaded();
-      return new AppError('ERR_OVERLOADED', 'too many events are waiting for Kinesis', { status: 503, hint: `retry after ${this.retryAfterSeconds} s with the same event ids` });
+      return overloaded(this.retryAfterSeconds);
     }
     return undefined;
   }

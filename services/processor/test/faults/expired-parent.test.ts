@@ -1,4 +1,5 @@
 import t from 'tap';
+import type { EventRecord } from '@eventlake/schemas';
 import { DescribeStreamSummaryCommand, ListShardsCommand, MergeShardsCommand, SplitShardCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
 import { DynamoLeaseStore } from '../../src/consumer/lease-store.js';
 import { SHARD_END } from '../../src/consumer/lease.js';
@@ -16,7 +17,6 @@ import { until } from '../integration/support/wait.js';
  * let the closed shards pass retention, send more, start a new worker: everything sent after
  * the reshard must reach the lake, exactly once.
  */
-
 
 /** Long enough that nothing in a case leaves it. */
 const WINDOW_MS = 600_000;
@@ -36,6 +36,15 @@ async function split(kinesis: KinesisClient, stream: string, shardId: string): P
   await untilActive(kinesis, stream);
 }
 
+/** Sends 90 new events named `label` and waits until the lake holds them and `sent`, each once; returns all sent. */
+async function sendAndLand(stack: Stack, label: string, sent: readonly EventRecord[] = []): Promise<EventRecord[]> {
+  const batch = events(90, label);
+  await put(stack.clients.kinesis, stack.streamName, plainEntries(batch));
+  const all = [...sent, ...batch];
+  await waitForLake(stack.clients.s3, stack.bucket, (rows) => exactlyOnce(rows, all.map((e) => e.event_id)));
+  return all;
+}
+
 /** Waits until every lease in `ids` is at SHARD_END. */
 async function finished(stack: Stack, ids: string[]): Promise<void> {
   const store = new DynamoLeaseStore(stack.clients.ddb, stack.tableName);
@@ -49,13 +58,9 @@ t.test('a split whose parent passed retention: after a restart the children are 
   const { stack, proxy, start } = await proxiedWorkers(t, 1, WINDOW_MS);
   const { kinesis } = stack.clients;
   const first = await start('e1');
-  const pre = events(90, 'pre');
-  await put(kinesis, stack.streamName, plainEntries(pre));
-  await waitForLake(stack.clients.s3, stack.bucket, (rows) => exactlyOnce(rows, pre.map((e) => e.event_id)));
+  const pre = await sendAndLand(stack, 'pre');
   await split(kinesis, stack.streamName, 'shardId-000000000000');
-  const mid = events(90, 'mid');
-  await put(kinesis, stack.streamName, plainEntries(mid));
-  await waitForLake(stack.clients.s3, stack.bucket, (rows) => exactlyOnce(rows, [...pre, ...mid].map((e) => e.event_id)));
+  const sent = await sendAndLand(stack, 'mid', pre);
   await finished(stack, ['shardId-000000000000']);
   await first.stop();
 
@@ -63,7 +68,7 @@ t.test('a split whose parent passed retention: after a restart the children are 
   const post = events(90, 'post');
   await put(kinesis, stack.streamName, plainEntries(post));
   await start('e2');
-  const expected = [...pre, ...mid, ...post].map((e) => e.event_id);
+  const expected = [...sent, ...post].map((e) => e.event_id);
   const rows = await waitForLake(stack.clients.s3, stack.bucket, (rows) => exactlyOnce(rows, expected));
   t.equal(rows.length, expected.length, 'every event sent after the split is in the lake, once');
   t.ok((proxy.stats().calls.GetShardIterator ?? 0) > 0, 'the worker read through the proxy');
@@ -73,15 +78,11 @@ t.test('a merge whose parents passed retention: after a restart the child is rea
   const { stack, proxy, start } = await proxiedWorkers(t, 2, WINDOW_MS);
   const { kinesis } = stack.clients;
   const first = await start('m1');
-  const pre = events(90, 'pre');
-  await put(kinesis, stack.streamName, plainEntries(pre));
-  await waitForLake(stack.clients.s3, stack.bucket, (rows) => exactlyOnce(rows, pre.map((e) => e.event_id)));
+  const pre = await sendAndLand(stack, 'pre');
   const parents = ['shardId-000000000000', 'shardId-000000000001'];
   await kinesis.send(new MergeShardsCommand({ StreamName: stack.streamName, ShardToMerge: parents[0], AdjacentShardToMerge: parents[1] }));
   await untilActive(kinesis, stack.streamName);
-  const mid = events(90, 'mid');
-  await put(kinesis, stack.streamName, plainEntries(mid));
-  await waitForLake(stack.clients.s3, stack.bucket, (rows) => exactlyOnce(rows, [...pre, ...mid].map((e) => e.event_id)));
+  const sent = await sendAndLand(stack, 'mid', pre);
   await finished(stack, parents);
   await first.stop();
 
@@ -89,7 +90,7 @@ t.test('a merge whose parents passed retention: after a restart the child is rea
   const post = events(90, 'post');
   await put(kinesis, stack.streamName, plainEntries(post));
   await start('m2');
-  const expected = [...pre, ...mid, ...post].map((e) => e.event_id);
+  const expected = [...sent, ...post].map((e) => e.event_id);
   const rows = await waitForLake(stack.clients.s3, stack.bucket, (rows) => exactlyOnce(rows, expected));
   t.equal(rows.length, expected.length, 'every event sent after the merge is in the lake, once');
 });
@@ -98,13 +99,9 @@ t.test('a grandparent and a parent stopped short of its end, both past retention
   const { stack, proxy, start } = await proxiedWorkers(t, 1, WINDOW_MS);
   const { kinesis } = stack.clients;
   const first = await start('g1');
-  const pre = events(90, 'pre');
-  await put(kinesis, stack.streamName, plainEntries(pre));
-  await waitForLake(stack.clients.s3, stack.bucket, (rows) => exactlyOnce(rows, pre.map((e) => e.event_id)));
+  const pre = await sendAndLand(stack, 'pre');
   await split(kinesis, stack.streamName, 'shardId-000000000000');
-  const mid = events(90, 'mid');
-  await put(kinesis, stack.streamName, plainEntries(mid));
-  await waitForLake(stack.clients.s3, stack.bucket, (rows) => exactlyOnce(rows, [...pre, ...mid].map((e) => e.event_id)));
+  const sent = await sendAndLand(stack, 'mid', pre);
   await first.stop();
   // Split again while no worker runs: shard 1 closes with its lease short of SHARD_END.
   await split(kinesis, stack.streamName, 'shardId-000000000001');
@@ -116,7 +113,7 @@ t.test('a grandparent and a parent stopped short of its end, both past retention
   proxy.expireShard('shardId-000000000000');
   proxy.expireShard('shardId-000000000001');
   await start('g2');
-  const expected = [...pre, ...mid, ...late].map((e) => e.event_id);
+  const expected = [...sent, ...late].map((e) => e.event_id);
   const rows = await waitForLake(stack.clients.s3, stack.bucket, (rows) => exactlyOnce(rows, expected));
   t.equal(rows.length, expected.length, 'every event sent to the grandchildren is in the lake, once');
   await finished(stack, ['shardId-000000000001']);

@@ -1,18 +1,16 @@
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { createLogger } from '@eventlake/common';
-import { startDynamoProxy, startKinesisProxy } from '@eventlake/local-stack';
+import { startDynamoProxy, startKinesisProxy, type AwsProxy } from '@eventlake/local-stack';
 import { createClients, destroyClients, startProcessor } from '../../src/index.js';
 import { DynamoLeaseStore } from '../../src/consumer/lease-store.js';
 import { events, plainEntries, put } from '../integration/support/events.js';
 import { exactlyOnce, waitForLake } from '../integration/support/lake-reader.js';
-import { startStack } from '../integration/support/stack.js';
+import { startStack, type Stack } from '../integration/support/stack.js';
 import { until } from '../integration/support/wait.js';
 
-t.test('lease-table calls that hang cost only their own lease: every other lease of the worker stays renewed', async (t) => {
-  const stack = await startStack(t, { shards: 2 });
-  const proxy = await startDynamoProxy(stack.env().DYNAMODB_ENDPOINT!);
-  // LEASE_DURATION_MS 2000: renewals every 667 ms.
-  const config = stack.config({ WORKER_ID: 'h1', DYNAMODB_ENDPOINT: proxy.endpoint });
+/** A processor with `env` over the stack's config, one service reached through `proxy`; both stopped in teardown. */
+async function processorThrough(t: Test, stack: Stack, proxy: AwsProxy, env: Record<string, string>) {
+  const config = stack.config(env);
   const clients = createClients(config);
   const processor = await startProcessor(config, clients, { log: createLogger('processor', { level: 'silent' }) });
   t.teardown(async () => {
@@ -22,6 +20,14 @@ t.test('lease-table calls that hang cost only their own lease: every other lease
     destroyClients(clients);
     await proxy.stop();
   });
+  return processor;
+}
+
+t.test('lease-table calls that hang cost only their own lease: every other lease of the worker stays renewed', async (t) => {
+  const stack = await startStack(t, { shards: 2 });
+  const proxy = await startDynamoProxy(stack.env().DYNAMODB_ENDPOINT!);
+  // LEASE_DURATION_MS 2000: renewals every 667 ms.
+  const processor = await processorThrough(t, stack, proxy, { WORKER_ID: 'h1', DYNAMODB_ENDPOINT: proxy.endpoint });
   const store = new DynamoLeaseStore(stack.clients.ddb, stack.tableName);
   const [a, b] = ['shardId-000000000000', 'shardId-000000000001'];
   await until('the worker to hold both shards', () => processor.worker.shards().length === 2 || null);
@@ -48,16 +54,7 @@ t.test('lease-table calls that hang cost only their own lease: every other lease
 t.test('a GetRecords whose connection goes silent is abandoned and sent again: the shard does not stop', async (t) => {
   const stack = await startStack(t, { shards: 1 });
   const proxy = await startKinesisProxy(stack.env().KINESIS_ENDPOINT!);
-  const config = stack.config({ WORKER_ID: 'g1', KINESIS_ENDPOINT: proxy.endpoint });
-  const clients = createClients(config);
-  const processor = await startProcessor(config, clients, { log: createLogger('processor', { level: 'silent' }) });
-  t.teardown(async () => {
-    proxy.clear();
-    proxy.release();
-    await processor.stop();
-    destroyClients(clients);
-    await proxy.stop();
-  });
+  await processorThrough(t, stack, proxy, { WORKER_ID: 'g1', KINESIS_ENDPOINT: proxy.endpoint });
   await until('the worker to read the shard', () => (proxy.stats().calls.GetRecords ?? 0) > 0 || null);
   // The next GetRecords gets no answer at all, its connection left open.
   proxy.inject({ operation: 'GetRecords', action: 'hang', times: 1 });

@@ -8,16 +8,14 @@ import Fastify, { type FastifyBaseLogger, type FastifyHttpOptions, type FastifyI
 import fp from 'fastify-plugin';
 import type { Metrics, Logger } from '@eventlake/common';
 import type { IngestConfig } from './config.js';
-import type { EventPublisher } from './publisher/event-publisher.js';
+import type { IngestPublisher } from './publisher/ingest-publisher.js';
 import metricsPlugin from './plugins/app/metrics.js';
 import errorsPlugin from './plugins/app/errors.js';
 import jsonBodyPlugin from './plugins/app/json-body.js';
 import authPlugin from './plugins/app/auth.js';
-import publisherPlugin from './plugins/app/publisher.js';
 import rateLimitPlugin from './plugins/app/rate-limit.js';
 import corsPlugin from './plugins/external/cors.js';
 import swaggerPlugin from './plugins/external/swagger.js';
-import { shuttingDown } from './publisher/refusals.js';
 import { RequestLog } from './request-log.js';
 import ingestRoutes from './routes/v1/index.js';
 import healthRoutes from './routes/health/index.js';
@@ -26,7 +24,7 @@ import './types.js';
 /** What the app needs from outside: its config, where events go, and where metrics are kept. */
 export interface AppOptions {
   config: IngestConfig;
-  publisher: EventPublisher;
+  publisher: IngestPublisher;
   metrics: Metrics;
 }
 
@@ -36,13 +34,14 @@ async function ingestApp(fastify: FastifyInstance, opts: AppOptions): Promise<vo
   await fastify.register(metricsPlugin, { metrics: opts.metrics });
   await fastify.register(errorsPlugin);
   await fastify.register(jsonBodyPlugin);
-  await fastify.register(publisherPlugin, { publisher: opts.publisher });
+  // Closing the app drains the publisher, so requests in flight still get their answer.
+  fastify.addHook('onClose', () => opts.publisher.close());
   await fastify.register(authPlugin);
   await fastify.register(corsPlugin);
   await fastify.register(rateLimitPlugin);
   await fastify.register(swaggerPlugin);
-  await fastify.register(healthRoutes);
-  await fastify.register(ingestRoutes);
+  await fastify.register(healthRoutes, { publisher: opts.publisher });
+  await fastify.register(ingestRoutes, { publisher: opts.publisher });
 }
 
 export default fp(ingestApp, { name: 'ingest-api' });
@@ -83,23 +82,24 @@ export function acceptedRequestId(header: string | string[] | undefined): string
 /** Builds a ready-to-use app instance (not listening). */
 export async function buildApp(opts: AppOptions & { logger?: Logger }): Promise<FastifyInstance> {
   const app: FastifyInstance = Fastify(serverOptions(opts.config, opts.logger));
-  // Responses sent while closing end their keep-alive connection: the server stops only
-  // once every connection is gone, and a client's idle pooled socket would hold it open.
-  let closing = false;
+  // Shutdown drains the publisher's admission: requests already received are still
+  // answered, new ones are refused. Responses sent meanwhile end their keep-alive
+  // connection: the server stops only once every connection is gone, and a client's idle
+  // pooled socket would hold it open.
+  const admission = opts.publisher.admission;
   app.addHook('preClose', (done) => {
-    closing = true;
+    admission.drain();
     done();
   });
   // Callback-style hooks on the per-request path: an async hook costs a promise per request.
   // Added before the app's own hooks, so a request that arrives during shutdown is refused
   // before auth or body parsing; the error handler gives it Retry-After.
   app.addHook('onRequest', (_request, _reply, done) => {
-    if (!closing) return done();
-    done(shuttingDown());
+    done(admission.arrival());
   });
   app.addHook('onSend', (request, reply, payload, done) => {
     void reply.header('x-request-id', request.id);
-    if (closing) void reply.header('connection', 'close');
+    if (admission.draining) void reply.header('connection', 'close');
     done(null, payload);
   });
   await app.register(fp(ingestApp), opts);

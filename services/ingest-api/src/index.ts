@@ -6,8 +6,10 @@ export { ApiKeyVerifier, hashApiKey, parseApiKeyHashes, presentedKey, type ApiKe
 export { MAX_LISTED_ISSUES, prepareRequest, prepareScanned, type EventIssue, type IngestLimits, type IngestTarget, type PreparedRequest } from './ingest-request.js';
 export { BodyScanner, MAX_EVENT_CONTAINERS, ScannedBody, type BodyLayout, type BodyShape, type ScanLimits } from './body-scanner.js';
 export { KinesisPublisher, type KinesisPublisherOptions } from './publisher/kinesis-publisher.js';
-export type { EventPublisher, OutgoingRecord, ServerEventPublisher } from './publisher/event-publisher.js';
-export { ThreadedPublisher } from './publisher/threaded-publisher.js';
+export type { AcceptedBody, OutgoingRecord, RecordPublisher } from './publisher/event-publisher.js';
+export { IngestPublisher, type IngestPublisherParts } from './publisher/ingest-publisher.js';
+export { Admission, type AdmissionLimits } from './publisher/admission.js';
+export { PublisherThread } from './publisher/publisher-thread.js';
 export {
   KINESIS_LIMITS,
   aggregateShardGroup,

@@ -5,9 +5,9 @@ import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { localClientConfig, type Logger, type Metrics } from '@eventlake/common';
 import { publisherThreadFor, type IngestConfig } from './config.js';
-import type { ServerEventPublisher } from './publisher/event-publisher.js';
+import { IngestPublisher } from './publisher/ingest-publisher.js';
 import { KinesisPublisher } from './publisher/kinesis-publisher.js';
-import { ThreadedPublisher } from './publisher/threaded-publisher.js';
+import { PublisherThread } from './publisher/publisher-thread.js';
 
 /**
  * The SDK's attempts at each control-plane call (ListShards, DescribeStreamSummary): a keep-alive
@@ -32,7 +32,7 @@ export function createKinesisClient(config: Pick<IngestConfig, 'AWS_REGION' | 'K
   });
 }
 
-/** The publisher the server uses, from configuration. */
+/** A KinesisPublisher from configuration: in the HTTP thread, and in the publisher thread. */
 export function createPublisher(config: IngestConfig, client: KinesisClient, logger: Logger, metrics: Metrics): KinesisPublisher {
   return new KinesisPublisher({
     client,
@@ -41,7 +41,6 @@ export function createPublisher(config: IngestConfig, client: KinesisClient, log
     metrics,
     lingerMs: config.LINGER_MS,
     deadlineMs: config.PUBLISH_DEADLINE_MS,
-    maxInFlightBytes: config.MAX_IN_FLIGHT_BYTES,
     maxConcurrentCalls: config.MAX_CONCURRENT_PUTS,
     aggregate: config.AGGREGATION,
     aggregationMaxBytes: config.AGGREGATION_MAX_BYTES,
@@ -51,7 +50,7 @@ export function createPublisher(config: IngestConfig, client: KinesisClient, log
 
 /**
  * Bodies from this length may be parsed and validated in the publisher thread (see
- * ThreadedPublisher's `bodies` option). Handing a body over costs a copy and a message
+ * PublisherThread's `bodies` option). Handing a body over costs a copy and a message
  * whatever its size, so only bodies large enough for their parsing to outweigh that leave the
  * HTTP thread; docs/performance.md has the measurements that set the threshold.
  */
@@ -68,9 +67,17 @@ export function bodyLingerMs(config: Pick<IngestConfig, 'LINGER_MS' | 'PUBLISH_D
   return Math.min(config.LINGER_MS * 5, Math.max(config.LINGER_MS, config.PUBLISH_DEADLINE_MS / 4));
 }
 
+/**
+ * Requests of fewer events are published in the HTTP thread even when there is a publisher
+ * thread: handing a request over costs about the same whatever its size, and for the smallest
+ * that is more than the thread saves (docs/performance.md, "Steady-state measurement, and the
+ * publisher's own thread").
+ */
+const THREAD_MIN_EVENTS = 4;
+
 /** The publisher a server runs, and what to release when it stops. */
 export interface ServerPublisher {
-  publisher: ServerEventPublisher;
+  publisher: IngestPublisher;
   /** Releases the Kinesis client, after the publisher closed. */
   destroy(): void;
   /** Whether the publisher runs in its own thread. */
@@ -92,9 +99,7 @@ export function createServerPublisher(
   const threaded = config.PUBLISHER_THREAD === 'auto' ? publisherThreadFor(availableParallelism() * 1024) : config.PUBLISHER_THREAD;
   const client = createKinesisClient(config);
   const local = createPublisher(config, client, logger, metrics);
-  const destroy = () => client.destroy();
-  if (!threaded) return { publisher: local, destroy, threaded };
-  // Requests of 1–3 events stay in this thread; see ThreadedPublisher's `local` option.
-  const publisher = new ThreadedPublisher(config, logger, metrics, { bodies: { minBytes: BODY_HANDOVER_MIN_BYTES }, ...opts, local: { publisher: local, below: 4 } });
-  return { publisher, destroy, threaded };
+  const thread = threaded ? new PublisherThread(config, logger, metrics, { bodies: { minBytes: BODY_HANDOVER_MIN_BYTES }, ...opts }) : undefined;
+  const publisher = new IngestPublisher({ config, metrics, local, thread: thread && { publisher: thread, below: THREAD_MIN_EVENTS } });
+  return { publisher, destroy: () => client.destroy(), threaded };
 }

@@ -1,6 +1,6 @@
 /**
  * A request body's JSON, parsed with the API's error messages. Pure, so the HTTP thread and
- * the publisher thread (which parses large bodies it is handed; see threaded-publisher.ts)
+ * the publisher thread (which parses large bodies it is handed; see publisher-thread.ts)
  * answer a bad body with the same 400.
  *
  * Fastify's own parser reports every syntax error as one generic message; clients fixing a

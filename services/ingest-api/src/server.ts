@@ -39,7 +39,7 @@ async function main(): Promise<void> {
 
   closeWithGrace({ delay: config.PUBLISH_DEADLINE_MS + 5_000 }, async ({ signal, err }) => {
     if (err) logger.error({ event: 'shutdown_on_error', err }, 'shutdown_on_error');
-    logger.info({ event: 'shutdown', signal: signal ?? null, inFlightBytes: publisher.inFlight }, 'shutdown');
+    logger.info({ event: 'shutdown', signal: signal ?? null, inFlightBytes: publisher.admission.inFlight }, 'shutdown');
     await app.close();
     await metricsApp.close();
     await stopEmf?.();

@@ -1,13 +1,11 @@
 import type { Metrics } from '@eventlake/common';
 import type { IngestConfig } from './config.js';
 import type { ApiKeyCheck } from './api-keys.js';
-import type { EventPublisher } from './publisher/event-publisher.js';
 import type { BodyShape } from './body-scanner.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
     config: IngestConfig;
-    publisher: EventPublisher;
     metrics: Metrics;
     apiKeys: ApiKeyCheck;
   }

@@ -88,7 +88,6 @@ export async function replayErrors(session: LakeSession, where: string, target: 
     logger: createLogger('lake-replay', { level: 'warn' }),
     lingerMs: 10,
     deadlineMs: 60_000,
-    maxInFlightBytes: 256 * 1024 * 1024,
     aggregate: true,
     aggregationMaxBytes: 50 * 1024,
     retryAfterSeconds: 1,

@@ -1,5 +1,5 @@
 import { AppError, Metrics } from '@eventlake/common';
-import { buildApp, loadIngestConfig } from '@eventlake/ingest-api';
+import { IngestPublisher, buildApp, loadIngestConfig } from '@eventlake/ingest-api';
 import type { OpenApiDocument } from './postman-collection.js';
 
 /** The ingest API's OpenAPI document, from the built app itself (no server, no stream needed). */
@@ -10,7 +10,10 @@ export async function ingestOpenApi(): Promise<OpenApiDocument> {
   const app = await buildApp({
     config,
     metrics: new Metrics('eventlake_openapi'),
-    publisher: { publish: () => Promise.resolve(), ready: () => Promise.resolve(true), close: () => Promise.resolve() },
+    publisher: new IngestPublisher({
+      config,
+      local: { start: () => Promise.resolve(), publish: () => Promise.resolve(), ready: () => Promise.resolve(true), close: () => Promise.resolve() },
+    }),
   });
   try {
     const res = await app.inject({ method: 'GET', url: '/openapi.json' });

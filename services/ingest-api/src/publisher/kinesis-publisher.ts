@@ -16,12 +16,17 @@ import { AppError, backoffDelay, type Logger, type Metrics } from '@eventlake/co
 import { listAllShards } from '@eventlake/kinesis';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { buildEntries, chunkPutRecords, plainEntry, type KinesisEntry, type RoutedRecord } from './aggregation.js';
-import type { EventPublisher, OutgoingRecord } from './event-publisher.js';
+import type { OutgoingRecord, RecordPublisher } from './event-publisher.js';
 import { directPutRecords, type PutRecordsCall } from './put-records-call.js';
-import { overloaded, shuttingDown } from './refusals.js';
 import { ShardMap, hashKeyOf, openShardRanges } from './shard-map.js';
 
-/** How a KinesisPublisher batches, retries and bounds its memory. */
+/** Buffered bytes that end a linger early, here and in the publisher thread's hand-over. */
+export const FLUSH_BYTES = 4 * 1024 * 1024;
+
+/**
+ * How a KinesisPublisher batches and retries. It bounds nothing itself: the server admits a
+ * request's bytes before they reach it (admission.ts).
+ */
 export interface KinesisPublisherOptions {
   client: KinesisClient;
   streamName: string;
@@ -31,12 +36,10 @@ export interface KinesisPublisherOptions {
   lingerMs: number;
   /** How long a request may wait for all its records to be stored before it gets 503. */
   deadlineMs: number;
-  /** Bytes accepted but not yet stored, past which new requests get 503 at once. */
-  maxInFlightBytes: number;
   aggregate: boolean;
   aggregationMaxBytes: number;
   retryAfterSeconds: number;
-  /** Buffered bytes that trigger a flush before the linger ends (default 4 MiB). */
+  /** Buffered bytes that trigger a flush before the linger ends (default FLUSH_BYTES). */
   flushBytes?: number;
   /**
    * PutRecords calls in flight at once (default 4). When all are busy, records wait for the
@@ -56,7 +59,6 @@ export interface KinesisPublisherOptions {
 
 interface Ticket {
   remaining: number;
-  bytes: number;
   deadline: number;
   settled: boolean;
   resolve: () => void;
@@ -71,10 +73,9 @@ interface Pending extends RoutedRecord {
 const MISPLACED = 'MisplacedByReshard';
 
 /** Publishes records to a Kinesis stream; see the module comment for the guarantees. */
-export class KinesisPublisher implements EventPublisher {
+export class KinesisPublisher implements RecordPublisher {
   private pending: Pending[] = [];
   private pendingBytes = 0;
-  private inFlightBytes = 0;
   private timer: NodeJS.Timeout | undefined;
   private refreshTimer: NodeJS.Timeout | undefined;
   private readonly sends = new Set<Promise<void>>();
@@ -87,7 +88,7 @@ export class KinesisPublisher implements EventPublisher {
   private readonly m;
 
   constructor(opts: KinesisPublisherOptions) {
-    this.o = { flushBytes: 4 * 1024 * 1024, maxConcurrentCalls: 4, retryBaseMs: 50, retryCapMs: 1_000, shardRefreshMs: 60_000, random: Math.random, ...opts };
+    this.o = { flushBytes: FLUSH_BYTES, maxConcurrentCalls: 4, retryBaseMs: 50, retryCapMs: 1_000, shardRefreshMs: 60_000, random: Math.random, ...opts };
     this.putRecords = opts.putRecords ?? directPutRecords(opts.client, opts.streamName);
     const metrics = opts.metrics;
     this.m = metrics
@@ -97,8 +98,6 @@ export class KinesisPublisher implements EventPublisher {
           userRecords: metrics.counter('kinesis_user_records_stored_total', 'Events stored in Kinesis'),
           retries: metrics.counter('kinesis_retries_total', 'Kinesis records sent again after a failure, by error code', ['code']),
           deadline: metrics.counter('kinesis_deadline_exceeded_total', 'Requests answered 503 because Kinesis did not store them in time'),
-          overloaded: metrics.counter('publisher_overloaded_total', 'Requests refused because the in-flight limit was reached'),
-          inFlight: metrics.gauge('publisher_in_flight_bytes', 'Bytes accepted but not yet stored'),
           callSeconds: metrics.histogram('kinesis_put_records_seconds', 'PutRecords call latency', [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5]),
         }
       : undefined;
@@ -111,31 +110,19 @@ export class KinesisPublisher implements EventPublisher {
     this.refreshTimer.unref();
   }
 
-  /** Bytes accepted but not yet stored. */
-  get inFlight(): number {
-    return this.inFlightBytes;
-  }
-
   /** When (Date.now()) the last batch of records was sent; 0 before the first. */
   get lastSentAt(): number {
     return this.sentAt;
   }
 
   publish(records: readonly OutgoingRecord[]): Promise<void> {
-    if (this.closing) {
-      return Promise.reject(shuttingDown());
-    }
+    // Admission refuses new requests before the publishers close, so none arrives after.
+    if (this.closing) return Promise.reject(new Error('publish() after close()'));
     if (records.length === 0) return Promise.resolve();
     let bytes = 0;
     for (const r of records) bytes += r.data.length + r.partitionKey.length;
-    if (this.inFlightBytes + bytes > this.o.maxInFlightBytes) {
-      this.m?.overloaded.inc();
-      return Promise.reject(overloaded(this.o.retryAfterSeconds));
-    }
-    this.inFlightBytes += bytes;
-    this.m?.inFlight.set(this.inFlightBytes);
     return new Promise<void>((resolve, reject) => {
-      const ticket: Ticket = { remaining: records.length, bytes, deadline: Date.now() + this.o.deadlineMs, settled: false, resolve, reject };
+      const ticket: Ticket = { remaining: records.length, deadline: Date.now() + this.o.deadlineMs, settled: false, resolve, reject };
       for (const r of records) {
         this.pending.push({ partitionKey: r.partitionKey, data: r.data, hashKey: hashKeyOf(r.partitionKey), ticket });
       }
@@ -294,7 +281,6 @@ export class KinesisPublisher implements EventPublisher {
         this.m.entries.inc({ outcome: 'ok' }, storedEntries);
         if (failed.length > 0) this.m.entries.inc({ outcome: 'failed' }, failed.length);
         this.m.userRecords.inc(storedRecords);
-        this.m.inFlight.set(this.inFlightBytes);
       }
       if (failed.length > 0) {
         this.o.logger.warn({ event: 'put_records_partial_failure', failed: failed.length, sent: entries.length, code: failed[0]!.code }, 'put_records_partial_failure');
@@ -312,15 +298,14 @@ export class KinesisPublisher implements EventPublisher {
   private stored(ticket: Ticket): void {
     if (ticket.settled) return;
     if (--ticket.remaining === 0) {
-      this.settle(ticket);
+      ticket.settled = true;
       ticket.resolve();
     }
   }
 
   private fail(ticket: Ticket): void {
     if (ticket.settled) return;
-    this.settle(ticket);
-    this.m?.inFlight.set(this.inFlightBytes);
+    ticket.settled = true;
     this.m?.deadline.inc();
     ticket.reject(
       new AppError('ERR_STREAM_UNAVAILABLE', 'Kinesis did not store every event of this request in time', {
@@ -328,10 +313,5 @@ export class KinesisPublisher implements EventPublisher {
         hint: `retry after ${this.o.retryAfterSeconds} s with the same event ids; duplicates are removed downstream`,
       }),
     );
-  }
-
-  private settle(ticket: Ticket): void {
-    ticket.settled = true;
-    this.inFlightBytes -= ticket.bytes;
   }
 }

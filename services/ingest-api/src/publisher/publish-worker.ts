@@ -3,7 +3,7 @@
  * running beside the HTTP thread. It receives the records of one linger's requests in one
  * message, with the bodies handed over unparsed (parsed and validated here, as the route
  * would), sends them at once, and answers each request's outcome in batched messages; see
- * threaded-publisher.ts for the protocol and why.
+ * publisher-thread.ts for the protocol and why.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { AppError, Metrics, createLogger } from '@eventlake/common';
@@ -12,7 +12,7 @@ import { acceptedBody, prepareScanned, type PreparedRequest } from '../ingest-re
 import { ScannedBody } from '../body-scanner.js';
 import { bodyLingerMs, createKinesisClient, createPublisher } from '../kinesis.js';
 import type { OutgoingRecord } from './event-publisher.js';
-import type { BodyStored, BodyToWorker, FromWorker, ToWorker, WorkerFailure } from './threaded-publisher.js';
+import type { BodyStored, BodyToWorker, FromWorker, ToWorker, WorkerFailure } from './publisher-thread.js';
 
 const port = parentPort!;
 const { config, metricsPrefix } = workerData as { config: IngestConfig; metricsPrefix: string };

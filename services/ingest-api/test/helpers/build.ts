@@ -5,8 +5,9 @@ import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/app.js';
 import { buildMetricsApp } from '../../src/metrics-app.js';
 import { hashApiKey } from '../../src/api-keys.js';
-import { loadIngestConfig } from '../../src/config.js';
-import type { EventPublisher, OutgoingRecord } from '../../src/publisher/event-publisher.js';
+import { loadIngestConfig, type IngestConfig } from '../../src/config.js';
+import type { OutgoingRecord, RecordPublisher } from '../../src/publisher/event-publisher.js';
+import { IngestPublisher } from '../../src/publisher/ingest-publisher.js';
 import { seedBytes } from '../../../../fixtures/seed-events.js';
 
 export const TEST_KEY = 'el_test_4d2c1f0a9b8e7d6c';
@@ -23,7 +24,7 @@ export function testEnv(overrides: Record<string, string> = {}): Record<string, 
 }
 
 /** A publisher that stores what it is given, or fails the way a test tells it to. */
-export class FakePublisher implements EventPublisher {
+export class FakePublisher implements RecordPublisher {
   readonly batches: OutgoingRecord[][] = [];
   failure: AppError | undefined;
   isReady = true;
@@ -32,6 +33,8 @@ export class FakePublisher implements EventPublisher {
   get records(): OutgoingRecord[] {
     return this.batches.flat();
   }
+
+  async start(): Promise<void> {}
 
   async publish(records: readonly OutgoingRecord[]): Promise<void> {
     if (this.failure) throw this.failure;
@@ -47,6 +50,11 @@ export class FakePublisher implements EventPublisher {
   }
 }
 
+/** The server's publisher with `records` in place of Kinesis. */
+export function publisherOn(records: RecordPublisher, config: IngestConfig, metrics?: Metrics): IngestPublisher {
+  return new IngestPublisher({ config, local: records, ...(metrics ? { metrics } : {}) });
+}
+
 /** Builds the app on a FakePublisher and closes it when the test ends. */
 export async function build(
   t: { teardown(fn: () => unknown): void },
@@ -54,7 +62,8 @@ export async function build(
 ): Promise<{ app: FastifyInstance; publisher: FakePublisher; metrics: Metrics }> {
   const publisher = new FakePublisher();
   const metrics = new Metrics('eventlake_ingest');
-  const app = await buildApp({ config: loadIngestConfig(testEnv(env)), publisher, metrics });
+  const config = loadIngestConfig(testEnv(env));
+  const app = await buildApp({ config, publisher: publisherOn(publisher, config, metrics), metrics });
   t.teardown(() => app.close());
   return { app, publisher, metrics };
 }

@@ -6,7 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/app.js';
 import { loadIngestConfig } from '../../src/config.js';
 import { createServerPublisher } from '../../src/kinesis.js';
-import type { EventPublisher } from '../../src/publisher/event-publisher.js';
+import type { IngestPublisher } from '../../src/publisher/ingest-publisher.js';
 import { testEnv } from './build.js';
 
 /** The publisher thread's module, run from its TypeScript source (see publish-worker.mjs). */
@@ -26,7 +26,7 @@ export interface IngestStack {
   /** A client straight to kinesalite, for reading the stream back. */
   reader: KinesisClient;
   app: FastifyInstance;
-  publisher: EventPublisher;
+  publisher: IngestPublisher;
   metrics: Metrics;
 }
 

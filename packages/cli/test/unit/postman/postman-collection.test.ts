@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import newman, { type NewmanRunSummary } from 'newman';
 import { Metrics } from '@eventlake/common';
-import { buildApp, loadIngestConfig } from '@eventlake/ingest-api';
+import { IngestPublisher, buildApp, loadIngestConfig } from '@eventlake/ingest-api';
 import { ingestOpenApi } from '../../../src/postman/openapi-document.js';
 import { COLLECTION_PATH, FIXTURES_PATH, generateCollectionText } from '../../../src/postman/postman-command.js';
 import type { PostmanCollection } from '../../../src/postman/postman-collection.js';
@@ -55,17 +55,22 @@ t.test("running the collection with newman checks every answer: status, body sha
   const collection = JSON.parse(await readFile(join(ROOT, COLLECTION_PATH), 'utf8')) as PostmanCollection;
   const key = 'postman-test-key';
   const published: number[] = [];
+  const config = loadIngestConfig({ STREAM_NAME: 's', API_KEY_HASHES: createHash('sha256').update(key).digest('hex'), LOG_LEVEL: 'silent' });
   const app = await buildApp({
-    config: loadIngestConfig({ STREAM_NAME: 's', API_KEY_HASHES: createHash('sha256').update(key).digest('hex'), LOG_LEVEL: 'silent' }),
+    config,
     metrics: new Metrics('eventlake_test'),
-    publisher: {
-      publish: (records) => {
-        published.push(records.length);
-        return Promise.resolve();
+    publisher: new IngestPublisher({
+      config,
+      local: {
+        start: () => Promise.resolve(),
+        publish: (records) => {
+          published.push(records.length);
+          return Promise.resolve();
+        },
+        ready: () => Promise.resolve(true),
+        close: () => Promise.resolve(),
       },
-      ready: () => Promise.resolve(true),
-      close: () => Promise.resolve(),
-    },
+    }),
   });
   t.teardown(() => app.close());
   const summary = await runNewman(collection, await app.listen({ port: 0, host: '127.0.0.1' }), key);

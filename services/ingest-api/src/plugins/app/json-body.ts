@@ -9,7 +9,7 @@ export const NDJSON_TYPES = ['application/x-ndjson', 'application/jsonl'] as con
 /**
  * Bodies are read by `readBody`, which walks them as they arrive and stops at the first
  * limit they pass; the route then parses each event on its own (ingest-request.ts), or hands
- * a large body to the publisher thread unparsed (threaded-publisher.ts). Either way the body
+ * a large body to the publisher thread unparsed (publisher-thread.ts). Either way the body
  * reaches the handler as a ScannedBody: its bytes and where its events are.
  */
 async function jsonBodyPlugin(fastify: FastifyInstance): Promise<void> {

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import type { IngestPublisher } from '../../publisher/ingest-publisher.js';
 import { StreamReadiness } from '../../stream-readiness.js';
 
 const statusBody = (status: string, description: string) => ({
@@ -9,9 +10,9 @@ const statusBody = (status: string, description: string) => ({
 });
 
 /** Liveness (the process answers) and readiness (the stream takes writes). */
-export default async function healthRoutes(fastify: FastifyInstance): Promise<void> {
+export default async function healthRoutes(fastify: FastifyInstance, { publisher }: { publisher: IngestPublisher }): Promise<void> {
   const config = { rateLimit: false } as const;
-  const readiness = new StreamReadiness(() => fastify.publisher.ready(), fastify.config.READINESS_CACHE_MS);
+  const readiness = new StreamReadiness(() => publisher.ready(), fastify.config.READINESS_CACHE_MS);
   fastify.get(
     '/healthz',
     { config, schema: { tags: ['ops'], summary: 'The process is up', response: { 200: statusBody('ok', 'The process answers') } } },

@@ -1,23 +1,21 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ENDPOINTS, EVENT_TYPES } from '@eventlake/schemas';
 import { AppError } from '@eventlake/common';
-import { acceptedBody, prepareScanned, type IngestTarget } from '../../ingest-request.js';
-import { isBodyPublisher, type AcceptedBody } from '../../publisher/event-publisher.js';
+import type { IngestTarget } from '../../ingest-request.js';
+import type { AcceptedBody } from '../../publisher/event-publisher.js';
+import type { IngestPublisher } from '../../publisher/ingest-publisher.js';
 import { ingestHeaders, ingestResponses, mixedBody, mixedExample, requestBody, typedBody, typedExample } from './schemas.js';
 import requestEncodingPlugin from '../../plugins/external/request-encoding.js';
 import { ScannedBody } from '../../body-scanner.js';
 
 /** Event ingestion: one route per event type plus the mixed batch route. */
-export default async function ingestRoutes(fastify: FastifyInstance): Promise<void> {
+export default async function ingestRoutes(fastify: FastifyInstance, { publisher }: { publisher: IngestPublisher }): Promise<void> {
   await fastify.register(requestEncodingPlugin);
-  const limits = { maxEventsPerRequest: fastify.config.MAX_EVENTS_PER_REQUEST, maxEventBytes: fastify.config.MAX_EVENT_BYTES };
   const accepted = fastify.metrics.counter('events_accepted_total', 'Events stored and acknowledged', ['type']);
 
-  const publisher = fastify.publisher;
-  const bodies = isBodyPublisher(publisher) ? publisher : undefined;
-
   /**
-   * Parses, validates and publishes a request's body. Not async: what an async function
+   * Hands a request's body to the publisher (which parses, validates and publishes it,
+   * here or in its thread). Not async: what an async function
    * holds may live until it resumes, and the body text should die young rather than wait
    * the few hundred milliseconds Kinesis takes under load (long enough for the young
    * generation to copy and promote it).
@@ -27,12 +25,7 @@ export default async function ingestRoutes(fastify: FastifyInstance): Promise<vo
     request.body = undefined;
     // No body at all (no Content-Length, or 0): nothing reached the parser.
     if (!(body instanceof ScannedBody)) throw new AppError('ERR_EMPTY_BODY', 'the body is empty', { status: 400, hint: 'send a JSON event or an array of events' });
-    const receivedAtMicros = Date.now() * 1000;
-    // Parsed, validated and published by the publisher thread; see threaded-publisher.ts.
-    if (bodies?.takesBody(body.bytes.length)) return bodies.publishBody(target, body, receivedAtMicros);
-    const prepared = prepareScanned(target, body, limits, receivedAtMicros);
-    const done = { body: acceptedBody(prepared.eventIds), byType: prepared.byType };
-    return publisher.publish(prepared.records).then(() => done);
+    return publisher.ingest(target, body, Date.now() * 1000);
   };
 
   const handler = (target: IngestTarget) => async (request: FastifyRequest, reply: FastifyReply) => {

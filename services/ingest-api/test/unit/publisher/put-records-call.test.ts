@@ -237,7 +237,6 @@ t.test('an endpoint that stops answering: the call is abandoned at its deadline 
     logger: createLogger('test', { level: 'silent' }),
     lingerMs: 1,
     deadlineMs: 400,
-    maxInFlightBytes: 1024 * 1024,
     aggregate: false,
     aggregationMaxBytes: 51_200,
     retryAfterSeconds: 1,
@@ -246,5 +245,4 @@ t.test('an endpoint that stops answering: the call is abandoned at its deadline 
   });
   t.teardown(() => publisher.close());
   await t.rejects(publisher.publish([{ partitionKey: 'k', data: Buffer.from('{"a":1}') }]), { code: 'ERR_STREAM_UNAVAILABLE', status: 503 });
-  t.equal(publisher.inFlight, 0, 'nothing is left in flight');
 });

@@ -8,7 +8,7 @@ import { Writable } from 'node:stream';
 import { Metrics, createLogger } from '@eventlake/common';
 import { buildApp } from '../../../src/app.js';
 import { loadIngestConfig } from '../../../src/config.js';
-import { FakePublisher, OTHER_KEY, TEST_KEY, authHeaders, makeEvent, testEnv } from '../../helpers/build.js';
+import { FakePublisher, publisherOn, OTHER_KEY, TEST_KEY, authHeaders, makeEvent, testEnv } from '../../helpers/build.js';
 
 interface LogLine {
   event?: string;
@@ -28,9 +28,10 @@ async function logged(t: { teardown(fn: () => unknown): void }, env: Record<stri
       callback();
     },
   });
+  const config = loadIngestConfig(testEnv({ LOG_LEVEL: 'info', ...env }));
   const app = await buildApp({
-    config: loadIngestConfig(testEnv({ LOG_LEVEL: 'info', ...env })),
-    publisher: new FakePublisher(),
+    config,
+    publisher: publisherOn(new FakePublisher(), config),
     metrics: new Metrics('eventlake_ingest'),
     logger: createLogger('ingest-api', { level: 'info', destination }),
   });

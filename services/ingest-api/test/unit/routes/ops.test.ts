@@ -7,7 +7,7 @@ import { ENDPOINTS, EVENT_TYPES, type EventType } from '@eventlake/schemas';
 import Fastify from 'fastify';
 import ingestApp, { buildApp, serverOptions } from '../../../src/app.js';
 import { loadIngestConfig } from '../../../src/config.js';
-import { FakePublisher, TEST_KEY, authHeaders, build, makeEvent, scrape, testEnv } from '../../helpers/build.js';
+import { FakePublisher, publisherOn, TEST_KEY, authHeaders, build, makeEvent, scrape, testEnv } from '../../helpers/build.js';
 import { StreamReadiness } from '../../../src/stream-readiness.js';
 
 t.test('healthz is up; readyz follows the publisher and names nothing behind the API', async (t) => {
@@ -190,7 +190,8 @@ t.test('request logs carry the request id and never the API key', async (t) => {
   const lines: string[] = [];
   const logger = createLogger('ingest-api', { level: 'info', destination: { write: (s: string) => void lines.push(s) } });
   const publisher = new FakePublisher();
-  const app = await buildApp({ config: loadIngestConfig(testEnv({ LOG_LEVEL: 'info' })), publisher, metrics: new Metrics('eventlake_ingest'), logger });
+  const config = loadIngestConfig(testEnv({ LOG_LEVEL: 'info' }));
+  const app = await buildApp({ config, publisher: publisherOn(publisher, config), metrics: new Metrics('eventlake_ingest'), logger });
   t.teardown(() => app.close());
   const res = await app.inject({
     method: 'POST',
@@ -219,7 +220,7 @@ t.test('a request whose body is trickled in past REQUEST_TIMEOUT_MS gets 408 and
   const options = serverOptions(config);
   const app = Fastify({ ...options, http: { ...options.http, connectionsCheckingInterval: 100 } });
   const publisher = new FakePublisher();
-  await app.register(ingestApp, { config, publisher, metrics: new Metrics('eventlake_ingest') });
+  await app.register(ingestApp, { config, publisher: publisherOn(publisher, config), metrics: new Metrics('eventlake_ingest') });
   await app.listen({ port: 0, host: '127.0.0.1' });
   t.teardown(() => app.close());
   const { port } = app.server.address() as { port: number };

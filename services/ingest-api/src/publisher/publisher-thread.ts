@@ -31,8 +31,8 @@ import { AppError, type Logger, type MetricSnapshot, type Metrics } from '@event
 import type { IngestConfig } from '../config.js';
 import type { IngestTarget } from '../ingest-request.js';
 import type { BodyLayout, ScannedBody } from '../body-scanner.js';
-import type { AcceptedBody, BodyPublisher, OutgoingRecord, ServerEventPublisher } from './event-publisher.js';
-import { overloaded, shuttingDown } from './refusals.js';
+import type { AcceptedBody, OutgoingRecord, RecordPublisher } from './event-publisher.js';
+import { FLUSH_BYTES } from './kinesis-publisher.js';
 
 /** One request's failure, as the worker reports it. */
 export interface WorkerFailure {
@@ -77,7 +77,6 @@ interface Waiting {
   /** Given the 202 body for a handed-over body, nothing for records. */
   resolve: (stored?: AcceptedBody) => void;
   reject: (err: AppError) => void;
-  bytes: number;
 }
 
 /**
@@ -106,28 +105,23 @@ function ownBuffer(bytes: Buffer): ArrayBuffer {
 const unavailable = () =>
   new AppError('ERR_STREAM_UNAVAILABLE', 'the publisher of this API instance stopped', { status: 503, hint: 'retry; another instance takes the request' });
 
-/** An EventPublisher whose KinesisPublisher runs in a worker thread. */
-export class ThreadedPublisher implements ServerEventPublisher, BodyPublisher {
+/**
+ * A KinesisPublisher in a worker thread, as a RecordPublisher that can also take bodies
+ * unparsed. What it is handed was admitted already (admission.ts): it bounds nothing itself.
+ */
+export class PublisherThread implements RecordPublisher {
   private readonly worker: Worker;
   private readonly waiting = new Map<number, Waiting>();
   /** Questions to the worker awaiting its answer, with what to answer if it dies first. */
   private readonly queries = new Map<number, { answer: (value: never) => void; otherwise: unknown }>();
   private nextId = 1;
   private batch: { ids: number[]; counts: number[]; records: OutgoingRecord[]; bodies: BodyToWorker[]; bytes: number } | undefined;
-  /** Bytes handed over or waiting to be, not yet settled. */
-  private inFlightBytes = 0;
-  private closing = false;
   private dead: Error | undefined;
   private readonly started: Promise<void>;
   private closed: Promise<void> | undefined;
-  private readonly maxInFlightBytes: number;
-  private readonly retryAfterSeconds: number;
   private readonly lingerMs: number;
   private timer: NodeJS.Timeout | undefined;
-  private readonly overloaded: () => void;
   private readonly handedOver: () => void;
-  /** Bytes that end a linger early, as the in-process publisher's flush threshold does. */
-  private static readonly FLUSH_BYTES = 4 * 1024 * 1024;
   /** The share of large bodies handed over unparsed, and the credit that spreads it over requests. */
   private bodyShare: number;
   private bodyCredit = 0;
@@ -144,13 +138,6 @@ export class ThreadedPublisher implements ServerEventPublisher, BodyPublisher {
       /** The worker's module: tests run it from source, or a stand-in. */
       workerFile?: URL;
       /**
-       * A publisher in this thread for requests of fewer than `below` events. Handing a
-       * request over costs about the same whatever its size, and for the smallest requests
-       * that is more than the thread saves (measured in docs/performance.md, "Steady-state
-       * measurement, and the publisher's own thread").
-       */
-      local?: { publisher: ServerEventPublisher; below: number };
-      /**
        * Request bodies of at least `minBytes` bytes may be handed over unparsed (see
        * `takesBody`); without this option every body is parsed in the HTTP thread. `share`
        * fixes the share handed over (0 to 1) instead of balancing the threads' load.
@@ -158,11 +145,7 @@ export class ThreadedPublisher implements ServerEventPublisher, BodyPublisher {
       bodies?: { minBytes: number; share?: number };
     } = {},
   ) {
-    this.maxInFlightBytes = config.MAX_IN_FLIGHT_BYTES;
-    this.retryAfterSeconds = config.RETRY_AFTER_SECONDS;
     this.lingerMs = config.LINGER_MS;
-    const overloaded = metrics.counter('publisher_overloaded_total', 'Requests refused because the in-flight limit was reached');
-    this.overloaded = () => overloaded.inc();
     const handedOver = metrics.counter('bodies_handed_over_total', 'Request bodies parsed and validated in the publisher thread');
     this.handedOver = () => handedOver.inc();
     // The worker's counters are read when /metrics or EMF asks, and shown with the app's.
@@ -213,25 +196,15 @@ export class ThreadedPublisher implements ServerEventPublisher, BodyPublisher {
     return this.enqueue(bytes.length, (id, batch) => batch.bodies.push({ id, target, bytes: ownBuffer(bytes), layout, receivedAtMicros })) as Promise<AcceptedBody>;
   }
 
-  /** Resolves once the worker (and the local publisher) loaded the shard map. */
+  /** Resolves once the worker loaded the shard map. */
   async start(): Promise<void> {
-    await Promise.all([this.started, this.opts.local?.publisher.start()]);
-  }
-
-  /** Bytes accepted but not yet stored. */
-  get inFlight(): number {
-    return this.inFlightBytes + (this.opts.local?.publisher.inFlight ?? 0);
+    await this.started;
   }
 
   publish(records: readonly OutgoingRecord[]): Promise<void> {
     if (records.length === 0) return Promise.resolve();
     let bytes = 0;
-    for (const r of records) bytes += r.data.length + r.partitionKey.length;
-    const local = this.opts.local;
-    if (local && records.length < local.below) {
-      const refused = this.refusal(bytes);
-      return refused ? Promise.reject(refused) : local.publisher.publish(records);
-    }
+    for (const r of records) bytes += r.data.length;
     return this.enqueue(bytes, (id, batch) => {
       batch.ids.push(id);
       batch.counts.push(records.length);
@@ -239,31 +212,15 @@ export class ThreadedPublisher implements ServerEventPublisher, BodyPublisher {
     }) as Promise<void>;
   }
 
-  /** Why a request of `bytes` cannot be taken now, if it cannot. */
-  private refusal(bytes: number): AppError | undefined {
-    if (this.closing) return shuttingDown();
-    if (this.dead) return unavailable();
-    // The same bound, and the same answer, as the in-process publisher, over every route:
-    // checked here so a request over it is refused at once, not after a round trip. A body
-    // handed over unparsed counts its length, a close estimate of its records' bytes.
-    if (this.inFlight + bytes > this.maxInFlightBytes) {
-      this.overloaded();
-      return overloaded(this.retryAfterSeconds);
-    }
-    return undefined;
-  }
-
   /** Adds a request (`add` puts it in the batch) to this linger's hand-over; settles with the worker's outcome. */
-  private enqueue(bytes: number, add: (id: number, batch: NonNullable<ThreadedPublisher['batch']>) => void): Promise<AcceptedBody | undefined> {
-    const refused = this.refusal(bytes);
-    if (refused) return Promise.reject(refused);
-    this.inFlightBytes += bytes;
+  private enqueue(bytes: number, add: (id: number, batch: NonNullable<PublisherThread['batch']>) => void): Promise<AcceptedBody | undefined> {
+    if (this.dead) return Promise.reject(unavailable());
     const id = this.nextId++;
     const batch = (this.batch ??= { ids: [], counts: [], records: [], bodies: [], bytes: 0 });
     add(id, batch);
     batch.bytes += bytes;
-    const settled = new Promise<AcceptedBody | undefined>((resolve, reject) => this.waiting.set(id, { resolve, reject, bytes }));
-    if (batch.bytes >= ThreadedPublisher.FLUSH_BYTES) this.handOver();
+    const settled = new Promise<AcceptedBody | undefined>((resolve, reject) => this.waiting.set(id, { resolve, reject }));
+    if (batch.bytes >= FLUSH_BYTES) this.handOver();
     else this.timer ??= setTimeout(() => this.handOver(), this.lingerMs);
     return settled;
   }
@@ -320,7 +277,6 @@ export class ThreadedPublisher implements ServerEventPublisher, BodyPublisher {
     const w = this.waiting.get(id);
     if (!w) return undefined;
     this.waiting.delete(id);
-    this.inFlightBytes -= w.bytes;
     return w;
   }
 
@@ -343,16 +299,13 @@ export class ThreadedPublisher implements ServerEventPublisher, BodyPublisher {
     });
   }
 
-  async ready(): Promise<boolean> {
-    if (this.closing || this.dead) return false;
-    const [thread, local] = await Promise.all([this.query<boolean>('ready', false), this.opts.local?.publisher.ready() ?? true]);
-    return thread && local;
+  ready(): Promise<boolean> {
+    return this.query<boolean>('ready', false);
   }
 
-  /** Hands over what is pending, waits until the worker (and the local publisher) stored or failed all of it, stops the thread. */
+  /** Hands over what is pending, waits until the worker stored or failed all of it, stops the thread. */
   close(): Promise<void> {
-    this.closing = true;
-    this.closed ??= Promise.all([this.closeThread(), this.opts.local?.publisher.close()]).then(() => undefined);
+    this.closed ??= this.closeThread();
     return this.closed;
   }
 
@@ -392,7 +345,6 @@ export class ThreadedPublisher implements ServerEventPublisher, BodyPublisher {
   private rejectWaiting(): void {
     for (const [id, w] of this.waiting) {
       this.waiting.delete(id);
-      this.inFlightBytes -= w.bytes;
       w.reject(unavailable());
     }
     for (const [id, query] of this.queries) {

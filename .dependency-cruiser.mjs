@@ -44,6 +44,17 @@ export default {
       from: { path: '^services/' },
       to: { path: '^tools/|^@eventlake/cli($|/)' },
     },
+    {
+      name: 'tools-through-entry-points',
+      comment:
+        "The tools start and read the services and packages through their entry points (@eventlake/…), never their files. One test reaches test code: the status page's end-to-end test drives Chromium with the status tests' helper.",
+      severity: 'error',
+      from: { path: '^tools/' },
+      to: {
+        path: '^(packages|services|infra)/',
+        pathNot: '^packages/status/test/support/chromium[.]ts$',
+      },
+    },
   ],
   options: {
     // Other packages are read through their entry points, never followed into.

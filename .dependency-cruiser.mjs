@@ -14,7 +14,7 @@ export default {
       name: 'no-test-code-in-src',
       comment: 'Shipped code must not import test code.',
       severity: 'error',
-      from: { path: '^(packages/[^/]+|services/[^/]+|infra)/src/' },
+      from: { path: '^(packages/[^/]+|services/[^/]+|tools/[^/]+|infra)/src/' },
       to: { path: '(^|/)test/' },
     },
     {
@@ -24,17 +24,36 @@ export default {
       severity: 'error',
       from: { path: '^bench/' },
       to: {
-        path: '^(packages|services|infra)/',
+        path: '^(packages|services|tools|infra)/',
         pathNot: '^packages/status/test/unit/status-factories[.]ts$',
       },
     },
     {
       name: 'packages-below-services',
       comment:
-        'Packages are what the services build on, so they do not import a service. packages/cli does (pnpm dev, lake replay and the OpenAPI export start or read the services): it is the composition root that is still to move above them.',
+        'The layers, bottom up: packages, services, tools. Packages are what the services and the tools build on, so a package imports neither a service nor a tool.',
       severity: 'error',
-      from: { path: '^packages/', pathNot: '^packages/cli/' },
-      to: { path: '^(services/|@eventlake/(ingest-api|processor)($|/))' },
+      from: { path: '^packages/' },
+      to: { path: '^(services|tools)/|^@eventlake/(ingest-api|processor|cli)($|/)' },
+    },
+    {
+      name: 'services-below-tools',
+      comment:
+        "The tools (tools/cli: pnpm dev, lake replay, the OpenAPI export) start and read the services through the services' entry points, so a service never imports a tool.",
+      severity: 'error',
+      from: { path: '^services/' },
+      to: { path: '^tools/|^@eventlake/cli($|/)' },
+    },
+    {
+      name: 'tools-through-entry-points',
+      comment:
+        "The tools start and read the services and packages through their entry points (@eventlake/…), never their files. One test reaches test code: the status page's end-to-end test drives Chromium with the status tests' helper.",
+      severity: 'error',
+      from: { path: '^tools/' },
+      to: {
+        path: '^(packages|services|infra)/',
+        pathNot: '^packages/status/test/support/chromium[.]ts$',
+      },
     },
   ],
   options: {

@@ -14,9 +14,9 @@ import {
   produce,
   startLocalPipeline,
   type LocalPipeline,
-} from '../../packages/cli/src/index.js';
+} from '../../tools/cli/src/index.js';
 import { SEED_EVENTS_DIR } from '../../fixtures/seed-events.js';
-import { testPipelineOptions } from '../../packages/cli/test/support/test-pipeline.js';
+import { testPipelineOptions } from '../../tools/cli/test/support/test-pipeline.js';
 import { recountDifferences } from '../../services/processor/test/integration/support/minute-recount.js';
 
 const FIXTURES = SEED_EVENTS_DIR;

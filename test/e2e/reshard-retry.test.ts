@@ -12,8 +12,8 @@ import { GetRecordsCommand, GetShardIteratorCommand, KinesisClient, ListShardsCo
 import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { localClientConfig, localS3Options, startKinesisProxy } from '@eventlake/local-stack';
-import { startLocalPipeline } from '../../packages/cli/src/index.js';
-import { testPipelineOptions } from '../../packages/cli/test/support/test-pipeline.js';
+import { startLocalPipeline } from '../../tools/cli/src/index.js';
+import { testPipelineOptions } from '../../tools/cli/test/support/test-pipeline.js';
 import { exactlyOnce, readLake } from '../../services/processor/test/integration/support/lake-reader.js';
 import { until } from '../../services/processor/test/integration/support/wait.js';
 

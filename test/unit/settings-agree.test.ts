@@ -8,7 +8,7 @@
 import t from 'tap';
 import { parseInfraConfig } from '../../infra/src/config.js';
 import { ingestEnvironment, ingestSettings, processorEnvironment, processorSettings } from '../../infra/src/service-settings.js';
-import { DEFAULT_PIPELINE_OPTIONS, devApiEnvironment, devWorkerEnvironment, type DevWiring } from '../../packages/cli/src/dev/local-pipeline.js';
+import { DEFAULT_PIPELINE_OPTIONS, devApiEnvironment, devWorkerEnvironment, type DevWiring } from '../../tools/cli/src/dev/local-pipeline.js';
 import { hashApiKey } from '../../services/ingest-api/src/api-keys.js';
 import { IngestConfigSchema, loadIngestConfig } from '../../services/ingest-api/src/config.js';
 import { ProcessorConfigSchema, loadProcessorConfig } from '../../services/processor/src/config.js';

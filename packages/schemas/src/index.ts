@@ -15,3 +15,5 @@ export * from './nesting.js';
 export * from './open-api.js';
 export * from './examples.js';
 export * from './minute-aggregates.js';
+export * from './reading-ranges.js';
+export * from './error-record.js';

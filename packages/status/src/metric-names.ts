@@ -1,7 +1,7 @@
 /**
  * The series the status reads from the services' /metrics. The services declare them (the
  * API's plugins and routes, the processor's `processorMetrics` and `lakeMetrics`); a
- * contract test in packages/cli checks each name below against their registries.
+ * contract test in tools/cli checks each name below against their registries.
  */
 
 /** Series of the ingest API (prefix `eventlake_ingest_`). */

@@ -29,9 +29,6 @@ export { ShardReader } from './consumer/shard-reader.js';
 export { SHARD_END, TRIM_HORIZON, type Lease } from './consumer/lease.js';
 export { startHttpServer } from './http-server.js';
 export { memoryBudget, type MemoryBudget } from './memory-budget.js';
-export type { ErrorRecord, ErrorStage } from './lake/error-records.js';
-// The plausible telemetry ranges, for tools that generate readings outside them.
-export { READING_RANGES, type Reading, type ReadingRange } from './lake/reading-ranges.js';
 
 /** The AWS clients of one processor, created in one place and passed in. */
 export interface ProcessorClients {

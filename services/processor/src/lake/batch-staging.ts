@@ -10,12 +10,12 @@
  */
 import { unlink, writeFile } from 'node:fs/promises';
 import type { DuckDBConnection } from '@duckdb/node-api';
-import type { EventType } from '@eventlake/schemas';
+import type { ErrorRecord, EventType } from '@eventlake/schemas';
 import type { Logger } from '@eventlake/common';
 import type { BatchLines } from './batch-lines.js';
 import { decodeUserRecord } from './decode.js';
 import { createRowsTable, type DuckdbSession } from './duckdb-session.js';
-import { errorRecord, type ErrorRecord } from './error-records.js';
+import { errorRecord } from './error-records.js';
 import type { EventTimeRange } from './event-time-range.js';
 import type { SeenIds } from './seen-ids.js';
 import { stagingSql } from './staging-sql.js';

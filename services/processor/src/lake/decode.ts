@@ -1,7 +1,7 @@
 /** From user record bytes to a validated stream record, or the reasons it is unusable. */
 import { isUtf8 } from 'node:buffer';
-import { checkRecord, type EventRecord } from '@eventlake/schemas';
-import { issueReasons, type ErrorStage } from './error-records.js';
+import { checkRecord, type ErrorStage, type EventRecord } from '@eventlake/schemas';
+import { issueReasons } from './error-records.js';
 
 /** A decoded user record, or why it failed and at which stage. */
 export type DecodeResult = { ok: true; record: EventRecord } | { ok: false; stage: ErrorStage; reasons: string[] };

@@ -1,12 +1,12 @@
 /**
  * The derived (enrichment) columns in SQL: an item's category from the category table, the
  * telemetry geohash and anomalies, the transaction totals, processed_at and ingest latency.
- * The tables they read are data files (category-table.ts, reading-ranges.ts).
+ * The tables they read are data files (category-table.ts here; the reading ranges, which
+ * say what the lake's `anomaly` means, in @eventlake/schemas).
  */
-import { lakeColumns, type EventType, type LakeType } from '@eventlake/schemas';
+import { lakeColumns, READING_RANGES, type EventType, type LakeType, type ReadingRange } from '@eventlake/schemas';
 import { CATEGORY_RANGES, OTHER_CATEGORY, type CategoryRange } from './category-table.js';
 import { decimalFitsSql, decimalFromUnitsSql, lakeValueSql, mathRoundSql } from './lake-value-sql.js';
-import { READING_RANGES, type ReadingRange } from './reading-ranges.js';
 import { lambdaVar, letSql, sqlDouble, sqlString } from './sql-text.js';
 
 /** Geohash precision: 9 characters is about 5 m, finer than any consumer GPS fix. */

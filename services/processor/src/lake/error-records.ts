@@ -1,32 +1,13 @@
 /**
- * The errors/ record format: one JSON line per user record (or per corrupt aggregate) the
- * lake could not use, with everything needed to find, understand and replay it.
+ * Writing errors/ records: one JSON line per user record (or per corrupt aggregate) the
+ * lake could not use, with everything needed to find, understand and replay it. The line's
+ * shape, `ErrorRecord`, is the lake's contract and lives in @eventlake/schemas.
  */
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
-import { formatJsonPath, type ValidationIssue } from '@eventlake/schemas';
+import { formatJsonPath, type ErrorRecord, type ErrorStage, type ValidationIssue } from '@eventlake/schemas';
 
 const gzipAsync = promisify(gzip);
-
-/** Where in the pipeline a record failed. */
-export type ErrorStage = 'aggregate' | 'utf8' | 'json' | 'schema';
-
-/** One line of an errors/ file. */
-export interface ErrorRecord {
-  stage: ErrorStage;
-  /** Every reason found, for humans; schema reasons start with the JSONPath they concern. */
-  reasons: string[];
-  shard_id: string;
-  sequence_number: string;
-  /** Position inside a KPL aggregate; null when the whole Kinesis record failed. */
-  sub_sequence_number: number | null;
-  partition_key: string;
-  /** ApproximateArrivalTimestamp, ISO 8601 UTC. */
-  arrival_time: string;
-  /** The raw bytes: text when they are UTF-8, else base64. */
-  data: string;
-  data_encoding: 'utf8' | 'base64';
-}
 
 /** Where a failed record came from. */
 export interface ErrorOrigin {

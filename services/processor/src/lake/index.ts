@@ -4,7 +4,6 @@ export * from './shard-sink.js';
 export * from './object-store.js';
 export * from './duckdb-session.js';
 export * from './category-table.js';
-export * from './reading-ranges.js';
 export * from './flush-policy.js';
 export * from './event-time-range.js';
 export * from './naming.js';

@@ -15,13 +15,13 @@
  * (`warm`) instead of re-reading the window from the stream.
  */
 import { AppError, type HashKeyRange, type Logger } from '@eventlake/common';
-import { MINUTE_TABLE_DEFS, MINUTE_TABLES, type EventType } from '@eventlake/schemas';
+import { MINUTE_TABLE_DEFS, MINUTE_TABLES, type ErrorRecord, type EventType } from '@eventlake/schemas';
 import type { FlushResult, SequenceRange, ShardSink, StreamRecord, WarmResult, WarmSource } from '../contracts.js';
 import { BatchLines } from './batch-lines.js';
 import { BatchStaging, LAKE_ROWS, type Duplicates } from './batch-staging.js';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { DuckdbSession } from './duckdb-session.js';
-import { encodeErrorsFile, errorRecord, type ErrorRecord } from './error-records.js';
+import { encodeErrorsFile, errorRecord } from './error-records.js';
 import type { EventTimeRange } from './event-time-range.js';
 import { shouldFlush, type FlushPolicy } from './flush-policy.js';
 import type { LakeMetrics } from './lake-metrics.js';

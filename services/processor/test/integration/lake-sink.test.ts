@@ -8,9 +8,9 @@ import { parquetMetadata, parquetReadObjects } from 'hyparquet';
 import { compressors } from 'hyparquet-compressors';
 import { Metrics, createLogger } from '@eventlake/common';
 import { ensureBucket, localClientConfig, localS3Options, startS3 } from '@eventlake/local-stack';
-import type { EventRecord } from '@eventlake/schemas';
+import type { ErrorRecord, EventRecord } from '@eventlake/schemas';
 import type { StreamRecord } from '../../src/contracts.js';
-import { createLakeSinkFactory, type ErrorRecord } from '../../src/lake/index.js';
+import { createLakeSinkFactory } from '../../src/lake/index.js';
 import { aggregatedRecord, plainRecord, RECEIVED_AT_MS, seedRecords, seq, toRecord } from '../unit/lake/record-factory.js';
 
 const BUCKET = 'lake';

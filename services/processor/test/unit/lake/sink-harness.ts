@@ -3,7 +3,8 @@ import { gunzipSync } from 'node:zlib';
 import { parquetReadObjects } from 'hyparquet';
 import { compressors } from 'hyparquet-compressors';
 import { Metrics, createLogger } from '@eventlake/common';
-import { createLakeSinkFactory, MemoryObjectStore, type ErrorRecord, type LakeSinkFactory, type ObjectStore } from '../../../src/lake/index.js';
+import type { ErrorRecord } from '@eventlake/schemas';
+import { createLakeSinkFactory, MemoryObjectStore, type LakeSinkFactory, type ObjectStore } from '../../../src/lake/index.js';
 import { RECEIVED_AT_MS } from './record-factory.js';
 
 /** The fixed wall clock of unit tests: one second after the seeds were received. */

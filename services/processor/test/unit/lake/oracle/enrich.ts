@@ -4,10 +4,9 @@
  * functions over plain data, reading the same category and reading-range tables as the lake.
  */
 import ngeohash from 'ngeohash';
-import { formatMicros, MONEY_SCALE, type EventRecord, type TransactionRecord } from '@eventlake/schemas';
+import { formatMicros, MONEY_SCALE, READING_RANGES, type EventRecord, type Reading, type ReadingRange, type TransactionRecord } from '@eventlake/schemas';
 import { CATEGORY_RANGES, OTHER_CATEGORY, type CategoryRange } from '../../../../src/lake/category-table.js';
 import { GEOHASH_PRECISION } from '../../../../src/lake/enrichment-sql.js';
-import { READING_RANGES, type Reading, type ReadingRange } from '../../../../src/lake/reading-ranges.js';
 
 /** A lake row: column name to value, in the shape of `rowSchemas[type]`. */
 export type LakeRow = Record<string, unknown>;

@@ -3,8 +3,7 @@
  * reproduces the same data. Shared by `pnpm generate`, the end-to-end test and the bench.
  */
 import { Faker, en } from '@faker-js/faker';
-import type { ClickstreamInput, EventType, TelemetryInput, TransactionInput } from '@eventlake/schemas';
-import { READING_RANGES, type Reading } from '@eventlake/processor';
+import { READING_RANGES, type ClickstreamInput, type EventType, type Reading, type TelemetryInput, type TransactionInput } from '@eventlake/schemas';
 
 /** The producers we generate for; `sensor` and `geo` are both telemetry. */
 export const GENERATOR_KINDS = ['clickstream', 'transaction', 'sensor', 'geo'] as const;
@@ -54,7 +53,7 @@ export interface EventFactoryOptions {
   population?: number;
   /**
    * Fraction (0–1) of sensor readings with one value outside its plausible range, which the
-   * processor flags `anomaly` (its reading-ranges table decides; default 0).
+   * processor flags `anomaly` (READING_RANGES in @eventlake/schemas decides; default 0).
    */
   anomalies?: number;
 }

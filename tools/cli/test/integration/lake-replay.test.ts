@@ -13,7 +13,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { createKinesisClient } from '@eventlake/ingest-api';
 import { ensureBucket, ensureStream, localClientConfig, localS3Options, LOCAL_REGION, startKinesis, startS3 } from '@eventlake/local-stack';
 import { deaggregate, listAllShards } from '@eventlake/kinesis';
-import type { ErrorRecord } from '@eventlake/processor';
+import type { ErrorRecord } from '@eventlake/schemas';
 import { replayErrors } from '../../src/lake/lake-replay.js';
 import { LakeSession, lakeLocationOf } from '../../src/lake/lake-session.js';
 import { sqlPath } from '../../src/lake/lake-sync.js';

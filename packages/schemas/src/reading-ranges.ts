@@ -1,6 +1,8 @@
 /**
- * Plausible ranges of telemetry readings; a reading outside its range flags the row as an
- * anomaly. Data, not code: tune the bounds here.
+ * Plausible ranges of telemetry readings: a reading outside its range is what the lake's
+ * `anomaly` flag and `anomalies` list mean, so the table is part of the lake's contract with
+ * the people who query it, beside the columns. The processor flags rows with it; the event
+ * generator draws out-of-range readings from it. Data, not code: tune the bounds here.
  */
 
 /** Inclusive bounds of one reading. */

@@ -1,6 +1,5 @@
 import t from 'tap';
-import { prepareEvent } from '@eventlake/schemas';
-import { READING_RANGES } from '@eventlake/processor';
+import { prepareEvent, READING_RANGES } from '@eventlake/schemas';
 import { CLICKSTREAM_ACTION_WEIGHTS, EVENT_TYPE_OF, EventFactory, GENERATOR_KINDS, SENSOR_IDS } from '../../../src/generate/event-builders.js';
 import { batchBody } from '../../../src/generate/producer.js';
 

@@ -14,17 +14,17 @@ import {
   minutePartialsPrefix,
   minuteTableSql,
   quoteSqlIdent as sqlIdent,
+  type ErrorRecord,
   type EventType,
   type LakeColumn,
   type MinuteTable,
 } from '@eventlake/schemas';
-import type { ErrorRecord } from '@eventlake/processor';
 
 /** The view names the query tool offers, in listing order: events, errors, minute tables, their partials. */
 export const LAKE_VIEWS = [...EVENT_TYPES, 'errors', ...MINUTE_TABLES, ...MINUTE_TABLES.map(minutePartialsName)] as const;
 
 /**
- * Columns of an errors/ line with their DuckDB types: the processor's `ErrorRecord`.
+ * Columns of an errors/ line with their DuckDB types: the lake's `ErrorRecord`.
  * Declared rather than inferred so the view has the same types with one file or none;
  * keyed by `ErrorRecord`'s fields so a field added or renamed there fails the build here.
  */

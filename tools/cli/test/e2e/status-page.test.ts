@@ -15,7 +15,7 @@ import { EventFactory } from '../../src/generate/event-builders.js';
 import { produce } from '../../src/generate/producer.js';
 import { startLocalPipeline } from '../../src/dev/local-pipeline.js';
 import { testPipelineOptions } from '../support/test-pipeline.js';
-import { openChromiumPage } from '../../../status/test/support/chromium.js';
+import { openChromiumPage } from '../../../../packages/status/test/support/chromium.js';
 
 const WAIT_MS = 60_000;
 

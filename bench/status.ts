@@ -7,7 +7,7 @@
  *   pnpm bench:status [--runs 7]
  */
 import { buildSnapshot, parsePrometheusText, type Tick } from '@eventlake/status';
-import { TARGETS, apiText, lease, shard, workerText } from '../packages/status/test/unit/status-factories.js';
+import { TARGETS, apiText, lease, shard, workerText } from '@eventlake/status/synthetic';
 import { intFlag, parseCli, runMain } from '@eventlake/cli/args';
 
 /** Series the bench adds to each scrape so its size matches a real /metrics page. */

@@ -12,7 +12,8 @@
  * - Faults on chosen calls: throttling (the service's own throttling error; for PutRecords also
  *   some records refused in a 200 answer, as Kinesis does when a shard's write limit is
  *   exceeded), a 500, a connection dropped as a stale keep-alive socket is, or a call that
- *   hangs unanswered until released.
+ *   hangs unanswered until released; the last three also after the call took effect (a write
+ *   stored, then a 500), and on the calls a plan picks by their number.
  *
  * Both emulators speak the JSON protocol (`x-amz-target: <Service>.<Operation>`), so one proxy
  * reads the operation and the body of every call. Requests are forwarded with their headers
@@ -20,10 +21,9 @@
  */
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { KinesisClient, MergeShardsCommand, SplitShardCommand, DescribeStreamSummaryCommand, type Shard } from '@aws-sdk/client-kinesis';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { KinesisClient, type Shard } from '@aws-sdk/client-kinesis';
 import { localClientConfig } from '@eventlake/common';
-import { listAllShards } from '@eventlake/kinesis';
+import { scaleUniformly } from './kinesis-scaling.js';
 
 /** Which service a proxy stands in for (its error names differ). */
 export type ProxiedService = 'kinesis' | 'dynamodb';
@@ -39,21 +39,44 @@ export type FaultAction =
   /** Keep the call unanswered until `release()` or `stop()`. */
   | 'hang';
 
-/** A fault injected into matching calls. */
-export interface ProxyFault {
+/**
+ * A fault injected into matching calls. When several match a call, the one injected first
+ * applies, so a plan reads as its cases in order with the default last.
+ */
+export type ProxyFault = FaultTarget & (ThrottleFault | BrokenCallFault);
+
+/** Which calls a fault affects. */
+export interface FaultTarget {
   /** The operation, as in `x-amz-target` after the dot: `GetRecords`, `UpdateItem`, … */
   operation: string;
-  action: FaultAction;
-  /** Only calls whose JSON body passes (one shard, one lease key). */
-  when?: (body: Record<string, unknown>) => boolean;
+  /**
+   * Only calls that pass: `body` is the call's JSON body (one shard, one lease key), `call` its
+   * number among the proxy's calls of `operation`, from 0 (a plan: every seventh call, the third).
+   */
+  when?: (body: Record<string, unknown>, call: number) => boolean;
   /** How many matching calls to affect; every one when absent. */
   times?: number;
+}
+
+/** Refusal for want of capacity, which AWS answers before the call takes effect. */
+export interface ThrottleFault {
+  action: Extract<FaultAction, 'throttle'>;
   /**
-   * PutRecords under `throttle` only: which of the call's records are refused. The others are
-   * written and the call answers 200 with `FailedRecordCount`, each refused record carrying
-   * ProvisionedThroughputExceededException. Absent: the whole call is refused.
+   * PutRecords only: which of the call's records are refused (`index` in the call, `call` as in
+   * `when`). The others are written and the call answers 200 with `FailedRecordCount`, each
+   * refused record carrying ProvisionedThroughputExceededException. Absent: the whole call is refused.
    */
-  records?: (index: number) => boolean;
+  records?: (index: number, call: number) => boolean;
+}
+
+/** A call that breaks on the way in, or on the way out. */
+export interface BrokenCallFault {
+  action: Exclude<FaultAction, 'throttle'>;
+  /**
+   * Break the call only once the emulator has carried it out: the write is stored, the caller
+   * sees a 500, a dropped connection or no answer, and a retry writes it again.
+   */
+  after?: boolean;
 }
 
 /** A running proxy. */
@@ -65,8 +88,11 @@ export interface AwsProxy {
   clear(): void;
   /** Answers every hanging call by dropping its connection. */
   release(): void;
-  /** Calls seen per operation, and faults applied per `operation:action`. */
-  stats(): { calls: Record<string, number>; faults: Record<string, number>; hanging: number };
+  /**
+   * Calls seen per operation; faults applied per `operation:action` (`operation:action:after`
+   * for those after the call took effect); records refused one by one by PutRecords throttling.
+   */
+  stats(): { calls: Record<string, number>; faults: Record<string, number>; refusedRecords: number; hanging: number };
   /** The JSON bodies of the calls of `operation` seen so far (writes' bodies are not kept). */
   requests(operation: string): Record<string, unknown>[];
   stop(): Promise<void>;
@@ -148,6 +174,7 @@ async function startProxy(upstream: string, service: ProxiedService, handler: Ha
   const errors = ERRORS[service];
   let faults: (ProxyFault & { used: number })[] = [];
   const calls: Record<string, number> = {};
+  let refusedRecords = 0;
   const bodies = new Map<string, Record<string, unknown>[]>();
   const applied: Record<string, number> = {};
   const hanging = new Set<http.ServerResponse>();
@@ -162,6 +189,7 @@ async function startProxy(upstream: string, service: ProxiedService, handler: Ha
   const putSome = async (req: http.IncomingMessage, body: Record<string, unknown>, refuse: (index: number) => boolean): Promise<Answer> => {
     const records: unknown[] = Array.isArray(body.Records) ? body.Records : [];
     const refused = records.map((_, i) => refuse(i));
+    refusedRecords += refused.filter(Boolean).length;
     let written: unknown[] = [];
     if (refused.includes(false)) {
       const answer = await forward(target, req, Buffer.from(JSON.stringify({ ...body, Records: records.filter((_, i) => !refused[i]) })));
@@ -176,19 +204,32 @@ async function startProxy(upstream: string, service: ProxiedService, handler: Ha
     return json(200, { FailedRecordCount: results.filter((r) => r.ErrorCode).length, Records: results });
   };
 
+  // The call as the service carries it out: answered by the handler, or by the emulator.
+  const carryOut = async (req: http.IncomingMessage, operation: string, body: Record<string, unknown>, raw: Buffer): Promise<Answer> => {
+    const own = await handler.before?.(operation, body);
+    if (own) return own;
+    const answer = await forward(target, req, raw);
+    return answer.status === 200 && handler.after ? handler.after(operation, body, answer) : answer;
+  };
+
   const server = http.createServer((req, res) => {
     void (async () => {
       const raw = await readBody(req);
       const operation = String(req.headers['x-amz-target'] ?? '').split('.').pop() ?? '';
       const body = parse(raw);
-      calls[operation] = (calls[operation] ?? 0) + 1;
+      const call = calls[operation] ?? 0;
+      calls[operation] = call + 1;
       if (!WRITES.has(operation)) bodies.set(operation, [...(bodies.get(operation) ?? []), body]);
-      const fault = faults.find((f) => f.operation === operation && (f.times === undefined || f.used < f.times) && (f.when?.(body) ?? true));
+      const fault = faults.find((f) => f.operation === operation && (f.times === undefined || f.used < f.times) && (f.when?.(body, call) ?? true));
       if (fault) {
         fault.used++;
-        applied[`${operation}:${fault.action}`] = (applied[`${operation}:${fault.action}`] ?? 0) + 1;
+        const after = fault.action !== 'throttle' && fault.after === true;
+        const key = `${operation}:${fault.action}${after ? ':after' : ''}`;
+        applied[key] = (applied[key] ?? 0) + 1;
+        if (after) await carryOut(req, operation, body, raw);
         switch (fault.action) {
           case 'hang':
+            if (req.socket.destroyed) return; // the caller gave up while the call was carried out
             hanging.add(res);
             res.on('close', () => hanging.delete(res));
             return;
@@ -199,8 +240,9 @@ async function startProxy(upstream: string, service: ProxiedService, handler: Ha
             send(res, error(500, errors.internal, 'injected internal error'));
             return;
           case 'throttle': {
-            if (operation === 'PutRecords' && fault.records) {
-              send(res, await putSome(req, body, fault.records));
+            const records = fault.records;
+            if (operation === 'PutRecords' && records) {
+              send(res, await putSome(req, body, (index) => records(index, call)));
               return;
             }
             const type = service === 'kinesis' && KINESIS_LIMIT_EXCEEDED.has(operation) ? 'LimitExceededException' : errors.throttle;
@@ -209,13 +251,7 @@ async function startProxy(upstream: string, service: ProxiedService, handler: Ha
           }
         }
       }
-      const own = await handler.before?.(operation, body);
-      if (own) {
-        send(res, own);
-        return;
-      }
-      const answer = await forward(target, req, raw);
-      send(res, answer.status === 200 && handler.after ? handler.after(operation, body, answer) : answer);
+      send(res, await carryOut(req, operation, body, raw));
     })().catch(() => {
       if (!res.headersSent) res.writeHead(502).end();
     });
@@ -242,7 +278,7 @@ async function startProxy(upstream: string, service: ProxiedService, handler: Ha
       faults = [];
     },
     release,
-    stats: () => ({ calls: { ...calls }, faults: { ...applied }, hanging: hanging.size }),
+    stats: () => ({ calls: { ...calls }, faults: { ...applied }, refusedRecords, hanging: hanging.size }),
     requests: (operation) => [...(bodies.get(operation) ?? [])],
     stop: () =>
       new Promise<void>((resolve) => {
@@ -288,7 +324,10 @@ export async function startKinesisProxy(upstream: string): Promise<KinesisProxy>
         const shardId = iteratorShard.get(String(body.ShardIterator));
         if (shardId !== undefined && expired.has(shardId)) return notFound(shardId, '');
       }
-      if (operation === 'UpdateShardCount') return updateShardCount(client, String(body.StreamName), Number(body.TargetShardCount));
+      if (operation === 'UpdateShardCount') {
+        const { status, doc } = await scaleUniformly(client, String(body.StreamName), Number(body.TargetShardCount));
+        return { status, headers: { 'content-type': 'application/x-amz-json-1.1' }, body: Buffer.from(JSON.stringify(doc)) };
+      }
       return null;
     },
     after: (operation, body, answer) => {
@@ -321,40 +360,4 @@ export async function startKinesisProxy(upstream: string): Promise<KinesisProxy>
       await proxy.stop();
     },
   };
-}
-
-/**
- * UpdateShardCount with UNIFORM_SCALING by a factor of two, as Kinesis carries it out: every
- * open shard split at the middle of its hash range (doubling), or neighbouring pairs merged
- * (halving). Answers when the stream is ACTIVE again with the new shards.
- */
-async function updateShardCount(client: KinesisClient, stream: string, target: number): Promise<Answer> {
-  const answer = (status: number, doc: unknown): Answer => ({ status, headers: { 'content-type': 'application/x-amz-json-1.1' }, body: Buffer.from(JSON.stringify(doc)) });
-  const open = (await listAllShards(client, stream)).filter((s) => !s.SequenceNumberRange?.EndingSequenceNumber);
-  open.sort((a, b) => (BigInt(a.HashKeyRange!.StartingHashKey!) < BigInt(b.HashKeyRange!.StartingHashKey!) ? -1 : 1));
-  const current = open.length;
-  if (target === current * 2) {
-    for (const s of open) {
-      const start = BigInt(s.HashKeyRange!.StartingHashKey!);
-      const end = BigInt(s.HashKeyRange!.EndingHashKey!);
-      await client.send(new SplitShardCommand({ StreamName: stream, ShardToSplit: s.ShardId!, NewStartingHashKey: ((start + end + 1n) / 2n).toString() }));
-      await untilActive(client, stream);
-    }
-  } else if (target * 2 === current) {
-    for (let i = 0; i + 1 < open.length; i += 2) {
-      await client.send(new MergeShardsCommand({ StreamName: stream, ShardToMerge: open[i]!.ShardId!, AdjacentShardToMerge: open[i + 1]!.ShardId! }));
-      await untilActive(client, stream);
-    }
-  } else {
-    return answer(400, { __type: 'InvalidArgumentException', message: `this proxy scales by a factor of two only (${current} → ${target})` });
-  }
-  return answer(200, { StreamName: stream, CurrentShardCount: current, TargetShardCount: target });
-}
-
-async function untilActive(client: KinesisClient, stream: string): Promise<void> {
-  for (;;) {
-    const s = await client.send(new DescribeStreamSummaryCommand({ StreamName: stream }));
-    if (s.StreamDescriptionSummary?.StreamStatus === 'ACTIVE') return;
-    await sleep(20);
-  }
 }

@@ -112,3 +112,35 @@ t.test('a PutRecords throttle on some records writes the others and answers for 
   t.equal(none.FailedRecordCount, 1, 'every record refused is still a 200 answer');
   t.equal(proxy.stats().faults['PutRecords:throttle'], 2);
 });
+
+t.test('a fault after the call took effect: the records are stored, the caller sees a 500 or a dropped connection', async (t) => {
+  const { proxy, client, direct } = await kinesisBehindProxy(t, 1);
+  const put = (...data: string[]) => client.send(new PutRecordsCommand({ StreamName: 'events', Records: data.map((d) => ({ PartitionKey: d, Data: Buffer.from(d) })) }));
+  proxy.inject({ operation: 'PutRecords', action: 'fail', after: true, times: 1 });
+  await t.rejects(put('a', 'b'), { name: 'InternalFailure' });
+  proxy.inject({ operation: 'PutRecords', action: 'reset', after: true, times: 1 });
+  await t.rejects(put('c'), /socket hang up|ECONNRESET/);
+  proxy.inject({ operation: 'PutRecords', action: 'fail', times: 1 });
+  await t.rejects(put('d'), { name: 'InternalFailure' });
+  await put('e');
+  const iterator = (await direct.send(new GetShardIteratorCommand({ StreamName: 'events', ShardId: 'shardId-000000000000', ShardIteratorType: 'TRIM_HORIZON' }))).ShardIterator;
+  const stored = (await direct.send(new GetRecordsCommand({ ShardIterator: iterator }))).Records ?? [];
+  t.same(stored.map((r) => Buffer.from(r.Data!).toString()), ['a', 'b', 'c', 'e'], 'stored after, not before');
+  t.same(proxy.stats().faults, { 'PutRecords:fail:after': 1, 'PutRecords:reset:after': 1, 'PutRecords:fail': 1 });
+});
+
+t.test('a plan picks calls by their number among the calls of their operation, and the fault injected first applies', async (t) => {
+  const { proxy, client } = await kinesisBehindProxy(t, 1);
+  proxy.inject({ operation: 'PutRecords', action: 'fail', when: (_, call) => call % 3 === 1 });
+  proxy.inject({ operation: 'PutRecords', action: 'throttle', records: (index, call) => index === call % 2 });
+  const answers: string[] = [];
+  for (let call = 0; call < 5; call++) {
+    await client.send(new ListShardsCommand({ StreamName: 'events' })); // counted apart
+    const put = client.send(new PutRecordsCommand({ StreamName: 'events', Records: ['x', 'y'].map((d) => ({ PartitionKey: d, Data: Buffer.from(d) })) }));
+    answers.push(await put.then((out) => out.Records!.map((r) => r.ErrorCode ?? 'written').join(' '), (e: Error) => e.name));
+  }
+  const refused = 'ProvisionedThroughputExceededException';
+  t.same(answers, [`${refused} written`, 'InternalFailure', `${refused} written`, `written ${refused}`, 'InternalFailure']);
+  t.same(proxy.stats().faults, { 'PutRecords:fail': 2, 'PutRecords:throttle': 3 });
+  t.equal(proxy.stats().refusedRecords, 3);
+});

@@ -2,7 +2,7 @@
 import { buildSnapshot, type StatusSnapshot } from '../../src/status-model.js';
 import type { SnapshotSource } from '../../src/status-server.js';
 import type { AggregateChart } from '../../src/status-sources.js';
-import { TARGETS, apiText, lease, shard, tick, workerText } from '../unit/status-factories.js';
+import { TARGETS, apiText, lease, shard, tick, workerText } from '../../src/synthetic.js';
 
 /** A snapshot source whose next snapshot a test publishes. */
 export class ManualSource implements SnapshotSource {

@@ -1,7 +1,7 @@
 import t from 'tap';
 import { StatusCollector } from '../../src/status-collector.js';
 import type { LakeListing, LeaseView, StatusSources } from '../../src/status-sources.js';
-import { TARGETS, apiText, lease, shard, workerText } from './status-factories.js';
+import { TARGETS, apiText, lease, shard, workerText } from '../../src/synthetic.js';
 
 const S0 = 'shardId-000000000000';
 

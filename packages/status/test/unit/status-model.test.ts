@@ -2,7 +2,7 @@ import t from 'tap';
 import { buildSnapshot, leaseMoves, processState } from '../../src/status-model.js';
 import { histogramQuantile, increaseInRange, type Tick } from '../../src/tick-series.js';
 import type { LakeListing } from '../../src/status-sources.js';
-import { TARGETS, apiText, lease, shard, tick, workerText } from './status-factories.js';
+import { TARGETS, apiText, lease, shard, tick, workerText } from '../../src/synthetic.js';
 
 const S0 = 'shardId-000000000000';
 const S1 = 'shardId-000000000001';

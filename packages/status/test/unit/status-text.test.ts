@@ -2,7 +2,7 @@ import t from 'tap';
 import { stripVTControlCharacters } from 'node:util';
 import { buildSnapshot } from '../../src/status-model.js';
 import { formatAge, formatBytes, renderStatusText } from '../../src/status-text.js';
-import { TARGETS, apiText, lease, shard, tick, workerText } from './status-factories.js';
+import { TARGETS, apiText, lease, shard, tick, workerText } from '../../src/synthetic.js';
 
 const S0 = 'shardId-000000000000';
 

@@ -1,8 +1,13 @@
-/** Builders of ticks, scrapes, leases and shards for the status tests, in the services' own metric text (names from metric-names.ts). */
-import { INGEST_SERIES, WORKER_SERIES } from '../../src/metric-names.js';
-import { parsePrometheusText } from '../../src/prometheus-text.js';
-import type { Scrape, Tick } from '../../src/tick-series.js';
-import type { LeaseView, MetricsTarget, ShardView } from '../../src/status-sources.js';
+/**
+ * A synthetic pipeline for the status: the services' metrics text (series named in
+ * metric-names.ts), ticks, leases and shards, as `pnpm dev` would show them. The status tests
+ * and the status bench both build their inputs here; it is its own entry point
+ * (`@eventlake/status/synthetic`) because nothing that runs the status needs it.
+ */
+import { INGEST_SERIES, WORKER_SERIES } from './metric-names.js';
+import { parsePrometheusText } from './prometheus-text.js';
+import type { Scrape, Tick } from './tick-series.js';
+import type { LeaseView, MetricsTarget, ShardView } from './status-sources.js';
 
 /** An API and two workers, as `pnpm dev` starts them. */
 export const TARGETS: MetricsTarget[] = [

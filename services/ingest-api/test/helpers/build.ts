@@ -100,3 +100,16 @@ export async function scrape(metrics: Metrics): Promise<{ statusCode: number; co
     await app.close();
   }
 }
+
+/** The body of every error answer. */
+export interface ErrorBody {
+  error: { code: string; message: string; hint?: string; details?: { errors?: { index: number; line?: number; path: string; reason: string; hint?: string }[]; limit?: string } };
+}
+
+/** An inject request: POST `payload` (JSON-encoded unless it is a string) to `url`, authenticated by default. */
+export const post = (url: string, payload: unknown, headers: Record<string, string> = authHeaders()) => ({
+  method: 'POST' as const,
+  url,
+  headers,
+  payload: typeof payload === 'string' ? payload : JSON.stringify(payload),
+});

@@ -9,7 +9,8 @@
  * enrichment-sql.ts and the minute partials minute-partials-sql.ts; this module puts them
  * together per type. A valid record's lake row is the one JavaScript would compute from the
  * parsed record (Math.round for money, ngeohash's cells): test/unit/lake/sql-path-plan.test.ts
- * holds the projection to a JavaScript reference kept under test/.
+ * holds the projection to a JavaScript reference kept under test/, sql-path-values.test.ts the
+ * values at their edges and sql-path-check-bounds.test.ts where the check parts from it.
  */
 import type { TObject } from '@sinclair/typebox';
 import { duckdbSqlType, EVENT_TYPES, lakeColumns, MINUTE_TABLE_DEFS, minutePartialColumns, quoteSqlIdent as q, recordSchemas, type EventType, type MinuteTable } from '@eventlake/schemas';

@@ -75,7 +75,7 @@ export const STAND_INS = {
   `,
   // Holds the records of every request until asked whether it is ready, then stores them
   // all; stores bodies at once (their 202 body names their length). Its metrics count the
-  // bodies it was handed.
+  // bodies it was handed and the requests it holds.
   hold: `
     import { parentPort } from 'node:worker_threads';
     let held = [];
@@ -93,7 +93,10 @@ export const STAND_INS = {
         parentPort.postMessage({ t: 'ready', id: m.id, ready: true });
       }
       if (m.t === 'metrics') {
-        const json = [{ name: 'test_worker_bodies_total', help: 'bodies handed over', type: 'counter', aggregator: 'sum', values: [{ value: bodies, labels: {} }] }];
+        const json = [
+          { name: 'test_worker_bodies_total', help: 'bodies handed over', type: 'counter', aggregator: 'sum', values: [{ value: bodies, labels: {} }] },
+          { name: 'test_worker_held_requests', help: 'requests held', type: 'gauge', aggregator: 'sum', values: [{ value: held.length, labels: {} }] },
+        ];
         parentPort.postMessage({ t: 'metrics', id: m.id, json });
       }
       if (m.t === 'close') parentPort.postMessage({ t: 'closed' });

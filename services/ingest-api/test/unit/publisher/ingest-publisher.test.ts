@@ -52,10 +52,10 @@ t.test('every path a request takes counts against one bound, and the gauge shows
 
   const smallAnswer = post(small);
   const recordsAnswer = post(records);
-  // Both requests are held: one by this thread's publisher, one by the thread.
-  while (local.requests.length < 1 || publisher.admission.inFlight <= local.requests.flat().reduce((n, r) => n + r.data.length + r.partitionKey.length, 0)) {
-    await new Promise((resolve) => setImmediate(resolve));
-  }
+  // Until both requests are held: one by this thread's publisher, one by the thread (after
+  // its linger, so the thread is asked, in order after the hand-over).
+  const heldByThread = async () => Number(/^test_worker_held_requests (\d+)$/m.exec(await metrics.prometheusText())?.[1] ?? 0);
+  while (local.requests.length < 1 || (await heldByThread()) < 1) await new Promise((resolve) => setTimeout(resolve, 5));
   t.same(local.requests.map((r) => r.length), [2], 'the 2-event request stayed in this thread; the 150-event one went to the thread');
   const held = publisher.admission.inFlight;
   const text = await metrics.prometheusText();

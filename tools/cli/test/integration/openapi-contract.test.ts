@@ -15,7 +15,8 @@ import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import newman, { type NewmanRunSummary } from 'newman';
+import type { NewmanRunSummary } from 'newman';
+import { runNewman } from '../support/newman.js';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { Metrics, createLogger } from '@eventlake/common';
 import { buildApp, createServerPublisher, loadIngestConfig } from '@eventlake/ingest-api';
@@ -68,29 +69,13 @@ async function portmanCollection(base: string, dir: string): Promise<string> {
   return out;
 }
 
-function runNewman(collection: unknown, base: string): Promise<NewmanRunSummary> {
-  return new Promise((resolve, reject) =>
-    newman.run(
-      {
-        collection: collection as never,
-        envVar: [
-          { key: 'baseUrl', value: base },
-          { key: 'apiKey', value: KEY },
-        ],
-        reporters: [],
-      },
-      (err, summary) => (err ? reject(err) : resolve(summary)),
-    ),
-  );
-}
-
 const failuresOf = (summary: NewmanRunSummary) =>
   summary.run.failures.map((f) => `${f.source?.name ?? '?'}: ${(f.error as Error & { test?: string }).test ?? ''}: ${f.error.message}`);
 
 t.test('every operation of the document, its 401 and 400 variations, passes Portman\'s contract tests against the running API', async (t) => {
   const base = await runningApi(t);
   const collection = JSON.parse(await readFile(await portmanCollection(base, t.testdir()), 'utf8')) as unknown;
-  const summary = await runNewman(collection, base);
+  const summary = await runNewman(collection, base, KEY);
   t.same(failuresOf(summary), [], 'no assertion failed');
   const { requests, assertions } = summary.run.stats;
   // 6 operations, 4 ingest routes without a key, telemetry with a misspelt field.
@@ -112,7 +97,7 @@ t.test('the same contract tests fail a server that answers 202 to anything', asy
   });
   await new Promise<void>((resolve) => liar.listen(0, '127.0.0.1', resolve));
   t.teardown(() => new Promise<void>((resolve) => liar.close(() => resolve())));
-  const summary = await runNewman(collection, `http://127.0.0.1:${(liar.address() as AddressInfo).port}`);
+  const summary = await runNewman(collection, `http://127.0.0.1:${(liar.address() as AddressInfo).port}`, KEY);
   const failures = failuresOf(summary);
   t.ok(failures.some((f) => /Schema is valid/.test(f)), 'the response schema is checked');
   t.ok(failures.some((f) => /x-request-id|x-ratelimit/i.test(f)), 'the declared headers are checked');

@@ -3,6 +3,7 @@ import net from 'node:net';
 import { banner, parseDevArgs } from '../../../src/dev/dev-command.js';
 import { claimPort, DEFAULT_PORTS } from '../../../src/dev/ports.js';
 import type { LocalPipeline } from '../../../src/dev/local-pipeline.js';
+import { sampleDevFacts } from '../../support/dev-facts.js';
 
 t.test('pnpm dev: defaults, flags over EVENTLAKE_* variables, and bad values named', async (t) => {
   const d = parseDevArgs([], {});
@@ -37,23 +38,7 @@ t.test('a port in use is ERR_PORT_IN_USE naming the port and the flag that moves
 });
 
 t.test('the banner shows the API, key, docs, the status page and the lake', async (t) => {
-  const facts = {
-    api_url: 'http://127.0.0.1:3000',
-    api_key: 'elk_dev_k',
-    docs_url: 'http://127.0.0.1:3000/docs',
-    metrics_url: 'http://127.0.0.1:9464/metrics',
-    kinesis_endpoint: 'http://127.0.0.1:4567',
-    dynamodb_endpoint: 'http://127.0.0.1:4568',
-    s3_endpoint: 'http://127.0.0.1:4569',
-    region: 'us-east-1',
-    bucket: 'eventlake-lake',
-    stream: 'eventlake-events',
-    lease_table: 'eventlake-leases',
-    lake: 's3://eventlake-lake/events/',
-    data_dir: `${process.cwd()}/.eventlake`,
-    status_url: 'http://127.0.0.1:4500',
-    pid: 1,
-  };
+  const facts = sampleDevFacts({ api_key: 'elk_dev_k', data_dir: `${process.cwd()}/.eventlake`, status_url: 'http://127.0.0.1:4500' });
   const text = banner({ facts, devJson: `${process.cwd()}/.eventlake/dev.json`, metricsPorts: [9090, 9091], workers: [{}, {}] } as unknown as LocalPipeline);
   for (const s of ['http://127.0.0.1:3000', 'elk_dev_k', '/docs', 's3://eventlake-lake/events/', '.eventlake/dev.json', '.eventlake/s3/eventlake-lake/', ':9090, :9091', 'status     http://127.0.0.1:4500', 'pnpm status --watch', 'http://127.0.0.1:9464/metrics']) {
     t.ok(text.includes(s), `mentions ${s}`);

@@ -1,24 +1,10 @@
 import t from 'tap';
 import { readFile, stat } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
-import { apiKeyHash, devJsonPath, ensureDevApiKey, readDevFacts, writeDevFacts, type DevFacts } from '../../../src/dev/dev-state.js';
+import { apiKeyHash, devJsonPath, ensureDevApiKey, readDevFacts, writeDevFacts } from '../../../src/dev/dev-state.js';
+import { sampleDevFacts } from '../../support/dev-facts.js';
 
-const facts: DevFacts = {
-  api_url: 'http://127.0.0.1:3000',
-  api_key: 'elk_dev_x',
-  docs_url: 'http://127.0.0.1:3000/docs',
-  metrics_url: 'http://127.0.0.1:9464/metrics',
-  kinesis_endpoint: 'http://127.0.0.1:4567',
-  dynamodb_endpoint: 'http://127.0.0.1:4568',
-  s3_endpoint: 'http://127.0.0.1:4569',
-  region: 'us-east-1',
-  bucket: 'eventlake-lake',
-  stream: 'eventlake-events',
-  lease_table: 'eventlake-leases',
-  lake: 's3://eventlake-lake/events/',
-  data_dir: '.eventlake',
-  pid: 1,
-};
+const facts = sampleDevFacts();
 
 t.test('dev.json round-trips, is owner-only (it holds the key) and is plain JSON for scripts', async (t) => {
   const dir = t.testdir();

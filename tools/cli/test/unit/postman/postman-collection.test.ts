@@ -4,9 +4,9 @@ import { createHash } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import newman, { type NewmanRunSummary } from 'newman';
 import { Metrics } from '@eventlake/common';
 import { IngestPublisher, buildApp, loadIngestConfig } from '@eventlake/ingest-api';
+import { runNewman } from '../../support/newman.js';
 import { ingestOpenApi } from '../../../src/postman/openapi-document.js';
 import { COLLECTION_PATH, FIXTURES_PATH, generateCollectionText } from '../../../src/postman/postman-command.js';
 import type { PostmanCollection } from '../../../src/postman/postman-collection.js';
@@ -30,23 +30,6 @@ t.test('every API route is in the collection, with baseUrl and apiKey variables'
   t.ok(routes.length >= 6, `${routes.length} routes in the OpenAPI document`);
   for (const route of routes) t.ok(requests.includes(route), `${route} in the collection`);
 });
-
-/** Runs `collection` with newman against `baseUrl`, with `apiKey`. */
-function runNewman(collection: PostmanCollection, baseUrl: string, apiKey: string): Promise<NewmanRunSummary> {
-  return new Promise((resolve, reject) =>
-    newman.run(
-      {
-        collection: collection as never,
-        envVar: [
-          { key: 'baseUrl', value: baseUrl },
-          { key: 'apiKey', value: apiKey },
-        ],
-        reporters: [],
-      },
-      (err, summary) => (err ? reject(err) : resolve(summary)),
-    ),
-  );
-}
 
 const testsIn = (collection: PostmanCollection) =>
   collection.item.flatMap((f) => f.item).flatMap((i) => i.event.flatMap((e) => e.script.exec.filter((line) => line.startsWith('pm.test(')))).length;
